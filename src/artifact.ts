@@ -1,0 +1,68 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { IsoswapError } from './errors.js';
+import { assertCompleteLibrary } from './library-check.js';
+
+/**
+ * An immutable copy of one build of the library, at a path no other version uses.
+ * `dlopen` refcounts by path: loading a new build from the same path hands back the old
+ * code, so every version gets its own copy (version id and content hash in the name).
+ */
+export class Artifact {
+  private constructor(
+    /** The path the user named. */
+    readonly library: string,
+    /** The private copy that is loaded. */
+    readonly copy: string,
+    readonly sha256: string,
+    /** The build's bytes, kept so that a rollback works after the file on disk changed;
+     *  null once the history lets them go. */
+    public bytes: Buffer | null,
+  ) {}
+
+  /**
+   * Reads `library`, checks it is a complete shared library, and writes its copy.
+   *
+   * @example
+   * const a = await Artifact.fromFile('./libgame.so', dir, 3); // dir/v3-1a2b3c4d5e6f-libgame.so
+   */
+  static async fromFile(library: string, dir: string, id: number): Promise<Artifact> {
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(library);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') {
+        throw new IsoswapError('ERR_LIBRARY_NOT_FOUND', `library not found: ${library}`, { file: library }, { cause: err });
+      }
+      throw new IsoswapError('ERR_NOT_A_LIBRARY', `cannot read ${library}: ${(err as Error).message}`, { file: library }, { cause: err });
+    }
+    return Artifact.fromBytes(bytes, library, dir, id);
+  }
+
+  /** Writes a copy of bytes already read (a rollback to a kept build). */
+  static async fromBytes(bytes: Buffer, library: string, dir: string, id: number): Promise<Artifact> {
+    assertCompleteLibrary(bytes, library);
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const copy = join(dir, `v${id}-${sha256.slice(0, 12)}-${basename(library)}`);
+    await writeFile(copy, bytes, { mode: 0o600, flag: 'wx' });
+    return new Artifact(library, copy, sha256, bytes);
+  }
+
+  /** Deletes the copy; the bytes stay for a rollback. */
+  async remove(): Promise<void> {
+    await rm(this.copy, { force: true });
+  }
+}
+
+/**
+ * Makes the private (0700) directory a host keeps its copies in.
+ *
+ * @example
+ * const dir = await makeArtifactDir(); // /tmp/isoswap-XXXXXX
+ */
+export function makeArtifactDir(parent = tmpdir()): Promise<string> {
+  return mkdtemp(join(parent, 'isoswap-')); // mkdtemp creates the directory 0700
+}

@@ -1,0 +1,93 @@
+/**
+ * One error class with a stable `code`, branded so that `instanceof` holds for errors
+ * rebuilt on the other side of a worker or process boundary (the undici pattern).
+ */
+
+/** Every code isoswap raises, with what it means. */
+export const ERROR_CODES = {
+  ERR_LIBRARY_NOT_FOUND: 'the library file does not exist',
+  ERR_NOT_A_LIBRARY: 'the file is not a complete shared library for this machine',
+  ERR_SYMBOL_MISSING: 'a declared function is not exported by the library',
+  ERR_BAD_PROTOTYPE: 'a function prototype cannot be parsed',
+  ERR_UNKNOWN_FUNCTION: 'the function was not declared in `functions`',
+  ERR_BAD_ARGUMENTS: 'the arguments do not fit the prototype',
+  ERR_LOAD_HOOK: 'isoswap_load refused the version',
+  ERR_VERSION_CRASHED: 'the version serving the call died',
+  ERR_CALL_TIMEOUT: 'the call took longer than callTimeoutMs',
+  ERR_DRAIN_TIMEOUT: 'a retiring version still had calls in flight at its deadline',
+  ERR_NO_ROLLBACK: 'there is no earlier good version to roll back to',
+  ERR_HOST_CLOSED: 'the host is closed',
+  ERR_INVALID_OPTIONS: 'the options passed to createIsolatedHost are invalid',
+  ERR_BUILD_FAILED: 'the build command failed',
+} as const;
+
+export type IsoswapErrorCode = keyof typeof ERROR_CODES;
+
+const BRAND = Symbol.for('isoswap.IsoswapError');
+
+/** The plain form an error takes to cross a `postMessage` or IPC boundary. */
+export interface SerializedIsoswapError {
+  readonly [BRAND]?: never;
+  isoswap: true;
+  code: IsoswapErrorCode;
+  message: string;
+  stack?: string | undefined;
+  details?: Record<string, unknown> | undefined;
+}
+
+/**
+ * The error every isoswap operation rejects or throws with.
+ *
+ * @example
+ * try { await host.reload(); }
+ * catch (err) { if (err instanceof IsoswapError && err.code === 'ERR_SYMBOL_MISSING') console.log(err.details); }
+ */
+export class IsoswapError extends Error {
+  readonly code: IsoswapErrorCode;
+  /** Extra facts: the file, the symbol, the version id... */
+  readonly details: Record<string, unknown>;
+
+  constructor(code: IsoswapErrorCode, message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+    this.details = details;
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+
+  override get name(): string {
+    return 'IsoswapError';
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+  }
+
+  /** The plain object that crosses a worker or process boundary. */
+  toJSON(): SerializedIsoswapError {
+    return { isoswap: true, code: this.code, message: this.message, stack: this.stack, details: this.details };
+  }
+
+  /** Rebuilds an error from {@link IsoswapError.toJSON}'s output. */
+  static fromJSON(data: SerializedIsoswapError): IsoswapError {
+    const err = new IsoswapError(data.code, data.message, data.details ?? {});
+    if (data.stack !== undefined) err.stack = data.stack;
+    return err;
+  }
+
+  /**
+   * Any thrown value as an IsoswapError: kept if it is one, rebuilt if it is one's plain
+   * form, else wrapped with `code` and `context`.
+   */
+  static from(value: unknown, code: IsoswapErrorCode, context: string): IsoswapError {
+    if (value instanceof IsoswapError) return value;
+    if (IsoswapError.isSerialized(value)) return IsoswapError.fromJSON(value);
+    const message = value instanceof Error ? value.message : String(value);
+    return new IsoswapError(code, `${context}: ${message}`, {}, { cause: value });
+  }
+
+  /** True for the plain object {@link IsoswapError.toJSON} makes. */
+  static isSerialized(value: unknown): value is SerializedIsoswapError {
+    return typeof value === 'object' && value !== null && (value as { isoswap?: unknown }).isoswap === true
+      && typeof (value as { code?: unknown }).code === 'string';
+  }
+}

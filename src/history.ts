@@ -1,0 +1,33 @@
+import type { Version } from './version.js';
+import type { VersionInfo } from './version-info.js';
+
+/**
+ * The versions that served, oldest first. Only the newest `keepBuilds` keep their bytes,
+ * so a host that swaps all day holds a bounded amount of memory.
+ */
+export class History {
+  readonly #versions: Version[] = [];
+
+  constructor(private readonly keepBuilds: number) {}
+
+  add(version: Version): void {
+    this.#versions.push(version);
+    const kept = this.#versions.filter((v) => v.artifact.bytes !== null);
+    for (const old of kept.slice(0, Math.max(0, kept.length - this.keepBuilds - 1))) old.artifact.bytes = null;
+  }
+
+  get infos(): VersionInfo[] {
+    return this.#versions.map((v) => v.info);
+  }
+
+  /** The newest earlier version that is worth serving again instead of `current`. */
+  rollbackTarget(current: Version): Version | undefined {
+    for (let i = this.#versions.length - 1; i >= 0; i--) {
+      const v = this.#versions[i]!;
+      if (v === current || v.artifact.bytes === null || v.artifact.sha256 === current.artifact.sha256) continue;
+      if (v.status === 'rolled-back' || v.status === 'failed') continue;
+      return v;
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,339 @@
+import { rm } from 'node:fs/promises';
+import { Artifact, makeArtifactDir } from './artifact.js';
+import { CrashPolicy } from './crash-policy.js';
+import { IsoswapError } from './errors.js';
+import { HOST_EVENTS, HostEmitter, type SwapReason } from './events.js';
+import { History } from './history.js';
+import { hostClosed, loadHookRefused, unknownFunction } from './host-errors.js';
+import { resolveOptions, type FunctionTable, type IsolatedHostOptions, type ResolvedOptions } from './options.js';
+import { startRuntime } from './runtime/start.js';
+import { createStateBlock, type StateBlock } from './state-block.js';
+import { Version } from './version.js';
+import type { VersionInfo } from './version-info.js';
+
+/** `host.fns`: one async function per declared name. */
+export type HostFunctions<F extends FunctionTable> = { readonly [K in keyof F]: (...args: unknown[]) => Promise<any> };
+
+type ArtifactMaker = (id: number) => Promise<Artifact>;
+
+/**
+ * Serves the current version of a native library and swaps it for a new one without
+ * dropping a call. Made by {@link createIsolatedHost}.
+ */
+export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostEmitter {
+  /** Every declared function as `(...args) => Promise<result>`. */
+  readonly fns: HostFunctions<F>;
+  readonly #opts: ResolvedOptions<F>;
+  readonly #dir: string;
+  readonly #history: History;
+  readonly #stateBlock: StateBlock | null;
+  readonly #crashes = new CrashPolicy();
+  readonly #retiring = new Set<Promise<void>>();
+  #current!: Version;
+  #nextId = 0;
+  #closed = false;
+  #closing: Promise<void> | null = null;
+  #swapChain: Promise<unknown> = Promise.resolve();
+  #queuedReload: Promise<VersionInfo> | null = null;
+  /** Set while a swap with a state block holds new calls back. */
+  #gate: Promise<void> | null = null;
+
+  /** @internal use {@link createIsolatedHost} */
+  constructor(opts: ResolvedOptions<F>, dir: string) {
+    super();
+    this.#opts = opts;
+    this.#dir = dir;
+    this.#history = new History(opts.keepBuilds);
+    this.#stateBlock = opts.stateBytes > 0 ? createStateBlock(opts.stateBytes, opts.isolation) : null;
+    const fns: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
+    for (const name of Object.keys(opts.functions)) fns[name] = (...args) => this.call(name, ...args);
+    this.fns = Object.freeze(fns) as HostFunctions<F>;
+  }
+
+  /** @internal loads the first version; rejects (and cleans up) when it cannot serve. */
+  async start(): Promise<void> {
+    try {
+      const first = await this.#load((id) => Artifact.fromFile(this.#opts.library, this.#dir, id));
+      try {
+        await this.#runLoadHook(first);
+      } catch (err) {
+        await first.discard('failed');
+        throw err;
+      }
+      this.#serve(first);
+      this.emit(HOST_EVENTS.LOAD, first.info);
+    } catch (err) {
+      await this.#removeDir();
+      throw err;
+    }
+  }
+
+  /** The version serving now. */
+  get current(): VersionInfo {
+    return this.#current.info;
+  }
+
+  /** The versions served so far, oldest first, with their status. */
+  get history(): VersionInfo[] {
+    return this.#history.infos;
+  }
+
+  /** The state block shared by every version, or undefined without `state`. */
+  get state(): Uint8Array | undefined {
+    return this.#stateBlock?.view;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Calls a declared function on the current version.
+   *
+   * @example
+   * const score = await host.call('do_tick', 1);
+   */
+  call(name: keyof F & string, ...args: unknown[]): Promise<any> {
+    if (this.#closed) return Promise.reject(hostClosed(`call ${name}`));
+    if (!Object.hasOwn(this.#opts.functions, name)) {
+      return Promise.reject(unknownFunction(name, Object.keys(this.#opts.functions)));
+    }
+    if (this.#gate !== null) return this.#gate.then(() => this.call(name, ...args));
+    return this.#current.call(name, args);
+  }
+
+  /**
+   * Calls a declared function and blocks until it returns: for game loops.
+   *
+   * @example
+   * for (let i = 0; i < 1000; i++) host.callSync('do_tick', i);
+   */
+  callSync(name: keyof F & string, ...args: unknown[]): any {
+    if (this.#closed) throw hostClosed(`callSync ${name}`);
+    if (!Object.hasOwn(this.#opts.functions, name)) throw unknownFunction(name, Object.keys(this.#opts.functions));
+    return this.#current.callSync(name, args);
+  }
+
+  /**
+   * Loads what is at `library` now and serves it. Resolves once the new version serves
+   * (the old one drains in the background); rejects with an IsoswapError while the
+   * current version keeps serving. Calls made while one reload waits to start join it.
+   *
+   * @example
+   * const v = await host.reload(); console.log(`serving v${v.id} ${v.sha256.slice(0, 8)}`);
+   */
+  reload(reason: SwapReason = 'reload'): Promise<VersionInfo> {
+    if (this.#closed) return Promise.reject(hostClosed('reload'));
+    if (this.#queuedReload !== null) return this.#queuedReload;
+    const queued = this.#enqueue(() => {
+      this.#queuedReload = null;
+      return this.#swap((id) => Artifact.fromFile(this.#opts.library, this.#dir, id), reason);
+    });
+    this.#queuedReload = queued;
+    return queued;
+  }
+
+  /**
+   * Serves the previous good version again, from its kept bytes (it works after the file
+   * on disk changed). Rejects with ERR_NO_ROLLBACK when there is none.
+   *
+   * @example
+   * await host.rollback();
+   */
+  rollback(): Promise<VersionInfo> {
+    if (this.#closed) return Promise.reject(hostClosed('rollback'));
+    return this.#enqueue(() => this.#rollback());
+  }
+
+  /**
+   * Stops watching, lets calls in flight finish, retires every version, removes the
+   * copies. Idempotent; later calls reject with ERR_HOST_CLOSED.
+   *
+   * @example
+   * process.on('SIGINT', () => host.close());
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    this.#closed = true;
+    await this.#swapChain;
+    this.#retire(this.#current);
+    while (this.#retiring.size > 0) await Promise.all(this.#retiring);
+    this.#stateBlock?.close();
+    await this.#removeDir();
+    this.emit(HOST_EVENTS.CLOSE);
+  }
+
+  #enqueue<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.#swapChain.then(task);
+    this.#swapChain = result.catch(() => {});
+    return result;
+  }
+
+  async #rollback(): Promise<VersionInfo> {
+    const from = this.#current;
+    const target = this.#history.rollbackTarget(from);
+    if (target === undefined) {
+      throw new IsoswapError('ERR_NO_ROLLBACK', `no earlier good version of ${this.#opts.library} to roll back to`, { file: this.#opts.library });
+    }
+    const bytes = target.artifact.bytes!;
+    const info = await this.#swap((id) => Artifact.fromBytes(bytes, this.#opts.library, this.#dir, id), 'rollback', target.id);
+    from.status = 'rolled-back';
+    return info;
+  }
+
+  /** Loads a version; on success it is ready but not serving. */
+  async #load(makeArtifact: ArtifactMaker, sourceId?: number): Promise<Version> {
+    const id = ++this.#nextId;
+    const artifact = await makeArtifact(id);
+    try {
+      const { library, functions } = this.#opts;
+      const runtime = await startRuntime(this.#opts.isolation,
+        { library, copy: artifact.copy, functions, state: this.#stateBlock?.ref }, this.#opts.threads);
+      const version = new Version(id, artifact, runtime, sourceId);
+      runtime.onCrash((error) => this.#onCrash(version, error));
+      return version;
+    } catch (err) {
+      await artifact.remove();
+      throw err;
+    }
+  }
+
+  async #swap(makeArtifact: ArtifactMaker, reason: SwapReason, sourceId?: number): Promise<VersionInfo> {
+    const started = performance.now();
+    if (this.#closed) throw hostClosed('reload');
+    const next = await this.#load(makeArtifact, sourceId);
+    const from = this.#current;
+    let pauseMs: number | undefined;
+    try {
+      if (this.#closed) throw hostClosed('reload');
+      pauseMs = await this.#handOver(next);
+    } catch (err) {
+      await next.discard('failed');
+      throw err;
+    }
+    this.#serve(next);
+    this.#retire(from);
+    const to = next.info;
+    this.emit(HOST_EVENTS.SWAP, { from: from.info, to, ms: performance.now() - started, reason, pauseMs });
+    if (this.#closed) throw hostClosed('reload');
+    return to;
+  }
+
+  /**
+   * Runs the hooks of a swap. Without a state block the new version's isoswap_load runs
+   * while the old one serves on. With one, no two versions may touch the block at once:
+   * new calls wait, the old version drains and runs isoswap_unload, the new one runs
+   * isoswap_load; if it refuses, the block is restored and the old version re-attached.
+   * Returns how long calls were held, with a state block.
+   */
+  async #handOver(next: Version): Promise<number | undefined> {
+    if (this.#stateBlock === null) {
+      await this.#runLoadHook(next);
+      return undefined;
+    }
+    const old = this.#current;
+    const held = performance.now();
+    let open!: () => void;
+    this.#gate = new Promise((resolve) => { open = resolve; });
+    try {
+      if (!(await old.whenIdle(this.#opts.drainTimeoutMs))) {
+        throw new IsoswapError('ERR_DRAIN_TIMEOUT', `version ${old.id} did not finish its calls within ${this.#opts.drainTimeoutMs} ms; it keeps serving`, { version: old.id });
+      }
+      const oldAlive = old.status === 'serving';
+      if (oldAlive) {
+        old.unloadHookRan = true;
+        await old.runtime.runUnloadHook();
+      }
+      const snapshot = this.#stateBlock.view.slice();
+      try {
+        await this.#runLoadHook(next);
+      } catch (err) {
+        this.#stateBlock.view.set(snapshot);
+        if (oldAlive) {
+          old.unloadHookRan = false;
+          await old.runtime.runLoadHook();
+        }
+        throw err;
+      }
+      this.#serve(next); // before the gate opens, so that held calls go to the new version
+      return performance.now() - held;
+    } finally {
+      this.#gate = null;
+      open();
+    }
+  }
+
+  async #runLoadHook(version: Version): Promise<void> {
+    const code = await version.runtime.runLoadHook();
+    if (code !== 0) throw loadHookRefused(this.#opts.library, version.id, code);
+  }
+
+  #serve(version: Version): void {
+    if (this.#current === version) return;
+    version.status = 'serving';
+    this.#current = version;
+    this.#history.add(version);
+  }
+
+  #retire(version: Version): void {
+    const retiring = version.retire(this.#opts.drainTimeoutMs)
+      .catch((err) => this.reportError(IsoswapError.from(err, 'ERR_VERSION_CRASHED', `retiring version ${version.id}`)))
+      .then(() => {
+        this.#retiring.delete(retiring);
+        this.emit(HOST_EVENTS.RETIRED, version.info);
+      });
+    this.#retiring.add(retiring);
+  }
+
+  /** The serving version died: report it, then start its build again or roll back. */
+  #onCrash(version: Version, error: IsoswapError): void {
+    if (version !== this.#current || this.#closed) return; // a retiring version: its calls already rejected
+    version.status = 'crashed';
+    const crashed = new IsoswapError('ERR_VERSION_CRASHED', `version ${version.id} (${this.#opts.library}) crashed: ${error.message}`,
+      { ...error.details, version: version.id, file: this.#opts.library });
+    this.emit(HOST_EVENTS.CRASH, { version: version.info, error: crashed });
+    this.reportError(crashed);
+    const bytes = version.artifact.bytes;
+    const restart = bytes !== null && this.#crashes.shouldRestart(version.artifact.sha256);
+    void this.#enqueue(async () => {
+      if (this.#closed || this.#current !== version) return;
+      if (restart) {
+        try {
+          await this.#swap((id) => Artifact.fromBytes(bytes, this.#opts.library, this.#dir, id), 'restart', version.id);
+          return;
+        } catch (err) {
+          this.reportError(IsoswapError.from(err, 'ERR_VERSION_CRASHED', `restarting version ${version.id}`));
+        }
+      }
+      version.status = 'failed';
+      await this.#rollback().catch((err) => this.reportError(IsoswapError.from(err, 'ERR_VERSION_CRASHED', 'rolling back')));
+    });
+  }
+
+  async #removeDir(): Promise<void> {
+    await rm(this.#dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Loads the library in its own worker thread (or child process) and serves it.
+ * Rejects with an IsoswapError when the first version cannot be loaded.
+ *
+ * @example
+ * const host = await createIsolatedHost({
+ *   library: './target/release/libgame.so',
+ *   functions: { do_tick: 'int32_t do_tick(int32_t)' },
+ * });
+ * await host.fns.do_tick(1);
+ * await host.close();
+ */
+export async function createIsolatedHost<F extends FunctionTable>(options: IsolatedHostOptions<F>): Promise<IsolatedHost<F>> {
+  const opts = resolveOptions(options);
+  const host = new IsolatedHost(opts, await makeArtifactDir(opts.tempDir));
+  await host.start();
+  return host;
+}

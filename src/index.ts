@@ -1,0 +1,6 @@
+export { createIsolatedHost, IsolatedHost, type HostFunctions } from './host.js';
+export { IsoswapError, ERROR_CODES, type IsoswapErrorCode, type SerializedIsoswapError } from './errors.js';
+export { HOST_EVENTS, type HostEventMap, type HostEventName, type SwapEvent, type SwapReason } from './events.js';
+export type { IsolatedHostOptions, FunctionTable, Isolation } from './options.js';
+export type { VersionInfo, VersionStatus } from './version-info.js';
+export { assertCompleteLibrary } from './library-check.js';

@@ -1,0 +1,24 @@
+import koffi from 'koffi';
+
+// glibc defers unmapping a library whose thread-local destructors were pending (a Rust
+// cdylib that used println! or thread_local!) until a *later* dlclose really unloads
+// something. After a version's threads have exited, dlopen + dlclose of a library nothing
+// else holds makes that happen. libutil.so.1 is an empty stub in glibc >= 2.34; an
+// already-loaded library such as libdl.so.2 would not do.
+const SWEEP_LIBRARY = 'libutil.so.1';
+let sweepable = process.platform === 'linux';
+
+/**
+ * Lets the dynamic loader unmap the copies of versions whose threads have exited.
+ *
+ * @example
+ * await version.shutdown(); sweepLoader(); // the copy is no longer in /proc/self/maps
+ */
+export function sweepLoader(): void {
+  if (!sweepable) return;
+  try {
+    koffi.load(SWEEP_LIBRARY).unload();
+  } catch {
+    sweepable = false; // no such stub on this system: copies are collected by the next real unload
+  }
+}

@@ -1,0 +1,91 @@
+import { Worker } from 'node:worker_threads';
+import { IsoswapError } from '../errors.js';
+import type { LibraryServiceApi } from '../protocol.js';
+import { nodeEndpoint, releaseProxy, wrap, type Remote } from '../rpc.js';
+
+const WORKER_URL = new URL('../../workers/thread-worker.js', import.meta.url);
+
+/**
+ * One worker thread and the comlink proxy to its LibraryService. comlink's promises never
+ * settle when the thread dies, so every request is tracked here and rejected with
+ * ERR_VERSION_CRASHED on an exit nobody asked for.
+ */
+export class ThreadWorkerHandle {
+  readonly worker: Worker;
+  readonly remote: Remote<LibraryServiceApi>;
+  /** Requests sent and not yet answered. */
+  inflight = 0;
+  label = 'worker';
+  #death: IsoswapError | null = null;
+  #stopping = false;
+  #lastError: Error | null = null;
+  readonly #pending = new Set<(error: IsoswapError) => void>();
+  readonly #exited: Promise<number>;
+  #onCrash: ((error: IsoswapError) => void) | null = null;
+
+  /**
+   * Starts a thread; it imports koffi and waits for a load request.
+   *
+   * @example
+   * const w = new ThreadWorkerHandle(); await w.request((r) => r.load(req));
+   */
+  constructor() {
+    this.worker = new Worker(WORKER_URL);
+    this.remote = wrap<LibraryServiceApi>(nodeEndpoint(this.worker));
+    // An 'error' without a listener would be rethrown in the host: a JS fault in a
+    // version must never take the host down.
+    this.worker.on('error', (err) => { this.#lastError = err; });
+    this.#exited = new Promise((resolve) => {
+      this.worker.once('exit', (code) => {
+        const why = this.#lastError ? `: ${this.#lastError.message}` : '';
+        this.#death = new IsoswapError('ERR_VERSION_CRASHED', `${this.label} exited with code ${code}${why}`, { exitCode: code });
+        for (const reject of this.#pending) reject(this.#death);
+        this.#pending.clear();
+        if (!this.#stopping) this.#onCrash?.(this.#death);
+        resolve(code);
+      });
+    });
+  }
+
+  get alive(): boolean {
+    return this.#death === null;
+  }
+
+  onCrash(listener: (error: IsoswapError) => void): void {
+    this.#onCrash = listener;
+  }
+
+  /** Sends one request; rejects with ERR_VERSION_CRASHED if the thread dies first. */
+  request<T>(send: (remote: Remote<LibraryServiceApi>) => Promise<T>): Promise<T> {
+    if (this.#death !== null) return Promise.reject(this.#death);
+    this.inflight++;
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.add(reject);
+      send(this.remote).then(resolve, reject).finally(() => {
+        this.inflight--;
+        this.#pending.delete(reject);
+      });
+    });
+  }
+
+  /** dlclose in the thread, then end the thread; thread-local destructors run as it exits. */
+  async stop(): Promise<void> {
+    if (this.#death === null) {
+      await this.request((r) => r.unload()).catch(() => {});
+    }
+    await this.kill();
+  }
+
+  /** Ends the thread without unloading (it is stuck or dead); requests still pending
+   *  reject with `reason` when one is given. */
+  async kill(reason?: IsoswapError): Promise<void> {
+    this.#stopping = true;
+    if (reason !== undefined && this.#death === null) {
+      for (const reject of this.#pending) reject(reason);
+      this.#pending.clear();
+    }
+    this.remote[releaseProxy]();
+    await this.worker.terminate();
+    await this.#exited;
+  }
+}

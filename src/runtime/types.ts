@@ -1,0 +1,26 @@
+import type { IsoswapError } from '../errors.js';
+import type { LoadReport, LoadRequest } from '../protocol.js';
+
+/**
+ * What the host needs from the thing that runs one version: a pool of worker threads,
+ * or a child process. Each runtime lives in its own file beside the worker code it drives.
+ */
+export interface VersionRuntime {
+  readonly report: LoadReport;
+  /** Runs one call. Rejects with ERR_VERSION_CRASHED when the runtime dies under it. */
+  call(name: string, args: unknown[]): Promise<unknown>;
+  /** The blocking form, where the runtime has one; otherwise undefined. */
+  readonly callSync: ((name: string, args: unknown[]) => unknown) | undefined;
+  runLoadHook(): Promise<number>;
+  runUnloadHook(): Promise<boolean>;
+  /** dlclose, then end every worker or process; resolves once they are gone. */
+  shutdown(): Promise<void>;
+  /** Ends at once, without unload: for a runtime that hangs or already crashed. Calls
+   *  still pending reject with `reason` (default ERR_VERSION_CRASHED). */
+  kill(reason?: IsoswapError): Promise<void>;
+  /** Called once when a worker or the process dies on its own. */
+  onCrash(listener: (error: IsoswapError) => void): void;
+}
+
+/** Starts a runtime and loads a version into it; rejects with a typed load error. */
+export type RuntimeStarter = (request: LoadRequest) => Promise<VersionRuntime>;

@@ -1,0 +1,75 @@
+// Builds native fixtures for the tests into private temp dirs, with gcc and cargo.
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { execFileSync } from 'node:child_process';
+
+const run = promisify(execFile);
+const dirs: string[] = [];
+
+/** A fresh temp dir, removed by {@link removeTempDirs}. */
+export async function makeTempDir(prefix = 'isoswap-test-'): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  dirs.push(dir);
+  return dir;
+}
+
+/** Removes every dir {@link makeTempDir} made. */
+export async function removeTempDirs(): Promise<void> {
+  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+}
+
+/**
+ * Compiles C source into a shared library at `out` (default: a new temp dir/libfixture.so).
+ * Builds to a side file and renames it into place, as a linker would.
+ */
+export async function buildC(source: string, out?: string, flags: string[] = []): Promise<string> {
+  const target = out ?? join(await makeTempDir(), 'libfixture.so');
+  const src = `${target}.c`;
+  await writeFile(src, source);
+  const tmp = `${target}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  await run('gcc', ['-shared', '-fPIC', '-O2', '-o', tmp, src, ...flags]);
+  await run('mv', ['-f', tmp, target]);
+  return target;
+}
+
+/** C source of a library exporting `int32_t do_tick(int32_t x)` returning x + k, and `version()` = k. */
+export function tickSource(k: number, extra = ''): string {
+  return `#include <stdint.h>
+int32_t do_tick(int32_t x) { return x + ${k}; }
+int32_t version(void) { return ${k}; }
+${extra}
+`;
+}
+
+let cargo: boolean | undefined;
+/** True when cargo is on the PATH. */
+export function cargoAvailable(): boolean {
+  if (cargo === undefined) {
+    try { execFileSync('cargo', ['--version'], { stdio: 'ignore' }); cargo = true; } catch { cargo = false; }
+  }
+  return cargo;
+}
+
+/** Builds a dependency-free Rust cdylib from `lib.rs` source (cargo --offline). */
+export async function buildRust(libRs: string, name = 'fixture'): Promise<string> {
+  const dir = await makeTempDir('isoswap-rust-');
+  await mkdir(join(dir, 'src'));
+  await writeFile(join(dir, 'Cargo.toml'), `[package]\nname = "${name}"\nversion = "0.1.0"\nedition = "2021"\n\n[lib]\ncrate-type = ["cdylib"]\n\n[profile.release]\nopt-level = 1\n`);
+  await writeFile(join(dir, 'src', 'lib.rs'), libRs);
+  await run('cargo', ['build', '--offline', '--release', '--quiet'], { cwd: dir, env: { ...process.env, CARGO_TARGET_DIR: join(dir, 'target') } });
+  return join(dir, 'target', 'release', `lib${name}.so`);
+}
+
+/** How many distinct files whose path contains `fragment` this process has mapped. */
+export async function mappedFiles(fragment: string, pid: number | 'self' = 'self'): Promise<number> {
+  const maps = await readFile(`/proc/${pid}/maps`, 'utf8');
+  const files = new Set<string>();
+  for (const line of maps.split('\n')) {
+    const path = line.split(/\s+/).slice(5).join(' ');
+    if (path.includes(fragment)) files.add(path);
+  }
+  return files.size;
+}
