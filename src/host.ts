@@ -123,7 +123,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
    * const v = await host.reload(); console.log(`serving v${v.id} ${v.sha256.slice(0, 8)}`);
    */
   reload(reason: SwapReason = 'reload'): Promise<VersionInfo> {
-    if (this.#closed) return Promise.reject(hostClosed('reload'));
+    if (this.#closed) return Promise.reject(hostClosed(`reload of ${this.#opts.library}`));
     if (this.#queuedReload !== null) return this.#queuedReload;
     const queued = this.#enqueue(() => {
       this.#queuedReload = null;
@@ -141,7 +141,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
    * await host.rollback();
    */
   rollback(): Promise<VersionInfo> {
-    if (this.#closed) return Promise.reject(hostClosed('rollback'));
+    if (this.#closed) return Promise.reject(hostClosed(`rollback of ${this.#opts.library}`));
     return this.#enqueue(() => this.#rollback());
   }
 
@@ -204,12 +204,12 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
 
   async #swap(makeArtifact: ArtifactMaker, reason: SwapReason, sourceId?: number): Promise<VersionInfo> {
     const started = performance.now();
-    if (this.#closed) throw hostClosed('reload');
+    if (this.#closed) throw hostClosed(`reload of ${this.#opts.library}`);
     const next = await this.#load(makeArtifact, sourceId);
     const from = this.#current;
     let pauseMs: number | undefined;
     try {
-      if (this.#closed) throw hostClosed('reload');
+      if (this.#closed) throw hostClosed(`reload of ${this.#opts.library}`);
       pauseMs = await this.#handOver(next);
     } catch (err) {
       await next.discard('failed');
@@ -219,7 +219,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
     this.#retire(from);
     const to = next.info;
     this.emit(HOST_EVENTS.SWAP, { from: from.info, to, ms: performance.now() - started, reason, pauseMs });
-    if (this.#closed) throw hostClosed('reload');
+    if (this.#closed) throw hostClosed(`reload of ${this.#opts.library}`);
     return to;
   }
 
