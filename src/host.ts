@@ -254,8 +254,12 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
       } catch (err) {
         this.#stateBlock.view.set(snapshot);
         if (oldAlive) {
+          // A version's hooks always alternate load, unload, load...: it unloaded for the
+          // hand-over, so it loads again before it serves on. It is the only version that
+          // can serve, so a refusal here is reported, not obeyed.
           old.unloadHookRan = false;
-          await old.runtime.runLoadHook();
+          await this.#runLoadHook(old).catch((refused: unknown) =>
+            this.reportError(IsoswapError.from(refused, 'ERR_LOAD_HOOK', `re-attaching version ${old.id}`)));
         }
         throw err;
       }

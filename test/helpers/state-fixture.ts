@@ -29,6 +29,8 @@ export interface FixtureOptions {
   k: number;
   /** isoswap_load returns it (non-zero refuses), after scribbling over the block. */
   refuse?: number;
+  /** isoswap_load returns it from its second run on (the first one accepts). */
+  refuseReattach?: number;
   /** isoswap_unload sleeps that long, to widen the swap's pause. */
   unloadSleepUs?: number;
   /** Without a state block: append "load k null bytes" / "unload k" lines to this file. */
@@ -40,7 +42,7 @@ export interface FixtureOptions {
  * isoswap_unload, as a real game library keeps its "struct with all the globals": every
  * function works through that kept pointer, so a copy made per call would show.
  */
-export function stateFixtureSource({ k, refuse = 0, unloadSleepUs = 0, logFile }: FixtureOptions): string {
+export function stateFixtureSource({ k, refuse = 0, refuseReattach = 0, unloadSleepUs = 0, logFile }: FixtureOptions): string {
   const fileLog = logFile === undefined ? '' : `
   FILE *f = fopen(${JSON.stringify(logFile)}, "a");
   if (f) { fprintf(f, "%s %d %d %u\\n", what, ${k}, state == 0, bytes); fclose(f); }`;
@@ -48,6 +50,7 @@ export function stateFixtureSource({ k, refuse = 0, unloadSleepUs = 0, logFile }
 #include <stdio.h>
 #include <unistd.h>
 static int32_t *S = 0;
+static int loads = 0;
 
 static void file_log(const char *what, void *state, uint32_t bytes) {${fileLog}
   (void)what; (void)state; (void)bytes;
@@ -66,6 +69,7 @@ int32_t isoswap_load(void *state, uint32_t bytes) {
   S = state;
   note(${EVENT.load});
   if (${refuse} != 0 && S) { S[${WORD.counter}] = -999; S[${WORD.unloadStarted}] = -999; }
+  if (++loads > 1 && ${refuseReattach} != 0) return ${refuseReattach};
   return ${refuse};
 }
 
