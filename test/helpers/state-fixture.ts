@@ -18,6 +18,7 @@ export const EVENT = { load: 1, unload: 2 } as const;
 
 export const FIXTURE_FUNCTIONS = {
   bump: 'int32_t bump(void)',
+  slow_bump: 'int32_t slow_bump(int32_t)',
   version: 'int32_t version(void)',
   peek: 'int32_t peek(int32_t)',
   poke: 'void poke(int32_t, int32_t)',
@@ -84,6 +85,7 @@ void isoswap_unload(void *state, uint32_t bytes) {
 
 /* -1 when the version is not attached to the block (no load hook ran, or it unloaded). */
 int32_t bump(void) { return S ? ++S[${WORD.counter}] : -1; }
+int32_t slow_bump(int32_t us) { usleep(us); return S ? ++S[${WORD.counter}] : -1; }
 int32_t version(void) { return ${k}; }
 int32_t peek(int32_t i) { return S ? S[i] : -1; }
 void poke(int32_t i, int32_t v) { if (S) S[i] = v; }
