@@ -41,7 +41,7 @@ function assertGameSurvivedTheSwap(lines: string[]): void {
   assert.deepEqual(ticks.map((t) => t.tick), ticks.map((_, i) => i + 1), 'the tick counter goes on without a gap or reset');
   const v1 = ticks.filter((t) => t.version === 1);
   const v2 = ticks.filter((t) => t.version === 2);
-  assert.ok(v1.length >= 3 && v2.length === 3, `ticks on both versions: ${JSON.stringify(ticks)}`);
+  assert.ok(v1.length >= 3 && v2.length >= 3, `ticks on both versions: ${JSON.stringify(ticks)}`);
   assert.ok(v1.every((t) => t.speed === 1) && v2.every((t) => t.speed === 3), 'each tick ran the build its version label says');
   assert.notEqual(v1[0]!.hash, v2[0]!.hash, 'the rebuild is a different library');
   const swap = lines.findIndex((l) => /^swap v1 [0-9a-f]{8} -> v2 [0-9a-f]{8} in [\d.]+ ms, calls held [\d.]+ ms$/.test(l));
