@@ -20,12 +20,22 @@ export class History {
     return this.#versions.map((v) => v.info);
   }
 
-  /** The newest earlier version that is worth serving again instead of `current`. */
+  /**
+   * The newest earlier version worth serving again instead of `current`. A build (by
+   * content hash) that was rolled back from or failed is passed over in every version
+   * older than that verdict, or two rollbacks would bounce back to the build the first
+   * one left; a build served again later by a reload is judged by that later run.
+   */
   rollbackTarget(current: Version): Version | undefined {
+    const rejected = new Set<string>([current.artifact.sha256]);
     for (let i = this.#versions.length - 1; i >= 0; i--) {
       const v = this.#versions[i]!;
-      if (v === current || v.artifact.bytes === null || v.artifact.sha256 === current.artifact.sha256) continue;
-      if (v.status === 'rolled-back' || v.status === 'failed') continue;
+      if (v === current) continue;
+      if (v.status === 'rolled-back' || v.status === 'failed') {
+        rejected.add(v.artifact.sha256);
+        continue;
+      }
+      if (v.artifact.bytes === null || rejected.has(v.artifact.sha256)) continue;
       return v;
     }
     return undefined;
