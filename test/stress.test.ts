@@ -1,0 +1,22 @@
+// The stress run of `npm run stress`, smaller: ~100 distinct builds swapped in under 4 busy
+// callers. Every promise of the host is checked inside runStress; see benchmarks/stress-run.ts.
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { runStress } from '../benchmarks/stress-run.js';
+import { removeTempDirs } from './helpers/native.js';
+
+after(removeTempDirs);
+
+test('100 swaps under 4 busy callers: no call lost, duplicated or stale; <=2 copies mapped; nothing left after close', async () => {
+  const { figures, problems } = await runStress({ swaps: 100, callers: 4 });
+  assert.deepEqual(problems, []);
+  assert.equal(figures['swaps'], 100);
+  assert.ok(Number(figures['calls']) > 100, `the callers made ${figures['calls']} calls: they were not busy during the swaps`);
+  assert.equal(figures['lost'], 0);
+  assert.equal(figures['duplicated'], 0);
+  assert.equal(figures['stale'], 0);
+  assert.ok(Number(figures['maxCopiesMapped']) <= 2);
+  assert.equal(figures['mappedAfterClose'], 0);
+  assert.equal(figures['onDiskAfterClose'], 0);
+  assert.equal(figures['workersAfterClose'], 0);
+});
