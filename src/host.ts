@@ -195,6 +195,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
         { library, copy: artifact.copy, functions, state: this.#stateBlock?.ref }, this.#opts.threads);
       const version = new Version(id, artifact, runtime, sourceId);
       runtime.onCrash((error) => this.#onCrash(version, error));
+      if (this.#opts.callTimeoutMs > 0) version.setCallTimeout(this.#opts.callTimeoutMs, (error) => this.#onCrash(version, error));
       return version;
     } catch (err) {
       await artifact.remove();
@@ -293,12 +294,14 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
     this.#retiring.add(retiring);
   }
 
-  /** The serving version died: report it, then start its build again or roll back. */
+  /** The serving version died (or was killed for a call past callTimeoutMs): report it,
+   *  then start its build again or roll back. */
   #onCrash(version: Version, error: IsoswapError): void {
     if (version !== this.#current || this.#closed) return; // a retiring version: its calls already rejected
     version.status = 'crashed';
-    const crashed = new IsoswapError('ERR_VERSION_CRASHED', `version ${version.id} (${this.#opts.library}) crashed: ${error.message}`,
-      { ...error.details, version: version.id, file: this.#opts.library });
+    const crashed = error.code === 'ERR_CALL_TIMEOUT' ? error
+      : new IsoswapError('ERR_VERSION_CRASHED', `version ${version.id} (${this.#opts.library}) crashed: ${error.message}`,
+        { ...error.details, version: version.id, file: this.#opts.library });
     this.emit(HOST_EVENTS.CRASH, { version: version.info, error: crashed });
     this.reportError(crashed);
     const bytes = version.artifact.bytes;

@@ -1,8 +1,13 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Artifact } from './artifact.js';
 import { IsoswapError } from './errors.js';
 import { sweepLoader } from './loader-sweep.js';
 import type { VersionRuntime } from './runtime/types.js';
 import type { VersionInfo, VersionStatus } from './version-info.js';
+
+/** How long a killed runtime may take to end. A worker thread stuck in native code never
+ *  does: worker.terminate() waits for JavaScript, which a native call never returns to. */
+const KILL_GRACE_MS = 1000;
 
 /**
  * One artifact loaded in its own runtime. Counts its calls in flight so that a retiring
@@ -15,6 +20,11 @@ export class Version {
   unloadHookRan = false;
   #inflight = 0;
   #idleWaiters: Array<() => void> = [];
+  #callTimeoutMs = 0;
+  #onCallTimeout: ((error: IsoswapError) => void) | null = null;
+  /** Set once the runtime is killed: later calls reject with #killReason at once. */
+  #killing: Promise<true> | null = null;
+  #killReason: IsoswapError | null = null;
   readonly #done = (): void => {
     if (--this.#inflight === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
   };
@@ -36,12 +46,53 @@ export class Version {
     return this.#inflight;
   }
 
-  /** Runs one call on this version, counted until it settles. */
+  /** Runs one call on this version, counted until it settles (or times out). */
   call(name: string, args: unknown[]): Promise<unknown> {
+    if (this.#killReason !== null) return Promise.reject(this.#killReason);
     this.#inflight++;
     const result = this.runtime.call(name, args);
+    if (this.#callTimeoutMs > 0) return this.#timed(name, result);
     result.then(this.#done, this.#done);
     return result;
+  }
+
+  /**
+   * From now on a call that takes longer than `ms` rejects with ERR_CALL_TIMEOUT; the
+   * version is then killed (its other calls reject with ERR_VERSION_CRASHED) and
+   * `listener` is told, so that the host replaces it.
+   *
+   * @example
+   * version.setCallTimeout(500, (err) => host.replace(version, err));
+   */
+  setCallTimeout(ms: number, listener: (error: IsoswapError) => void): void {
+    this.#callTimeoutMs = ms;
+    this.#onCallTimeout = listener;
+  }
+
+  #timed(name: string, result: Promise<unknown>): Promise<unknown> {
+    const ms = this.#callTimeoutMs;
+    const where = { function: name, version: this.id, file: this.artifact.library, timeoutMs: ms };
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const settle = (): boolean => {
+        if (settled) return false;
+        settled = true;
+        clearTimeout(timer);
+        this.#done(); // a timed-out call no longer holds a drain: its version is killed
+        return true;
+      };
+      const timer = setTimeout(() => {
+        if (!settle()) return;
+        const error = new IsoswapError('ERR_CALL_TIMEOUT',
+          `${name} on version ${this.id} (${this.artifact.library}) took longer than ${ms} ms; the version is killed and replaced`, where);
+        reject(error);
+        this.#kill(new IsoswapError('ERR_VERSION_CRASHED',
+          `version ${this.id} (${this.artifact.library}) was killed: a call to ${name} took longer than ${ms} ms`, where))
+          .catch(() => {}); // a stuck thread is reported when the version retires
+        this.#onCallTimeout?.(error);
+      }, ms);
+      result.then((value) => { if (settle()) resolve(value); }, (err: unknown) => { if (settle()) reject(err); });
+    });
   }
 
   /** The blocking form; throws if this runtime has none. */
@@ -78,26 +129,50 @@ export class Version {
   async retire(drainTimeoutMs: number): Promise<void> {
     if (this.status === 'serving' || this.status === 'loading') this.status = 'draining';
     const drained = await this.whenIdle(drainTimeoutMs);
-    if (drained) {
-      if (!this.unloadHookRan) {
-        this.unloadHookRan = true;
-        await this.runtime.runUnloadHook().catch(() => false);
+    try {
+      if (drained && this.#killing === null) {
+        if (!this.unloadHookRan) {
+          this.unloadHookRan = true;
+          await this.runtime.runUnloadHook().catch(() => false);
+        }
+        await this.runtime.shutdown();
+      } else {
+        await this.#kill(drained ? undefined : new IsoswapError('ERR_DRAIN_TIMEOUT',
+          `version ${this.id} (${this.artifact.library}) still had ${this.#inflight} call(s) in flight after ${drainTimeoutMs} ms; they were abandoned`,
+          { version: this.id, file: this.artifact.library }));
       }
-      await this.runtime.shutdown();
-    } else {
-      await this.runtime.kill(new IsoswapError('ERR_DRAIN_TIMEOUT',
-        `version ${this.id} (${this.artifact.library}) still had ${this.#inflight} call(s) in flight after ${drainTimeoutMs} ms; they were abandoned`,
-        { version: this.id, file: this.artifact.library }));
+    } finally {
+      await this.#teardown();
     }
-    await this.#teardown();
     if (this.status === 'draining') this.status = 'retired';
   }
 
   /** Ends a version that never served, or that crashed, without draining. */
   async discard(status: VersionStatus): Promise<void> {
     this.status = status;
-    await this.runtime.kill();
-    await this.#teardown();
+    try {
+      await this.#kill();
+    } finally {
+      await this.#teardown();
+    }
+  }
+
+  /**
+   * Kills the runtime once (calls pending reject with `reason`) and waits for it at most
+   * KILL_GRACE_MS; a runtime that is still there then is a thread stuck in native code,
+   * reported as ERR_THREAD_STUCK. Waiting longer would hang close() for as long as the
+   * native call runs, which may be forever.
+   */
+  async #kill(reason?: IsoswapError): Promise<void> {
+    this.#killReason ??= reason ?? new IsoswapError('ERR_VERSION_CRASHED', `version ${this.id} (${this.artifact.library}) was stopped`, { version: this.id });
+    this.#killing ??= this.runtime.kill(reason).then(() => true as const);
+    const ended = await Promise.race([this.#killing, sleep(KILL_GRACE_MS, false, { ref: false })]);
+    if (!ended) {
+      throw new IsoswapError('ERR_THREAD_STUCK',
+        `version ${this.id} (${this.artifact.library}): a worker thread is stuck in a native call and cannot be stopped; ` +
+        'it ends when the call returns, and the process cannot exit before (isolation: \'process\' can kill such a call)',
+        { version: this.id, file: this.artifact.library });
+    }
   }
 
   async #teardown(): Promise<void> {

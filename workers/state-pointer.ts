@@ -1,4 +1,5 @@
 import type { StateRef } from '../src/protocol.js';
+import { mapFile } from '../src/shared-memory.js';
 
 /** What the hooks receive as `void *state`, and how to let go of it. */
 export interface StatePointer {
@@ -16,5 +17,8 @@ export function openState(ref: StateRef): StatePointer {
   if (ref.kind === 'shared') {
     return { pointer: new Uint8Array(ref.buffer), bytes: ref.buffer.byteLength, close() {} };
   }
-  throw new Error('file-backed state is opened by the process runtime');
+  // Process isolation: the host's /dev/shm file, mapped shared. The pointer stays valid
+  // until unload, so a library may keep it between calls here too.
+  const mapped = mapFile(ref.path, ref.bytes, false);
+  return { pointer: mapped.pointer, bytes: ref.bytes, close: () => mapped.unmap() };
 }

@@ -1,0 +1,128 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { IsoswapError } from '../errors.js';
+import type { LibraryServiceApi } from '../protocol.js';
+import { ipcEndpoint, wrap, type Remote } from '../rpc.js';
+
+const ENTRY = fileURLToPath(new URL('../../workers/process-worker.js', import.meta.url));
+/** How long a child may take to exit after unload and disconnect before it is SIGKILLed. */
+const EXIT_GRACE_MS = 2000;
+
+/**
+ * One child process and the comlink proxy to its LibraryService. comlink's promises never
+ * settle when the process dies, so every request is tracked here and rejected with
+ * ERR_VERSION_CRASHED when the process exits on its own (signal or exit code).
+ */
+export class ChildProcessHandle {
+  readonly child: ChildProcess;
+  readonly remote: Remote<LibraryServiceApi>;
+  /** Requests sent and not yet answered. */
+  inflight = 0;
+  label = 'process';
+  #death: IsoswapError | null = null;
+  /** Set by kill(reason): later requests reject with it at once. */
+  #killReason: IsoswapError | null = null;
+  #stopping = false;
+  readonly #pending = new Set<(error: IsoswapError) => void>();
+  readonly #ready: Promise<void>;
+  #exitedNow!: () => void;
+  readonly #exited = new Promise<void>((resolve) => { this.#exitedNow = resolve; });
+  #onCrash: ((error: IsoswapError) => void) | null = null;
+
+  /**
+   * Forks a child; it imports koffi and waits for a load request.
+   *
+   * @example
+   * const c = new ChildProcessHandle(); await c.request((r) => r.load(req));
+   */
+  constructor() {
+    this.child = fork(ENTRY, [String(process.pid)], {
+      serialization: 'advanced', // structured clone: bigint, typed arrays, Maps cross as in threads
+      stdio: ['inherit', 'inherit', 'inherit', 'ipc'], // the library's printf shows
+      execArgv: [], // not the host's flags (--test, --inspect, --watch...)
+    });
+    this.remote = wrap<LibraryServiceApi>(ipcEndpoint(this.child));
+    this.#ready = new Promise((resolve) => {
+      const onMessage = (message: unknown): void => {
+        if ((message as { isoswapReady?: boolean } | null)?.isoswapReady !== true) return;
+        this.child.off('message', onMessage);
+        resolve();
+      };
+      this.child.on('message', onMessage);
+    });
+    this.child.once('exit', (code, signal) => {
+      const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
+      this.#die(new IsoswapError('ERR_VERSION_CRASHED', `${this.label} (pid ${this.child.pid}) ${how}`,
+        { exitCode: code, signal, pid: this.child.pid }));
+    });
+    // Without a listener an 'error' (fork failed, channel broke) would be thrown in the host.
+    this.child.on('error', (err) => {
+      if (this.child.pid === undefined) {
+        this.#die(new IsoswapError('ERR_VERSION_CRASHED', `${this.label} could not start: ${err.message}`, {}, { cause: err }));
+      }
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get alive(): boolean {
+    return this.#death === null;
+  }
+
+  onCrash(listener: (error: IsoswapError) => void): void {
+    this.#onCrash = listener;
+  }
+
+  /** Sends one request once the child is ready; rejects with ERR_VERSION_CRASHED if it dies first. */
+  request<T>(send: (remote: Remote<LibraryServiceApi>) => Promise<T>): Promise<T> {
+    const refused = this.#killReason ?? this.#death;
+    if (refused !== null) return Promise.reject(refused);
+    this.inflight++;
+    return new Promise<T>((resolve, reject) => {
+      const settle = (): boolean => {
+        if (!this.#pending.delete(fail)) return false;
+        this.inflight--;
+        return true;
+      };
+      const fail = (error: unknown): void => { if (settle()) reject(error); };
+      this.#pending.add(fail);
+      this.#ready.then(() => send(this.remote)).then((value) => { if (settle()) resolve(value); }, fail);
+    });
+  }
+
+  /** dlclose in the child, then close its channel: it exits by itself (else SIGKILL). */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    if (this.#death === null && this.#killReason === null) {
+      await this.request((r) => r.unload()).catch(() => {});
+    }
+    if (this.child.connected) this.child.disconnect();
+    const exited = await Promise.race([this.#exited.then(() => true), sleep(EXIT_GRACE_MS, false, { ref: false })]);
+    if (!exited) await this.kill();
+  }
+
+  /** SIGKILLs the child (it is stuck, or already dead); requests still pending reject with
+   *  `reason` when one is given, else with the process's death. */
+  async kill(reason?: IsoswapError): Promise<void> {
+    this.#stopping = true;
+    if (this.#death === null) {
+      if (reason !== undefined) {
+        this.#killReason = reason;
+        for (const fail of [...this.#pending]) fail(reason);
+      }
+      this.child.kill('SIGKILL');
+    }
+    await this.#exited;
+  }
+
+  #die(death: IsoswapError): void {
+    if (this.#death !== null) return;
+    this.#death = death;
+    for (const fail of [...this.#pending]) fail(this.#killReason ?? death);
+    this.#exitedNow();
+    if (!this.#stopping) this.#onCrash?.(death);
+  }
+}

@@ -1,0 +1,38 @@
+// Entry of a child process that runs one version (isolation: 'process'). A segfault,
+// abort() or exit() in the library ends this process only; the host sees it exit.
+import koffi from 'koffi';
+import { expose, ipcEndpoint } from '../src/rpc.js';
+import { LibraryService } from './library-service.js';
+
+if (process.send === undefined) throw new Error('process-worker.js must be started by child_process.fork');
+
+// Ctrl-C reaches the whole foreground process group: the host, closing, must not find its
+// children already dead and report crashes. The host ends this process (IPC or SIGKILL).
+process.on('SIGINT', () => {});
+// The parent went away (closed the channel, or died): nothing is left to serve.
+process.on('disconnect', () => process.exit(0));
+dieWithParent();
+
+expose(new LibraryService(), ipcEndpoint(process));
+// Messages that arrive before a 'message' listener exists are dropped, and importing
+// koffi takes a while: the host waits for this before it sends anything.
+process.send({ isoswapReady: true });
+
+/**
+ * Asks Linux to SIGKILL this process when the host dies. 'disconnect' does that only
+ * while JavaScript runs; a call stuck in native code would outlive a host that was
+ * SIGKILLed.
+ */
+function dieWithParent(): void {
+  if (process.platform !== 'linux') return;
+  const PR_SET_PDEATHSIG = 1;
+  const SIGKILL = 9;
+  try {
+    const prctl = koffi.load('libc.so.6').func('int prctl(int option, ...)');
+    prctl(PR_SET_PDEATHSIG, 'unsigned long', SIGKILL);
+  } catch {
+    // without it, a host that dies leaves a stuck child until its call returns
+  }
+  // The host passes its pid: if it died before prctl, the signal would never come.
+  if (process.argv[2] !== undefined && process.ppid !== Number(process.argv[2])) process.exit(0);
+}
