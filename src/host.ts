@@ -9,6 +9,7 @@ import { resolveOptions, type FunctionTable, type IsolatedHostOptions, type Reso
 import { startRuntime } from './runtime/start.js';
 import { createStateBlock, type StateBlock } from './state-block.js';
 import { Version } from './version.js';
+import { LibraryWatcher } from './watcher.js';
 import type { VersionInfo } from './version-info.js';
 
 /** `host.fns`: one async function per declared name. */
@@ -37,6 +38,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
   #queuedReload: Promise<VersionInfo> | null = null;
   /** Set while a swap with a state block holds new calls back. */
   #gate: Promise<void> | null = null;
+  #watcher: LibraryWatcher | null = null;
 
   /** @internal use {@link createIsolatedHost} */
   constructor(opts: ResolvedOptions<F>, dir: string) {
@@ -61,6 +63,8 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
         throw err;
       }
       this.#serve(first);
+      // Only once chokidar is ready: it reports nothing from before (DESIGN.md).
+      if (this.#opts.watch) await this.#startWatcher().catch(async (err) => { await first.discard('failed'); throw err; });
       this.emit(HOST_EVENTS.LOAD, first.info);
     } catch (err) {
       await this.#removeDir();
@@ -159,12 +163,24 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
 
   async #close(): Promise<void> {
     this.#closed = true;
+    await this.#watcher?.close();
     await this.#swapChain;
     this.#retire(this.#current);
     while (this.#retiring.size > 0) await Promise.all(this.#retiring);
     this.#stateBlock?.close();
     await this.#removeDir();
     this.emit(HOST_EVENTS.CLOSE);
+  }
+
+  /** Swaps to each complete build saved at `library`; failures become `error` events. */
+  async #startWatcher(): Promise<void> {
+    const { library } = this.#opts;
+    this.#watcher = await LibraryWatcher.start({
+      library,
+      currentSha256: () => this.#current.artifact.sha256,
+      swap: (bytes) => this.#enqueue(() => this.#swap((id) => Artifact.fromBytes(bytes, library, this.#dir, id), 'watch')),
+      onError: (err) => this.reportError(err),
+    });
   }
 
   #enqueue<T>(task: () => Promise<T>): Promise<T> {

@@ -1,0 +1,158 @@
+import { watch, type FSWatcher } from 'chokidar';
+import { dirname } from 'node:path';
+import { IsoswapError } from './errors.js';
+import { fileStamp, settleFile } from './watch-settle.js';
+
+// chokidar 5 drops every further `change` of a path for 50 ms after it emits one, with
+// no trailing event; a stat after that window finds what it dropped.
+const CHOKIDAR_THROTTLE_MS = 50;
+
+/** What a {@link LibraryWatcher} needs from its host. */
+export interface LibraryWatcherOptions {
+  /** The absolute path of the library to watch. */
+  library: string;
+  /** The sha256 of the build serving now: a settled file with the same hash is no swap. */
+  currentSha256(): string;
+  /** Serves exactly these (checked, complete) bytes; rejects with an IsoswapError. */
+  swap(bytes: Buffer): Promise<unknown>;
+  /** A broken build or a failed swap nobody awaited. */
+  onError(error: IsoswapError): void;
+}
+
+/**
+ * Watches one library file and swaps to each complete build of it.
+ *
+ * It watches the file's directory, not the file: a linker that renames a new file into
+ * place or deletes and re-creates it replaces the inode a file watch would be bound to.
+ * Every event only marks the file dirty; one loop at a time settles it, so a burst of
+ * events is one swap. chokidar 5 drops a second `change` of a path within ~50 ms of the
+ * first, so after each round the loop stats the file again and goes on if it moved, and
+ * once the throttle window of the last event has passed, the file is stat'ed once more.
+ */
+export class LibraryWatcher {
+  readonly #opts: LibraryWatcherOptions;
+  readonly #chokidar: FSWatcher;
+  #dirty = false;
+  #closed = false;
+  #loop: Promise<void> | null = null;
+  /** The file's stamp when the last round ended (null: missing). */
+  #settledStamp: string | null = null;
+  #trailing: NodeJS.Timeout | null = null;
+  /** The hash of the last build that failed, so that it is reported once. */
+  #failedSha256: string | null = null;
+
+  private constructor(opts: LibraryWatcherOptions, chokidar: FSWatcher) {
+    this.#opts = opts;
+    this.#chokidar = chokidar;
+  }
+
+  /**
+   * Starts watching; resolves once chokidar is ready (it reports nothing that happens
+   * before), after one look at the file in case it changed while the watch was being set up.
+   *
+   * @example
+   * const w = await LibraryWatcher.start({ library, currentSha256: () => sha, swap, onError });
+   * await w.close();
+   */
+  static async start(opts: LibraryWatcherOptions): Promise<LibraryWatcher> {
+    const dir = dirname(opts.library);
+    const chokidar = watch(dir, {
+      ignoreInitial: true,
+      depth: 0,
+      // chokidar's `atomic` holds an unlink back 100 ms to merge it with an add: latency
+      // for nothing here, since every event only marks the file dirty.
+      atomic: false,
+      ignored: (path: string) => path !== dir && path !== opts.library,
+    });
+    const watcher = new LibraryWatcher(opts, chokidar);
+    chokidar.on('all', (_event, path) => { if (path === opts.library) watcher.#onEvent(); });
+    chokidar.on('error', (err) => watcher.#report(IsoswapError.from(err, 'ERR_LIBRARY_NOT_FOUND', `watching ${opts.library}`)));
+    await new Promise<void>((resolve, reject) => {
+      chokidar.once('ready', resolve);
+      chokidar.once('error', reject);
+    }).catch(async (err) => {
+      await chokidar.close();
+      throw IsoswapError.from(err, 'ERR_LIBRARY_NOT_FOUND', `watching ${opts.library}`);
+    });
+    watcher.#markDirty();
+    return watcher;
+  }
+
+  /** Resolves once no change is being handled (for tests and benchmarks). */
+  async idle(): Promise<void> {
+    while (this.#loop !== null) await this.#loop;
+  }
+
+  /**
+   * Stops watching and waits for the change being handled, if any.
+   *
+   * @example
+   * await watcher.close();
+   */
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#trailing !== null) clearTimeout(this.#trailing);
+    await this.#chokidar.close();
+    await this.idle();
+  }
+
+  #onEvent(): void {
+    this.#markDirty();
+    if (this.#trailing !== null) clearTimeout(this.#trailing);
+    this.#trailing = setTimeout(() => {
+      this.#trailing = null;
+      if (this.#loop === null) void this.#lookAgain();
+    }, CHOKIDAR_THROTTLE_MS + 10);
+  }
+
+  async #lookAgain(): Promise<void> {
+    const stamp = await fileStamp(this.#opts.library).catch(() => null);
+    if (stamp !== this.#settledStamp) this.#markDirty();
+  }
+
+  #markDirty(): void {
+    if (this.#closed) return;
+    this.#dirty = true;
+    this.#loop ??= this.#run().finally(() => { this.#loop = null; });
+  }
+
+  async #run(): Promise<void> {
+    while (this.#dirty && !this.#closed) {
+      this.#dirty = false;
+      let settled: string | null | undefined; // undefined: failed; the next event retries
+      try {
+        settled = await this.#handleChange();
+      } catch (err) {
+        this.#report(IsoswapError.from(err, 'ERR_NOT_A_LIBRARY', `reading ${this.#opts.library}`));
+      }
+      // The look again that makes up for a change chokidar swallowed.
+      const now = await fileStamp(this.#opts.library).catch(() => null);
+      if (settled !== undefined && now !== settled) this.#dirty = true;
+      this.#settledStamp = now;
+    }
+  }
+
+  /** Settles the file and swaps to it if it is new; returns the stamp it settled on. */
+  async #handleChange(): Promise<string | null> {
+    const settled = await settleFile(this.#opts.library, () => this.#closed);
+    if (settled.kind === 'missing' || settled.kind === 'cancelled') return null;
+    if (settled.sha256 === this.#opts.currentSha256() || settled.sha256 === this.#failedSha256) return settled.stamp;
+    if (settled.kind === 'broken') {
+      this.#failedSha256 = settled.sha256;
+      this.#report(settled.error);
+      return settled.stamp;
+    }
+    try {
+      await this.#opts.swap(settled.bytes);
+      this.#failedSha256 = null;
+    } catch (err) {
+      this.#failedSha256 = settled.sha256;
+      this.#report(IsoswapError.from(err, 'ERR_NOT_A_LIBRARY', `loading ${this.#opts.library}`));
+    }
+    return settled.stamp;
+  }
+
+  #report(error: IsoswapError): void {
+    if (!this.#closed) this.#opts.onError(error);
+  }
+}
