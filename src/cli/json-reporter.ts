@@ -1,0 +1,51 @@
+import type { IsoswapError } from '../errors.js';
+import type { SwapEvent } from '../events.js';
+import type { VersionInfo } from '../version-info.js';
+import type { BuildReport, Reporter } from './reporter.js';
+
+// int64 results come back from koffi as BigInt, which JSON.stringify refuses.
+const bigintAsString = (_key: string, value: unknown): unknown => (typeof value === 'bigint' ? value.toString() : value);
+
+/**
+ * `--json`: one object a line on stdout, each with an `event` field.
+ *
+ * @example
+ * new JsonReporter(process.stdout).call('do_tick', [1], 2); // {"event":"call","fn":"do_tick","args":[1],"result":2}
+ */
+export class JsonReporter implements Reporter {
+  constructor(private readonly out: NodeJS.WritableStream) {}
+
+  load(version: VersionInfo, ms: number): void {
+    this.#emit({ event: 'load', version: version.id, sha256: version.sha256, library: version.library, ms: round(ms) });
+  }
+
+  call(fn: string, args: unknown[], result: unknown): void {
+    this.#emit({ event: 'call', fn, args, result });
+  }
+
+  swap({ from, to, ms, reason, pauseMs }: SwapEvent): void {
+    this.#emit({ event: 'swap', from: from.id, to: to.id, sha256: to.sha256, ms: round(ms), reason, pauseMs: pauseMs === undefined ? undefined : round(pauseMs) });
+  }
+
+  retired(version: VersionInfo): void {
+    this.#emit({ event: 'retired', version: version.id, status: version.status });
+  }
+
+  error(error: IsoswapError): void {
+    this.#emit({ event: 'error', code: error.code, message: error.message, details: error.details });
+  }
+
+  build({ command, ms }: BuildReport): void {
+    this.#emit({ event: 'build', ok: true, command, ms: round(ms) });
+  }
+
+  close(): void {}
+
+  #emit(record: Record<string, unknown>): void {
+    this.out.write(`${JSON.stringify(record, bigintAsString)}\n`);
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}
