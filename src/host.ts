@@ -4,9 +4,9 @@ import { CrashPolicy } from './crash-policy.js';
 import { IsoswapError } from './errors.js';
 import { HOST_EVENTS, HostEmitter, type SwapReason } from './events.js';
 import { History } from './history.js';
-import { hostClosed, loadHookRefused, unknownFunction } from './host-errors.js';
+import { hostClosed, loadHookRefused, swapInProgress, unknownFunction } from './host-errors.js';
 import { resolveOptions, type FunctionTable, type IsolatedHostOptions, type ResolvedOptions } from './options.js';
-import { startRuntime } from './runtime/start.js';
+import { createStandby, startRuntime } from './runtime/start.js';
 import { createStateBlock, type StateBlock } from './state-block.js';
 import { Version } from './version.js';
 import { LibraryWatcher } from './watcher.js';
@@ -29,6 +29,8 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
   readonly #history: History;
   readonly #stateBlock: StateBlock | null;
   readonly #crashes = new CrashPolicy();
+  /** Workers started ahead for the next swap (warm standby), ended at close. */
+  readonly #standby: ReturnType<typeof createStandby>;
   readonly #retiring = new Set<Promise<void>>();
   #current!: Version;
   #nextId = 0;
@@ -47,6 +49,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
     this.#dir = dir;
     this.#history = new History(opts.keepBuilds);
     this.#stateBlock = opts.stateBytes > 0 ? createStateBlock(opts.stateBytes, opts.isolation) : null;
+    this.#standby = createStandby(opts.isolation, opts.threads);
     const fns: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
     for (const name of Object.keys(opts.functions)) fns[name] = (...args) => this.call(name, ...args);
     this.fns = Object.freeze(fns) as HostFunctions<F>;
@@ -67,6 +70,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
       if (this.#opts.watch) await this.#startWatcher().catch(async (err) => { await first.discard('failed'); throw err; });
       this.emit(HOST_EVENTS.LOAD, first.info);
     } catch (err) {
+      await this.#standby?.close();
       await this.#removeDir();
       throw err;
     }
@@ -115,6 +119,9 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
   callSync(name: keyof F & string, ...args: unknown[]): any {
     if (this.#closed) throw hostClosed(`callSync ${name}`);
     if (!Object.hasOwn(this.#opts.functions, name)) throw unknownFunction(name, Object.keys(this.#opts.functions));
+    // The state block is between versions (old unloaded, new not yet validated) and the
+    // hand-over needs this thread's event loop: blocking here would never end.
+    if (this.#gate !== null) throw swapInProgress(`callSync ${name}`);
     return this.#current.callSync(name, args);
   }
 
@@ -165,6 +172,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
     this.#closed = true;
     await this.#watcher?.close();
     await this.#swapChain;
+    await this.#standby?.close();
     this.#retire(this.#current);
     while (this.#retiring.size > 0) await Promise.all(this.#retiring);
     this.#stateBlock?.close();
@@ -208,7 +216,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
     try {
       const { library, functions } = this.#opts;
       const runtime = await startRuntime(this.#opts.isolation,
-        { library, copy: artifact.copy, functions, state: this.#stateBlock?.ref }, this.#opts.threads);
+        { library, copy: artifact.copy, functions, state: this.#stateBlock?.ref }, this.#opts.threads, this.#standby);
       const version = new Version(id, artifact, runtime, sourceId);
       runtime.onCrash((error) => this.#onCrash(version, error));
       if (this.#opts.callTimeoutMs > 0) version.setCallTimeout(this.#opts.callTimeoutMs, (error) => this.#onCrash(version, error));

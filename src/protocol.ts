@@ -17,6 +17,19 @@ export interface LoadRequest {
   /** Call name → koffi prototype. */
   functions: Record<string, string>;
   state?: StateRef | undefined;
+  /** Thread isolation: the shared-memory call channel of this worker (src/channel/layout.ts). */
+  channel?: SharedArrayBuffer | undefined;
+}
+
+/** How a value travels in a channel slot: a float64 each way, decoded by kind. */
+export type FastArgKind = 'number' | 'bool' | 'state-pointer';
+export type FastResultKind = 'number' | 'bool' | 'void';
+
+/** A function whose arguments and result are numbers (or pointers into the state block):
+ *  it may be called over the shared-memory channel instead of a message. */
+export interface FastSignature {
+  args: FastArgKind[];
+  result: FastResultKind;
 }
 
 /** What a worker found in the version it loaded. */
@@ -24,6 +37,9 @@ export interface LoadReport {
   hooks: { load: boolean; unload: boolean };
   /** Call names, in the order the fast channel numbers them. */
   functions: string[];
+  /** Call name → its signature, for the functions the fast channel can call (decided from
+   *  the koffi prototype at load time); absent when no channel was offered. */
+  fast?: Record<string, FastSignature> | undefined;
 }
 
 /** The service every version runtime exposes (over comlink). */

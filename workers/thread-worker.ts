@@ -1,8 +1,48 @@
 // Entry of a worker thread that runs one version. koffi is imported before the host asks
 // for anything, so a pre-started (standby) worker only has to dlopen.
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { channelViews } from '../src/channel/layout.js';
+import type { LoadReport, LoadRequest } from '../src/protocol.js';
 import { expose, nodeEndpoint } from '../src/rpc.js';
+import { ChannelServer, type ChannelEntry } from './channel-server.js';
+import { fastSignature, type PrototypeInfoLike } from './channel-signature.js';
+import { serveSyncCalls } from './channel-sync-calls.js';
 import { LibraryService } from './library-service.js';
 
 if (parentPort === null) throw new Error('thread-worker.js must run in a worker thread');
-expose(new LibraryService(), nodeEndpoint(parentPort));
+const syncPort = (workerData as { syncPort?: MessagePort } | undefined)?.syncPort;
+
+/** The LibraryService plus the shared-memory channel and the blocking message path. */
+class ThreadLibraryService extends LibraryService {
+  #server: ChannelServer | null = null;
+  #stopSync: (() => void) | null = null;
+
+  override load(request: LoadRequest): LoadReport {
+    const report = super.load(request);
+    if (request.channel === undefined) return report;
+    const state = request.state?.kind === 'shared' ? request.state.buffer : undefined;
+    const fast: NonNullable<LoadReport['fast']> = {};
+    const entries = report.functions.map((name): ChannelEntry | null => {
+      const fn = this.fn(name);
+      const signature = fastSignature((fn as unknown as { info: PrototypeInfoLike }).info, state !== undefined);
+      if (signature === null) return null;
+      fast[name] = signature;
+      return { fn, signature };
+    });
+    this.#server = new ChannelServer(request.channel, entries, state);
+    this.#server.start();
+    if (syncPort !== undefined) {
+      this.#stopSync = serveSyncCalls(syncPort, channelViews(request.channel).header, (name, args) => this.call(name, args));
+    }
+    return { ...report, fast };
+  }
+
+  override unload(): void {
+    this.#server?.stop();
+    this.#stopSync?.();
+    this.#server = this.#stopSync = null;
+    super.unload();
+  }
+}
+
+expose(new ThreadLibraryService(), nodeEndpoint(parentPort));

@@ -2,10 +2,28 @@ import type { Isolation } from '../options.js';
 import type { LoadRequest } from '../protocol.js';
 import { ProcessRuntime } from './process-runtime.js';
 import { ThreadRuntime } from './thread-runtime.js';
+import { ThreadStandby } from './thread-standby.js';
 import type { VersionRuntime } from './types.js';
 
-/** Starts the runtime of the chosen isolation and loads a version into it. */
-export function startRuntime(isolation: Isolation, request: LoadRequest, threads: number): Promise<VersionRuntime> {
-  if (isolation === 'thread') return ThreadRuntime.start(request, threads);
+/**
+ * Starts the runtime of the chosen isolation and loads a version into it; with a
+ * standby, its pre-started workers are used.
+ *
+ * @example
+ * const runtime = await startRuntime('thread', request, 1, standby);
+ */
+export function startRuntime(isolation: Isolation, request: LoadRequest, threads: number, standby?: ThreadStandby | null): Promise<VersionRuntime> {
+  if (isolation === 'thread') return ThreadRuntime.start(request, threads, standby ?? undefined);
   return ProcessRuntime.start(request, threads);
+}
+
+/**
+ * The warm standby a host keeps for its next swap: `threads` workers for thread
+ * isolation, none (null) otherwise. The host closes it at close().
+ *
+ * @example
+ * const standby = createStandby('thread', 1); ...; await standby?.close();
+ */
+export function createStandby(isolation: Isolation, threads: number): ThreadStandby | null {
+  return isolation === 'thread' ? new ThreadStandby(threads) : null;
 }

@@ -1,28 +1,34 @@
+import { NOT_FAST } from '../channel/call-channel.js';
 import type { IsoswapError } from '../errors.js';
 import type { LoadReport, LoadRequest } from '../protocol.js';
+import type { ThreadStandby } from './thread-standby.js';
 import { ThreadWorkerHandle } from './thread-worker-handle.js';
 import type { VersionRuntime } from './types.js';
 
 /**
  * A version served by `threads` worker threads, each with its own dlopen of the same copy.
- * Calls go to the least busy thread; hooks run once per version, in the first one.
+ * Calls go to the least busy thread: over its shared-memory channel when the function and
+ * arguments are numbers, else as a message. Hooks run once per version, in the first one.
  */
 export class ThreadRuntime implements VersionRuntime {
   private constructor(readonly report: LoadReport, private readonly workers: ThreadWorkerHandle[]) {}
 
-  readonly callSync = undefined;
-
   /**
-   * Starts `threads` workers and loads the version in each; if any fails, all are ended
-   * and the first load error is thrown.
+   * Starts `threads` workers (taken from `standby` when given) and loads the version in
+   * each; if any fails, all are ended and the first load error is thrown.
    *
    * @example
    * const rt = await ThreadRuntime.start({ library, copy, functions }, 2);
    */
-  static async start(request: LoadRequest, threads: number): Promise<ThreadRuntime> {
-    const workers = Array.from({ length: threads }, () => new ThreadWorkerHandle());
+  static async start(request: LoadRequest, threads: number, standby?: ThreadStandby): Promise<ThreadRuntime> {
+    const workers = Array.from({ length: threads }, () => standby?.take() ?? new ThreadWorkerHandle());
     workers.forEach((w, i) => { w.label = `worker ${i} of ${request.library}`; });
-    const results = await Promise.allSettled(workers.map((w) => w.request((r) => r.load(request))));
+    const state = request.state?.kind === 'shared' ? request.state.buffer : undefined;
+    const results = await Promise.allSettled(workers.map(async (w) => {
+      const report = await w.request((r) => r.load({ ...request, channel: w.channel.buffer }));
+      w.channel.open(report, state);
+      return report;
+    }));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed !== undefined) {
       await Promise.all(workers.map((w) => w.kill()));
@@ -32,10 +38,17 @@ export class ThreadRuntime implements VersionRuntime {
   }
 
   call(name: string, args: unknown[]): Promise<unknown> {
-    let best = this.workers[0]!;
-    for (const w of this.workers) if (w.inflight < best.inflight) best = w;
-    return best.request((r) => r.call(name, args));
+    const worker = this.#leastBusy();
+    return worker.channel.call(name, args) ?? worker.request((r) => r.call(name, args));
   }
+
+  /** Blocks until the call returns: on the channel, or for other functions on the
+   *  blocking message path. */
+  readonly callSync = (name: string, args: unknown[]): unknown => {
+    const worker = this.#leastBusy();
+    const result = worker.channel.callSync(name, args);
+    return result === NOT_FAST ? worker.syncCall.call(name, args) : result;
+  };
 
   runLoadHook(): Promise<number> {
     return this.workers[0]!.request((r) => r.runLoadHook());
@@ -62,5 +75,12 @@ export class ThreadRuntime implements VersionRuntime {
         listener(err);
       });
     }
+  }
+
+  #leastBusy(): ThreadWorkerHandle {
+    let best = this.workers[0]!;
+    if (this.workers.length === 1) return best;
+    for (const w of this.workers) if (w.busy < best.busy) best = w;
+    return best;
   }
 }

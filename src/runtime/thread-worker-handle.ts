@@ -1,4 +1,6 @@
 import { Worker } from 'node:worker_threads';
+import { CallChannel } from '../channel/call-channel.js';
+import { SyncMessageCall } from '../channel/sync-message-call.js';
 import { IsoswapError } from '../errors.js';
 import type { LibraryServiceApi } from '../protocol.js';
 import { nodeEndpoint, releaseProxy, wrap, type Remote } from '../rpc.js';
@@ -13,6 +15,9 @@ const WORKER_URL = new URL('../../workers/thread-worker.js', import.meta.url);
 export class ThreadWorkerHandle {
   readonly worker: Worker;
   readonly remote: Remote<LibraryServiceApi>;
+  /** The shared-memory call channel (fast path) and the blocking message path. */
+  readonly channel: CallChannel;
+  readonly syncCall: SyncMessageCall;
   /** Requests sent and not yet answered. */
   inflight = 0;
   label = 'worker';
@@ -30,7 +35,10 @@ export class ThreadWorkerHandle {
    * const w = new ThreadWorkerHandle(); await w.request((r) => r.load(req));
    */
   constructor() {
-    this.worker = new Worker(WORKER_URL);
+    this.channel = new CallChannel(() => this.label);
+    this.syncCall = new SyncMessageCall(this.channel.header, () => this.channel.assertAlive());
+    const syncPort = this.syncCall.workerPort;
+    this.worker = new Worker(WORKER_URL, { workerData: { syncPort }, transferList: [syncPort] });
     this.remote = wrap<LibraryServiceApi>(nodeEndpoint(this.worker));
     // An 'error' without a listener would be rethrown in the host: a JS fault in a
     // version must never take the host down.
@@ -41,6 +49,8 @@ export class ThreadWorkerHandle {
         this.#death = new IsoswapError('ERR_VERSION_CRASHED', `${this.label} exited with code ${code}${why}`, { exitCode: code });
         for (const reject of this.#pending) reject(this.#death);
         this.#pending.clear();
+        this.channel.fail(this.#death);
+        this.syncCall.close();
         if (!this.#stopping) this.#onCrash?.(this.#death);
         resolve(code);
       });
@@ -49,6 +59,11 @@ export class ThreadWorkerHandle {
 
   get alive(): boolean {
     return this.#death === null;
+  }
+
+  /** Calls in flight on both paths. */
+  get busy(): number {
+    return this.inflight + this.channel.inflight;
   }
 
   onCrash(listener: (error: IsoswapError) => void): void {
@@ -83,6 +98,7 @@ export class ThreadWorkerHandle {
     if (reason !== undefined && this.#death === null) {
       for (const reject of this.#pending) reject(reason);
       this.#pending.clear();
+      this.channel.fail(reason);
     }
     this.remote[releaseProxy]();
     await this.worker.terminate();

@@ -1,0 +1,167 @@
+import koffi from 'koffi';
+import {
+  channelViews, DONE, HEAD, HOST_WAITING, MASK, MAX_ARGS, NULL_POINTER, SLOT_META, SLOT_VALUES,
+  STATUS_BAD_ARGUMENTS, STATUS_OK, STATUS_UNKNOWN_FUNCTION, WORKER_EXITED, WORKER_PARKED,
+  WORKER_RUNNING, WORKER_STATE, WORKER_STOPPED, WORKER_TID,
+} from '../src/channel/layout.js';
+import { SpinBudget } from '../src/channel/spin-budget.js';
+import { waitAsync } from '../src/channel/wait-async.js';
+import type { FastArgKind, FastSignature } from '../src/protocol.js';
+
+type NativeFunction = (...args: unknown[]) => unknown;
+/** Calls one native function with the arguments found at `values[base...]`. */
+type Invoker = (values: Float64Array, base: number) => unknown;
+
+/** One function the channel may call, by its index in LoadReport.functions. */
+export interface ChannelEntry {
+  fn: NativeFunction;
+  signature: FastSignature;
+}
+
+/** Serving without a break for this long, the server yields to the event loop so that
+ *  comlink (hooks, unload, message-path calls) is never starved. */
+const YIELD_MS = 2;
+
+/**
+ * The worker side of a call channel: runs requests in order, spins a while after the last
+ * one (adaptive), then parks in Atomics.waitAsync so that the worker's event loop keeps
+ * serving comlink and an idle worker costs no CPU.
+ */
+export class ChannelServer {
+  readonly #header: Int32Array;
+  readonly #meta: Int32Array;
+  readonly #values: Float64Array;
+  readonly #invokers: Array<Invoker | null>;
+  readonly #spin = new SpinBudget(1, 200);
+  #tail = 0;
+  #stopped = false;
+  readonly #hasWork = (): boolean => Atomics.load(this.#header, HEAD) !== this.#tail;
+
+  /**
+   * @example
+   * const server = new ChannelServer(request.channel, entries, stateBuffer); server.start();
+   */
+  constructor(buffer: SharedArrayBuffer, entries: Array<ChannelEntry | null>, state: SharedArrayBuffer | undefined) {
+    ({ header: this.#header, meta: this.#meta, values: this.#values } = channelViews(buffer));
+    this.#invokers = entries.map((e) => (e === null ? null : invoker(e, state)));
+  }
+
+  start(): void {
+    Atomics.store(this.#header, WORKER_TID, threadId());
+    Atomics.store(this.#header, WORKER_STATE, WORKER_RUNNING);
+    process.once('exit', this.#exited);
+    this.#serve();
+  }
+
+  /** Stops serving (before the library is unloaded) and lets the parked wait go. */
+  stop(): void {
+    this.#stopped = true;
+    process.off('exit', this.#exited);
+    Atomics.store(this.#header, WORKER_STATE, WORKER_STOPPED);
+    Atomics.notify(this.#header, HEAD);
+    Atomics.notify(this.#header, DONE);
+  }
+
+  // A host blocked in callSync cannot see the worker's 'exit' event: tell it here.
+  readonly #exited = (): void => {
+    Atomics.store(this.#header, WORKER_STATE, WORKER_EXITED);
+    Atomics.notify(this.#header, DONE);
+  };
+
+  readonly #serve = (): void => {
+    const header = this.#header;
+    const started = performance.now();
+    for (;;) {
+      if (this.#stopped) return;
+      this.#drain();
+      if (performance.now() - started > YIELD_MS) {
+        setImmediate(this.#serve);
+        return;
+      }
+      if (this.#spin.spin(this.#hasWork)) continue;
+      // Park. The host stores HEAD, then reads WORKER_STATE; we store WORKER_STATE, then
+      // waitAsync compares HEAD: with sequentially consistent atomics one of us sees the
+      // other, so no request is left unnoticed.
+      Atomics.store(header, WORKER_STATE, WORKER_PARKED);
+      const waited = waitAsync(header, HEAD, this.#tail);
+      if (!waited.async) {
+        Atomics.store(header, WORKER_STATE, WORKER_RUNNING);
+        continue;
+      }
+      void waited.value.then(this.#wake);
+      return;
+    }
+  };
+
+  readonly #wake = (): void => {
+    if (this.#stopped) return;
+    Atomics.store(this.#header, WORKER_STATE, WORKER_RUNNING);
+    this.#serve();
+  };
+
+  #drain(): void {
+    const header = this.#header;
+    const head = Atomics.load(header, HEAD);
+    while (this.#tail !== head) {
+      this.#run(this.#tail & MASK);
+      this.#tail = (this.#tail + 1) | 0;
+      Atomics.store(header, DONE, this.#tail); // publishes the result written by #run
+      if (Atomics.load(header, HOST_WAITING) !== 0) Atomics.notify(header, DONE);
+    }
+  }
+
+  #run(slot: number): void {
+    const meta = slot * SLOT_META;
+    const base = slot * SLOT_VALUES;
+    const invoke = this.#invokers[this.#meta[meta]!];
+    if (invoke === undefined || invoke === null) {
+      this.#meta[meta + 1] = STATUS_UNKNOWN_FUNCTION;
+      return;
+    }
+    try {
+      const result = invoke(this.#values, base);
+      this.#values[base + MAX_ARGS] = result === true ? 1 : result === false || result === undefined ? 0 : (result as number);
+      this.#meta[meta + 1] = STATUS_OK;
+    } catch {
+      this.#meta[meta + 1] = STATUS_BAD_ARGUMENTS;
+    }
+  }
+}
+
+/** An invoker per function, without spreading an array for the common all-number case. */
+function invoker({ fn, signature }: ChannelEntry, state: SharedArrayBuffer | undefined): Invoker {
+  if (signature.args.every((k) => k === 'number')) {
+    switch (signature.args.length) {
+      case 0: return () => fn();
+      case 1: return (v, b) => fn(v[b]);
+      case 2: return (v, b) => fn(v[b], v[b + 1]);
+      case 3: return (v, b) => fn(v[b], v[b + 1], v[b + 2]);
+      case 4: return (v, b) => fn(v[b], v[b + 1], v[b + 2], v[b + 3]);
+    }
+  }
+  const decoders = signature.args.map((kind) => decoder(kind, state));
+  return (v, b) => fn(...decoders.map((decode, i) => decode(v[b + i]!)));
+}
+
+function decoder(kind: FastArgKind, state: SharedArrayBuffer | undefined): (value: number) => unknown {
+  if (kind === 'bool') return (value) => value !== 0;
+  if (kind === 'state-pointer') {
+    // koffi passes a typed array's own memory: a view over the state block at that offset
+    // is a pointer into the very block the host holds.
+    return (value) => (value === NULL_POINTER ? null : new Uint8Array(state!, value));
+  }
+  return (value) => value;
+}
+
+let gettid: (() => number) | null | undefined;
+/** This thread's kernel id (Linux), 0 where unknown. */
+function threadId(): number {
+  if (gettid === undefined) {
+    try {
+      gettid = process.platform === 'linux' ? (koffi.load('libc.so.6').func('int gettid(void)') as () => number) : null;
+    } catch {
+      gettid = null;
+    }
+  }
+  return gettid === null ? 0 : gettid();
+}

@@ -1,0 +1,31 @@
+import type { MessagePort } from 'node:worker_threads';
+import { IsoswapError } from '../src/errors.js';
+import { SYNC_REPLIES } from '../src/channel/layout.js';
+import type { SyncReply } from '../src/channel/sync-message-call.js';
+
+/**
+ * The worker side of src/channel/sync-message-call.ts: answers each blocking call on
+ * `port`, then bumps SYNC_REPLIES in the channel header and wakes the host.
+ *
+ * @example
+ * serveSyncCalls(workerData.syncPort, channelViews(request.channel).header, (n, a) => service.call(n, a));
+ */
+export function serveSyncCalls(port: MessagePort, header: Int32Array, call: (name: string, args: unknown[]) => unknown): () => void {
+  const onMessage = ({ name, args }: { name: string; args: unknown[] }): void => {
+    let reply: SyncReply;
+    try {
+      reply = { ok: true, value: call(name, args) };
+    } catch (err) {
+      reply = { ok: false, error: err instanceof IsoswapError ? err.toJSON() : String((err as Error)?.message ?? err) };
+    }
+    try {
+      port.postMessage(reply);
+    } catch (err) {
+      port.postMessage({ ok: false, error: `the result of ${name} cannot be sent: ${(err as Error).message}` } satisfies SyncReply);
+    }
+    Atomics.add(header, SYNC_REPLIES, 1);
+    Atomics.notify(header, SYNC_REPLIES);
+  };
+  port.on('message', onMessage);
+  return () => port.off('message', onMessage);
+}
