@@ -5,32 +5,34 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { createIsolatedHost } from '../src/index.js';
 import { makeTempDir, removeTempDirs } from './helpers/native.js';
-import { buildStateFixture, FIXTURE_FUNCTIONS, hookLog } from './helpers/state-fixture.js';
+import { buildStateFixture, FIXTURE_FUNCTIONS, ISOLATIONS, hookLog } from './helpers/state-fixture.js';
 
 after(removeTempDirs);
 
-test('with a state block, hooks run once per version, in order: load v1, unload v1, load v2 ... unload vN at close', async (t) => {
-  const library = join(await makeTempDir(), 'libgame.so');
-  await buildStateFixture({ k: 1 }, library);
-  // Two threads per version: the hooks still run once per version, not once per thread.
-  const host = await createIsolatedHost({ library, functions: FIXTURE_FUNCTIONS, state: { bytes: 1024 }, threads: 2 });
-  t.after(() => host.close());
-  const state = host.state!;
-  assert.deepEqual(hookLog(state), [[1, 'load']]);
+for (const isolation of ISOLATIONS) {
+  test(`with a state block, hooks run once per version, in order: load v1, unload v1, load v2 ... unload vN at close (${isolation})`, async (t) => {
+    const library = join(await makeTempDir(), 'libgame.so');
+    await buildStateFixture({ k: 1 }, library);
+    // Two threads per version: the hooks still run once per version, not once per thread.
+    const host = await createIsolatedHost({ library, functions: FIXTURE_FUNCTIONS, isolation, state: { bytes: 1024 }, threads: 2 });
+    t.after(() => host.close());
+    const state = host.state!;
+    assert.deepEqual(hookLog(state), [[1, 'load']]);
 
-  const expected: Array<[number, 'load' | 'unload']> = [[1, 'load']];
-  for (const k of [2, 3, 4]) {
-    await buildStateFixture({ k }, library);
-    await host.reload();
-    expected.push([k - 1, 'unload'], [k, 'load']);
-    // The old version's unload and the new one's load both ran before reload() resolved.
-    assert.deepEqual(hookLog(state), expected, `after the swap to build ${k}`);
-    await Promise.all([host.call('bump'), host.call('bump'), host.call('bump')]);
-  }
-  await host.close();
-  expected.push([4, 'unload']);
-  assert.deepEqual(hookLog(state), expected, 'the last version unloads at close, and nothing runs twice');
-});
+    const expected: Array<[number, 'load' | 'unload']> = [[1, 'load']];
+    for (const k of [2, 3, 4]) {
+      await buildStateFixture({ k }, library);
+      await host.reload();
+      expected.push([k - 1, 'unload'], [k, 'load']);
+      // The old version's unload and the new one's load both ran before reload() resolved.
+      assert.deepEqual(hookLog(state), expected, `after the swap to build ${k}`);
+      await Promise.all([host.call('bump'), host.call('bump'), host.call('bump')]);
+    }
+    await host.close();
+    expected.push([4, 'unload']);
+    assert.deepEqual(hookLog(state), expected, 'the last version unloads at close, and nothing runs twice');
+  });
+}
 
 test('a rollback loads the earlier build again as a new version: its hooks run again, in order', async (t) => {
   const library = join(await makeTempDir(), 'libgame.so');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { createIsolatedHost, IsoswapError } from '../src/index.js';
 import { makeTempDir, removeTempDirs } from './helpers/native.js';
-import { buildStateFixture, FIXTURE_FUNCTIONS, hookLog, WORD, words } from './helpers/state-fixture.js';
+import { buildStateFixture, FIXTURE_FUNCTIONS, ISOLATIONS, hookLog, WORD, words } from './helpers/state-fixture.js';
 
 after(removeTempDirs);
 
@@ -16,43 +16,45 @@ const typed = (code: string, details: Record<string, unknown> = {}) => (err: unk
   return true;
 };
 
-test('a refusing version is never served; the block is as the old version left it, and the old version is re-attached', async (t) => {
-  const library = join(await makeTempDir(), 'libgame.so');
-  await buildStateFixture({ k: 1 }, library);
-  const host = await createIsolatedHost({ library, functions: FIXTURE_FUNCTIONS, state: { bytes: 1024 } });
-  t.after(() => host.close());
-  const errors: unknown[] = [];
-  host.on('error', (err) => errors.push(err));
-  const state = host.state!;
-  for (let i = 0; i < 3; i++) await host.call('bump');
-  const before = host.current;
+for (const isolation of ISOLATIONS) {
+  test(`a refusing version is never served; the block is as the old version left it, and the old version is re-attached (${isolation})`, async (t) => {
+    const library = join(await makeTempDir(), 'libgame.so');
+    await buildStateFixture({ k: 1 }, library);
+    const host = await createIsolatedHost({ library, functions: FIXTURE_FUNCTIONS, isolation, state: { bytes: 1024 } });
+    t.after(() => host.close());
+    const errors: unknown[] = [];
+    host.on('error', (err) => errors.push(err));
+    const state = host.state!;
+    for (let i = 0; i < 3; i++) await host.call('bump');
+    const before = host.current;
 
-  // Build 2 scribbles over the block in isoswap_load, then returns 7.
-  await buildStateFixture({ k: 2, refuse: 7 }, library);
-  const err = await host.reload().then(() => assert.fail('the refusing build was served'), (e: unknown) => e);
-  assert.ok(err instanceof IsoswapError);
-  assert.equal(err.code, 'ERR_LOAD_HOOK');
-  assert.match(err.message, /libgame\.so/);
-  assert.equal(err.details.result, 7);
+    // Build 2 scribbles over the block in isoswap_load, then returns 7.
+    await buildStateFixture({ k: 2, refuse: 7 }, library);
+    const err = await host.reload().then(() => assert.fail('the refusing build was served'), (e: unknown) => e);
+    assert.ok(err instanceof IsoswapError);
+    assert.equal(err.code, 'ERR_LOAD_HOOK');
+    assert.match(err.message, /libgame\.so/);
+    assert.equal(err.details.result, 7);
 
-  assert.deepEqual(host.current, before, 'current is unchanged');
-  assert.equal(await host.call('version'), 1, 'the next call is answered by the old version');
-  assert.equal(words(state)[WORD.counter], 3, 'the scribble was undone');
-  assert.equal(words(state)[WORD.unloadStarted], 0);
-  // The old version unloaded for the hand-over, the refusal was undone, and the old
-  // version was loaded again: its hooks always alternate load, unload, load...
-  assert.deepEqual(hookLog(state), [[1, 'load'], [1, 'unload'], [1, 'load']]);
-  assert.equal(await host.call('bump'), 4, 're-attached: the old version has its pointer back and counts on');
-  assert.deepEqual(host.history.map((v) => v.id), [before.id], 'the refused version is not in the history');
-  assert.deepEqual(errors, [], 'reload() rejected: no error event on top');
+    assert.deepEqual(host.current, before, 'current is unchanged');
+    assert.equal(await host.call('version'), 1, 'the next call is answered by the old version');
+    assert.equal(words(state)[WORD.counter], 3, 'the scribble was undone');
+    assert.equal(words(state)[WORD.unloadStarted], 0);
+    // The old version unloaded for the hand-over, the refusal was undone, and the old
+    // version was loaded again: its hooks always alternate load, unload, load...
+    assert.deepEqual(hookLog(state), [[1, 'load'], [1, 'unload'], [1, 'load']]);
+    assert.equal(await host.call('bump'), 4, 're-attached: the old version has its pointer back and counts on');
+    assert.deepEqual(host.history.map((v) => v.id), [before.id], 'the refused version is not in the history');
+    assert.deepEqual(errors, [], 'reload() rejected: no error event on top');
 
-  await buildStateFixture({ k: 3 }, library);
-  await host.reload();
-  assert.equal(await host.call('bump'), 5);
-  await host.close();
-  assert.deepEqual(hookLog(state), [[1, 'load'], [1, 'unload'], [1, 'load'], [1, 'unload'], [3, 'load'], [3, 'unload']],
-    'the refused version never gets isoswap_unload');
-});
+    await buildStateFixture({ k: 3 }, library);
+    await host.reload();
+    assert.equal(await host.call('bump'), 5);
+    await host.close();
+    assert.deepEqual(hookLog(state), [[1, 'load'], [1, 'unload'], [1, 'load'], [1, 'unload'], [3, 'load'], [3, 'unload']],
+      'the refused version never gets isoswap_unload');
+  });
+}
 
 test('an old version that refuses to re-attach keeps serving (nothing else can), reported as an error event', async (t) => {
   const library = join(await makeTempDir(), 'libgame.so');

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { createIsolatedHost, IsoswapError } from '../src/index.js';
 import { makeTempDir, removeTempDirs } from './helpers/native.js';
-import { buildStateFixture, FIXTURE_FUNCTIONS } from './helpers/state-fixture.js';
+import { buildStateFixture, FIXTURE_FUNCTIONS, ISOLATIONS } from './helpers/state-fixture.js';
 
 after(removeTempDirs);
 
@@ -18,37 +18,39 @@ const noRollback = (err: unknown): boolean => {
   return true;
 };
 
-test('rollback serves the previous build from its kept bytes after the file on disk changed; the state is intact', async (t) => {
-  const library = join(await makeTempDir(), 'libgame.so');
-  await buildStateFixture({ k: 1 }, library);
-  const build1 = sha256(await readFile(library));
-  const host = await createIsolatedHost({ library, functions: FIXTURE_FUNCTIONS, state: { bytes: 1024 } });
-  t.after(() => host.close());
-  await host.call('bump');
+for (const isolation of ISOLATIONS) {
+  test(`rollback serves the previous build from its kept bytes after the file on disk changed; the state is intact (${isolation})`, async (t) => {
+    const library = join(await makeTempDir(), 'libgame.so');
+    await buildStateFixture({ k: 1 }, library);
+    const build1 = sha256(await readFile(library));
+    const host = await createIsolatedHost({ library, functions: FIXTURE_FUNCTIONS, isolation, state: { bytes: 1024 } });
+    t.after(() => host.close());
+    await host.call('bump');
 
-  await buildStateFixture({ k: 2 }, library);
-  const v2 = await host.reload();
-  await host.call('bump');
-  // A third build lands on disk but is not loaded: rollback must not pick it up.
-  await buildStateFixture({ k: 3 }, library);
-  const build3 = sha256(await readFile(library));
+    await buildStateFixture({ k: 2 }, library);
+    const v2 = await host.reload();
+    await host.call('bump');
+    // A third build lands on disk but is not loaded: rollback must not pick it up.
+    await buildStateFixture({ k: 3 }, library);
+    const build3 = sha256(await readFile(library));
 
-  const back = await host.rollback();
-  assert.equal(back.sha256, build1, 'the bytes of build 1');
-  assert.equal(sha256(await readFile(back.copy)), build1, 'its private copy holds exactly those bytes');
-  assert.equal(back.sourceId, 1);
-  assert.equal(back.id, 3, 'a new version, serving an earlier build');
-  assert.deepEqual(host.current, back);
-  assert.equal(await host.call('version'), 1, 'build 1 behaves as build 1');
-  assert.equal(await host.call('do_tick', 10), 11);
-  assert.equal(await host.call('bump'), 3, 'the count went on through the rollback');
-  assert.equal(sha256(await readFile(library)), build3, 'the file on disk is left alone');
-  assert.equal(host.history.find((v) => v.id === v2.id)?.status, 'rolled-back');
+    const back = await host.rollback();
+    assert.equal(back.sha256, build1, 'the bytes of build 1');
+    assert.equal(sha256(await readFile(back.copy)), build1, 'its private copy holds exactly those bytes');
+    assert.equal(back.sourceId, 1);
+    assert.equal(back.id, 3, 'a new version, serving an earlier build');
+    assert.deepEqual(host.current, back);
+    assert.equal(await host.call('version'), 1, 'build 1 behaves as build 1');
+    assert.equal(await host.call('do_tick', 10), 11);
+    assert.equal(await host.call('bump'), 3, 'the count went on through the rollback');
+    assert.equal(sha256(await readFile(library)), build3, 'the file on disk is left alone');
+    assert.equal(host.history.find((v) => v.id === v2.id)?.status, 'rolled-back');
 
-  const v4 = await host.reload();
-  assert.equal(v4.sha256, build3, 'reload() still takes what is on disk');
-  assert.equal(await host.call('version'), 3);
-});
+    const v4 = await host.reload();
+    assert.equal(v4.sha256, build3, 'reload() still takes what is on disk');
+    assert.equal(await host.call('version'), 3);
+  });
+}
 
 test('rollback with no earlier version rejects with ERR_NO_ROLLBACK and the current version serves on', async (t) => {
   const library = join(await makeTempDir(), 'libgame.so');

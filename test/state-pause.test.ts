@@ -4,52 +4,54 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, test } from 'node:test';
 import { createIsolatedHost, type SwapEvent } from '../src/index.js';
 import { makeTempDir, removeTempDirs } from './helpers/native.js';
-import { buildStateFixture, FIXTURE_FUNCTIONS, hookLog, WORD, words } from './helpers/state-fixture.js';
+import { buildStateFixture, FIXTURE_FUNCTIONS, ISOLATIONS, hookLog, WORD, words } from './helpers/state-fixture.js';
 
 after(removeTempDirs);
 
-test('calls made during the pause wait, and every one is answered by the new version', async (t) => {
-  const library = join(await makeTempDir(), 'libgame.so');
-  // Build 1's isoswap_unload flags the block, then sleeps 300 ms: the pause is wide open.
-  await buildStateFixture({ k: 1, unloadSleepUs: 300_000 }, library);
-  const host = await createIsolatedHost({ library, functions: FIXTURE_FUNCTIONS, state: { bytes: 1024 }, threads: 2 });
-  t.after(() => host.close());
-  const state = host.state!;
-  const w = words(state);
-  const swaps: SwapEvent[] = [];
-  host.on('swap', (e) => swaps.push(e));
+for (const isolation of ISOLATIONS) {
+  test(`calls made during the pause wait, and every one is answered by the new version (${isolation})`, async (t) => {
+    const library = join(await makeTempDir(), 'libgame.so');
+    // Build 1's isoswap_unload flags the block, then sleeps 300 ms: the pause is wide open.
+    await buildStateFixture({ k: 1, unloadSleepUs: 300_000 }, library);
+    const host = await createIsolatedHost({ library, functions: FIXTURE_FUNCTIONS, isolation, state: { bytes: 1024 }, threads: 2 });
+    t.after(() => host.close());
+    const state = host.state!;
+    const w = words(state);
+    const swaps: SwapEvent[] = [];
+    host.on('swap', (e) => swaps.push(e));
 
-  await buildStateFixture({ k: 2 }, library);
-  let settled = false;
-  const reloading = host.reload().finally(() => { settled = true; });
-  // The block is shared memory: the flag the native hook sets is visible here at once.
-  while (Atomics.load(w, WORD.unloadStarted) !== 1) {
-    assert.ok(!settled, 'the swap ended before the test saw its pause');
-    await sleep(1);
-  }
+    await buildStateFixture({ k: 2 }, library);
+    let settled = false;
+    const reloading = host.reload().finally(() => { settled = true; });
+    // The block is shared memory: the flag the native hook sets is visible here at once.
+    while (Atomics.load(w, WORD.unloadStarted) !== 1) {
+      assert.ok(!settled, 'the swap ended before the test saw its pause');
+      await sleep(1);
+    }
 
-  const answered: Array<{ x: number; result: number; newLoaded: boolean }> = [];
-  const calls = Array.from({ length: 40 }, (_, x) => {
-    const call = x % 2 === 0 ? host.call('do_tick', x) : host.fns.do_tick(x);
-    return call.then((result: number) => {
-      // When the answer arrives, the new version's isoswap_load has already run.
-      answered.push({ x, result, newLoaded: hookLog(state).some(([k, e]) => k === 2 && e === 'load') });
+    const answered: Array<{ x: number; result: number; newLoaded: boolean }> = [];
+    const calls = Array.from({ length: 40 }, (_, x) => {
+      const call = x % 2 === 0 ? host.call('do_tick', x) : host.fns.do_tick(x);
+      return call.then((result: number) => {
+        // When the answer arrives, the new version's isoswap_load has already run.
+        answered.push({ x, result, newLoaded: hookLog(state).some(([k, e]) => k === 2 && e === 'load') });
+      });
     });
-  });
-  const to = await reloading;
-  await Promise.all(calls);
+    const to = await reloading;
+    await Promise.all(calls);
 
-  assert.equal(to.id, 2);
-  assert.equal(answered.length, 40, 'none dropped');
-  for (const { x, result, newLoaded } of answered) {
-    assert.equal(result, x + 2, `do_tick(${x}) answered by build 2`);
-    assert.ok(newLoaded, `do_tick(${x}) answered after the hand-over`);
-  }
-  assert.deepEqual(hookLog(state), [[1, 'load'], [1, 'unload'], [2, 'load']]);
-  assert.equal(swaps.length, 1);
-  assert.equal(typeof swaps[0]!.pauseMs, 'number', 'with a block the swap event says how long calls waited');
-  assert.ok(swaps[0]!.pauseMs! <= swaps[0]!.ms, 'the pause is part of the swap');
-});
+    assert.equal(to.id, 2);
+    assert.equal(answered.length, 40, 'none dropped');
+    for (const { x, result, newLoaded } of answered) {
+      assert.equal(result, x + 2, `do_tick(${x}) answered by build 2`);
+      assert.ok(newLoaded, `do_tick(${x}) answered after the hand-over`);
+    }
+    assert.deepEqual(hookLog(state), [[1, 'load'], [1, 'unload'], [2, 'load']]);
+    assert.equal(swaps.length, 1);
+    assert.equal(typeof swaps[0]!.pauseMs, 'number', 'with a block the swap event says how long calls waited');
+    assert.ok(swaps[0]!.pauseMs! <= swaps[0]!.ms, 'the pause is part of the swap');
+  });
+}
 
 test('calls in flight when the swap starts finish on the old version before its isoswap_unload', async (t) => {
   const library = join(await makeTempDir(), 'libgame.so');
@@ -57,6 +59,9 @@ test('calls in flight when the swap starts finish on the old version before its 
   const host = await createIsolatedHost({ library, functions: FIXTURE_FUNCTIONS, state: { bytes: 1024 }, threads: 2 });
   t.after(() => host.close());
   await buildStateFixture({ k: 2 }, library);
+  // Thread isolation only: in process isolation each process has its own copy of the
+  // library's globals and only the first one runs the hooks, so the second process would
+  // hold no pointer to the block at all (reported to the lead).
   // One slow call per thread. The hooks run in the first thread, so without the drain the
   // unload would run after the short call and the long one would find no block (-1).
   const early = [host.call('slow_bump', 100_000), host.call('slow_bump', 400_000)];

@@ -14,6 +14,9 @@ export const WORD = {
   log: 4,
 } as const;
 
+/** Both isolation modes give every version the same block. */
+export const ISOLATIONS = ['thread', 'process'] as const;
+
 export const EVENT = { load: 1, unload: 2 } as const;
 
 export const FIXTURE_FUNCTIONS = {
