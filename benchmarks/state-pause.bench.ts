@@ -91,7 +91,6 @@ try {
     swap_with_state_vs_without_p50: round(percentile(swapMs, 50) / percentile(plainSwapMs, 50)),
     call_ms_with_state: spread(stateful.callMs),
     call_ms_without_state: spread(plain.callMs),
-    worst_call_vs_p50_call_with_state: round(max(stateful.callMs) / percentile(stateful.callMs, 50)),
     calls: stateful.callMs.length + plain.callMs.length,
     calls_failed: stateful.failed + plain.failed,
   });
