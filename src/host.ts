@@ -205,7 +205,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
     }
     const bytes = target.artifact.bytes!;
     const info = await this.#swap((id) => Artifact.fromBytes(bytes, this.#opts.library, this.#dir, id), 'rollback', target.id);
-    from.status = 'rolled-back';
+    if (from.status !== 'failed') from.status = 'rolled-back'; // a crash's rollback: 'failed' says more
     return info;
   }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { createIsolatedHost, type IsolatedHost, type VersionInfo } from '../src/index.js';
+import { createIsolatedHost, type IsolatedHost, type SwapEvent, type VersionInfo } from '../src/index.js';
 import { buildC, makeTempDir, removeTempDirs, tickSource } from './helpers/native.js';
 import { buildStateFixture, FIXTURE_FUNCTIONS } from './helpers/state-fixture.js';
 
@@ -81,4 +81,31 @@ test('a build rolled back from can be reloaded; that later run is judged on its 
   assert.deepEqual(host.history.filter((v) => v.status === 'rolled-back').map((v) => v.id), [2, 5]);
   assert.equal((await host.rollback()).sourceId, 3, 'then build 1: build 2 was just rolled back from');
   assert.equal(await host.call('version'), 1);
+});
+
+test('a build that keeps crashing is marked failed in the history, and the host rolls back from it', async (t) => {
+  const library = join(await makeTempDir(), 'libgame.so');
+  await buildStateFixture({ k: 1 }, library);
+  // Process isolation: abort() ends a child process, not this test.
+  const host = await createIsolatedHost({ library, functions: FIXTURE_FUNCTIONS, isolation: 'process' });
+  t.after(() => host.close());
+  host.on('error', () => {});
+  await buildStateFixture({ k: 2 }, library);
+  await host.reload();
+  // The crash policy restarts a build twice, then gives up on it at its third crash.
+  const reasons: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    // Not events.once: it rejects on the 'error' event every crash emits.
+    const swapped = new Promise<SwapEvent>((resolve) => host.once('swap', resolve));
+    await assert.rejects(host.call('crash'), { code: 'ERR_VERSION_CRASHED' });
+    reasons.push((await swapped).reason);
+  }
+  assert.deepEqual(reasons, ['restart', 'restart', 'rollback']);
+  assert.equal(await host.call('version'), 1);
+  assert.deepEqual(brief(host.history).slice(1), [
+    { id: 2, status: 'crashed', sourceId: undefined },
+    { id: 3, status: 'crashed', sourceId: 2 },
+    { id: 4, status: 'failed', sourceId: 3 },
+    { id: 5, status: 'serving', sourceId: 1 },
+  ]);
 });

@@ -26,6 +26,8 @@ export const FIXTURE_FUNCTIONS = {
   peek: 'int32_t peek(int32_t)',
   poke: 'void poke(int32_t, int32_t)',
   do_tick: 'int32_t do_tick(int32_t)',
+  /** abort(): only in process isolation, where it takes down a child, not the test. */
+  crash: 'void crash(void)',
 } as const;
 
 export interface FixtureOptions {
@@ -52,6 +54,7 @@ export function stateFixtureSource({ k, refuse = 0, refuseReattach = 0, unloadSl
   if (f) { fprintf(f, "%s %d %d %u\\n", what, ${k}, state == 0, bytes); fclose(f); }`;
   return `#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 static int32_t *S = 0;
 static int loads = 0;
@@ -93,6 +96,7 @@ int32_t version(void) { return ${k}; }
 int32_t peek(int32_t i) { return S ? S[i] : -1; }
 void poke(int32_t i, int32_t v) { if (S) S[i] = v; }
 int32_t do_tick(int32_t x) { return x + ${k}; }
+void crash(void) { abort(); }
 `;
 }
 
