@@ -2,10 +2,7 @@ import { watch, type FSWatcher } from 'chokidar';
 import { dirname } from 'node:path';
 import { IsoswapError } from './errors.js';
 import { fileStamp, settleFile } from './watch-settle.js';
-
-// chokidar 5 drops every further `change` of a path for 50 ms after it emits one, with
-// no trailing event; a stat after that window finds what it dropped.
-const CHOKIDAR_THROTTLE_MS = 50;
+import { TrailingCheck } from './watch-trailing.js';
 
 /** What a {@link LibraryWatcher} needs from its host. */
 export interface LibraryWatcherOptions {
@@ -27,7 +24,7 @@ export interface LibraryWatcherOptions {
  * Every event only marks the file dirty; one loop at a time settles it, so a burst of
  * events is one swap. chokidar 5 drops a second `change` of a path within ~50 ms of the
  * first, so after each round the loop stats the file again and goes on if it moved, and
- * once the throttle window of the last event has passed, the file is stat'ed once more.
+ * a {@link TrailingCheck} stats it once more after the throttle window of each event.
  */
 export class LibraryWatcher {
   readonly #opts: LibraryWatcherOptions;
@@ -35,9 +32,7 @@ export class LibraryWatcher {
   #dirty = false;
   #closed = false;
   #loop: Promise<void> | null = null;
-  /** The file's stamp when the last round ended (null: missing). */
-  #settledStamp: string | null = null;
-  #trailing: NodeJS.Timeout | null = null;
+  readonly #trailing = new TrailingCheck(() => this.#markDirty());
   /** The hash of the last build that failed, so that it is reported once. */
   #failedSha256: string | null = null;
 
@@ -65,7 +60,11 @@ export class LibraryWatcher {
       ignored: (path: string) => path !== dir && path !== opts.library,
     });
     const watcher = new LibraryWatcher(opts, chokidar);
-    chokidar.on('all', (_event, path) => { if (path === opts.library) watcher.#onEvent(); });
+    chokidar.on('all', (_event, path) => {
+      if (path !== opts.library) return;
+      watcher.#trailing.seen(path);
+      watcher.#markDirty();
+    });
     chokidar.on('error', (err) => watcher.#report(IsoswapError.from(err, 'ERR_LIBRARY_NOT_FOUND', `watching ${opts.library}`)));
     await new Promise<void>((resolve, reject) => {
       chokidar.once('ready', resolve);
@@ -91,23 +90,9 @@ export class LibraryWatcher {
    */
   async close(): Promise<void> {
     this.#closed = true;
-    if (this.#trailing !== null) clearTimeout(this.#trailing);
+    this.#trailing.close();
     await this.#chokidar.close();
     await this.idle();
-  }
-
-  #onEvent(): void {
-    this.#markDirty();
-    if (this.#trailing !== null) clearTimeout(this.#trailing);
-    this.#trailing = setTimeout(() => {
-      this.#trailing = null;
-      if (this.#loop === null) void this.#lookAgain();
-    }, CHOKIDAR_THROTTLE_MS + 10);
-  }
-
-  async #lookAgain(): Promise<void> {
-    const stamp = await fileStamp(this.#opts.library).catch(() => null);
-    if (stamp !== this.#settledStamp) this.#markDirty();
   }
 
   #markDirty(): void {
@@ -126,9 +111,7 @@ export class LibraryWatcher {
         this.#report(IsoswapError.from(err, 'ERR_NOT_A_LIBRARY', `reading ${this.#opts.library}`));
       }
       // The look again that makes up for a change chokidar swallowed.
-      const now = await fileStamp(this.#opts.library).catch(() => null);
-      if (settled !== undefined && now !== settled) this.#dirty = true;
-      this.#settledStamp = now;
+      if (settled !== undefined && (await fileStamp(this.#opts.library).catch(() => null)) !== settled) this.#dirty = true;
     }
   }
 

@@ -129,7 +129,8 @@ test('run --json --every 20 --watch: calls answered, swap on save, error event f
 test('run --build with a C source: an edited source is rebuilt and served; a broken one is ERR_BUILD_FAILED with the compiler output', async () => {
   const dir = await makeTempDir();
   await writeFile(join(dir, 'game.c'), tickSource(10));
-  const build = 'gcc -shared -fPIC -o libgame.so game.c';
+  // Its products land in --src too (an object file, a log): they must not start builds.
+  const build = 'gcc -c -fPIC -o game.o game.c && gcc -shared -o libgame.so game.o > build.log 2>&1';
   const cli = new Cli(['run', 'libgame.so', '--fn', TICK, '--arg', '0', '--json', '--every', '20', '--build', build, '--src', '.'], dir);
   try {
     await cli.next((e) => e.event === 'build' && e.ok === true);
@@ -146,6 +147,12 @@ test('run --build with a C source: an edited source is rebuilt and served; a bro
 
     await writeFile(join(dir, 'game.c'), tickSource(30));
     await cli.next(isCall(30));
+    // A build whose own files started builds would go on for ever: it must come to rest.
+    const builds = (): number => cli.events.filter((e) => e.event === 'build').length;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const settled = builds();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(builds(), settled, 'no build without an edit');
   } finally {
     assert.equal(await cli.interrupt(), 0, cli.stderr);
   }

@@ -112,8 +112,8 @@ test('a slow in-place write is served once, complete, and never before', async (
   const swapped = nextEvent<SwapEvent>(host, 'swap');
   const file = await open(library, 'w'); // truncates: the file is incomplete from now on
   for (let at = 0; at < bytes.length; at += 4096) {
+    if (at > 0) await sleep(10);
     await file.write(bytes, at, Math.min(4096, bytes.length - at), at);
-    await sleep(10);
   }
   writing = false;
   await file.close();

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { basename, resolve, sep } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import { IsoswapError } from '../errors.js';
+import { TrailingCheck } from '../watch-trailing.js';
 
 /** Source events closer together than this are one build (an editor's write + rename). */
 const COALESCE_MS = 25;
@@ -9,7 +10,7 @@ const COALESCE_MS = 25;
 const OUTPUT_LIMIT = 64 * 1024;
 // Build products and tool folders: a change there must not start another build.
 const IGNORED_DIRS = new Set(['node_modules', 'target', 'dist', 'build', '.git']);
-const IGNORED_FILE = /(^\.|~$|\.(o|a|so|d|tmp|swp|lock)$)/;
+const IGNORED_FILE = /(^\.|~$|\.(o|a|so|d|tmp|swp|lock|log)$)/;
 /** Process groups of the builds running now. */
 const running = new Set<number>();
 
@@ -64,13 +65,15 @@ export function buildFailed(command: string, result: BuildResult): IsoswapError 
 
 /**
  * Watches a source folder and runs the build command after each change: one build at a
- * time, and the changes made while it runs are one more build after it.
+ * time, and the changes made while it runs are one more build after it. chokidar's
+ * swallowed second change is found by a {@link TrailingCheck}.
  */
 export class BuildWatcher {
   #building: Promise<void> | null = null;
   #again = false;
   #timer: NodeJS.Timeout | null = null;
   #closed = false;
+  readonly #trailing = new TrailingCheck(() => this.#schedule());
 
   private constructor(private readonly opts: BuildWatcherOptions, private readonly chokidar: FSWatcher) {}
 
@@ -87,7 +90,10 @@ export class BuildWatcher {
       ignored: (path: string) => path === library || IGNORED_FILE.test(basename(path)) || path.split(sep).some((p) => IGNORED_DIRS.has(p)),
     });
     const watcher = new BuildWatcher(opts, chokidar);
-    chokidar.on('all', () => watcher.#schedule());
+    chokidar.on('all', (_event, path) => {
+      watcher.#trailing.seen(path); // an edit saved twice within 50 ms is reported once
+      watcher.#schedule();
+    });
     await new Promise<void>((ready) => chokidar.once('ready', () => ready()));
     return watcher;
   }
@@ -117,6 +123,7 @@ export class BuildWatcher {
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#trailing.close();
     await this.chokidar.close();
     for (const pid of running) {
       try { process.kill(-pid, 'SIGTERM'); } catch { /* already gone */ }

@@ -32,7 +32,9 @@ Options:
   -w, --watch             swap in each new build saved at <library>
       --build <command>   run <command> (in a shell) when a file under --src changes,
                           show its output if it fails; the new artifact is swapped in
-      --src <dir>         the sources --build watches
+      --src <dir>         the sources --build watches (build products are not
+                          sources: *.o *.a *.so *.d *.log, dot files, target/,
+                          build/, dist/, node_modules/ are ignored)
       --isolation <mode>  thread (default) or process
       --json              print one JSON object a line, each with an "event" field:
                           load, call, swap, error, retired, build
