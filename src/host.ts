@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { Artifact, makeArtifactDir } from './artifact.js';
 import { CrashPolicy } from './crash-policy.js';
@@ -186,7 +187,11 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
     this.#watcher = await LibraryWatcher.start({
       library,
       currentSha256: () => this.#current.artifact.sha256,
-      swap: (bytes) => this.#enqueue(() => this.#swap((id) => Artifact.fromBytes(bytes, library, this.#dir, id), 'watch')),
+      swap: (bytes) => this.#enqueue(async () => {
+        // A reload() may have served these very bytes while this change waited its turn.
+        if (createHash('sha256').update(bytes).digest('hex') === this.#current.artifact.sha256) return this.#current.info;
+        return this.#swap((id) => Artifact.fromBytes(bytes, library, this.#dir, id), 'watch');
+      }),
       onError: (err) => this.reportError(err),
     });
   }
