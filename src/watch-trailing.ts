@@ -21,7 +21,12 @@ export class TrailingCheck {
 
   constructor(private readonly onMissed: (path: string) => void) {}
 
-  /** Call for every event chokidar reports for `path`. */
+  /**
+   * Call for every event chokidar reports for `path`.
+   *
+   * @example
+   * chokidar.on('all', (_event, path) => trailing.seen(path));
+   */
   seen(path: string): void {
     if (this.#closed) return;
     clearTimeout(this.#checks.get(path));
@@ -34,6 +39,12 @@ export class TrailingCheck {
     }, CHECK_AFTER_MS));
   }
 
+  /**
+   * Cancels the checks not yet made; `onMissed` is not called any more.
+   *
+   * @example
+   * trailing.close();
+   */
   close(): void {
     this.#closed = true;
     for (const timer of this.#checks.values()) clearTimeout(timer);

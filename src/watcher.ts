@@ -77,11 +77,6 @@ export class LibraryWatcher {
     return watcher;
   }
 
-  /** Resolves once no change is being handled (for tests and benchmarks). */
-  async idle(): Promise<void> {
-    while (this.#loop !== null) await this.#loop;
-  }
-
   /**
    * Stops watching and waits for the change being handled, if any.
    *
@@ -92,7 +87,7 @@ export class LibraryWatcher {
     this.#closed = true;
     this.#trailing.close();
     await this.#chokidar.close();
-    await this.idle();
+    while (this.#loop !== null) await this.#loop;
   }
 
   #markDirty(): void {

@@ -58,7 +58,12 @@ export function runBuild(command: string): Promise<BuildResult> {
   });
 }
 
-/** An ERR_BUILD_FAILED error with the build's output in `details.output`. */
+/**
+ * An ERR_BUILD_FAILED error with the build's output in `details.output`.
+ *
+ * @example
+ * const result = await runBuild('make'); if (!result.ok) host.reportError(buildFailed('make', result));
+ */
 export function buildFailed(command: string, result: BuildResult): IsoswapError {
   return new IsoswapError('ERR_BUILD_FAILED', `build failed: ${command}`, { command, output: result.output });
 }
@@ -98,7 +103,12 @@ export class BuildWatcher {
     return watcher;
   }
 
-  /** Runs the build now (or once more after the one running). */
+  /**
+   * Runs the build now (or once more after the one running).
+   *
+   * @example
+   * await watcher.build(); // what onBuild was told is the latest build's result
+   */
   build(): Promise<void> {
     if (this.#building !== null) {
       this.#again = true;

@@ -54,7 +54,12 @@ export class UsageError extends Error {
   }
 }
 
-/** The call name in a koffi prototype: the identifier right before the first `(`. */
+/**
+ * The call name in a koffi prototype: the identifier right before the first `(`.
+ *
+ * @example
+ * functionName('int32_t do_tick(int32_t)'); // 'do_tick'
+ */
 export function functionName(prototype: string): string {
   const name = /([A-Za-z_]\w*)\s*\(/.exec(prototype)?.[1];
   if (name === undefined) throw new UsageError(`--fn "${prototype}" is not a prototype like "int32_t do_tick(int32_t)"`);
