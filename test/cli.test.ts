@@ -177,14 +177,18 @@ test('run --on-enter: Enter reloads; human output prints a line per swap', async
   }
 });
 
-test('run --isolation process: the version runs in a child process of the CLI', async () => {
+test('run --isolation process --watch: the version runs in a child process of the CLI, and a save swaps it', async () => {
   const library = await buildC(tickSource(4));
-  const cli = new Cli(['run', library, '--fn', TICK, '--arg', '1', '--json', '--every', '20', '--isolation', 'process']);
+  const next = await readFile(await buildC(tickSource(6)));
+  const cli = new Cli(['run', library, '--fn', TICK, '--arg', '1', '--json', '--every', '20', '--isolation', 'process', '--watch']);
   try {
     await cli.next(isCall(5));
     const pid = cli.child.pid!;
     const children = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8');
     assert.notEqual(children.trim(), '', 'the CLI has a child process');
+    await save(library, next);
+    const swap = await cli.next((e) => e.event === 'swap');
+    await cli.next(isCall(7), cli.events.indexOf(swap));
   } finally {
     assert.equal(await cli.interrupt(), 0, cli.stderr);
   }
