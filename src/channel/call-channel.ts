@@ -26,6 +26,10 @@ interface Queued {
 
 /** A blocked callSync wakes this often to check that the worker still lives. */
 const LIVENESS_MS = 50;
+/** After picking results up by spinning (in microtasks) for this long, the host waits for
+ *  a turn of the event loop: a caller awaiting calls in a loop would otherwise starve
+ *  timers and I/O, as a loop over resolved promises does. */
+const YIELD_MS = 1;
 
 /**
  * The host side of one worker's shared-memory call channel (layout.ts), for the functions
@@ -51,7 +55,12 @@ export class CallChannel {
   #head = 0;
   #tail = 0;
   #flushQueued = false;
-  #sleeping = false;
+  /** A pick-up is scheduled (waitAsync or setImmediate): flushes leave results to it. */
+  #pickUpScheduled = false;
+  /** In Atomics.waitAsync on DONE. */
+  #asleep = false;
+  /** When picking up by spinning began, -1 after a turn of the event loop. */
+  #spinningSince = -1;
   #death: IsoswapError | null = null;
   readonly #progress = (): boolean => Atomics.load(this.#header, DONE) !== this.#tail;
 
@@ -129,7 +138,6 @@ export class CallChannel {
     let failed = false;
     let outcome: unknown;
     this.#publish(fn, args, (value) => { settled = true; outcome = value; }, (error) => { settled = failed = true; outcome = error; });
-    this.#wakeWorker();
     while (!settled) {
       this.#block();
       this.#collect();
@@ -203,7 +211,15 @@ export class CallChannel {
 
   /** Collects results while they come (spinning), then sleeps until the next one. */
   #pickUp(): void {
-    while (!this.#sleeping && this.#death === null && this.inflight > 0) {
+    if (this.#pickUpScheduled || this.#death !== null || this.inflight === 0) return;
+    const now = performance.now();
+    if (this.#spinningSince < 0) this.#spinningSince = now;
+    else if (now - this.#spinningSince > YIELD_MS) {
+      this.#pickUpScheduled = true;
+      setImmediate(this.#woken);
+      return;
+    }
+    while (!this.#pickUpScheduled && this.#death === null && this.inflight > 0) {
       if (!this.#spin.spin(this.#progress)) {
         this.#sleep();
         return;
@@ -213,7 +229,7 @@ export class CallChannel {
   }
 
   #sleep(): void {
-    this.#sleeping = true;
+    this.#pickUpScheduled = this.#asleep = true;
     Atomics.store(this.#header, HOST_WAITING, 1);
     const waited = waitAsync(this.#header, DONE, this.#tail);
     if (waited.async) void waited.value.then(this.#woken);
@@ -221,7 +237,8 @@ export class CallChannel {
   }
 
   readonly #woken = (): void => {
-    this.#sleeping = false;
+    this.#pickUpScheduled = this.#asleep = false;
+    this.#spinningSince = -1;
     Atomics.store(this.#header, HOST_WAITING, 0);
     if (this.#death !== null) return;
     this.#collect();
@@ -230,13 +247,14 @@ export class CallChannel {
 
   /** Blocks until the worker answers one more call (or is found dead: then throws). */
   #block(): void {
+    this.#wakeWorker(); // calls written in this turn may not have been announced yet
     if (this.#spin.spin(this.#progress)) return;
     const header = this.#header;
     Atomics.store(header, HOST_WAITING, 1);
     try {
       while (Atomics.wait(header, DONE, this.#tail, LIVENESS_MS) === 'timed-out' || !this.#progress()) this.assertAlive();
     } finally {
-      Atomics.store(header, HOST_WAITING, this.#sleeping ? 1 : 0);
+      Atomics.store(header, HOST_WAITING, this.#asleep ? 1 : 0);
     }
   }
 

@@ -32,6 +32,7 @@ export class SyncMessageCall {
 
   /** Sends the call and blocks until the answer; throws what the worker threw. */
   call(name: string, args: unknown[]): unknown {
+    this.assertAlive();
     const before = Atomics.load(this.header, SYNC_REPLIES);
     try {
       this.#port.postMessage({ name, args });
