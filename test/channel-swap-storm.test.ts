@@ -1,0 +1,109 @@
+// The fast path under a swap storm: calls batched many per turn and blocking calls, made
+// while versions are swapped back to back, each execute exactly once. Every version counts
+// its executions natively and appends the count to a file when it unloads; the counts add
+// up to the calls that returned. And the warm standby: the next version runs on a thread
+// started before reload() was called, and close() ends it.
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setImmediate as turn } from 'node:timers/promises';
+import { after, test } from 'node:test';
+import { createIsolatedHost, type IsoswapError } from '../src/index.js';
+import { buildC, makeTempDir, removeTempDirs } from './helpers/native.js';
+
+after(removeTempDirs);
+
+const FUNCTIONS = { work: 'int32_t work(int32_t)', tid: 'int32_t tid(void)' };
+const SWAPS = 25;
+
+const source = (countsFile: string): string => `#include <stdint.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+static int32_t count;
+int32_t work(int32_t x) { count++; return x; }
+int32_t tid(void) { return (int32_t)syscall(SYS_gettid); }
+void isoswap_unload(void *state, uint32_t bytes) {
+  FILE *f = fopen("${countsFile}", "a");
+  fprintf(f, "%d\\n", count);
+  fclose(f);
+}
+`;
+
+for (const withState of [false, true]) {
+  test(`${SWAPS} swaps under batched and blocking fast-path calls${withState ? ', with a state block' : ''}: every call executed exactly once`, async () => {
+    const dir = await makeTempDir();
+    const counts = join(dir, 'counts.txt');
+    const library = await buildC(source(counts));
+    const host = await createIsolatedHost({ library, functions: FUNCTIONS, ...(withState ? { state: { bytes: 64 } } : {}) });
+    let running = true;
+    let next = 0;
+    let returned = 0;
+    const problems: string[] = [];
+    const batcher = async (): Promise<void> => {
+      while (running) {
+        const args = Array.from({ length: 64 }, () => next++);
+        const results = await Promise.allSettled(args.map((x) => host.call('work', x)));
+        results.forEach((r, i) => {
+          if (r.status === 'rejected') problems.push(`call rejected: ${(r.reason as Error).message}`);
+          else if (r.value !== args[i]) problems.push(`work(${args[i]}) returned ${r.value}`);
+          else returned++;
+        });
+      }
+    };
+    const blocker = async (): Promise<void> => {
+      while (running) {
+        const x = next++;
+        try {
+          const r = host.callSync('work', x);
+          if (r !== x) problems.push(`callSync work(${x}) returned ${r}`);
+          else returned++;
+        } catch (err) {
+          // refused before it was sent: the state block was being handed over
+          if ((err as IsoswapError).code !== 'ERR_SWAP_IN_PROGRESS' || !withState) problems.push(`callSync threw ${(err as Error).message}`);
+        }
+        await turn();
+      }
+    };
+    const callers = [batcher(), batcher(), batcher(), blocker()];
+    try {
+      for (let i = 0; i < SWAPS; i++) await host.reload();
+    } finally {
+      running = false;
+      await Promise.all(callers);
+      await host.close();
+    }
+    assert.deepEqual(problems.slice(0, 5), []);
+    const perVersion = (await readFile(counts, 'utf8')).trim().split('\n').map(Number);
+    assert.equal(perVersion.length, SWAPS + 1, 'each version unloaded once and reported its count');
+    assert.ok(returned > SWAPS * 64, `the callers were busy during the swaps (${returned} calls)`);
+    assert.ok(perVersion.filter((n) => n > 0).length > SWAPS / 2, `calls ran on many versions: ${perVersion.join(' ')}`);
+    assert.equal(perVersion.reduce((a, b) => a + b, 0), returned, 'executions counted natively = calls that returned');
+  });
+}
+
+test('reload() runs the new version on a thread started before it (warm standby); close() ends the standby too', async () => {
+  const dir = await makeTempDir();
+  const library = await buildC(source(join(dir, 'counts.txt')));
+  const threads = async (): Promise<string[]> => readdir('/proc/self/task');
+  // A first host warms up what stays for good (libuv's thread pool, koffi in this thread).
+  await (await createIsolatedHost({ library, functions: FUNCTIONS })).close();
+  const before = await threads();
+
+  const host = await createIsolatedHost({ library, functions: FUNCTIONS });
+  try {
+    for (let swap = 0; swap < 3; swap++) {
+      await turn(); // the standby replacing the one taken starts on the next turn
+      const startedBefore = await threads();
+      const serving = host.callSync('tid');
+      await host.reload();
+      const tid = host.callSync('tid');
+      assert.notEqual(tid, serving, 'the new version runs on another thread');
+      assert.ok(startedBefore.includes(String(tid)), `thread ${tid} of the new version was started before reload()`);
+      assert.ok(!before.includes(String(tid)));
+    }
+  } finally {
+    await host.close();
+  }
+  assert.deepEqual((await threads()).sort(), before.sort(), 'no worker thread is left, standby included');
+});
