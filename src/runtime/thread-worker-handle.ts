@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { CallChannel } from '../channel/call-channel.js';
 import { SyncMessageCall } from '../channel/sync-message-call.js';
@@ -6,6 +7,8 @@ import type { LibraryServiceApi } from '../protocol.js';
 import { nodeEndpoint, releaseProxy, wrap, type Remote } from '../rpc.js';
 
 const WORKER_URL = new URL('../../workers/thread-worker.js', import.meta.url);
+/** How long kill() lets a thread that is still starting finish before terminating it. */
+const START_GRACE_MS = 5_000;
 
 /**
  * One worker thread and the comlink proxy to its LibraryService. comlink's promises never
@@ -24,6 +27,8 @@ export class ThreadWorkerHandle {
   #death: IsoswapError | null = null;
   #stopping = false;
   #lastError: Error | null = null;
+  /** Set once the thread answered a request: it has imported koffi. */
+  #answered = false;
   readonly #pending = new Set<(error: IsoswapError) => void>();
   readonly #exited: Promise<number>;
   #onCrash: ((error: IsoswapError) => void) | null = null;
@@ -76,7 +81,7 @@ export class ThreadWorkerHandle {
     this.inflight++;
     return new Promise<T>((resolve, reject) => {
       this.#pending.add(reject);
-      send(this.remote).then(resolve, reject).finally(() => {
+      send(this.remote).then((value) => { this.#answered = true; resolve(value); }, reject).finally(() => {
         this.inflight--;
         this.#pending.delete(reject);
       });
@@ -99,6 +104,16 @@ export class ThreadWorkerHandle {
       for (const reject of this.#pending) reject(reason);
       this.#pending.clear();
       this.channel.fail(reason);
+    }
+    // terminate() while the thread is still loading koffi's addon aborts the whole process
+    // ("FATAL ERROR: Error::ThrowAsJavaScriptException napi_throw"): a thread that never
+    // answered (a standby ended at close) first finishes starting. A comlink GET is
+    // answered only once the worker module, koffi included, has run; a thread stuck in a
+    // native constructor never answers, hence the bound.
+    if (!this.#answered && this.#death === null) {
+      this.worker.ref(); // a standby is unref'd: keep the program alive until it is ended
+      const started = Promise.resolve((this.remote as unknown as Record<string, unknown>)['started']);
+      await Promise.race([started, this.#exited, delay(START_GRACE_MS, undefined, { ref: false })]).catch(() => {});
     }
     this.remote[releaseProxy]();
     await this.worker.terminate();
