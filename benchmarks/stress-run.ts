@@ -4,6 +4,8 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { createIsolatedHost, type IsolatedHost, type Isolation } from '../src/index.js';
 import { buildC, makeTempDir, mappedFiles } from '../test/helpers/native.js';
 
@@ -12,6 +14,10 @@ export interface StressOptions {
   callers?: number;
   isolation?: Isolation;
   threads?: number;
+  /** Start the next swap as soon as reload() resolves, while the version it replaced may
+   *  still be retiring: then a third copy (that one) can be mapped for a moment. Default
+   *  false: each swap waits for the previous version's `retired` event first. */
+  overlap?: boolean;
 }
 
 export interface StressResult {
@@ -79,8 +85,31 @@ class SeqSet {
   }
 }
 
+// Memory is measured after a full collection, so that growth means memory kept, not
+// garbage not yet collected.
+v8.setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+const memory = (): NodeJS.MemoryUsage => { gc(); return process.memoryUsage(); };
+
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 const taskCount = async (): Promise<number> => (await readdir('/proc/self/task')).length;
+
+/** The pids of this process's children (process isolation: one per version). */
+async function childPids(): Promise<number[]> {
+  const pids: number[] = [];
+  for (const task of await readdir('/proc/self/task')) {
+    const text = await readFile(`/proc/self/task/${task}/children`, 'utf8').catch(() => '');
+    for (const pid of text.split(' ')) if (pid.trim() !== '') pids.push(Number(pid));
+  }
+  return pids;
+}
+
+/** Copies under `dir` mapped by this process and each of its children. */
+async function copiesMapped(dir: string): Promise<number> {
+  let mapped = await mappedFiles(dir);
+  for (const pid of await childPids()) mapped += await mappedFiles(dir, pid).catch(() => 0); // it may just have exited
+  return mapped;
+}
 const mib = (bytes: number): number => Math.round((bytes / 2 ** 20) * 10) / 10;
 
 /** Polls until `probe` returns at most `target` or `ms` pass; returns the last value. */
@@ -105,7 +134,7 @@ async function settle(probe: () => Promise<number>, target: number, ms: number):
  * if (problems.length > 0) throw new Error(problems.join('\n'));
  */
 export async function runStress(options: StressOptions): Promise<StressResult> {
-  const { swaps, callers = 4, isolation = 'thread', threads = 1 } = options;
+  const { swaps, callers = 4, isolation = 'thread', threads = 1, overlap = false } = options;
   if (swaps + 1 > MAX_BUILD) throw new RangeError(`at most ${MAX_BUILD - 1} swaps`);
   const dir = await makeTempDir('isoswap-stress-');
   const countDir = await makeTempDir('isoswap-stress-counts-');
@@ -127,7 +156,8 @@ export async function runStress(options: StressOptions): Promise<StressResult> {
   const host: IsolatedHost = await createIsolatedHost({
     library, functions: { work: 'int32_t work(int32_t)' }, isolation, threads, tempDir: copiesDir,
   });
-  const rssStart = process.memoryUsage().rss;
+  const start = memory();
+  const rssStart = start.rss;
   let rssPeak = rssStart;
   let maxMapped = 0;
   const buildNow = (): number => buildOfSha.get(host.current.sha256) ?? -1;
@@ -158,7 +188,7 @@ export async function runStress(options: StressOptions): Promise<StressResult> {
     }
   };
   const sample = async (): Promise<void> => {
-    maxMapped = Math.max(maxMapped, await mappedFiles(copiesDir));
+    maxMapped = Math.max(maxMapped, await copiesMapped(copiesDir));
     rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
   };
 
@@ -169,24 +199,35 @@ export async function runStress(options: StressOptions): Promise<StressResult> {
   // The first swaps grow the heap to its working size; growth after them is what a leak shows.
   const warm = 1 + Math.ceil(swaps / 10);
   let rssWarm = rssStart;
+  const retired = new Set<number>();
+  host.on('retired', (v) => retired.add(v.id));
+  const retiredEvent = (id: number): Promise<void> => new Promise((resolve) => {
+    if (retired.has(id)) return resolve();
+    const listener = (v: { id: number }): void => { if (v.id === id) { host.off('retired', listener); resolve(); } };
+    host.on('retired', listener);
+  });
   for (let n = 2; n <= swaps + 1; n++) {
     const sha = await install(n);
     const t0 = performance.now();
+    const from = host.current.id;
     const info = await host.reload().catch((err: Error) => { problems.push(`reload ${n}: ${err.message}`); return null; });
     swapMsTotal += performance.now() - t0;
+    if (!overlap) await retiredEvent(from);
     if (info !== null && info.sha256 !== sha) problems.push(`reload ${n} resolved to a version with another build`);
     await sample();
-    if (n === warm) rssWarm = process.memoryUsage().rss;
+    if (n === warm) rssWarm = memory().rss;
   }
   running = false;
   await Promise.all(running$);
   clearInterval(sampler);
   await sample();
   const elapsedS = (performance.now() - started) / 1000;
-  const rssBeforeClose = process.memoryUsage().rss;
+  const end = memory();
+  const rssBeforeClose = end.rss;
   await host.close();
 
-  if (maxMapped > 2) problems.push(`${maxMapped} copies mapped at once while serving (at most 2)`);
+  const mappedLimit = overlap ? 3 : 2; // serving + loading (+ the one still retiring, with overlap)
+  if (maxMapped > mappedLimit) problems.push(`${maxMapped} copies mapped at once while serving (at most ${mappedLimit})`);
   let counted = 0;
   for (let n = 1; n <= swaps + 1; n++) {
     const text = await readFile(join(countDir, `count-${n}`), 'utf8').catch(() => null);
@@ -201,17 +242,19 @@ export async function runStress(options: StressOptions): Promise<StressResult> {
   if (stale > 0) problems.push(`${stale} calls served by a version older than the one current when they were made`);
   if (failed > 0) problems.push(`${failed} calls failed`);
 
-  const mappedAfterClose = await settle(() => mappedFiles(copiesDir), 0, 2000);
+  const mappedAfterClose = await settle(() => copiesMapped(copiesDir), 0, 2000);
+  const childrenAfterClose = await settle(async () => (await childPids()).length, 0, 2000);
   const onDiskAfterClose = (await readdir(copiesDir)).length;
   const workersAfterClose = Math.max(0, (await settle(taskCount, baselineTasks, 2000)) - baselineTasks);
   if (mappedAfterClose > 0) problems.push(`${mappedAfterClose} copies still mapped after close`);
   if (onDiskAfterClose > 0) problems.push(`${onDiskAfterClose} entries left in the copies directory after close`);
   if (workersAfterClose > 0) problems.push(`${workersAfterClose} threads left after close`);
+  if (childrenAfterClose > 0) problems.push(`${childrenAfterClose} child processes left after close`);
 
   return {
     problems,
     figures: {
-      isolation, threads, callers, swaps,
+      isolation, threads, callers, swaps, overlap: String(overlap),
       calls: made,
       callsPerSecond: Math.round(made / elapsedS),
       swapsPerSecond: Math.round((swaps / elapsedS) * 10) / 10,
@@ -224,10 +267,13 @@ export async function runStress(options: StressOptions): Promise<StressResult> {
       rssStartMiB: mib(rssStart),
       rssPeakMiB: mib(rssPeak),
       rssGrowthMiB: mib(rssBeforeClose - rssStart),
+      heapGrowthMiB: mib(end.heapUsed - start.heapUsed),
+      arrayBuffersGrowthMiB: mib(end.arrayBuffers - start.arrayBuffers),
       rssGrowthPer100SwapsAfterWarmupMiB: mib(((rssBeforeClose - rssWarm) / (swaps + 1 - warm)) * 100),
       mappedAfterClose,
       onDiskAfterClose,
       workersAfterClose,
+      childrenAfterClose,
       seconds: Math.round(elapsedS * 10) / 10,
     },
   };

@@ -1,4 +1,4 @@
-// `npm run stress [-- --swaps 1000 --callers 4 --isolation thread --threads 1]`
+// `npm run stress [-- --swaps 1000 --callers 4 --isolation thread --threads 1 --overlap]`
 // (or STRESS_SWAPS=…): rapid swaps under busy callers; one JSON line; exit 1 on any problem.
 import { parseArgs } from 'node:util';
 import type { Isolation } from '../src/index.js';
@@ -12,6 +12,7 @@ const { values } = parseArgs({
     callers: { type: 'string', default: '4' },
     isolation: { type: 'string', default: 'thread' },
     threads: { type: 'string', default: '1' },
+    overlap: { type: 'boolean', default: false },
   },
 });
 
@@ -21,6 +22,7 @@ try {
     callers: Number(values.callers),
     isolation: values.isolation as Isolation,
     threads: Number(values.threads),
+    overlap: values.overlap,
   });
   report('stress', { ...figures, problems });
   for (const problem of problems) console.error(`stress: ${problem}`);
