@@ -180,6 +180,29 @@ describe('errors raised while serving', () => {
     assert.equal(await host.call('do_tick', 1), 2);
   });
 
+  test('ERR_CALL_TIMEOUT: a call that takes longer than callTimeoutMs', async (t) => {
+    const library = await buildC(`${GOOD(1)}#include <unistd.h>\nint32_t nap(int32_t ms) { usleep(ms * 1000); return ms; }\n`,
+      join(await makeTempDir(), 'libnap.so'));
+    const functions = { ...FUNCTIONS, nap: 'int32_t nap(int32_t)' };
+    const host = await createIsolatedHost({ library, functions, callTimeoutMs: 100 });
+    t.after(() => host.close());
+    host.on('error', () => {}); // the timeout (and the stuck thread) are also reported as events
+    const replaced = new Promise((resolve) => host.once('swap', resolve)); // events.once would reject on 'error'
+    const err = await rejectsWith(host.call('nap', 1000), 'ERR_CALL_TIMEOUT', ['nap', library]);
+    assert.equal(err.details.function, 'nap');
+    await replaced;
+    assert.equal(await host.call('nap', 1), 1, 'the replacement version answers');
+  });
+
+  test('ERR_VERSION_CRASHED: the process serving the call dies (isolation: process)', async (t) => {
+    const library = await buildC(`${GOOD(1)}#include <stdlib.h>\nint32_t die(void) { abort(); }\n`, join(await makeTempDir(), 'libdie.so'));
+    const functions = { ...FUNCTIONS, die: 'int32_t die(void)' };
+    const host = await createIsolatedHost({ library, functions, isolation: 'process' });
+    t.after(() => host.close());
+    host.on('error', () => {}); // the crash is also reported as an event
+    await rejectsWith(host.call('die'), 'ERR_VERSION_CRASHED', [library]);
+  });
+
   test('ERR_HOST_CLOSED: call, fns, reload and rollback after close', async () => {
     const { library } = await goodBuild();
     const host = await createIsolatedHost({ library, functions: FUNCTIONS });
