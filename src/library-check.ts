@@ -1,4 +1,4 @@
-import elfy from 'elfy';
+import elfy, { type ElfHeader, type ElfProgram } from 'elfy';
 import { IsoswapError } from './errors.js';
 
 // ELF e_machine names (as elfy spells them) for the process architectures Node runs on.
@@ -18,21 +18,30 @@ export function assertCompleteLibrary(bytes: Uint8Array, file: string): void {
     if (bytes.length === 0) throw notALibrary(file, 'the file is empty');
     return; // Mach-O and PE checks are not written yet: see docs/platforms.md
   }
-  let elf: ReturnType<typeof elfy.parse>;
+  if (bytes.length < 16 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) {
+    throw notALibrary(file, 'it is not an ELF file');
+  }
+  // Only the header and program headers are parsed: elfy's whole-file parse throws on a
+  // valid library without section headers (e_shnum = 0), which dlopen loads fine.
+  const parser = new elfy.Parser();
+  let header: ElfHeader;
+  let programs: ElfProgram[];
   try {
-    elf = elfy.parse(bytes);
-  } catch (err) {
-    // elfy throws on a bad magic and on header tables that run past the end of the file
-    // (the section headers are the last thing a linker writes).
-    const why = (err as Error).message.includes('slice') ? 'it is incomplete (headers past the end of the file)' : (err as Error).message;
-    throw notALibrary(file, why);
+    header = parser.parseHeader(bytes);
+    programs = parser.parsePrograms(bytes, header);
+  } catch {
+    throw notALibrary(file, 'it is incomplete (ELF headers past the end of the file)');
   }
-  if (elf.type !== 'dyn') throw notALibrary(file, `its ELF type is '${elf.type}', not a shared object`);
+  if (header.type !== 'dyn') throw notALibrary(file, `its ELF type is '${header.type}', not a shared object`);
   const machine = MACHINE_OF_ARCH[process.arch];
-  if (machine !== undefined && elf.machine !== machine) {
-    throw notALibrary(file, `it is built for ${elf.machine}, this process is ${process.arch}`);
+  if (machine !== undefined && header.machine !== machine) {
+    throw notALibrary(file, `it is built for ${header.machine}, this process is ${process.arch}`);
   }
-  const loads = elf.body.programs.filter((p) => p.type === 'load');
+  // A linker writes the section headers last: their absence means it has not finished.
+  if (header.shnum > 0 && header.shoff + header.shnum * header.shentsize > bytes.length) {
+    throw notALibrary(file, 'it is incomplete (section headers past the end of the file)');
+  }
+  const loads = programs.filter((p) => p.type === 'load');
   if (loads.length === 0) throw notALibrary(file, 'it has no PT_LOAD segment');
   for (const seg of loads) {
     if (seg.offset + seg.filesz > bytes.length) {

@@ -1,14 +1,20 @@
-// elfy ships no types; this is the part of its parse result isoswap reads.
+// elfy ships no types; this is the part of its parser isoswap uses.
 declare module 'elfy' {
-  interface ElfProgram { type: string; offset: number; filesz: number; vaddr: number; memsz: number }
-  interface ElfFile {
+  export interface ElfProgram { type: string; offset: number; filesz: number; vaddr: number; memsz: number }
+  export interface ElfHeader {
     class: string;
     endian: string;
     type: string;
     machine: string;
     phnum: number;
-    body: { programs: ElfProgram[] };
+    shoff: number;
+    shnum: number;
+    shentsize: number;
   }
-  const elfy: { parse(buf: Uint8Array): ElfFile };
+  class Parser {
+    parseHeader(buf: Uint8Array): ElfHeader;
+    parsePrograms(buf: Uint8Array, header: ElfHeader): ElfProgram[];
+  }
+  const elfy: { Parser: typeof Parser };
   export default elfy;
 }
