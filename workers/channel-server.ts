@@ -47,10 +47,10 @@ export class ChannelServer {
   }
 
   start(): void {
-    Atomics.store(this.#header, WORKER_TID, threadId());
+    Atomics.store(this.#header, WORKER_TID, THREAD_ID);
     Atomics.store(this.#header, WORKER_STATE, WORKER_RUNNING);
     process.once('exit', this.#exited);
-    this.#serve();
+    if (!this.#park()) this.#serve(); // not a spin first: load() answers the host at once
   }
 
   /** Stops serving (before the library is unloaded) and lets the parked wait go. */
@@ -69,7 +69,6 @@ export class ChannelServer {
   };
 
   readonly #serve = (): void => {
-    const header = this.#header;
     const started = performance.now();
     for (;;) {
       if (this.#stopped) return;
@@ -79,19 +78,25 @@ export class ChannelServer {
         return;
       }
       if (this.#spin.spin(this.#hasWork)) continue;
-      // Park. The host stores HEAD, then reads WORKER_STATE; we store WORKER_STATE, then
-      // waitAsync compares HEAD: with sequentially consistent atomics one of us sees the
-      // other, so no request is left unnoticed.
-      Atomics.store(header, WORKER_STATE, WORKER_PARKED);
-      const waited = waitAsync(header, HEAD, this.#tail);
-      if (!waited.async) {
-        Atomics.store(header, WORKER_STATE, WORKER_RUNNING);
-        continue;
-      }
-      void waited.value.then(this.#wake);
-      return;
+      if (this.#park()) return;
     }
   };
+
+  /** Sleeps until the host publishes a request; false if one came meanwhile. The host
+   *  stores HEAD, then reads WORKER_STATE; we store WORKER_STATE, then waitAsync compares
+   *  HEAD: with sequentially consistent atomics one of us sees the other, so no request
+   *  is left unnoticed. */
+  #park(): boolean {
+    const header = this.#header;
+    Atomics.store(header, WORKER_STATE, WORKER_PARKED);
+    const waited = waitAsync(header, HEAD, this.#tail);
+    if (!waited.async) {
+      Atomics.store(header, WORKER_STATE, WORKER_RUNNING);
+      return false;
+    }
+    void waited.value.then(this.#wake);
+    return true;
+  }
 
   readonly #wake = (): void => {
     if (this.#stopped) return;
@@ -153,15 +158,14 @@ function decoder(kind: FastArgKind, state: SharedArrayBuffer | undefined): (valu
   return (value) => value;
 }
 
-let gettid: (() => number) | null | undefined;
 /** This thread's kernel id (Linux), 0 where unknown. */
 function threadId(): number {
-  if (gettid === undefined) {
-    try {
-      gettid = process.platform === 'linux' ? (koffi.load('libc.so.6').func('int gettid(void)') as () => number) : null;
-    } catch {
-      gettid = null;
-    }
+  try {
+    return process.platform === 'linux' ? (koffi.load('libc.so.6').func('int gettid(void)') as () => number)() : 0;
+  } catch {
+    return 0;
   }
-  return gettid === null ? 0 : gettid();
 }
+
+// Found when the worker starts (a standby worker: before any swap needs it).
+const THREAD_ID = threadId();

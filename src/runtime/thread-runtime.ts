@@ -29,6 +29,7 @@ export class ThreadRuntime implements VersionRuntime {
       w.channel.open(report, state);
       return report;
     }));
+    standby?.refill();
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed !== undefined) {
       await Promise.all(workers.map((w) => w.kill()));

@@ -9,7 +9,6 @@ import { ThreadWorkerHandle } from './thread-worker-handle.js';
 export class ThreadStandby {
   readonly #ready: ThreadWorkerHandle[] = [];
   #closed = false;
-  #refill: NodeJS.Immediate | null = null;
 
   /**
    * @example
@@ -24,26 +23,25 @@ export class ThreadStandby {
     return this.#ready.length;
   }
 
-  /** A started worker, pre-started if one is ready; a replacement starts right after. */
+  /** A started worker, pre-started if one is ready. Call {@link refill} once the version
+   *  it serves is loaded. */
   take(): ThreadWorkerHandle {
     let worker: ThreadWorkerHandle | undefined;
     while ((worker = this.#ready.shift()) !== undefined && !worker.alive);
     worker ??= new ThreadWorkerHandle();
     worker.worker.ref();
-    // Started on the next turn: the thread's start-up then overlaps the dlopen of the
-    // version being loaded instead of delaying the message that asks for it.
-    this.#refill ??= setImmediate(() => {
-      this.#refill = null;
-      this.#fill();
-    });
     return worker;
+  }
+
+  /** Starts replacements for the workers taken. Called after the load that took them,
+   *  not at take(): on two cores a thread starting beside the dlopen would slow it. */
+  refill(): void {
+    this.#fill();
   }
 
   /** Ends the waiting workers; later takes start fresh workers and none is replaced. */
   async close(): Promise<void> {
     this.#closed = true;
-    if (this.#refill !== null) clearImmediate(this.#refill);
-    this.#refill = null;
     await Promise.all(this.#ready.splice(0).map((w) => w.kill()));
   }
 
@@ -52,6 +50,9 @@ export class ThreadStandby {
       const worker = new ThreadWorkerHandle();
       worker.label = 'standby worker';
       worker.worker.unref();
+      // A first request runs comlink's code on both sides once, so the swap that takes
+      // this worker does not pay for cold code (~1 ms). Nothing is loaded: it returns false.
+      void worker.request((r) => r.runUnloadHook()).catch(() => {});
       this.#ready.push(worker);
     }
   }
