@@ -1,16 +1,15 @@
 import type { MessagePort } from 'node:worker_threads';
 import { IsoswapError } from '../src/errors.js';
-import { SYNC_REPLIES } from '../src/channel/layout.js';
 import type { SyncReply } from '../src/channel/sync-message-call.js';
 
 /**
  * The worker side of src/channel/sync-message-call.ts: answers each blocking call on
- * `port`, then bumps SYNC_REPLIES in the channel header and wakes the host.
+ * `port`, then bumps `replies[0]` and wakes the host.
  *
  * @example
- * serveSyncCalls(workerData.syncPort, channelViews(request.channel).header, (n, a) => service.call(n, a));
+ * serveSyncCalls(workerData.syncPort, workerData.syncReplies, (n, a) => service.call(n, a));
  */
-export function serveSyncCalls(port: MessagePort, header: Int32Array, call: (name: string, args: unknown[]) => unknown): () => void {
+export function serveSyncCalls(port: MessagePort, replies: Int32Array, call: (name: string, args: unknown[]) => unknown): () => void {
   const onMessage = ({ name, args }: { name: string; args: unknown[] }): void => {
     let reply: SyncReply;
     try {
@@ -23,8 +22,8 @@ export function serveSyncCalls(port: MessagePort, header: Int32Array, call: (nam
     } catch (err) {
       port.postMessage({ ok: false, error: `the result of ${name} cannot be sent: ${(err as Error).message}` } satisfies SyncReply);
     }
-    Atomics.add(header, SYNC_REPLIES, 1);
-    Atomics.notify(header, SYNC_REPLIES);
+    Atomics.add(replies, 0, 1);
+    Atomics.notify(replies, 0);
   };
   port.on('message', onMessage);
   return () => port.off('message', onMessage);

@@ -1,7 +1,6 @@
 // Entry of a worker thread that runs one version. koffi is imported before the host asks
 // for anything, so a pre-started (standby) worker only has to dlopen.
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { channelViews } from '../src/channel/layout.js';
 import type { LoadReport, LoadRequest } from '../src/protocol.js';
 import { expose, nodeEndpoint } from '../src/rpc.js';
 import { ChannelServer, type ChannelEntry } from './channel-server.js';
@@ -10,7 +9,7 @@ import { serveSyncCalls } from './channel-sync-calls.js';
 import { LibraryService } from './library-service.js';
 
 if (parentPort === null) throw new Error('thread-worker.js must run in a worker thread');
-const syncPort = (workerData as { syncPort?: MessagePort } | undefined)?.syncPort;
+const { syncPort, syncReplies } = (workerData ?? {}) as { syncPort?: MessagePort; syncReplies?: Int32Array };
 
 /** The LibraryService plus the shared-memory channel and the blocking message path. */
 class ThreadLibraryService extends LibraryService {
@@ -31,8 +30,8 @@ class ThreadLibraryService extends LibraryService {
     });
     this.#server = new ChannelServer(request.channel, entries, state);
     this.#server.start();
-    if (syncPort !== undefined) {
-      this.#stopSync = serveSyncCalls(syncPort, channelViews(request.channel).header, (name, args) => this.call(name, args));
+    if (syncPort !== undefined && syncReplies !== undefined) {
+      this.#stopSync = serveSyncCalls(syncPort, syncReplies, (name, args) => this.call(name, args));
     }
     return { ...report, fast };
   }

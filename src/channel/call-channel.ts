@@ -38,16 +38,16 @@ const YIELD_MS = 1;
  * short adaptive spin, then by Atomics.waitAsync. `callSync` blocks in Atomics.wait.
  */
 export class CallChannel {
-  readonly buffer = createChannelBuffer();
-  readonly #header: Int32Array;
-  readonly #meta: Int32Array;
-  readonly #values: Float64Array;
+  #buffer = createChannelBuffer();
+  #header: Int32Array;
+  #meta: Int32Array;
+  #values: Float64Array;
   readonly #fast = new Map<string, FastFunction>();
   #state: SharedArrayBuffer | undefined;
   /** Per slot: how to settle the call in it. */
-  readonly #resolve: Array<Settle | undefined> = new Array(SLOTS);
-  readonly #reject: Array<Settle | undefined> = new Array(SLOTS);
-  readonly #fns: Array<FastFunction | undefined> = new Array(SLOTS);
+  #resolve: Array<Settle | undefined> = new Array(SLOTS);
+  #reject: Array<Settle | undefined> = new Array(SLOTS);
+  #fns: Array<FastFunction | undefined> = new Array(SLOTS);
   /** Calls waiting for a free slot, in order, from #overflowAt on (shift() would be O(n)). */
   #overflow: Queued[] = [];
   #overflowAt = 0;
@@ -69,7 +69,7 @@ export class CallChannel {
    * const channel = new CallChannel(() => `worker of ${library}`);
    */
   constructor(private readonly label: () => string) {
-    ({ header: this.#header, meta: this.#meta, values: this.#values } = channelViews(this.buffer));
+    ({ header: this.#header, meta: this.#meta, values: this.#values } = channelViews(this.#buffer));
   }
 
   /** Learns which functions the worker serves on the channel; pointer arguments must be
@@ -81,9 +81,9 @@ export class CallChannel {
     }
   }
 
-  /** The header words, for the blocking message path that shares the liveness check. */
-  get header(): Int32Array {
-    return this.#header;
+  /** The shared memory to hand to the worker (in its LoadRequest). */
+  get buffer(): SharedArrayBuffer {
+    return this.#buffer;
   }
 
   /** Names served on the channel. */
@@ -162,6 +162,16 @@ export class CallChannel {
     this.#overflowAt = 0;
     for (const call of queued) call.reject(error);
     Atomics.notify(this.#header, DONE); // lets a pending waitAsync go
+    // A host keeps retired versions in its history: let go of the ring (~160 KB of shared
+    // memory, ~50 KB of slot arrays) now; nothing is written into it after a failure.
+    this.#resolve = [];
+    this.#reject = [];
+    this.#fns = [];
+    this.#buffer = new SharedArrayBuffer(0);
+    const dead = channelViews(RELEASED);
+    this.#header = dead.header;
+    this.#meta = dead.meta;
+    this.#values = dead.values;
   }
 
   #fits(signature: FastSignature, args: unknown[]): boolean {
@@ -309,6 +319,9 @@ export class CallChannel {
     this.#resolve[slot] = this.#reject[slot] = this.#fns[slot] = undefined;
   }
 }
+
+/** The memory every failed channel points at instead of its own ring. */
+const RELEASED = createChannelBuffer();
 
 /** What {@link CallChannel.callSync} returns for a function that is not on the channel. */
 export const NOT_FAST: unique symbol = Symbol('isoswap.notFast');

@@ -19,9 +19,6 @@ export const WORKER_STATE = 32;
 export const HOST_WAITING = 33;
 /** The worker's kernel thread id, so a host blocked in callSync can see it die. */
 export const WORKER_TID = 34;
-/** How many blocking message-path calls (callSync of a function not on the channel) the
- *  worker has answered; the host sleeps on it. */
-export const SYNC_REPLIES = 35;
 const HEADER_INTS = 48;
 
 export const WORKER_RUNNING = 0;

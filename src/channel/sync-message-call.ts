@@ -1,6 +1,5 @@
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { IsoswapError } from '../errors.js';
-import { SYNC_REPLIES } from './layout.js';
 
 /** A blocked call wakes this often to check that the worker still lives. */
 const LIVENESS_MS = 50;
@@ -11,20 +10,23 @@ export type SyncReply = { ok: true; value: unknown } | { ok: false; error: unkno
 /**
  * `callSync` of a function that is not on the shared-memory channel (strings, structs...):
  * the request goes as a message on a port of its own, the worker answers on it and bumps
- * SYNC_REPLIES, and the host, blocked in Atomics.wait, takes the answer with
+ * `replies[0]`, and the host, blocked in Atomics.wait, takes the answer with
  * receiveMessageOnPort. Comlink cannot do this: its replies need the host's event loop.
  */
 export class SyncMessageCall {
   readonly #port: MessagePort;
   /** The end the worker serves; transfer it to the worker when it starts. */
   readonly workerPort: MessagePort;
+  /** How many calls the worker has answered; give it to the worker with the port. */
+  readonly replies = new Int32Array(new SharedArrayBuffer(4));
 
   /**
    * @example
-   * const sync = new SyncMessageCall(channel.header, () => channel.assertAlive());
-   * new Worker(url, { workerData: { syncPort: sync.workerPort }, transferList: [sync.workerPort] });
+   * const sync = new SyncMessageCall(() => channel.assertAlive());
+   * const { workerPort: port, replies } = sync;
+   * new Worker(url, { workerData: { syncPort: port, syncReplies: replies }, transferList: [port] });
    */
-  constructor(private readonly header: Int32Array, private readonly assertAlive: () => void) {
+  constructor(private readonly assertAlive: () => void) {
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
     this.workerPort = port2;
@@ -33,14 +35,14 @@ export class SyncMessageCall {
   /** Sends the call and blocks until the answer; throws what the worker threw. */
   call(name: string, args: unknown[]): unknown {
     this.assertAlive();
-    const before = Atomics.load(this.header, SYNC_REPLIES);
+    const before = Atomics.load(this.replies, 0);
     try {
       this.#port.postMessage({ name, args });
     } catch (err) {
       throw new IsoswapError('ERR_BAD_ARGUMENTS', `bad arguments for ${name}: ${(err as Error).message}`, { function: name }, { cause: err });
     }
-    while (Atomics.wait(this.header, SYNC_REPLIES, before, LIVENESS_MS) === 'timed-out'
-      || Atomics.load(this.header, SYNC_REPLIES) === before) this.assertAlive();
+    while (Atomics.wait(this.replies, 0, before, LIVENESS_MS) === 'timed-out'
+      || Atomics.load(this.replies, 0) === before) this.assertAlive();
     const reply = receiveMessageOnPort(this.#port)?.message as SyncReply | undefined;
     if (reply === undefined) throw new IsoswapError('ERR_VERSION_CRASHED', `no answer to ${name} from its worker`, { function: name });
     if (reply.ok) return reply.value;

@@ -41,9 +41,9 @@ export class ThreadWorkerHandle {
    */
   constructor() {
     this.channel = new CallChannel(() => this.label);
-    this.syncCall = new SyncMessageCall(this.channel.header, () => this.channel.assertAlive());
-    const syncPort = this.syncCall.workerPort;
-    this.worker = new Worker(WORKER_URL, { workerData: { syncPort }, transferList: [syncPort] });
+    this.syncCall = new SyncMessageCall(() => this.channel.assertAlive());
+    const { workerPort: syncPort, replies: syncReplies } = this.syncCall;
+    this.worker = new Worker(WORKER_URL, { workerData: { syncPort, syncReplies }, transferList: [syncPort] });
     this.remote = wrap<LibraryServiceApi>(nodeEndpoint(this.worker));
     // An 'error' without a listener would be rethrown in the host: a JS fault in a
     // version must never take the host down.
