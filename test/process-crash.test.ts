@@ -110,12 +110,15 @@ test('bigint and strings cross the process boundary (advanced serialization)', a
 test('no child process is left after close, also after crashes', async () => {
   assert.deepEqual(childPids(), [], 'the earlier tests closed their hosts');
   const host = await createIsolatedHost({ library: await buildC(actSource(1)), functions: ACT_FUNCTIONS, isolation: 'process', threads: 2 });
-  host.on('error', () => {});
-  assert.equal(childPids().length, 2, 'threads: 2 forks two children');
-  const restarted = next(host, 'swap');
-  await assert.rejects(host.call('act', ACT.EXIT), crashed({ exitCode: 3 }));
-  await restarted;
-  await host.reload();
-  await host.close();
+  try {
+    host.on('error', () => {});
+    assert.ok(childPids().length >= 2, 'threads: 2 forks two children (and warm standbys)');
+    const restarted = next(host, 'swap');
+    await assert.rejects(host.call('act', ACT.EXIT), crashed({ exitCode: 3 }));
+    await restarted;
+    await host.reload();
+  } finally {
+    await host.close();
+  }
   assert.deepEqual(childPids(), []);
 });

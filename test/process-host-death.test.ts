@@ -3,13 +3,12 @@
 import assert from 'node:assert/strict';
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ACT, ACT_FUNCTIONS, actSource, childPids } from './helpers/act-fixture.js';
+import { ACT, ACT_FUNCTIONS, actSource, alive, pausedChildren } from './helpers/act-fixture.js';
 import { buildC, makeTempDir, removeTempDirs } from './helpers/native.js';
 
 after(removeTempDirs);
@@ -30,26 +29,9 @@ await host.call('twice', 1); // queued behind the hang: never answered; only to 
   t.after(() => hostProcess.kill('SIGKILL'));
   // Until the host's child sits in pause() inside act(HANG): stuck in native code.
   let stuck: number | undefined;
-  while (stuck === undefined || !read(`/proc/${stuck}/wchan`).includes('pause')) {
-    await sleep(20);
-    stuck = childPids(hostProcess.pid).at(0);
-  }
+  while ((stuck = pausedChildren(hostProcess.pid).at(0)) === undefined) await sleep(20);
   hostProcess.kill('SIGKILL');
   await once(hostProcess, 'exit');
   while (alive(stuck)) await sleep(10); // the test's timeout fails it if the child stays
   assert.ok(!alive(stuck));
 });
-
-function read(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return ''; // gone
-  }
-}
-
-/** Running: neither gone nor a zombie waiting for init to reap it. */
-function alive(pid: number): boolean {
-  const status = read(`/proc/${pid}/status`);
-  return status !== '' && !/^State:\s+Z/m.test(status);
-}

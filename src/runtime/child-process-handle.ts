@@ -64,6 +64,17 @@ export class ChildProcessHandle {
     });
   }
 
+  /** A standby child must not keep the program alive; one that serves must. */
+  ref(): void {
+    this.child.ref();
+    this.child.channel?.ref();
+  }
+
+  unref(): void {
+    this.child.unref();
+    this.child.channel?.unref();
+  }
+
   get pid(): number | undefined {
     return this.child.pid;
   }
@@ -96,6 +107,7 @@ export class ChildProcessHandle {
   /** dlclose in the child, then close its channel: it exits by itself (else SIGKILL). */
   async stop(): Promise<void> {
     this.#stopping = true;
+    this.ref(); // an unref'd (standby) child would let the program end while it is awaited
     if (this.#death === null && this.#killReason === null) {
       await this.request((r) => r.unload()).catch(() => {});
     }
@@ -108,6 +120,7 @@ export class ChildProcessHandle {
    *  `reason` when one is given, else with the process's death. */
   async kill(reason?: IsoswapError): Promise<void> {
     this.#stopping = true;
+    this.ref(); // an unref'd (standby) child would let the program end while it is awaited
     if (this.#death === null) {
       if (reason !== undefined) {
         this.#killReason = reason;

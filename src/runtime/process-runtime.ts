@@ -1,6 +1,7 @@
 import { IsoswapError } from '../errors.js';
 import type { LoadReport, LoadRequest } from '../protocol.js';
 import { ChildProcessHandle } from './child-process-handle.js';
+import type { ProcessStandby } from './process-standby.js';
 import type { VersionRuntime } from './types.js';
 
 /**
@@ -17,17 +18,18 @@ export class ProcessRuntime implements VersionRuntime {
   readonly callSync = undefined;
 
   /**
-   * Forks `processes` children and loads the version in each; if any fails (a typed load
+   * Forks `processes` children (taken from `standby` when given) and loads the version in each; if any fails (a typed load
    * error, or ERR_VERSION_CRASHED when the library killed its process while loading), all
    * are ended and that error is thrown.
    *
    * @example
    * const rt = await ProcessRuntime.start({ library, copy, functions }, 1);
    */
-  static async start(request: LoadRequest, processes: number): Promise<ProcessRuntime> {
-    const children = Array.from({ length: processes }, () => new ChildProcessHandle());
+  static async start(request: LoadRequest, processes: number, standby?: ProcessStandby): Promise<ProcessRuntime> {
+    const children = Array.from({ length: processes }, () => standby?.take() ?? new ChildProcessHandle());
     children.forEach((c, i) => { c.label = `process ${i} of ${request.library}`; });
     const results = await Promise.allSettled(children.map((c) => c.request((r) => r.load(request))));
+    standby?.refill();
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed !== undefined) {
       await Promise.all(children.map((c) => c.kill()));

@@ -72,6 +72,20 @@ export function childPids(ppid = process.pid): number[] {
   return pids;
 }
 
+/** True while `pid` runs: neither gone nor a zombie waiting to be reaped. */
+export function alive(pid: number): boolean {
+  let status: string;
+  try { status = readFileSync(`/proc/${pid}/status`, 'utf8'); } catch { return false; }
+  return !/^State:\s+Z/m.test(status);
+}
+
+/** Children of `ppid` that sit in pause(): act(HANG), stuck in native code. */
+export function pausedChildren(ppid = process.pid): number[] {
+  return childPids(ppid).filter((pid) => {
+    try { return readFileSync(`/proc/${pid}/wchan`, 'utf8').includes('pause'); } catch { return false; }
+  });
+}
+
 /** The first int32 of a state block (tick's counter). */
 export function ticks(state: Uint8Array | undefined): number {
   if (state === undefined) throw new Error('no state block');
