@@ -3,11 +3,12 @@
 // thread vs process, beside the same native call made directly in this process with
 // koffi; plus, for process mode, how long a crash takes to be served again (crash →
 // restarted build answers).
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import koffi from 'koffi';
 import { createIsolatedHost, type Isolation } from '../src/index.js';
 import { buildC, removeTempDirs } from '../test/helpers/native.js';
-import { ACT, ACT_FUNCTIONS, actSource } from '../test/helpers/act-fixture.js';
+import { ACT, ACT_FUNCTIONS, actSource, childPids } from '../test/helpers/act-fixture.js';
 import { r3, sampleUs, TICK, tickLibrary } from './fixtures.js';
 import { percentile, report } from './report.js';
 
@@ -22,6 +23,7 @@ const SETTLE_MS = 200;
 const { library, copy } = await tickLibrary();
 const figures: Record<string, number> = {};
 const p50 = (samples: number[]): number => r3(percentile(samples, 50));
+const rssMb = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
 
 // Baseline: a batch timed as one (a single call is shorter than a clock read).
 const tick = koffi.load(copy).func('int32_t do_tick(int32_t)') as (x: number) => number;
@@ -56,6 +58,13 @@ for (const isolation of ['thread', 'process'] as const satisfies readonly Isolat
       await sleep(SETTLE_MS); // the standby that replaces the one taken has booted
     }
     figures[`${isolation}SwapP50Ms`] = p50(swaps);
+    if (isolation === 'process') {
+      // What a version's child costs in memory (the standby is one more), beside this host.
+      const rss = childPids().map((pid) => rssMb(pid));
+      figures['processChildRssMb'] = p50(rss);
+      figures['processChildren'] = rss.length;
+      figures['hostRssMb'] = r3(process.memoryUsage().rss / 2 ** 20);
+    }
   } finally {
     await host.close();
   }
