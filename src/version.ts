@@ -103,7 +103,19 @@ export class Version {
     }
     this.#inflight++;
     try {
-      return sync(name, args);
+      return sync(name, args, this.#callTimeoutMs);
+    } catch (err) {
+      if (!(err instanceof IsoswapError) || err.code !== 'ERR_CALL_TIMEOUT') throw err;
+      // As for `call`: the version is killed and replaced; the call may still be running.
+      const ms = this.#callTimeoutMs;
+      const where = { function: name, version: this.id, file: this.artifact.library, timeoutMs: ms };
+      const error = new IsoswapError('ERR_CALL_TIMEOUT',
+        `${name} on version ${this.id} (${this.artifact.library}) took longer than ${ms} ms; the version is killed and replaced`, where);
+      this.#kill(new IsoswapError('ERR_VERSION_CRASHED',
+        `version ${this.id} (${this.artifact.library}) was killed: a call to ${name} took longer than ${ms} ms`, where))
+        .catch(() => {}); // a stuck thread is reported when the version retires
+      this.#onCallTimeout?.(error);
+      throw error;
     } finally {
       this.#done();
     }

@@ -86,3 +86,21 @@ void isoswap_unload(void *state, uint32_t bytes) { unloaded = 1; usleep(300000);
   assert.ok(outcomes.every((o) => o === 2 || o === 3 || o === 'ERR_SWAP_IN_PROGRESS'), `only v1, v2 or refused: ${outcomes.join(' ')}`);
   assert.equal(host.callSync('do_tick', 1), 3, 'after the swap callSync serves the new version');
 });
+
+test('callSync honours callTimeoutMs: ERR_CALL_TIMEOUT, then the version is replaced as for call', async (t) => {
+  const source = (k: number): string => tickSource(k, `#include <unistd.h>
+int32_t slow(int32_t ms) { usleep(ms * 1000); return ms; }
+const char *name(void) { usleep(400000); return "slow build"; }`);
+  const library = await buildC(source(1));
+  const host = await createIsolatedHost({ library, functions: { ...FUNCTIONS, slow: 'int32_t slow(int32_t)' }, callTimeoutMs: 100 });
+  t.after(() => host.close());
+  assert.equal(host.callSync('slow', 1), 1);
+  const replaced = new Promise((resolve) => host.once('swap', resolve));
+  assert.throws(() => host.callSync('slow', 400), { code: 'ERR_CALL_TIMEOUT' });
+  await replaced;
+  assert.equal(host.callSync('do_tick', 1), 2, 'the replacement serves');
+  const replacedAgain = new Promise((resolve) => host.once('swap', resolve));
+  assert.throws(() => host.callSync('name'), { code: 'ERR_CALL_TIMEOUT' }, 'the blocking message path too');
+  await replacedAgain;
+  assert.equal(host.callSync('slow', 1), 1);
+});

@@ -5,6 +5,7 @@ import {
   SLOT_VALUES, SLOTS, STATUS_OK, STATUS_UNKNOWN_FUNCTION, WORKER_EXITED, WORKER_PARKED, WORKER_STATE,
   WORKER_STOPPED, WORKER_TID,
 } from './layout.js';
+import { Deadline } from './blocking-wait.js';
 import { SpinBudget } from './spin-budget.js';
 import { waitAsync } from './wait-async.js';
 import { threadAlive } from './thread-alive.js';
@@ -24,8 +25,6 @@ interface Queued {
   reject: Settle;
 }
 
-/** A blocked callSync wakes this often to check that the worker still lives. */
-const LIVENESS_MS = 50;
 /** After picking results up by spinning (in microtasks) for this long, the host waits for
  *  a turn of the event loop: a caller awaiting calls in a loop would otherwise starve
  *  timers and I/O, as a loop over resolved promises does. */
@@ -120,18 +119,20 @@ export class CallChannel {
 
   /**
    * The blocking form: spins, then sleeps in Atomics.wait, waking every LIVENESS_MS to
-   * check that the worker thread lives. Returns `NOT_FAST` when the call cannot go on the
+   * check that the worker thread lives; throws ERR_CALL_TIMEOUT after `timeoutMs` (0: no
+   * limit; the call may still run). Returns `NOT_FAST` when the call cannot go on the
    * channel (as for {@link CallChannel.call}): the caller takes the blocking message path.
    *
    * @example
    * const r = channel.callSync('do_tick', [1]); if (r === NOT_FAST) ...
    */
-  callSync(name: string, args: unknown[]): unknown {
+  callSync(name: string, args: unknown[], timeoutMs = 0): unknown {
     const fn = this.#fast.get(name);
     if (fn === undefined || !this.#fits(fn.signature, args)) return NOT_FAST;
     if (this.#death !== null) throw this.#death;
+    const deadline = new Deadline(name, timeoutMs);
     while (this.#queued() > 0 || this.#full()) {
-      this.#block();
+      this.#block(deadline);
       this.#collect();
     }
     let settled = false;
@@ -139,7 +140,7 @@ export class CallChannel {
     let outcome: unknown;
     this.#publish(fn, args, (value) => { settled = true; outcome = value; }, (error) => { settled = failed = true; outcome = error; });
     while (!settled) {
-      this.#block();
+      this.#block(deadline);
       this.#collect();
     }
     if (failed) throw outcome;
@@ -256,13 +257,13 @@ export class CallChannel {
   };
 
   /** Blocks until the worker answers one more call (or is found dead: then throws). */
-  #block(): void {
+  #block(deadline: Deadline): void {
     this.#wakeWorker(); // calls written in this turn may not have been announced yet
     if (this.#spin.spin(this.#progress)) return;
     const header = this.#header;
     Atomics.store(header, HOST_WAITING, 1);
     try {
-      while (Atomics.wait(header, DONE, this.#tail, LIVENESS_MS) === 'timed-out' || !this.#progress()) this.assertAlive();
+      while (Atomics.wait(header, DONE, this.#tail, deadline.sliceMs()) === 'timed-out' || !this.#progress()) this.assertAlive();
     } finally {
       Atomics.store(header, HOST_WAITING, this.#asleep ? 1 : 0);
     }

@@ -1,8 +1,7 @@
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { IsoswapError } from '../errors.js';
+import { Deadline } from './blocking-wait.js';
 
-/** A blocked call wakes this often to check that the worker still lives. */
-const LIVENESS_MS = 50;
 
 /** A reply on the blocking message path. */
 export type SyncReply = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -32,8 +31,10 @@ export class SyncMessageCall {
     this.workerPort = port2;
   }
 
-  /** Sends the call and blocks until the answer; throws what the worker threw. */
-  call(name: string, args: unknown[]): unknown {
+  /** Sends the call and blocks until the answer; throws what the worker threw, or
+   *  ERR_CALL_TIMEOUT after `timeoutMs` (0: no limit). */
+  call(name: string, args: unknown[], timeoutMs = 0): unknown {
+    const deadline = new Deadline(name, timeoutMs);
     this.assertAlive();
     const before = Atomics.load(this.replies, 0);
     try {
@@ -41,7 +42,7 @@ export class SyncMessageCall {
     } catch (err) {
       throw new IsoswapError('ERR_BAD_ARGUMENTS', `bad arguments for ${name}: ${(err as Error).message}`, { function: name }, { cause: err });
     }
-    while (Atomics.wait(this.replies, 0, before, LIVENESS_MS) === 'timed-out'
+    while (Atomics.wait(this.replies, 0, before, deadline.sliceMs()) === 'timed-out'
       || Atomics.load(this.replies, 0) === before) this.assertAlive();
     const reply = receiveMessageOnPort(this.#port)?.message as SyncReply | undefined;
     if (reply === undefined) throw new IsoswapError('ERR_VERSION_CRASHED', `no answer to ${name} from its worker`, { function: name });

@@ -44,11 +44,11 @@ export class ThreadRuntime implements VersionRuntime {
   }
 
   /** Blocks until the call returns: on the channel, or for other functions on the
-   *  blocking message path. */
-  readonly callSync = (name: string, args: unknown[]): unknown => {
+   *  blocking message path; ERR_CALL_TIMEOUT after `timeoutMs` (0: no limit). */
+  readonly callSync = (name: string, args: unknown[], timeoutMs = 0): unknown => {
     const worker = this.#leastBusy();
-    const result = worker.channel.callSync(name, args);
-    return result === NOT_FAST ? worker.syncCall.call(name, args) : result;
+    const result = worker.channel.callSync(name, args, timeoutMs);
+    return result === NOT_FAST ? worker.syncCall.call(name, args, timeoutMs) : result;
   };
 
   runLoadHook(): Promise<number> {

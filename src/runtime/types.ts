@@ -9,8 +9,9 @@ export interface VersionRuntime {
   readonly report: LoadReport;
   /** Runs one call. Rejects with ERR_VERSION_CRASHED when the runtime dies under it. */
   call(name: string, args: unknown[]): Promise<unknown>;
-  /** The blocking form, where the runtime has one; otherwise undefined. */
-  readonly callSync: ((name: string, args: unknown[]) => unknown) | undefined;
+  /** The blocking form, where the runtime has one; otherwise undefined. Throws
+   *  ERR_CALL_TIMEOUT after `timeoutMs` (0: no limit). */
+  readonly callSync: ((name: string, args: unknown[], timeoutMs?: number) => unknown) | undefined;
   runLoadHook(): Promise<number>;
   runUnloadHook(): Promise<boolean>;
   /** dlclose, then end every worker or process; resolves once they are gone. */
