@@ -9,7 +9,9 @@ const CHECK_AFTER_MS = CHOKIDAR_THROTTLE_MS + 10;
 /**
  * Finds the changes chokidar swallowed: for each path it reported, the file is stat'ed
  * when the event arrives and again once the throttle window has passed; if it moved in
- * between, `onMissed(path)` is called as if chokidar had reported it.
+ * between, `onMissed(path)` is called as if chokidar had reported it. (The library
+ * watcher needs none: it listens to chokidar's raw events for its one file. A source
+ * tree's raw events name files relative to whichever watch saw them.)
  *
  * @example
  * const trailing = new TrailingCheck((path) => rebuild(path));

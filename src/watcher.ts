@@ -1,8 +1,7 @@
 import { watch, type FSWatcher } from 'chokidar';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { IsoswapError } from './errors.js';
 import { fileStamp, settleFile } from './watch-settle.js';
-import { TrailingCheck } from './watch-trailing.js';
 
 /** What a {@link LibraryWatcher} needs from its host. */
 export interface LibraryWatcherOptions {
@@ -22,9 +21,8 @@ export interface LibraryWatcherOptions {
  * It watches the file's directory, not the file: a linker that renames a new file into
  * place or deletes and re-creates it replaces the inode a file watch would be bound to.
  * Every event only marks the file dirty; one loop at a time settles it, so a burst of
- * events is one swap. chokidar 5 drops a second `change` of a path within ~50 ms of the
- * first, so after each round the loop stats the file again and goes on if it moved, and
- * a {@link TrailingCheck} stats it once more after the throttle window of each event.
+ * events is one swap. After each round the loop stats the file again and goes on if it
+ * moved, so a change made while a round was on is never left behind.
  */
 export class LibraryWatcher {
   readonly #opts: LibraryWatcherOptions;
@@ -32,7 +30,6 @@ export class LibraryWatcher {
   #dirty = false;
   #closed = false;
   #loop: Promise<void> | null = null;
-  readonly #trailing = new TrailingCheck(() => this.#markDirty());
   /** The hash of the last build that failed, so that it is reported once. */
   #failedSha256: string | null = null;
 
@@ -60,11 +57,14 @@ export class LibraryWatcher {
       ignored: (path: string) => path !== dir && path !== opts.library,
     });
     const watcher = new LibraryWatcher(opts, chokidar);
-    chokidar.on('all', (_event, path) => {
-      if (path !== opts.library) return;
-      watcher.#trailing.seen(path);
-      watcher.#markDirty();
-    });
+    // chokidar's own events are not enough: it drops a second `change` of a path within
+    // 50 ms of the first, and calls a file changed only if its mtime moved (or atime <=
+    // mtime), so a build renamed into place with the mtime of the one it replaces (cp -p,
+    // rsync -t, a build cache) is no event at all. Its raw fs.watch events, unthrottled,
+    // name the file every time.
+    const name = basename(opts.library);
+    chokidar.on('all', (_event, path) => { if (path === opts.library) watcher.#markDirty(); });
+    chokidar.on('raw', (_event, path) => { if (basename(path) === name) watcher.#markDirty(); });
     chokidar.on('error', (err) => watcher.#report(IsoswapError.from(err, 'ERR_LIBRARY_NOT_FOUND', `watching ${opts.library}`)));
     await new Promise<void>((resolve, reject) => {
       chokidar.once('ready', resolve);
@@ -85,7 +85,6 @@ export class LibraryWatcher {
    */
   async close(): Promise<void> {
     this.#closed = true;
-    this.#trailing.close();
     await this.#chokidar.close();
     while (this.#loop !== null) await this.#loop;
   }
