@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import { NOT_FAST } from '../src/channel/call-channel.js';
 import { channelViews, SLOTS, WORKER_PARKED, WORKER_STATE, WORKER_TID } from '../src/channel/layout.js';
 import type { LoadReport } from '../src/protocol.js';
+import { SpinBudget } from '../src/channel/spin-budget.js';
 import { ThreadWorkerHandle } from '../src/runtime/thread-worker-handle.js';
 import { buildC, removeTempDirs } from './helpers/native.js';
 
@@ -168,4 +169,20 @@ test('a host blocked in callSync sees its worker end: ERR_VERSION_CRASHED, not a
   await assert.rejects(doomed.channel.call('add_i32', [1, 2])!, { code: 'ERR_VERSION_CRASHED' });
   await ended;
   await doomed.kill();
+});
+
+test('spin budget: misses shrink it to the minimum, a short sleep grows it back, a long one does not', () => {
+  const spin = new SpinBudget(1, 64);
+  assert.equal(spin.spin(() => true), true);
+  for (let i = 0; i < 10; i++) assert.equal(spin.spin(() => false), false);
+  assert.equal(spin.us, 1, 'a quiet channel stops spinning');
+  spin.slept(5_000);
+  assert.equal(spin.us, 1, 'a long sleep: spinning would not have caught it');
+  spin.slept(20);
+  assert.equal(spin.us, 40, 'a 20 µs sleep: spinning 40 µs next time would have caught it');
+  spin.slept(50);
+  assert.equal(spin.us, 64, 'never past the maximum');
+  let polls = 0;
+  assert.equal(spin.spin(() => ++polls === 3), true);
+  assert.equal(spin.us, 64);
 });

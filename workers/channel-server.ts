@@ -35,6 +35,7 @@ export class ChannelServer {
   readonly #spin = new SpinBudget(1, 200);
   #tail = 0;
   #stopped = false;
+  #parkedAt = 0;
   readonly #hasWork = (): boolean => Atomics.load(this.#header, HEAD) !== this.#tail;
 
   /**
@@ -89,6 +90,7 @@ export class ChannelServer {
   #park(): boolean {
     const header = this.#header;
     Atomics.store(header, WORKER_STATE, WORKER_PARKED);
+    this.#parkedAt = performance.now();
     const waited = waitAsync(header, HEAD, this.#tail);
     if (!waited.async) {
       Atomics.store(header, WORKER_STATE, WORKER_RUNNING);
@@ -100,6 +102,7 @@ export class ChannelServer {
 
   readonly #wake = (): void => {
     if (this.#stopped) return;
+    this.#spin.slept((performance.now() - this.#parkedAt) * 1000);
     Atomics.store(this.#header, WORKER_STATE, WORKER_RUNNING);
     this.#serve();
   };

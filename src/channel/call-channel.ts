@@ -60,6 +60,8 @@ export class CallChannel {
   #asleep = false;
   /** When picking up by spinning began, -1 after a turn of the event loop. */
   #spinningSince = -1;
+  /** When the host last went to sleep waiting for results. */
+  #sleptAt = 0;
   #death: IsoswapError | null = null;
   readonly #progress = (): boolean => Atomics.load(this.#header, DONE) !== this.#tail;
 
@@ -241,6 +243,7 @@ export class CallChannel {
 
   #sleep(): void {
     this.#pickUpScheduled = this.#asleep = true;
+    this.#sleptAt = performance.now();
     Atomics.store(this.#header, HOST_WAITING, 1);
     const waited = waitAsync(this.#header, DONE, this.#tail);
     if (waited.async) void waited.value.then(this.#woken);
@@ -248,6 +251,7 @@ export class CallChannel {
   }
 
   readonly #woken = (): void => {
+    if (this.#asleep) this.#spin.slept((performance.now() - this.#sleptAt) * 1000);
     this.#pickUpScheduled = this.#asleep = false;
     this.#spinningSince = -1;
     Atomics.store(this.#header, HOST_WAITING, 0);
@@ -262,10 +266,12 @@ export class CallChannel {
     if (this.#spin.spin(this.#progress)) return;
     const header = this.#header;
     Atomics.store(header, HOST_WAITING, 1);
+    const sleptAt = performance.now();
     try {
       while (Atomics.wait(header, DONE, this.#tail, deadline.sliceMs()) === 'timed-out' || !this.#progress()) this.assertAlive();
     } finally {
       Atomics.store(header, HOST_WAITING, this.#asleep ? 1 : 0);
+      this.#spin.slept((performance.now() - sleptAt) * 1000);
     }
   }
 

@@ -3,6 +3,10 @@
  * change doubles the next budget (up to `maxUs`), one that saw nothing halves it (down to
  * `minUs`). Back-to-back calls keep both sides spinning (a round trip of a fraction of a
  * microsecond); a quiet channel quickly costs nothing but the futex wake-up.
+ *
+ * Halving alone has a trap: once both sides sleep, each wakes the other ~10–50 µs late,
+ * every spin misses, and they stay asleep while calls come back to back. So a sleep that
+ * turns out short ({@link SpinBudget.slept}) grows the budget past it: next time, spin.
  */
 export class SpinBudget {
   #us: number;
@@ -14,6 +18,17 @@ export class SpinBudget {
   /** The budget the next spin gets, in µs. */
   get us(): number {
     return this.#us;
+  }
+
+  /**
+   * Tells how long the side slept after its last spin missed (µs). A sleep within
+   * `maxUs` would have been caught by a longer spin: the budget grows past it.
+   *
+   * @example
+   * const t = performance.now(); Atomics.wait(words, 0, seen); spin.slept((performance.now() - t) * 1000);
+   */
+  slept(us: number): void {
+    if (us <= this.maxUs) this.#us = Math.min(this.maxUs, Math.max(this.#us * 2, us * 2));
   }
 
   /**
