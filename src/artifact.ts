@@ -42,10 +42,11 @@ export class Artifact {
     return Artifact.fromBytes(bytes, library, dir, id);
   }
 
-  /** Writes a copy of bytes already read (a rollback to a kept build). */
-  static async fromBytes(bytes: Buffer, library: string, dir: string, id: number): Promise<Artifact> {
+  /** Writes a copy of bytes already read (a rollback to a kept build, a watched save
+   *  whose hash the watcher already took). */
+  static async fromBytes(bytes: Buffer, library: string, dir: string, id: number, sha256?: string): Promise<Artifact> {
     assertCompleteLibrary(bytes, library);
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    sha256 ??= createHash('sha256').update(bytes).digest('hex');
     const copy = join(dir, `v${id}-${sha256.slice(0, 12)}-${basename(library)}`);
     await writeFile(copy, bytes, { mode: 0o600, flag: 'wx' });
     return new Artifact(library, copy, sha256, bytes);

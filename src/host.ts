@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { Artifact, makeArtifactDir } from './artifact.js';
+import { CallGate } from './call-gate.js';
 import { CrashPolicy } from './crash-policy.js';
 import { IsoswapError } from './errors.js';
 import { HOST_EVENTS, HostEmitter, type SwapReason } from './events.js';
@@ -9,6 +9,7 @@ import { hostClosed, loadHookRefused, swapInProgress, unknownFunction } from './
 import { resolveOptions, type FunctionTable, type IsolatedHostOptions, type ResolvedOptions } from './options.js';
 import { createStandby, startRuntime } from './runtime/start.js';
 import { createStateBlock, type StateBlock } from './state-block.js';
+import { handOverState } from './state-handover.js';
 import { Version } from './version.js';
 import { LibraryWatcher } from './watcher.js';
 import type { VersionInfo } from './version-info.js';
@@ -39,8 +40,8 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
   #closing: Promise<void> | null = null;
   #swapChain: Promise<unknown> = Promise.resolve();
   #queuedReload: Promise<VersionInfo> | null = null;
-  /** Set while a swap with a state block holds new calls back. */
-  #gate: Promise<void> | null = null;
+  /** Holds new calls during a state hand-over and while a crashed version restarts. */
+  readonly #gate = new CallGate();
   #watcher: LibraryWatcher | null = null;
 
   /** @internal use {@link createIsolatedHost} */
@@ -107,7 +108,8 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
     if (!Object.hasOwn(this.#opts.functions, name)) {
       return Promise.reject(unknownFunction(name, Object.keys(this.#opts.functions)));
     }
-    if (this.#gate !== null) return this.#gate.then(() => this.call(name, ...args));
+    const held = this.#gate.waiting;
+    if (held !== null) return held.then(() => this.call(name, ...args));
     return this.#current.call(name, args);
   }
 
@@ -122,7 +124,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
     if (!Object.hasOwn(this.#opts.functions, name)) throw unknownFunction(name, Object.keys(this.#opts.functions));
     // The state block is between versions (old unloaded, new not yet validated) and the
     // hand-over needs this thread's event loop: blocking here would never end.
-    if (this.#gate !== null) throw swapInProgress(`callSync ${name}`);
+    if (this.#gate.waiting !== null) throw swapInProgress(`callSync ${name}`);
     return this.#current.callSync(name, args);
   }
 
@@ -187,10 +189,10 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
     this.#watcher = await LibraryWatcher.start({
       library,
       currentSha256: () => this.#current.artifact.sha256,
-      swap: (bytes) => this.#enqueue(async () => {
+      swap: (bytes, sha256) => this.#enqueue(async () => {
         // A reload() may have served these very bytes while this change waited its turn.
-        if (createHash('sha256').update(bytes).digest('hex') === this.#current.artifact.sha256) return this.#current.info;
-        return this.#swap((id) => Artifact.fromBytes(bytes, library, this.#dir, id), 'watch');
+        if (sha256 === this.#current.artifact.sha256) return this.#current.info;
+        return this.#swap((id) => Artifact.fromBytes(bytes, library, this.#dir, id, sha256), 'watch');
       }),
       onError: (err) => this.reportError(err),
     });
@@ -255,49 +257,27 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
 
   /**
    * Runs the hooks of a swap. Without a state block the new version's isoswap_load runs
-   * while the old one serves on. With one, no two versions may touch the block at once:
-   * new calls wait, the old version drains and runs isoswap_unload, the new one runs
-   * isoswap_load; if it refuses, the block is restored and the old version re-attached.
-   * Returns how long calls were held, with a state block.
+   * while the old one serves on; with one, new calls are held while the block changes
+   * hands (see handOverState). Returns how long calls were held, with a state block.
    */
   async #handOver(next: Version): Promise<number | undefined> {
     if (this.#stateBlock === null) {
       await this.#runLoadHook(next);
       return undefined;
     }
-    const old = this.#current;
     const held = performance.now();
-    let open!: () => void;
-    this.#gate = new Promise((resolve) => { open = resolve; });
+    const release = this.#gate.hold();
     try {
-      if (!(await old.whenIdle(this.#opts.drainTimeoutMs))) {
-        throw new IsoswapError('ERR_DRAIN_TIMEOUT', `version ${old.id} did not finish its calls within ${this.#opts.drainTimeoutMs} ms; it keeps serving`, { version: old.id });
-      }
-      const oldAlive = old.status === 'serving';
-      if (oldAlive) {
-        old.unloadHookRan = true;
-        await old.runtime.runUnloadHook();
-      }
-      const snapshot = this.#stateBlock.view.slice();
-      try {
-        await this.#runLoadHook(next);
-      } catch (err) {
-        this.#stateBlock.view.set(snapshot);
-        if (oldAlive) {
-          // A version's hooks always alternate load, unload, load...: it unloaded for the
-          // hand-over, so it loads again before it serves on. It is the only version that
-          // can serve, so a refusal here is reported, not obeyed.
-          old.unloadHookRan = false;
-          await this.#runLoadHook(old).catch((refused: unknown) =>
-            this.reportError(IsoswapError.from(refused, 'ERR_LOAD_HOOK', `re-attaching version ${old.id}`)));
-        }
-        throw err;
-      }
+      await handOverState(this.#current, next, {
+        block: this.#stateBlock,
+        drainTimeoutMs: this.#opts.drainTimeoutMs,
+        runLoadHook: (version) => this.#runLoadHook(version),
+        reportError: (error) => this.reportError(error),
+      });
       this.#serve(next); // before the gate opens, so that held calls go to the new version
       return performance.now() - held;
     } finally {
-      this.#gate = null;
-      open();
+      release();
     }
   }
 
@@ -328,6 +308,10 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
   #onCrash(version: Version, error: IsoswapError): void {
     if (version !== this.#current || this.#closed) return; // a retiring version: its calls already rejected
     version.status = 'crashed';
+    // Calls made from here on (a crash listener's too) wait for the restart (or rollback)
+    // instead of failing on a dead version; if none serves after it, they reach the
+    // crashed one and reject.
+    const release = this.#gate.hold();
     const crashed = error.code === 'ERR_CALL_TIMEOUT' ? error
       : new IsoswapError('ERR_VERSION_CRASHED', `version ${version.id} (${this.#opts.library}) crashed: ${error.message}`,
         { ...error.details, version: version.id, file: this.#opts.library });
@@ -347,7 +331,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
       }
       version.status = 'failed';
       await this.#rollback().catch((err) => this.reportError(IsoswapError.from(err, 'ERR_VERSION_CRASHED', 'rolling back')));
-    });
+    }).finally(release);
   }
 
   async #removeDir(): Promise<void> {

@@ -10,7 +10,7 @@ export interface LibraryWatcherOptions {
   /** The sha256 of the build serving now: a settled file with the same hash is no swap. */
   currentSha256(): string;
   /** Serves exactly these (checked, complete) bytes; rejects with an IsoswapError. */
-  swap(bytes: Buffer): Promise<unknown>;
+  swap(bytes: Buffer, sha256: string): Promise<unknown>;
   /** A broken build or a failed swap nobody awaited. */
   onError(error: IsoswapError): void;
 }
@@ -120,7 +120,7 @@ export class LibraryWatcher {
       return settled.stamp;
     }
     try {
-      await this.#opts.swap(settled.bytes);
+      await this.#opts.swap(settled.bytes, settled.sha256);
       this.#failedSha256 = null;
     } catch (err) {
       this.#failedSha256 = settled.sha256;

@@ -61,15 +61,19 @@ for (const { what, name, details } of cases) {
   });
 }
 
-test('a call made between the crash and the restart rejects with ERR_VERSION_CRASHED, none is retried', async (t) => {
+test('a call made between the crash and the restart waits for the restarted version; none is retried', async (t) => {
   const host = await processHost(t, await buildC(actSource(3)));
   host.on('error', () => {});
   const crash = next(host, 'crash');
+  const crashedId = host.current.id;
   await assert.rejects(host.call('act', ACT.SEGFAULT), crashed({ signal: 'SIGSEGV' }));
   await crash;
-  await assert.rejects(host.call('act', ACT.RETURN), crashed({}));
-  await next(host, 'swap');
+  let swapped = false;
+  void next(host, 'swap').then(() => { swapped = true; });
   assert.equal(await host.call('act', ACT.RETURN), 3);
+  assert.ok(swapped, 'the call was answered only after the restart served');
+  assert.notEqual(host.current.id, crashedId);
+  assert.equal(host.current.sourceId, crashedId, 'the restart serves the same build again');
 });
 
 test('the state block survives a crash: the restarted build goes on from the last completed call', async (t) => {

@@ -1,0 +1,34 @@
+/**
+ * Holds new calls back while the host has no version that may serve them: during a
+ * state-block hand-over, and while a crashed version is being restarted. Holds nest;
+ * calls pass once the last one is released.
+ */
+export class CallGate {
+  #holds = 0;
+  #opened: Promise<void> | null = null;
+  #open: (() => void) | null = null;
+
+  /** A promise to wait on while held, else null (the hot path checks this only). */
+  get waiting(): Promise<void> | null {
+    return this.#opened;
+  }
+
+  /**
+   * Holds calls until the returned function is called (once; later calls do nothing).
+   *
+   * @example
+   * const release = gate.hold(); try { await handOver(); } finally { release(); }
+   */
+  hold(): () => void {
+    if (this.#holds++ === 0) this.#opened = new Promise((resolve) => { this.#open = resolve; });
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--this.#holds > 0) return;
+      const open = this.#open!;
+      this.#opened = this.#open = null;
+      open();
+    };
+  }
+}
