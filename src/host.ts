@@ -204,14 +204,14 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
     return result;
   }
 
-  async #rollback(): Promise<VersionInfo> {
+  async #rollback(onServing?: () => void): Promise<VersionInfo> {
     const from = this.#current;
     const target = this.#history.rollbackTarget(from);
     if (target === undefined) {
       throw new IsoswapError('ERR_NO_ROLLBACK', `no earlier good version of ${this.#opts.library} to roll back to`, { file: this.#opts.library });
     }
     const bytes = target.artifact.bytes!;
-    const info = await this.#swap((id) => Artifact.fromBytes(bytes, this.#opts.library, this.#dir, id), 'rollback', target.id);
+    const info = await this.#swap((id) => Artifact.fromBytes(bytes, this.#opts.library, this.#dir, id), 'rollback', target.id, onServing);
     if (from.status !== 'failed') from.status = 'rolled-back'; // a crash's rollback: 'failed' says more
     return info;
   }
@@ -234,7 +234,8 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
     }
   }
 
-  async #swap(makeArtifact: ArtifactMaker, reason: SwapReason, sourceId?: number): Promise<VersionInfo> {
+  /** `onServing` runs once the new version serves, before `swap` is emitted. */
+  async #swap(makeArtifact: ArtifactMaker, reason: SwapReason, sourceId?: number, onServing?: () => void): Promise<VersionInfo> {
     const started = performance.now();
     if (this.#closed) throw hostClosed(`reload of ${this.#opts.library}`);
     const next = await this.#load(makeArtifact, sourceId);
@@ -248,6 +249,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
       throw err;
     }
     this.#serve(next);
+    onServing?.();
     this.#retire(from);
     const to = next.info;
     this.emit(HOST_EVENTS.SWAP, { from: from.info, to, ms: performance.now() - started, reason, pauseMs });
@@ -323,14 +325,14 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
       if (this.#closed || this.#current !== version) return;
       if (restart) {
         try {
-          await this.#swap((id) => Artifact.fromBytes(bytes, this.#opts.library, this.#dir, id), 'restart', version.id);
+          await this.#swap((id) => Artifact.fromBytes(bytes, this.#opts.library, this.#dir, id), 'restart', version.id, release);
           return;
         } catch (err) {
           this.reportError(IsoswapError.from(err, 'ERR_VERSION_CRASHED', `restarting version ${version.id}`));
         }
       }
       version.status = 'failed';
-      await this.#rollback().catch((err) => this.reportError(IsoswapError.from(err, 'ERR_VERSION_CRASHED', 'rolling back')));
+      await this.#rollback(release).catch((err) => this.reportError(IsoswapError.from(err, 'ERR_VERSION_CRASHED', 'rolling back')));
     }).finally(release);
   }
 

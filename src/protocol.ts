@@ -37,6 +37,9 @@ export interface LoadReport {
   hooks: { load: boolean; unload: boolean };
   /** Call names, in the order the fast channel numbers them. */
   functions: string[];
+  /** Call name → how many arguments its prototype takes (variadic functions are absent):
+   *  koffi silently drops extra arguments, so the host checks the count. */
+  arity: Record<string, number>;
   /** Call name → its signature, for the functions the fast channel can call (decided from
    *  the koffi prototype at load time); absent when no channel was offered. */
   fast?: Record<string, FastSignature> | undefined;

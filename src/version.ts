@@ -49,6 +49,8 @@ export class Version {
   /** Runs one call on this version, counted until it settles (or times out). */
   call(name: string, args: unknown[]): Promise<unknown> {
     if (this.#killReason !== null) return Promise.reject(this.#killReason);
+    const arity = this.runtime.report.arity[name];
+    if (arity !== undefined && arity !== args.length) return Promise.reject(this.#wrongArity(name, arity, args.length));
     this.#inflight++;
     const result = this.runtime.call(name, args);
     if (this.#callTimeoutMs > 0) return this.#timed(name, result);
@@ -97,6 +99,8 @@ export class Version {
 
   /** The blocking form; throws if this runtime has none. */
   callSync(name: string, args: unknown[]): unknown {
+    const arity = this.runtime.report.arity[name];
+    if (arity !== undefined && arity !== args.length) throw this.#wrongArity(name, arity, args.length);
     const sync = this.runtime.callSync;
     if (sync === undefined) {
       throw new IsoswapError('ERR_INVALID_OPTIONS', 'callSync is not available in this isolation mode');
@@ -119,6 +123,11 @@ export class Version {
     } finally {
       this.#done();
     }
+  }
+
+  #wrongArity(name: string, expected: number, given: number): IsoswapError {
+    return new IsoswapError('ERR_BAD_ARGUMENTS', `${name} in ${this.artifact.library} takes ${expected} argument(s), ${given} given`,
+      { function: name, file: this.artifact.library, expected, given });
   }
 
   /** Resolves true once no call is in flight, false if `timeoutMs` passes first. */

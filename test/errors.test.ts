@@ -169,6 +169,9 @@ describe('errors raised while serving', () => {
     t.after(() => host.close());
     await rejectsWith(host.call('do_tick', 'seven'), 'ERR_BAD_ARGUMENTS', ['do_tick', library]);
     await rejectsWith(host.call('do_tick'), 'ERR_BAD_ARGUMENTS', ['do_tick', library]);
+    // koffi would drop the extra argument and answer: the host counts them
+    await rejectsWith(host.call('do_tick', 1, 2), 'ERR_BAD_ARGUMENTS', ['do_tick', library, 'takes 1 argument']);
+    assert.throws(() => host.callSync('do_tick', 1, 2), (err: unknown) => err instanceof IsoswapError && err.code === 'ERR_BAD_ARGUMENTS');
     assert.equal(await host.call('do_tick', 7), 8, 'a bad call does not break the version');
   });
 

@@ -36,6 +36,7 @@ export class LibraryService implements LibraryServiceApi {
     return {
       hooks: { load: this.#loadHook !== null, unload: this.#unloadHook !== null },
       functions: [...this.#functions.keys()],
+      arity: this.#arity(request.functions),
     };
   }
 
@@ -95,6 +96,15 @@ export class LibraryService implements LibraryServiceApi {
       }
       throw new IsoswapError('ERR_BAD_PROTOTYPE', `bad prototype for ${name} ('${prototype}'): ${message}`, { function: name, prototype });
     }
+  }
+
+  #arity(prototypes: Record<string, string>): Record<string, number> {
+    const arity: Record<string, number> = {};
+    for (const [name, prototype] of Object.entries(prototypes)) {
+      if (prototype.includes('...')) continue;
+      arity[name] = (this.#functions.get(name) as unknown as { info: { arguments: unknown[] } }).info.arguments.length;
+    }
+    return arity;
   }
 
   #optional(prototype: string): NativeFunction | null {
