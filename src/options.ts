@@ -59,6 +59,11 @@ export function resolveOptions<F extends FunctionTable>(options: IsolatedHostOpt
     if (!Number.isInteger(n) || n < min) bad(`\`${name}\` must be an integer >= ${min}`);
     return n;
   };
+  // Each child process has its own instance of the library and only the first runs the
+  // hooks, so the others would never learn where the state block is.
+  if (isolation === 'process' && (options.threads ?? 1) > 1 && options.state !== undefined) {
+    bad('`state` with `isolation: \'process\'` needs `threads: 1` (the hooks run in one process per version)');
+  }
   return {
     library: resolve(options.library),
     functions: options.functions,

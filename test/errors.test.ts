@@ -121,6 +121,7 @@ describe('createIsolatedHost rejects a build it cannot serve', () => {
     ['an empty library path', { library: '' }, 'library'],
     ['an unknown isolation', { isolation: 'fiber' }, 'isolation'],
     ['a prototype that is not a string', { functions: { do_tick: 42 } }, 'do_tick'],
+    ['a state block over several processes', { isolation: 'process', threads: 2, state: { bytes: 64 } }, 'threads: 1'],
   ];
   for (const [what, patch, mentions] of invalid) {
     test(`ERR_INVALID_OPTIONS: ${what}`, async () => {
