@@ -19,6 +19,8 @@ export class Version {
   /** Set once isoswap_unload ran (with a state block it runs at the swap's pause). */
   unloadHookRan = false;
   #inflight = 0;
+  #runtime: VersionRuntime | null;
+  #killEnded = false;
   #idleWaiters: Array<() => void> = [];
   #callTimeoutMs = 0;
   #onCallTimeout: ((error: IsoswapError) => void) | null = null;
@@ -32,10 +34,19 @@ export class Version {
   constructor(
     readonly id: number,
     readonly artifact: Artifact,
-    readonly runtime: VersionRuntime,
+    runtime: VersionRuntime,
     /** For a rollback or restart: the version whose build this one serves again. */
     readonly sourceId?: number,
-  ) {}
+  ) {
+    this.#runtime = runtime;
+  }
+
+  /** The runtime serving this version; gone once it is torn down, so that the history
+   *  does not keep every retired version's workers and channel buffers alive. */
+  get runtime(): VersionRuntime {
+    if (this.#runtime === null) throw new IsoswapError('ERR_VERSION_CRASHED', `version ${this.id} (${this.artifact.library}) is torn down`, { version: this.id });
+    return this.#runtime;
+  }
 
   get info(): VersionInfo {
     const { id, artifact, loadedAt, status, sourceId } = this;
@@ -186,7 +197,7 @@ export class Version {
    */
   async #kill(reason?: IsoswapError): Promise<void> {
     this.#killReason ??= reason ?? new IsoswapError('ERR_VERSION_CRASHED', `version ${this.id} (${this.artifact.library}) was stopped`, { version: this.id });
-    this.#killing ??= this.runtime.kill(reason).then(() => true as const);
+    this.#killing ??= this.runtime.kill(reason).then(() => { this.#killEnded = true; return true as const; });
     const ended = await Promise.race([this.#killing, sleep(KILL_GRACE_MS, false, { ref: false })]);
     if (!ended) {
       throw new IsoswapError('ERR_THREAD_STUCK',
@@ -197,6 +208,7 @@ export class Version {
   }
 
   async #teardown(): Promise<void> {
+    if (this.#killing === null || this.#killEnded) this.#runtime = null; // a stuck thread's stays
     sweepLoader();
     await this.artifact.remove();
   }
