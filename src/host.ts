@@ -1,23 +1,19 @@
-import { rm } from 'node:fs/promises';
-import { Artifact, makeArtifactDir } from './artifact.js';
 import { CallGate } from './call-gate.js';
 import { CrashPolicy } from './crash-policy.js';
 import { IsoswapError } from './errors.js';
 import { HOST_EVENTS, HostEmitter, type SwapReason } from './events.js';
 import { History } from './history.js';
 import { hostClosed, loadHookRefused, swapInProgress, unknownFunction } from './host-errors.js';
-import { resolveOptions, type FunctionTable, type IsolatedHostOptions, type ResolvedOptions } from './options.js';
-import { createStandby, startRuntime } from './runtime/start.js';
+import type { FunctionTable, ResolvedOptions } from './options.js';
 import { createStateBlock, type StateBlock } from './state-block.js';
 import { handOverState } from './state-handover.js';
-import { Version } from './version.js';
+import type { Version } from './version.js';
+import { VersionFactory, type BuildSource } from './version-factory.js';
 import { LibraryWatcher } from './watcher.js';
 import type { VersionInfo } from './version-info.js';
 
 /** `host.fns`: one async function per declared name. */
 export type HostFunctions<F extends FunctionTable> = { readonly [K in keyof F]: (...args: unknown[]) => Promise<any> };
-
-type ArtifactMaker = (id: number) => Promise<Artifact>;
 
 /**
  * Serves the current version of a native library and swaps it for a new one without
@@ -27,15 +23,11 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
   /** Every declared function as `(...args) => Promise<result>`. */
   readonly fns: HostFunctions<F>;
   readonly #opts: ResolvedOptions<F>;
-  readonly #dir: string;
   readonly #history: History;
   readonly #stateBlock: StateBlock | null;
   readonly #crashes = new CrashPolicy();
-  /** Workers started ahead for the next swap (warm standby), ended at close. */
-  readonly #standby: ReturnType<typeof createStandby>;
   readonly #retiring = new Set<Promise<void>>();
   #current!: Version;
-  #nextId = 0;
   #closed = false;
   #closing: Promise<void> | null = null;
   #swapChain: Promise<unknown> = Promise.resolve();
@@ -43,15 +35,14 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
   /** Holds new calls during a state hand-over and while a crashed version restarts. */
   readonly #gate = new CallGate();
   #watcher: LibraryWatcher | null = null;
+  #versions!: VersionFactory;
 
   /** @internal use {@link createIsolatedHost} */
-  constructor(opts: ResolvedOptions<F>, dir: string) {
+  constructor(opts: ResolvedOptions<F>) {
     super();
     this.#opts = opts;
-    this.#dir = dir;
     this.#history = new History(opts.keepBuilds);
     this.#stateBlock = opts.stateBytes > 0 ? createStateBlock(opts.stateBytes, opts.isolation) : null;
-    this.#standby = createStandby(opts.isolation, opts.threads);
     const fns: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
     for (const name of Object.keys(opts.functions)) fns[name] = (...args) => this.call(name, ...args);
     this.fns = Object.freeze(fns) as HostFunctions<F>;
@@ -59,8 +50,9 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
 
   /** @internal loads the first version; rejects (and cleans up) when it cannot serve. */
   async start(): Promise<void> {
+    this.#versions = await VersionFactory.create(this.#opts, this.#stateBlock?.ref, (version, error) => this.#onCrash(version, error));
     try {
-      const first = await this.#load((id) => Artifact.fromFile(this.#opts.library, this.#dir, id));
+      const first = await this.#versions.load('file');
       try {
         await this.#runLoadHook(first);
       } catch (err) {
@@ -72,8 +64,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
       if (this.#opts.watch) await this.#startWatcher().catch(async (err) => { await first.discard('failed'); throw err; });
       this.emit(HOST_EVENTS.LOAD, first.info);
     } catch (err) {
-      await this.#standby?.close();
-      await this.#removeDir();
+      await this.#versions.close();
       throw err;
     }
   }
@@ -141,7 +132,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
     if (this.#queuedReload !== null) return this.#queuedReload;
     const queued = this.#enqueue(() => {
       this.#queuedReload = null;
-      return this.#swap((id) => Artifact.fromFile(this.#opts.library, this.#dir, id), reason);
+      return this.#swap('file', reason);
     });
     this.#queuedReload = queued;
     return queued;
@@ -175,24 +166,22 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
     this.#closed = true;
     await this.#watcher?.close();
     await this.#swapChain;
-    await this.#standby?.close();
     this.#retire(this.#current);
     while (this.#retiring.size > 0) await Promise.all(this.#retiring);
     this.#stateBlock?.close();
-    await this.#removeDir();
+    await this.#versions.close();
     this.emit(HOST_EVENTS.CLOSE);
   }
 
   /** Swaps to each complete build saved at `library`; failures become `error` events. */
   async #startWatcher(): Promise<void> {
-    const { library } = this.#opts;
     this.#watcher = await LibraryWatcher.start({
-      library,
+      library: this.#opts.library,
       currentSha256: () => this.#current.artifact.sha256,
       swap: (bytes, sha256) => this.#enqueue(async () => {
         // A reload() may have served these very bytes while this change waited its turn.
         if (sha256 === this.#current.artifact.sha256) return this.#current.info;
-        return this.#swap((id) => Artifact.fromBytes(bytes, library, this.#dir, id, sha256), 'watch');
+        return this.#swap({ bytes, sha256 }, 'watch');
       }),
       onError: (err) => this.reportError(err),
     });
@@ -210,35 +199,16 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
     if (target === undefined) {
       throw new IsoswapError('ERR_NO_ROLLBACK', `no earlier good version of ${this.#opts.library} to roll back to`, { file: this.#opts.library });
     }
-    const bytes = target.artifact.bytes!;
-    const info = await this.#swap((id) => Artifact.fromBytes(bytes, this.#opts.library, this.#dir, id), 'rollback', target.id, onServing);
+    const info = await this.#swap({ bytes: target.artifact.bytes! }, 'rollback', target.id, onServing);
     if (from.status !== 'failed') from.status = 'rolled-back'; // a crash's rollback: 'failed' says more
     return info;
   }
 
-  /** Loads a version; on success it is ready but not serving. */
-  async #load(makeArtifact: ArtifactMaker, sourceId?: number): Promise<Version> {
-    const id = ++this.#nextId;
-    const artifact = await makeArtifact(id);
-    try {
-      const { library, functions } = this.#opts;
-      const runtime = await startRuntime(this.#opts.isolation,
-        { library, copy: artifact.copy, functions, state: this.#stateBlock?.ref }, this.#opts.threads, this.#standby);
-      const version = new Version(id, artifact, runtime, sourceId);
-      runtime.onCrash((error) => this.#onCrash(version, error));
-      if (this.#opts.callTimeoutMs > 0) version.setCallTimeout(this.#opts.callTimeoutMs, (error) => this.#onCrash(version, error));
-      return version;
-    } catch (err) {
-      await artifact.remove();
-      throw err;
-    }
-  }
-
   /** `onServing` runs once the new version serves, before `swap` is emitted. */
-  async #swap(makeArtifact: ArtifactMaker, reason: SwapReason, sourceId?: number, onServing?: () => void): Promise<VersionInfo> {
+  async #swap(source: BuildSource, reason: SwapReason, sourceId?: number, onServing?: () => void): Promise<VersionInfo> {
     const started = performance.now();
     if (this.#closed) throw hostClosed(`reload of ${this.#opts.library}`);
-    const next = await this.#load(makeArtifact, sourceId);
+    const next = await this.#versions.load(source, sourceId);
     const from = this.#current;
     let pauseMs: number | undefined;
     try {
@@ -325,7 +295,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
       if (this.#closed || this.#current !== version) return;
       if (restart) {
         try {
-          await this.#swap((id) => Artifact.fromBytes(bytes, this.#opts.library, this.#dir, id), 'restart', version.id, release);
+          await this.#swap({ bytes }, 'restart', version.id, release);
           return;
         } catch (err) {
           this.reportError(IsoswapError.from(err, 'ERR_VERSION_CRASHED', `restarting version ${version.id}`));
@@ -336,26 +306,4 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
     }).finally(release);
   }
 
-  async #removeDir(): Promise<void> {
-    await rm(this.#dir, { recursive: true, force: true });
-  }
-}
-
-/**
- * Loads the library in its own worker thread (or child process) and serves it.
- * Rejects with an IsoswapError when the first version cannot be loaded.
- *
- * @example
- * const host = await createIsolatedHost({
- *   library: './target/release/libgame.so',
- *   functions: { do_tick: 'int32_t do_tick(int32_t)' },
- * });
- * await host.fns.do_tick(1);
- * await host.close();
- */
-export async function createIsolatedHost<F extends FunctionTable>(options: IsolatedHostOptions<F>): Promise<IsolatedHost<F>> {
-  const opts = resolveOptions(options);
-  const host = new IsolatedHost(opts, await makeArtifactDir(opts.tempDir));
-  await host.start();
-  return host;
 }

@@ -1,4 +1,5 @@
-export { createIsolatedHost, IsolatedHost, type HostFunctions } from './host.js';
+export { createIsolatedHost } from './create-isolated-host.js';
+export { IsolatedHost, type HostFunctions } from './host.js';
 export { IsoswapError, ERROR_CODES, type IsoswapErrorCode, type SerializedIsoswapError } from './errors.js';
 export { HOST_EVENTS, type HostEventMap, type HostEventName, type SwapEvent, type SwapReason } from './events.js';
 export type { IsolatedHostOptions, FunctionTable, Isolation } from './options.js';

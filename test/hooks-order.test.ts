@@ -14,7 +14,9 @@ for (const isolation of ISOLATIONS) {
     const library = join(await makeTempDir(), 'libgame.so');
     await buildStateFixture({ k: 1 }, library);
     // Two threads per version: the hooks still run once per version, not once per thread.
-    const host = await createIsolatedHost({ library, functions: FIXTURE_FUNCTIONS, isolation, state: { bytes: 1024 }, threads: 2 });
+    // (A state block over several processes is refused: see the errors table.)
+    const threads = isolation === 'thread' ? 2 : 1;
+    const host = await createIsolatedHost({ library, functions: FIXTURE_FUNCTIONS, isolation, state: { bytes: 1024 }, threads });
     t.after(() => host.close());
     const state = host.state!;
     assert.deepEqual(hookLog(state), [[1, 'load']]);
