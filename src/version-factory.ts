@@ -21,7 +21,7 @@ export class VersionFactory {
     private readonly opts: ResolvedOptions,
     private readonly dir: string,
     private readonly state: StateRef | undefined,
-    private readonly standby: Standby | null,
+    private readonly standby: Standby,
     private readonly onCrash: (version: Version, error: IsoswapError) => void,
   ) {}
 
@@ -61,7 +61,7 @@ export class VersionFactory {
 
   /** Ends the standby and removes the copies directory. */
   async close(): Promise<void> {
-    await this.standby?.close();
+    await this.standby.pool.close();
     await rm(this.dir, { recursive: true, force: true });
   }
 }

@@ -9,22 +9,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, test } from 'node:test';
 import { createIsolatedHost, type VersionInfo } from '../src/index.js';
-import { buildC, makeTempDir, removeTempDirs } from './helpers/native.js';
+import { buildC, makeTempDir, removeTempDirs, holdingSource } from './helpers/native.js';
 
 after(removeTempDirs);
 
-/** Version `k`: `hold(started, go)` creates `started`, waits (bounded) for `go`, returns k. */
-const holdingSource = (k: number): string => `#include <stdint.h>
-#include <fcntl.h>
-#include <unistd.h>
-int32_t version(void) { return ${k}; }
-int32_t hold(const char *started, const char *go) {
-  int fd = open(started, O_CREAT | O_WRONLY, 0600);
-  if (fd >= 0) close(fd);
-  for (int i = 0; i < 20000 && access(go, F_OK) != 0; i++) usleep(1000);
-  return access(go, F_OK) == 0 ? ${k} : -${k};
-}
-`;
 
 const FUNCTIONS = {
   version: 'int32_t version(void)',

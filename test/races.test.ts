@@ -8,23 +8,10 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { setImmediate as tick, setTimeout as sleep } from 'node:timers/promises';
 import { createIsolatedHost, type IsolatedHost, type IsolatedHostOptions, type IsoswapError, type SwapEvent, type VersionInfo } from '../src/index.js';
-import { buildC, makeTempDir, mappedFiles, removeTempDirs } from './helpers/native.js';
+import { buildC, makeTempDir, mappedFiles, removeTempDirs, holdingSource } from './helpers/native.js';
 
 after(removeTempDirs);
 
-/** Version `k`: `hold(started, go)` creates `started`, waits (bounded) for `go`, returns k. */
-const source = (k: number, extra = ''): string => `#include <stdint.h>
-#include <fcntl.h>
-#include <unistd.h>
-int32_t version(void) { return ${k}; }
-int32_t hold(const char *started, const char *go) {
-  int fd = open(started, O_CREAT | O_WRONLY, 0600);
-  if (fd >= 0) close(fd);
-  for (int i = 0; i < 20000 && access(go, F_OK) != 0; i++) usleep(1000);
-  return access(go, F_OK) == 0 ? ${k} : -${k};
-}
-${extra}
-`;
 
 /** A constructor that makes dlopen of the build wait (bounded) until `go` exists. */
 const slowLoad = (loading: string, go: string): string => `
@@ -46,7 +33,7 @@ type Options = Partial<IsolatedHostOptions<typeof functions>>;
 async function startHost(t: { after(fn: () => Promise<void>): void }, options: Options = {}) {
   const dir = await makeTempDir();
   const copies = await makeTempDir('isoswap-race-copies-');
-  const library = await buildC(source(1), join(dir, 'librace.so'));
+  const library = await buildC(holdingSource(1), join(dir, 'librace.so'));
   const host = await createIsolatedHost({ library, functions, tempDir: copies, ...options });
   t.after(() => host.close());
   const retired: VersionInfo[] = [];
@@ -55,7 +42,7 @@ async function startHost(t: { after(fn: () => Promise<void>): void }, options: O
   host.on('error', (e) => errors.push(e));
   /** Builds version k into place (renamed, as a linker does); resolves to its sha256. */
   const install = async (k: number, extra = ''): Promise<string> => {
-    await buildC(source(k, extra), library);
+    await buildC(holdingSource(k, extra), library);
     return createHash('sha256').update(await readFile(library)).digest('hex');
   };
   return { dir, copies, library, host, retired, errors, install };

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { IsoswapError } from '../errors.js';
 import type { LibraryServiceApi } from '../protocol.js';
 import { ipcEndpoint, wrap, type Remote } from '../rpc.js';
+import type { RuntimeHandle } from './runtime-handle.js';
 
 const ENTRY = fileURLToPath(new URL('../../workers/process-worker.js', import.meta.url));
 /** How long a child may take to exit after unload and disconnect before it is SIGKILLed. */
@@ -14,7 +15,7 @@ const EXIT_GRACE_MS = 2000;
  * settle when the process dies, so every request is tracked here and rejected with
  * ERR_VERSION_CRASHED when the process exits on its own (signal or exit code).
  */
-export class ChildProcessHandle {
+export class ChildProcessHandle implements RuntimeHandle {
   readonly child: ChildProcess;
   readonly remote: Remote<LibraryServiceApi>;
   /** Requests sent and not yet answered. */
@@ -73,6 +74,13 @@ export class ChildProcessHandle {
   unref(): void {
     this.child.unref();
     this.child.channel?.unref();
+  }
+
+  readonly kind = 'process';
+
+  /** Calls in flight. */
+  get busy(): number {
+    return this.inflight;
   }
 
   get pid(): number | undefined {

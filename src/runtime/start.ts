@@ -1,10 +1,16 @@
 import type { Isolation } from '../options.js';
 import type { LoadRequest } from '../protocol.js';
-import { ProcessRuntime } from './process-runtime.js';
-import { ProcessStandby } from './process-standby.js';
-import { ThreadRuntime } from './thread-runtime.js';
-import { ThreadStandby } from './thread-standby.js';
+import type { ChildProcessHandle } from './child-process-handle.js';
+import { ProcessRuntime, processStandby } from './process-runtime.js';
+import type { Standby as StandbyPool } from './standby.js';
+import { ThreadRuntime, threadStandby } from './thread-runtime.js';
+import type { ThreadWorkerHandle } from './thread-worker-handle.js';
 import type { VersionRuntime } from './types.js';
+
+/** Workers or child processes started ahead for the next load. */
+export type Standby =
+  | { isolation: 'thread'; pool: StandbyPool<ThreadWorkerHandle> }
+  | { isolation: 'process'; pool: StandbyPool<ChildProcessHandle> };
 
 /**
  * Starts the runtime of the chosen isolation and loads a version into it; with a
@@ -14,12 +20,9 @@ import type { VersionRuntime } from './types.js';
  * const runtime = await startRuntime('thread', request, 1, standby);
  */
 export function startRuntime(isolation: Isolation, request: LoadRequest, threads: number, standby?: Standby | null): Promise<VersionRuntime> {
-  if (isolation === 'thread') return ThreadRuntime.start(request, threads, standby instanceof ThreadStandby ? standby : undefined);
-  return ProcessRuntime.start(request, threads, standby instanceof ProcessStandby ? standby : undefined);
+  if (isolation === 'thread') return ThreadRuntime.start(request, threads, standby?.isolation === 'thread' ? standby.pool : undefined);
+  return ProcessRuntime.start(request, threads, standby?.isolation === 'process' ? standby.pool : undefined);
 }
-
-/** Workers or child processes started ahead for the next load. */
-export type Standby = ThreadStandby | ProcessStandby;
 
 /**
  * The warm standby a host keeps for its next swap (or restart after a crash): `threads`
@@ -27,8 +30,10 @@ export type Standby = ThreadStandby | ProcessStandby;
  * host closes it at close().
  *
  * @example
- * const standby = createStandby('thread', 1); ...; await standby?.close();
+ * const standby = createStandby('thread', 1); ...; await standby.pool.close();
  */
-export function createStandby(isolation: Isolation, threads: number): Standby | null {
-  return isolation === 'thread' ? new ThreadStandby(threads) : new ProcessStandby(threads);
+export function createStandby(isolation: Isolation, threads: number): Standby {
+  return isolation === 'thread'
+    ? { isolation, pool: threadStandby(threads) }
+    : { isolation, pool: processStandby(threads) };
 }

@@ -5,6 +5,7 @@ import { SyncMessageCall } from '../channel/sync-message-call.js';
 import { IsoswapError } from '../errors.js';
 import type { LibraryServiceApi } from '../protocol.js';
 import { nodeEndpoint, releaseProxy, wrap, type Remote } from '../rpc.js';
+import type { RuntimeHandle } from './runtime-handle.js';
 
 const WORKER_URL = new URL('../../workers/thread-worker.js', import.meta.url);
 /** How long kill() lets a thread that is still starting finish before terminating it. */
@@ -15,7 +16,7 @@ const START_GRACE_MS = 5_000;
  * settle when the thread dies, so every request is tracked here and rejected with
  * ERR_VERSION_CRASHED on an exit nobody asked for.
  */
-export class ThreadWorkerHandle {
+export class ThreadWorkerHandle implements RuntimeHandle {
   readonly worker: Worker;
   readonly remote: Remote<LibraryServiceApi>;
   /** The shared-memory call channel (fast path) and the blocking message path. */
@@ -60,6 +61,17 @@ export class ThreadWorkerHandle {
         resolve(code);
       });
     });
+  }
+
+  readonly kind = 'worker';
+
+  /** A standby thread must not keep the program alive; one that serves must. */
+  ref(): void {
+    this.worker.ref();
+  }
+
+  unref(): void {
+    this.worker.unref();
   }
 
   get alive(): boolean {

@@ -73,3 +73,23 @@ export async function mappedFiles(fragment: string, pid: number | 'self' = 'self
   }
   return files.size;
 }
+
+/**
+ * C source of version `k` with `hold(started, go)`: creates the file `started`, waits
+ * (bounded, 20 s) until `go` exists, returns k (or -k if it gave up). Holds a call in
+ * flight for exactly as long as a test wants, with no timing.
+ */
+export function holdingSource(k: number, extra = ''): string {
+  return `#include <stdint.h>
+#include <fcntl.h>
+#include <unistd.h>
+int32_t version(void) { return ${k}; }
+int32_t hold(const char *started, const char *go) {
+  int fd = open(started, O_CREAT | O_WRONLY, 0600);
+  if (fd >= 0) close(fd);
+  for (int i = 0; i < 20000 && access(go, F_OK) != 0; i++) usleep(1000);
+  return access(go, F_OK) == 0 ? ${k} : -${k};
+}
+${extra}
+`;
+}

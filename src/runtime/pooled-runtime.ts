@@ -1,0 +1,70 @@
+import type { IsoswapError } from '../errors.js';
+import type { LoadReport, LoadRequest } from '../protocol.js';
+import type { RuntimeHandle } from './runtime-handle.js';
+import type { Standby } from './standby.js';
+
+/**
+ * Takes `count` handles (from `standby` where one waits), loads the version in each with
+ * `load`, and returns the handles and the first report. If any load fails, all are ended
+ * and that error is thrown.
+ *
+ * @example
+ * const { handles, report } = await loadAll(request, 2, standby, () => new ThreadWorkerHandle(), (w) => w.request((r) => r.load(request)));
+ */
+export async function loadAll<H extends RuntimeHandle>(
+  request: LoadRequest, count: number, standby: Standby<H> | undefined, spawn: () => H, load: (handle: H) => Promise<LoadReport>,
+): Promise<{ handles: H[]; report: LoadReport }> {
+  const handles = Array.from({ length: count }, () => standby?.take() ?? spawn());
+  handles.forEach((h, i) => { h.label = `${h.kind} ${i} of ${request.library}`; });
+  const results = await Promise.allSettled(handles.map(load));
+  standby?.refill();
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed !== undefined) {
+    await Promise.all(handles.map((h) => h.kill()));
+    throw failed.reason;
+  }
+  return { handles, report: (results[0] as PromiseFulfilledResult<LoadReport>).value };
+}
+
+/**
+ * What the thread and process runtimes share: a version served by several handles, the
+ * hooks run once per version in the first one, teardown of all.
+ */
+export abstract class PooledRuntime<H extends RuntimeHandle> {
+  protected constructor(readonly report: LoadReport, protected readonly handles: H[]) {}
+
+  runLoadHook(): Promise<number> {
+    return this.handles[0]!.request((r) => r.runLoadHook());
+  }
+
+  runUnloadHook(): Promise<boolean> {
+    return this.handles[0]!.request((r) => r.runUnloadHook());
+  }
+
+  async shutdown(): Promise<void> {
+    await Promise.all(this.handles.map((h) => h.stop()));
+  }
+
+  async kill(reason?: IsoswapError): Promise<void> {
+    await Promise.all(this.handles.map((h) => h.kill(reason)));
+  }
+
+  /** The first death of any handle is the version's. */
+  onCrash(listener: (error: IsoswapError) => void): void {
+    let reported = false;
+    for (const h of this.handles) {
+      h.onCrash((err) => {
+        if (reported) return;
+        reported = true;
+        listener(err);
+      });
+    }
+  }
+
+  protected leastBusy(): H {
+    let best = this.handles[0]!;
+    if (this.handles.length === 1) return best;
+    for (const h of this.handles) if (h.busy < best.busy) best = h;
+    return best;
+  }
+}

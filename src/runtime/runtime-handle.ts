@@ -1,0 +1,23 @@
+import type { IsoswapError } from '../errors.js';
+import type { LibraryServiceApi } from '../protocol.js';
+import type { Remote } from '../rpc.js';
+
+/** One worker thread or one child process, as a runtime pool drives it. */
+export interface RuntimeHandle {
+  /** 'worker' or 'process', for messages. */
+  readonly kind: string;
+  label: string;
+  readonly alive: boolean;
+  /** Calls in flight on it. */
+  readonly busy: number;
+  /** A standby must not keep the program alive; one that serves must. */
+  ref(): void;
+  unref(): void;
+  onCrash(listener: (error: IsoswapError) => void): void;
+  /** Sends one request; rejects with ERR_VERSION_CRASHED if it dies first. */
+  request<T>(send: (remote: Remote<LibraryServiceApi>) => Promise<T>): Promise<T>;
+  /** Unload, then end; resolves once it is gone. */
+  stop(): Promise<void>;
+  /** End now; requests pending reject with `reason`. */
+  kill(reason?: IsoswapError): Promise<void>;
+}
