@@ -53,6 +53,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
     this.#versions = await VersionFactory.create(this.#opts, this.#stateBlock?.ref, (version, error) => this.#onCrash(version, error));
     try {
       const first = await this.#versions.load('file');
+      this.#versions.refillStandby();
       try {
         await this.#runLoadHook(first);
       } catch (err) {
@@ -208,7 +209,12 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
   async #swap(source: BuildSource, reason: SwapReason, sourceId?: number, onServing?: () => void): Promise<VersionInfo> {
     const started = performance.now();
     if (this.#closed) throw hostClosed(`reload of ${this.#opts.library}`);
-    const next = await this.#versions.load(source, sourceId);
+    let next: Version;
+    try {
+      next = await this.#versions.load(source, sourceId);
+    } finally {
+      this.#versions.refillStandby();
+    }
     const from = this.#current;
     let pauseMs: number | undefined;
     try {

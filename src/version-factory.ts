@@ -59,6 +59,14 @@ export class VersionFactory {
     }
   }
 
+  /**
+   * Starts replacements for the standby handles loads took. Not during a swap: a thread
+   * or Node starting beside it took ~2 ms of a ~5 ms reload on two cores.
+   */
+  refillStandby(): void {
+    setImmediate(() => this.standby.pool.refill());
+  }
+
   /** Ends the standby and removes the copies directory. */
   async close(): Promise<void> {
     await this.standby.pool.close();
