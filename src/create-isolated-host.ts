@@ -13,7 +13,7 @@ import { resolveOptions, type FunctionTable, type IsolatedHostOptions } from './
  * await host.fns.do_tick(1);
  * await host.close();
  */
-export async function createIsolatedHost<F extends FunctionTable>(options: IsolatedHostOptions<F>): Promise<IsolatedHost<F>> {
+export async function createIsolatedHost<const F extends FunctionTable>(options: IsolatedHostOptions<F>): Promise<IsolatedHost<F>> {
   const opts = resolveOptions(options);
   const host = new IsolatedHost(opts);
   await host.start();

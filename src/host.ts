@@ -5,6 +5,7 @@ import { HOST_EVENTS, HostEmitter, type SwapReason } from './events.js';
 import { History } from './history.js';
 import { hostClosed, loadHookRefused, swapInProgress, unknownFunction } from './host-errors.js';
 import type { FunctionTable, ResolvedOptions } from './options.js';
+import type { PrototypeResult } from './prototype-types.js';
 import { createStateBlock, type StateBlock } from './state-block.js';
 import { handOverState } from './state-handover.js';
 import type { Version } from './version.js';
@@ -13,7 +14,13 @@ import { LibraryWatcher } from './watcher.js';
 import type { VersionInfo } from './version-info.js';
 
 /** `host.fns`: one async function per declared name. */
-export type HostFunctions<F extends FunctionTable> = { readonly [K in keyof F]: (...args: unknown[]) => Promise<any> };
+export type HostFunctions<F extends FunctionTable> = {
+  readonly [K in keyof F]: (...args: unknown[]) => Promise<PrototypeResult<F[K]>>;
+};
+
+/** A declared name (suggested by editors) or any other string (rejected at run time). */
+type FunctionName<F extends FunctionTable> = (keyof F & string) | (string & {});
+type ResultOf<F extends FunctionTable, K> = K extends keyof F ? PrototypeResult<F[K]> : any;
 
 /**
  * Serves the current version of a native library and swaps it for a new one without
@@ -95,14 +102,14 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
    * @example
    * const score = await host.call('do_tick', 1);
    */
-  call(name: keyof F & string, ...args: unknown[]): Promise<any> {
+  call<K extends FunctionName<F>>(name: K, ...args: unknown[]): Promise<ResultOf<F, K>> {
     if (this.#closed) return Promise.reject(hostClosed(`call ${name}`));
     if (!Object.hasOwn(this.#opts.functions, name)) {
       return Promise.reject(unknownFunction(name, Object.keys(this.#opts.functions)));
     }
     const held = this.#gate.waiting;
     if (held !== null) return held.then(() => this.call(name, ...args));
-    return this.#current.call(name, args);
+    return this.#current.call(name, args) as Promise<ResultOf<F, K>>;
   }
 
   /**
@@ -111,13 +118,13 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
    * @example
    * for (let i = 0; i < 1000; i++) host.callSync('do_tick', i);
    */
-  callSync(name: keyof F & string, ...args: unknown[]): any {
+  callSync<K extends FunctionName<F>>(name: K, ...args: unknown[]): ResultOf<F, K> {
     if (this.#closed) throw hostClosed(`callSync ${name}`);
     if (!Object.hasOwn(this.#opts.functions, name)) throw unknownFunction(name, Object.keys(this.#opts.functions));
     // The state block is between versions (old unloaded, new not yet validated) and the
     // hand-over needs this thread's event loop: blocking here would never end.
     if (this.#gate.waiting !== null) throw swapInProgress(`callSync ${name}`);
-    return this.#current.callSync(name, args);
+    return this.#current.callSync(name, args) as ResultOf<F, K>;
   }
 
   /**

@@ -4,4 +4,5 @@ export { IsoswapError, ERROR_CODES, type IsoswapErrorCode, type SerializedIsoswa
 export { HOST_EVENTS, type HostEventMap, type HostEventName, type SwapEvent, type SwapReason } from './events.js';
 export type { IsolatedHostOptions, FunctionTable, Isolation } from './options.js';
 export type { VersionInfo, VersionStatus } from './version-info.js';
+export type { NativeResult, PrototypeResult } from './prototype-types.js';
 export { assertCompleteLibrary } from './library-check.js';
