@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { IsoswapError } from './errors.js';
@@ -67,11 +67,33 @@ export class Artifact {
 }
 
 /**
- * Makes the private (0700) directory a host keeps its copies in.
+ * Makes the private (0700) directory a host keeps its copies in, named after this
+ * process, and removes those a killed process left behind (a host that closes removes its
+ * own; one killed by SIGKILL cannot).
  *
  * @example
- * const dir = await makeArtifactDir(); // /tmp/isoswap-XXXXXX
+ * const dir = await makeArtifactDir(); // /tmp/isoswap-4242-XXXXXX
  */
-export function makeArtifactDir(parent = tmpdir()): Promise<string> {
-  return mkdtemp(join(parent, 'isoswap-')); // mkdtemp creates the directory 0700
+export async function makeArtifactDir(parent = tmpdir()): Promise<string> {
+  await removeOrphanDirs(parent).catch(() => {}); // best effort: never a reason not to start
+  return mkdtemp(join(parent, `isoswap-${process.pid}-`)); // mkdtemp creates the directory 0700
+}
+
+async function removeOrphanDirs(parent: string): Promise<void> {
+  for (const entry of await readdir(parent, { withFileTypes: true })) {
+    const pid = /^isoswap-(\d+)-[A-Za-z0-9]{6}$/.exec(entry.name)?.[1];
+    if (pid === undefined || !entry.isDirectory() || isAlive(Number(pid))) continue;
+    const dir = join(parent, entry.name);
+    if ((await stat(dir)).uid !== process.getuid?.()) continue;
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, someone else's
+  }
 }

@@ -3,12 +3,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
 import { createIsolatedHost } from '../src/index.js';
-import { buildC, mappedFiles, removeTempDirs, tickSource } from './helpers/native.js';
+import { buildC, makeTempDir, mappedFiles, removeTempDirs, tickSource } from './helpers/native.js';
 
 after(removeTempDirs);
 
@@ -61,5 +61,24 @@ test('a program that creates and closes a host exits by itself with status 0', a
     assert.equal(child.signal, null, `killed by ${child.signal}: ${child.stderr}`);
     assert.equal(child.status, 0, child.stderr);
     assert.deepEqual(JSON.parse(child.stdout.trim()), { result: 42 });
+  }
+});
+
+test('copies left by a killed host are removed by the next host; a live process\'s are kept', async () => {
+  const parent = await makeTempDir();
+  const dead = spawnSync(process.execPath, ['-e', '0']).pid!; // exited: its pid is free
+  const orphan = join(parent, `isoswap-${dead}-AbC123`);
+  const live = join(parent, `isoswap-${process.pid}-XyZ789`);
+  for (const dir of [orphan, live]) {
+    await mkdir(dir);
+    await writeFile(join(dir, 'v1-0123456789ab-libgame.so'), 'copy');
+  }
+  const host = await createIsolatedHost({ library: await buildC(tickSource(1)), functions: { do_tick: 'int32_t do_tick(int32_t)' }, tempDir: parent });
+  try {
+    assert.equal(existsSync(orphan), false, 'the dead process\'s copies are gone');
+    assert.equal(existsSync(live), true, 'a live process\'s copies stay');
+    assert.ok(basename(dirname(host.current.copy)).startsWith(`isoswap-${process.pid}-`));
+  } finally {
+    await host.close();
   }
 });
