@@ -7,6 +7,22 @@ import koffi from 'koffi';
 // already-loaded library such as libdl.so.2 would not do.
 const SWEEP_LIBRARY = 'libutil.so.1';
 let sweepable = process.platform === 'linux';
+// A library constructor runs under glibc's loader lock; while an abandoned load (past
+// loadTimeoutMs) may still be inside one, a dlopen on the main thread would block the
+// whole event loop until it returns, perhaps for ever. The sweep waits for a later turn.
+let abandonedLoads = 0;
+
+/**
+ * Marks a load in a worker thread as abandoned until `settled` settles: no sweep runs
+ * meanwhile.
+ *
+ * @example
+ * abandonLoad(Promise.allSettled(loads));
+ */
+export function abandonLoad(settled: Promise<unknown>): void {
+  abandonedLoads++;
+  void settled.finally(() => { abandonedLoads--; });
+}
 
 /**
  * Lets the dynamic loader unmap the copies of versions whose threads have exited.
@@ -15,7 +31,7 @@ let sweepable = process.platform === 'linux';
  * await version.shutdown(); sweepLoader(); // the copy is no longer in /proc/self/maps
  */
 export function sweepLoader(): void {
-  if (!sweepable) return;
+  if (!sweepable || abandonedLoads > 0) return;
   try {
     koffi.load(SWEEP_LIBRARY).unload();
   } catch {

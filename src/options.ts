@@ -22,6 +22,9 @@ export interface IsolatedHostOptions<F extends FunctionTable = FunctionTable> {
   state?: { bytes: number };
   /** 0: no limit; else a call that takes longer rejects with ERR_CALL_TIMEOUT. */
   callTimeoutMs?: number;
+  /** How long loading a build may take (a constructor that never returns); 0: no limit.
+   *  Default 30000. */
+  loadTimeoutMs?: number;
   /** How long a retiring version may take to finish its calls in flight. Default 10000. */
   drainTimeoutMs?: number;
   /** How many earlier good builds keep their bytes for rollback(). Default 5. */
@@ -38,6 +41,7 @@ export interface ResolvedOptions<F extends FunctionTable = FunctionTable> {
   threads: number;
   stateBytes: number;
   callTimeoutMs: number;
+  loadTimeoutMs: number;
   drainTimeoutMs: number;
   keepBuilds: number;
   tempDir: string | undefined;
@@ -72,6 +76,7 @@ export function resolveOptions<F extends FunctionTable>(options: IsolatedHostOpt
     threads: count(options.threads, 'threads', 1, 1),
     stateBytes: options.state === undefined ? 0 : count(options.state.bytes, 'state.bytes', 0, 1),
     callTimeoutMs: count(options.callTimeoutMs, 'callTimeoutMs', 0, 0),
+    loadTimeoutMs: count(options.loadTimeoutMs, 'loadTimeoutMs', 30_000, 0),
     drainTimeoutMs: count(options.drainTimeoutMs, 'drainTimeoutMs', 10_000, 0),
     keepBuilds: count(options.keepBuilds, 'keepBuilds', 5, 1),
     tempDir: options.tempDir,

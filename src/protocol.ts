@@ -17,6 +17,9 @@ export interface LoadRequest {
   /** Call name → koffi prototype. */
   functions: Record<string, string>;
   state?: StateRef | undefined;
+  /** Host side only: how long the load may take before the runtime is ended (0: no limit).
+   *  A library constructor that never returns must not hold every later swap and close(). */
+  timeoutMs?: number | undefined;
   /** Thread isolation: the shared-memory call channel of this worker (src/channel/layout.ts). */
   channel?: SharedArrayBuffer | undefined;
 }

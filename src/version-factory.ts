@@ -43,12 +43,12 @@ export class VersionFactory {
    */
   async load(source: BuildSource, sourceId?: number): Promise<Version> {
     const id = ++this.#nextId;
-    const { library, functions, isolation, threads, callTimeoutMs } = this.opts;
+    const { library, functions, isolation, threads, callTimeoutMs, loadTimeoutMs } = this.opts;
     const artifact = source === 'file'
       ? await Artifact.fromFile(library, this.dir, id)
       : await Artifact.fromBytes(source.bytes, library, this.dir, id, source.sha256);
     try {
-      const runtime = await startRuntime(isolation, { library, copy: artifact.copy, functions, state: this.state }, threads, this.standby);
+      const runtime = await startRuntime(isolation, { library, copy: artifact.copy, functions, state: this.state, timeoutMs: loadTimeoutMs }, threads, this.standby);
       const version = new Version(id, artifact, runtime, sourceId);
       runtime.onCrash((error) => this.onCrash(version, error));
       if (callTimeoutMs > 0) version.setCallTimeout(callTimeoutMs, (error) => this.onCrash(version, error));

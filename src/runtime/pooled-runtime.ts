@@ -1,4 +1,5 @@
-import type { IsoswapError } from '../errors.js';
+import { IsoswapError } from '../errors.js';
+import { abandonLoad } from '../loader-sweep.js';
 import type { LoadReport, LoadRequest } from '../protocol.js';
 import type { RuntimeHandle } from './runtime-handle.js';
 import type { Standby } from './standby.js';
@@ -17,13 +18,37 @@ export async function loadAll<H extends RuntimeHandle>(
 ): Promise<{ handles: H[]; report: LoadReport }> {
   const handles = Array.from({ length: count }, () => standby?.take() ?? spawn());
   handles.forEach((h, i) => { h.label = `${h.kind} ${i} of ${request.library}`; });
-  const results = await Promise.allSettled(handles.map(load));
+  const loads = handles.map(load);
+  const results = await settleWithin(loads, request.timeoutMs ?? 0, () => {
+    // A child process is killed now. A thread must not be: terminating it inside koffi.load
+    // aborts the whole process when dlopen returns (napi_throw). It is ended once its load
+    // returns, if ever; until then it is an abandoned thread.
+    const processes = handles.filter((h) => h.kind === 'process');
+    void Promise.all(processes.map((h) => h.kill()));
+    const threads = handles.filter((h) => h.kind !== 'process');
+    if (threads.length > 0) abandonLoad(Promise.allSettled(loads).then(() => Promise.all(threads.map((h) => h.kill()))));
+    return new IsoswapError('ERR_LOAD_TIMEOUT', `loading ${request.library} took longer than ${request.timeoutMs} ms (a library constructor that does not return?)`,
+      { file: request.library, timeoutMs: request.timeoutMs });
+  });
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed !== undefined) {
     await Promise.all(handles.map((h) => h.kill()));
     throw failed.reason;
   }
   return { handles, report: (results[0] as PromiseFulfilledResult<LoadReport>).value };
+}
+
+/** Promise.allSettled, or `onTimeout()`'s error thrown after `ms` (0: no limit). */
+async function settleWithin<T>(promises: Promise<T>[], ms: number, onTimeout: () => Error): Promise<PromiseSettledResult<T>[]> {
+  const all = Promise.allSettled(promises);
+  if (ms <= 0) return all;
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(onTimeout()), ms); });
+  try {
+    return await Promise.race([all, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
