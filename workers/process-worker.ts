@@ -3,6 +3,7 @@
 import koffi from 'koffi';
 import { expose, ipcEndpoint } from '../src/rpc.js';
 import { LibraryService } from './library-service.js';
+import { serveSyncCalls } from './process-sync-server.js';
 
 if (process.send === undefined) throw new Error('process-worker.js must be started by child_process.fork');
 
@@ -13,7 +14,9 @@ process.on('SIGINT', () => {});
 process.on('disconnect', () => process.exit(0));
 dieWithParent();
 
-expose(new LibraryService(), ipcEndpoint(process));
+const service = new LibraryService();
+expose(service, ipcEndpoint(process));
+serveSyncCalls(service); // host.callSync: its own pipes, which the host can block on
 // Messages that arrive before a 'message' listener exists are dropped, and importing
 // koffi takes a while: the host waits for this before it sends anything.
 process.send({ isoswapReady: true });

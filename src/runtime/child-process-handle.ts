@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { IsoswapError } from '../errors.js';
 import type { LibraryServiceApi } from '../protocol.js';
 import { ipcEndpoint, wrap, type Remote } from '../rpc.js';
+import { exitStatus } from './exit-status.js';
+import { ProcessSyncCall } from './process-sync-call.js';
 import type { RuntimeHandle } from './runtime-handle.js';
 
 const ENTRY = fileURLToPath(new URL('../../workers/process-worker.js', import.meta.url));
@@ -18,6 +20,8 @@ const EXIT_GRACE_MS = 2000;
 export class ChildProcessHandle implements RuntimeHandle {
   readonly child: ChildProcess;
   readonly remote: Remote<LibraryServiceApi>;
+  /** The blocking path (host.callSync): a pair of pipes, the child's fds 4 and 5. */
+  readonly syncCall: ProcessSyncCall;
   /** Requests sent and not yet answered. */
   inflight = 0;
   label = 'process';
@@ -38,11 +42,20 @@ export class ChildProcessHandle implements RuntimeHandle {
    * const c = new ChildProcessHandle(); await c.request((r) => r.load(req));
    */
   constructor() {
-    this.child = fork(ENTRY, [String(process.pid)], {
-      serialization: 'advanced', // structured clone: bigint, typed arrays, Maps cross as in threads
-      stdio: ['inherit', 'inherit', 'inherit', 'ipc'], // the library's printf shows
-      execArgv: [], // not the host's flags (--test, --inspect, --watch...)
-    });
+    this.syncCall = new ProcessSyncCall(() => this.label, () => this.#diedDuringCallSync());
+    try {
+      this.child = fork(ENTRY, [String(process.pid)], {
+        serialization: 'advanced', // structured clone: bigint, typed arrays, Maps cross as in threads
+        // the library's printf shows; fds 4 and 5 carry callSync
+        stdio: ['inherit', 'inherit', 'inherit', 'ipc', ...this.syncCall.childFds],
+        execArgv: [], // not the host's flags (--test, --inspect, --watch...)
+      });
+    } catch (err) {
+      this.syncCall.close();
+      throw err;
+    } finally {
+      this.syncCall.closeChildEnds();
+    }
     this.remote = wrap<LibraryServiceApi>(ipcEndpoint(this.child));
     this.#ready = new Promise((resolve) => {
       const onMessage = (message: unknown): void => {
@@ -53,14 +66,14 @@ export class ChildProcessHandle implements RuntimeHandle {
       this.child.on('message', onMessage);
     });
     this.child.once('exit', (code, signal) => {
-      const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
-      this.#die(new IsoswapError('ERR_VERSION_CRASHED', `${this.label} (pid ${this.child.pid}) ${how}`,
-        { exitCode: code, signal, pid: this.child.pid }));
+      this.#die(this.#exitError(code, signal));
+      this.#exitedNow(); // once Node has reaped it, not at a callSync that saw it die
     });
     // Without a listener an 'error' (fork failed, channel broke) would be thrown in the host.
     this.child.on('error', (err) => {
       if (this.child.pid === undefined) {
         this.#die(new IsoswapError('ERR_VERSION_CRASHED', `${this.label} could not start: ${err.message}`, {}, { cause: err }));
+        this.#exitedNow();
       }
     });
   }
@@ -139,11 +152,31 @@ export class ChildProcessHandle implements RuntimeHandle {
     await this.#exited;
   }
 
+  /**
+   * The callSync pipe closed: the child is dead, and the host, blocked, cannot get the
+   * 'exit' event. Recorded now, as 'exit' would, so that the host restarts the build (and
+   * holds the calls that follow) before callSync returns.
+   */
+  #diedDuringCallSync(): IsoswapError {
+    const pid = this.child.pid;
+    const status = pid === undefined ? null : exitStatus(pid);
+    this.#die(status === null
+      ? new IsoswapError('ERR_VERSION_CRASHED', `${this.label} (pid ${pid}) died during callSync`, { pid })
+      : this.#exitError(status.exitCode, status.signal));
+    return this.#killReason ?? this.#death!;
+  }
+
+  #exitError(code: number | null, signal: NodeJS.Signals | null): IsoswapError {
+    const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
+    return new IsoswapError('ERR_VERSION_CRASHED', `${this.label} (pid ${this.child.pid}) ${how}`,
+      { exitCode: code, signal, pid: this.child.pid });
+  }
+
   #die(death: IsoswapError): void {
     if (this.#death !== null) return;
     this.#death = death;
+    this.syncCall.close(this.#killReason ?? death);
     for (const fail of [...this.#pending]) fail(this.#killReason ?? death);
-    this.#exitedNow();
     if (!this.#stopping) this.#onCrash?.(death);
   }
 }

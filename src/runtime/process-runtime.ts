@@ -23,8 +23,10 @@ export function processStandby(size: number): Standby<ChildProcessHandle> {
  * file every process maps, so it outlives a process that dies.
  */
 export class ProcessRuntime extends PooledRuntime<ChildProcessHandle> implements VersionRuntime {
-  /** No blocking form: a call in another process is a message round trip. */
-  readonly callSync = undefined;
+  /** Blocks until the call returns, over the least busy child's pipes (not IPC, whose
+   *  replies need the event loop); ERR_CALL_TIMEOUT after `timeoutMs` (0: no limit). */
+  readonly callSync = (name: string, args: unknown[], timeoutMs = 0): unknown =>
+    this.leastBusy().syncCall.call(name, args, timeoutMs);
 
   /**
    * Forks `processes` children (taken from `standby` when given) and loads the version in
