@@ -9,7 +9,7 @@ import koffi from 'koffi';
 import { createIsolatedHost, type Isolation } from '../src/index.js';
 import { buildC, removeTempDirs } from '../test/helpers/native.js';
 import { ACT, ACT_FUNCTIONS, actSource, childPids } from '../test/helpers/act-fixture.js';
-import { r3, sampleUs, TICK, tickLibrary } from './fixtures.js';
+import { r3, sampleSyncUs, sampleUs, TICK, tickLibrary } from './fixtures.js';
 import { percentile, report } from './report.js';
 
 const CALLS = 5_000;
@@ -51,6 +51,10 @@ for (const isolation of ['thread', 'process'] as const satisfies readonly Isolat
     // int64 with a BigInt: the message path in thread mode too, as every call in process mode
     const messages = await sampleUs(CALLS, WARM, (i) => host.call('do_tick_big', BigInt(i)));
     figures[`${isolation}MessageCallP50Us`] = p50(messages);
+    if (isolation === 'process') {
+      // Blocking, over a pair of pipes to the child (thread mode's is in performance.bench)
+      figures['processCallSyncP50Us'] = p50(sampleSyncUs(CALLS, WARM, (i) => host.callSync('do_tick', i)));
+    }
     const swaps: number[] = [];
     host.on('swap', ({ ms }) => swaps.push(ms));
     for (let i = 0; i < SWAPS; i++) {
@@ -92,6 +96,7 @@ for (let i = 0; i < CRASHES; i++) {
 }
 figures['processCrashToServingP50Ms'] = p50(recoveries);
 
+figures['processCallSyncVsCall'] = r3(figures['processCallSyncP50Us']! / figures['processCallP50Us']!);
 figures['processVsThreadCall'] = r3(figures['processCallP50Us']! / figures['threadCallP50Us']!);
 figures['processVsThreadStart'] = r3(figures['processStartP50Ms']! / figures['threadStartP50Ms']!);
 report('isolation', figures);
