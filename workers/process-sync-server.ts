@@ -1,4 +1,4 @@
-import { writeSync } from 'node:fs';
+import { fstatSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { deserialize } from 'node:v8';
 import { IsoswapError } from '../src/errors.js';
@@ -15,6 +15,11 @@ import type { LibraryService } from './library-service.js';
  * serveSyncCalls(new LibraryService());
  */
 export function serveSyncCalls(service: LibraryService): void {
+  try {
+    fstatSync(CHILD_REQUEST_FD);
+  } catch {
+    return; // a host without the pipes (not Linux): its callSync refuses
+  }
   const requests = new Socket({ fd: CHILD_REQUEST_FD, readable: true, writable: false });
   requests.unref(); // the IPC channel decides when this process ends
   let pending: Buffer = Buffer.alloc(0);

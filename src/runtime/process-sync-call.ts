@@ -34,7 +34,13 @@ function loadLibc(): { pipe2: Pipe2; poll: Poll } {
   return libc;
 }
 
-/** A 4-byte little-endian length, then the v8-serialized payload. */
+/**
+ * A 4-byte little-endian length, then the v8-serialized payload (bigint, typed arrays
+ * cross as over the IPC channel's 'advanced' serialization).
+ *
+ * @example
+ * writeSync(fd, frame({ name: 'do_tick', args: [1] }));
+ */
 export function frame(payload: unknown): Buffer {
   const body = serialize(payload);
   const head = Buffer.alloc(4);
@@ -51,26 +57,28 @@ export function frame(payload: unknown): Buffer {
  */
 export class ProcessSyncCall {
   /** The child's ends, for fork's stdio array; {@link closeChildEnds} once forked. */
-  readonly childFds: readonly [number, number];
+  readonly childFds: readonly number[];
   #requestFd: number;
   #replyFd: number;
   /** Set when the pipe can no longer be trusted: the child died, or a reply is owed. */
   #broken: IsoswapError | null = null;
 
   /**
+   * @param label names the child in errors
+   * @param onEof called when the child is found dead (EOF, EPIPE); returns the error to
+   *   throw, so that the child's handle can record the death at once
    * @example
    * const sync = new ProcessSyncCall(() => 'process 0', () => handle.diedNow());
    * const child = fork(entry, [], { stdio: ['inherit', 'inherit', 'inherit', 'ipc', ...sync.childFds] });
    * sync.closeChildEnds(); sync.call('do_tick', [1]);
    */
-  /**
-   * @param label names the child in errors
-   * @param onEof called when the reply pipe closes (the child died); returns the error
-   *   to throw, so that the child's handle can record the death at once
-   */
   constructor(private readonly label: () => string, private readonly onEof?: () => IsoswapError) {
     if (process.platform !== 'linux') {
-      throw new IsoswapError('ERR_INVALID_OPTIONS', 'callSync in process isolation needs Linux (libc pipe2 and poll)');
+      // No pipe2 there: process isolation serves on, without its blocking form.
+      this.childFds = [];
+      this.#requestFd = this.#replyFd = -1;
+      this.#broken = new IsoswapError('ERR_INVALID_OPTIONS', 'callSync in process isolation needs Linux (libc pipe2 and poll)');
+      return;
     }
     const { pipe2 } = loadLibc();
     const request = new Int32Array(2);
@@ -114,7 +122,8 @@ export class ProcessSyncCall {
     } catch (err) {
       if (err instanceof IsoswapError && err.code !== 'ERR_CALL_TIMEOUT' && err.code !== 'ERR_VERSION_CRASHED') throw err;
       // A timed-out call's reply may still come: the next call would read it as its own.
-      this.#broken = err instanceof IsoswapError ? err : this.#crashed(name, err);
+      // Anything else is the pipe failing (EPIPE: the child is gone).
+      this.#broken = err instanceof IsoswapError ? err : this.onEof?.() ?? this.#crashed(name, err);
       throw this.#broken;
     }
   }
