@@ -19,7 +19,7 @@ export const ERROR_CODES = {
   ERR_DRAIN_TIMEOUT: 'a retiring version still had calls in flight at its deadline',
   ERR_NO_ROLLBACK: 'there is no earlier good version to roll back to',
   ERR_HOST_CLOSED: 'the host is closed',
-  ERR_SWAP_IN_PROGRESS: 'callSync during the state-block hand-over of a swap, which cannot block',
+  ERR_SWAP_IN_PROGRESS: 'callSync during a state-block hand-over or a crash restart, which it cannot wait for',
   ERR_INVALID_OPTIONS: 'the options passed to createIsolatedHost are invalid',
   ERR_BUILD_FAILED: 'the build command failed',
 } as const;
