@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { createIsolatedHost } from '../src/index.js';
 import { makeTempDir, removeTempDirs } from './helpers/native.js';
-import { buildStateFixture, FIXTURE_FUNCTIONS, ISOLATIONS, hookLog } from './helpers/state-fixture.js';
+import { buildStateFixture, FIXTURE_FUNCTIONS, ISOLATIONS, hookLog , hostLoggingHooks } from './helpers/state-fixture.js';
 
 after(removeTempDirs);
 
@@ -51,12 +51,7 @@ test('a rollback loads the earlier build again as a new version: its hooks run a
 });
 
 test('without a state block the hooks still run, with NULL and 0; the new version loads before the old one unloads', async (t) => {
-  const dir = await makeTempDir();
-  const library = join(dir, 'libgame.so');
-  const logFile = join(dir, 'hooks.log');
-  await buildStateFixture({ k: 1, logFile }, library);
-  const host = await createIsolatedHost({ library, functions: FIXTURE_FUNCTIONS });
-  t.after(() => host.close());
+  const { host, library, logFile } = await hostLoggingHooks(t);
   for (const k of [2, 3]) {
     await buildStateFixture({ k, logFile }, library);
     const retired = once(host, 'retired');

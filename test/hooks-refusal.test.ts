@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { createIsolatedHost, IsoswapError } from '../src/index.js';
 import { makeTempDir, removeTempDirs } from './helpers/native.js';
-import { buildStateFixture, FIXTURE_FUNCTIONS, ISOLATIONS, hookLog, WORD, words } from './helpers/state-fixture.js';
+import { buildStateFixture, FIXTURE_FUNCTIONS, ISOLATIONS, hookLog, WORD, words , hostLoggingHooks } from './helpers/state-fixture.js';
 
 after(removeTempDirs);
 
@@ -81,12 +81,7 @@ test('a refusing first version: createIsolatedHost rejects with ERR_LOAD_HOOK', 
 });
 
 test('without a state block a refusing version is refused too, and the old version is left alone', async (t) => {
-  const dir = await makeTempDir();
-  const library = join(dir, 'libgame.so');
-  const logFile = join(dir, 'hooks.log');
-  await buildStateFixture({ k: 1, logFile }, library);
-  const host = await createIsolatedHost({ library, functions: FIXTURE_FUNCTIONS });
-  t.after(() => host.close());
+  const { host, library, logFile } = await hostLoggingHooks(t);
   const before = host.current;
   await buildStateFixture({ k: 2, refuse: 9, logFile }, library);
   await assert.rejects(host.reload(), typed('ERR_LOAD_HOOK', { result: 9 }));

@@ -1,6 +1,8 @@
 // A C library that keeps its globals in the host's state block and logs its own hooks
 // there, built by the tests of issue 5 (state, hooks, history, rollback).
-import { buildC } from './native.js';
+import { join } from 'node:path';
+import { createIsolatedHost, type IsolatedHost } from '../../src/index.js';
+import { buildC, makeTempDir } from './native.js';
 
 /** Word offsets (int32) in the state block, as the fixture lays it out. */
 export const WORD = {
@@ -118,4 +120,18 @@ export function hookLog(state: Uint8Array): Array<[number, 'load' | 'unload']> {
     out.push([w[WORD.log + 2 * i]!, w[WORD.log + 2 * i + 1] === EVENT.load ? 'load' : 'unload']);
   }
   return out;
+}
+
+/**
+ * A host without a state block on build 1 of the fixture, whose hooks log to a file
+ * (they get NULL and 0); `t.after` closes it.
+ */
+export async function hostLoggingHooks(t: { after(fn: () => unknown): void }): Promise<{ host: IsolatedHost; library: string; logFile: string }> {
+  const dir = await makeTempDir();
+  const library = join(dir, 'libgame.so');
+  const logFile = join(dir, 'hooks.log');
+  await buildStateFixture({ k: 1, logFile }, library);
+  const host = await createIsolatedHost({ library, functions: FIXTURE_FUNCTIONS });
+  t.after(() => host.close());
+  return { host, library, logFile };
 }
