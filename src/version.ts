@@ -60,8 +60,8 @@ export class Version {
   /** Runs one call on this version, counted until it settles (or times out). */
   call(name: string, args: unknown[]): Promise<unknown> {
     if (this.#killReason !== null) return Promise.reject(this.#killReason);
-    const arity = this.runtime.report.arity[name];
-    if (arity !== undefined && arity !== args.length) return Promise.reject(this.#wrongArity(name, arity, args.length));
+    const badArity = this.#checkArity(name, args);
+    if (badArity !== null) return Promise.reject(badArity);
     this.#inflight++;
     const result = this.runtime.call(name, args);
     if (this.#callTimeoutMs > 0) return this.#timed(name, result);
@@ -83,8 +83,6 @@ export class Version {
   }
 
   #timed(name: string, result: Promise<unknown>): Promise<unknown> {
-    const ms = this.#callTimeoutMs;
-    const where = { function: name, version: this.id, file: this.artifact.library, timeoutMs: ms };
     return new Promise((resolve, reject) => {
       let settled = false;
       const settle = (): boolean => {
@@ -95,23 +93,16 @@ export class Version {
         return true;
       };
       const timer = setTimeout(() => {
-        if (!settle()) return;
-        const error = new IsoswapError('ERR_CALL_TIMEOUT',
-          `${name} on version ${this.id} (${this.artifact.library}) took longer than ${ms} ms; the version is killed and replaced`, where);
-        reject(error);
-        this.#kill(new IsoswapError('ERR_VERSION_CRASHED',
-          `version ${this.id} (${this.artifact.library}) was killed: a call to ${name} took longer than ${ms} ms`, where))
-          .catch(() => {}); // a stuck thread is reported when the version retires
-        this.#onCallTimeout?.(error);
-      }, ms);
+        if (settle()) reject(this.#timedOut(name));
+      }, this.#callTimeoutMs);
       result.then((value) => { if (settle()) resolve(value); }, (err: unknown) => { if (settle()) reject(err); });
     });
   }
 
   /** The blocking form; throws if this runtime has none. */
   callSync(name: string, args: unknown[]): unknown {
-    const arity = this.runtime.report.arity[name];
-    if (arity !== undefined && arity !== args.length) throw this.#wrongArity(name, arity, args.length);
+    const badArity = this.#checkArity(name, args);
+    if (badArity !== null) throw badArity;
     const sync = this.runtime.callSync;
     if (sync === undefined) {
       throw new IsoswapError('ERR_INVALID_OPTIONS', 'callSync is not available in this isolation mode');
@@ -121,22 +112,35 @@ export class Version {
       return sync(name, args, this.#callTimeoutMs);
     } catch (err) {
       if (!(err instanceof IsoswapError) || err.code !== 'ERR_CALL_TIMEOUT') throw err;
-      // As for `call`: the version is killed and replaced; the call may still be running.
-      const ms = this.#callTimeoutMs;
-      const where = { function: name, version: this.id, file: this.artifact.library, timeoutMs: ms };
-      const error = new IsoswapError('ERR_CALL_TIMEOUT',
-        `${name} on version ${this.id} (${this.artifact.library}) took longer than ${ms} ms; the version is killed and replaced`, where);
-      this.#kill(new IsoswapError('ERR_VERSION_CRASHED',
-        `version ${this.id} (${this.artifact.library}) was killed: a call to ${name} took longer than ${ms} ms`, where))
-        .catch(() => {}); // a stuck thread is reported when the version retires
-      this.#onCallTimeout?.(error);
-      throw error;
+      throw this.#timedOut(name); // as for `call`; the call may still be running
     } finally {
       this.#done();
     }
   }
 
-  #wrongArity(name: string, expected: number, given: number): IsoswapError {
+  /**
+   * A call to `name` outlived callTimeoutMs: the version is killed (its other calls reject
+   * with ERR_VERSION_CRASHED) and the host told, so that it replaces it. Returns the
+   * ERR_CALL_TIMEOUT the call rejects with.
+   */
+  #timedOut(name: string): IsoswapError {
+    const ms = this.#callTimeoutMs;
+    const where = { function: name, version: this.id, file: this.artifact.library, timeoutMs: ms };
+    const error = new IsoswapError('ERR_CALL_TIMEOUT',
+      `${name} on version ${this.id} (${this.artifact.library}) took longer than ${ms} ms; the version is killed and replaced`, where);
+    this.#kill(new IsoswapError('ERR_VERSION_CRASHED',
+      `version ${this.id} (${this.artifact.library}) was killed: a call to ${name} took longer than ${ms} ms`, where))
+      .catch(() => {}); // a stuck thread is reported when the version retires
+    this.#onCallTimeout?.(error);
+    return error;
+  }
+
+  /** ERR_BAD_ARGUMENTS when `args` does not fit the prototype's arity (koffi would drop
+   *  extra arguments silently), else null. */
+  #checkArity(name: string, args: unknown[]): IsoswapError | null {
+    const expected = this.runtime.report.arity[name];
+    if (expected === undefined || expected === args.length) return null;
+    const given = args.length;
     return new IsoswapError('ERR_BAD_ARGUMENTS', `${name} in ${this.artifact.library} takes ${expected} argument(s), ${given} given`,
       { function: name, file: this.artifact.library, expected, given });
   }
