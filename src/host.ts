@@ -60,7 +60,6 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
     this.#versions = await VersionFactory.create(this.#opts, this.#stateBlock?.ref, (version, error) => this.#onCrash(version, error));
     try {
       const first = await this.#versions.load('file');
-      this.#versions.refillStandby();
       try {
         await this.#runLoadHook(first);
       } catch (err) {
@@ -216,12 +215,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
   async #swap(source: BuildSource, reason: SwapReason, sourceId?: number, onServing?: () => void): Promise<VersionInfo> {
     const started = performance.now();
     if (this.#closed) throw hostClosed(`reload of ${this.#opts.library}`);
-    let next: Version;
-    try {
-      next = await this.#versions.load(source, sourceId);
-    } finally {
-      this.#versions.refillStandby();
-    }
+    const next = await this.#versions.load(source, sourceId);
     const from = this.#current;
     let pauseMs: number | undefined;
     try {
