@@ -6,6 +6,7 @@ import type { LibraryServiceApi } from '../protocol.js';
 import { ipcEndpoint, wrap, type Remote } from '../rpc.js';
 import { exitStatus } from './exit-status.js';
 import { ProcessSyncCall } from './process-sync-call.js';
+import { PendingRequests } from './pending-requests.js';
 import type { RuntimeHandle } from './runtime-handle.js';
 
 const ENTRY = fileURLToPath(new URL('../../workers/process-worker.js', import.meta.url));
@@ -23,13 +24,12 @@ export class ChildProcessHandle implements RuntimeHandle {
   /** The blocking path (host.callSync): a pair of pipes, the child's fds 4 and 5. */
   readonly syncCall: ProcessSyncCall;
   /** Requests sent and not yet answered. */
-  inflight = 0;
   label = 'process';
   #death: IsoswapError | null = null;
   /** Set by kill(reason): later requests reject with it at once. */
   #killReason: IsoswapError | null = null;
   #stopping = false;
-  readonly #pending = new Set<(error: IsoswapError) => void>();
+  readonly #pending = new PendingRequests();
   readonly #ready: Promise<void>;
   #exitedNow!: () => void;
   readonly #exited = new Promise<void>((resolve) => { this.#exitedNow = resolve; });
@@ -93,7 +93,7 @@ export class ChildProcessHandle implements RuntimeHandle {
 
   /** Calls in flight. */
   get busy(): number {
-    return this.inflight;
+    return this.#pending.size;
   }
 
   get pid(): number | undefined {
@@ -112,17 +112,7 @@ export class ChildProcessHandle implements RuntimeHandle {
   request<T>(send: (remote: Remote<LibraryServiceApi>) => Promise<T>): Promise<T> {
     const refused = this.#killReason ?? this.#death;
     if (refused !== null) return Promise.reject(refused);
-    this.inflight++;
-    return new Promise<T>((resolve, reject) => {
-      const settle = (): boolean => {
-        if (!this.#pending.delete(fail)) return false;
-        this.inflight--;
-        return true;
-      };
-      const fail = (error: unknown): void => { if (settle()) reject(error); };
-      this.#pending.add(fail);
-      this.#ready.then(() => send(this.remote)).then((value) => { if (settle()) resolve(value); }, fail);
-    });
+    return this.#pending.track(this.#ready.then(() => send(this.remote)));
   }
 
   /** dlclose in the child, then close its channel: it exits by itself (else SIGKILL). */
@@ -145,7 +135,7 @@ export class ChildProcessHandle implements RuntimeHandle {
     if (this.#death === null) {
       if (reason !== undefined) {
         this.#killReason = reason;
-        for (const fail of [...this.#pending]) fail(reason);
+        this.#pending.failAll(reason);
       }
       this.child.kill('SIGKILL');
     }
@@ -176,7 +166,7 @@ export class ChildProcessHandle implements RuntimeHandle {
     if (this.#death !== null) return;
     this.#death = death;
     this.syncCall.close(this.#killReason ?? death);
-    for (const fail of [...this.#pending]) fail(this.#killReason ?? death);
+    this.#pending.failAll(this.#killReason ?? death);
     if (!this.#stopping) this.#onCrash?.(death);
   }
 }

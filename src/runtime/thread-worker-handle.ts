@@ -5,6 +5,7 @@ import { SyncMessageCall } from '../channel/sync-message-call.js';
 import { IsoswapError } from '../errors.js';
 import type { LibraryServiceApi } from '../protocol.js';
 import { nodeEndpoint, releaseProxy, wrap, type Remote } from '../rpc.js';
+import { PendingRequests } from './pending-requests.js';
 import type { RuntimeHandle } from './runtime-handle.js';
 
 const WORKER_URL = new URL('../../workers/thread-worker.js', import.meta.url);
@@ -23,14 +24,13 @@ export class ThreadWorkerHandle implements RuntimeHandle {
   readonly channel: CallChannel;
   readonly syncCall: SyncMessageCall;
   /** Requests sent and not yet answered. */
-  inflight = 0;
   label = 'worker';
   #death: IsoswapError | null = null;
   #stopping = false;
   #lastError: Error | null = null;
   /** Set once the thread answered a request: it has imported koffi. */
   #answered = false;
-  readonly #pending = new Set<(error: IsoswapError) => void>();
+  readonly #pending = new PendingRequests();
   readonly #exited: Promise<number>;
   #onCrash: ((error: IsoswapError) => void) | null = null;
 
@@ -53,8 +53,7 @@ export class ThreadWorkerHandle implements RuntimeHandle {
       this.worker.once('exit', (code) => {
         const why = this.#lastError ? `: ${this.#lastError.message}` : '';
         this.#death = new IsoswapError('ERR_VERSION_CRASHED', `${this.label} exited with code ${code}${why}`, { exitCode: code });
-        for (const reject of this.#pending) reject(this.#death);
-        this.#pending.clear();
+        this.#pending.failAll(this.#death);
         this.channel.fail(this.#death);
         this.syncCall.close();
         if (!this.#stopping) this.#onCrash?.(this.#death);
@@ -80,7 +79,7 @@ export class ThreadWorkerHandle implements RuntimeHandle {
 
   /** Calls in flight on both paths. */
   get busy(): number {
-    return this.inflight + this.channel.inflight;
+    return this.#pending.size + this.channel.inflight;
   }
 
   onCrash(listener: (error: IsoswapError) => void): void {
@@ -90,14 +89,7 @@ export class ThreadWorkerHandle implements RuntimeHandle {
   /** Sends one request; rejects with ERR_VERSION_CRASHED if the thread dies first. */
   request<T>(send: (remote: Remote<LibraryServiceApi>) => Promise<T>): Promise<T> {
     if (this.#death !== null) return Promise.reject(this.#death);
-    this.inflight++;
-    return new Promise<T>((resolve, reject) => {
-      this.#pending.add(reject);
-      send(this.remote).then((value) => { this.#answered = true; resolve(value); }, reject).finally(() => {
-        this.inflight--;
-        this.#pending.delete(reject);
-      });
-    });
+    return this.#pending.track(send(this.remote).then((value) => { this.#answered = true; return value; }));
   }
 
   /** dlclose in the thread, then end the thread; thread-local destructors run as it exits. */
@@ -113,8 +105,7 @@ export class ThreadWorkerHandle implements RuntimeHandle {
   async kill(reason?: IsoswapError): Promise<void> {
     this.#stopping = true;
     if (reason !== undefined && this.#death === null) {
-      for (const reject of this.#pending) reject(reason);
-      this.#pending.clear();
+      this.#pending.failAll(reason);
       this.channel.fail(reason);
     }
     // terminate() while the thread is still loading koffi's addon aborts the whole process
