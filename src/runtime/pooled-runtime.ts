@@ -6,9 +6,8 @@ import type { Standby } from './standby.js';
 
 /**
  * Takes `count` handles (from `standby` where one waits), loads the version in each with
- * `load`, and returns the handles and the first report. The standby is not refilled here:
- * a runtime starting beside the swap slows it on two cores (VersionFactory.refillStandby). If any load fails, all are ended
- * and that error is thrown.
+ * `load`, and returns the handles and the first report; if any load fails, all are ended
+ * and that error is thrown. The standby is refilled by VersionFactory, after the swap.
  *
  * @example
  * const { handles, report } = await loadAll(request, 2, standby, () => new ThreadWorkerHandle(), (w) => w.request((r) => r.load(request)));
