@@ -1,6 +1,7 @@
 import { closeSync, ftruncateSync, openSync } from 'node:fs';
 import koffi from 'koffi';
 import { IsoswapError } from './errors.js';
+import { libc } from './libc.js';
 
 /** A file mapped MAP_SHARED: every process that maps it sees the same bytes. */
 export interface MappedFile {
@@ -19,19 +20,19 @@ const MAP_FAILED = 0xffff_ffff_ffff_ffffn;
 
 type Mmap = (addr: null, length: number, prot: number, flags: number, fd: number, offset: number) => unknown;
 type Munmap = (addr: unknown, length: number) => number;
-let libc: { mmap: Mmap; munmap: Munmap } | null = null;
+let declared: { mmap: Mmap; munmap: Munmap } | null = null;
 
 function loadLibc(): { mmap: Mmap; munmap: Munmap } {
-  if (libc === null) {
+  if (declared === null) {
     // Node has no mmap; koffi reaches libc's. open/ftruncate/close go through node:fs,
     // whose descriptors are the process's real ones on POSIX.
-    const lib = koffi.load(process.platform === 'darwin' ? 'libSystem.dylib' : 'libc.so.6');
-    libc = {
+    const lib = libc();
+    declared = {
       mmap: lib.func('void *mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset)') as Mmap,
       munmap: lib.func('int munmap(void *addr, size_t length)') as Munmap,
     };
   }
-  return libc;
+  return declared;
 }
 
 /**

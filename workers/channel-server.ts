@@ -1,4 +1,3 @@
-import koffi from 'koffi';
 import {
   channelViews, DONE, HEAD, HOST_WAITING, MASK, MAX_ARGS, NULL_POINTER, SLOT_META, SLOT_VALUES,
   STATUS_BAD_ARGUMENTS, STATUS_OK, STATUS_UNKNOWN_FUNCTION, WORKER_EXITED, WORKER_PARKED,
@@ -7,6 +6,7 @@ import {
 import { SpinBudget } from '../src/channel/spin-budget.js';
 import { waitAsync } from '../src/channel/wait-async.js';
 import type { FastArgKind, FastSignature } from '../src/protocol.js';
+import { libc } from '../src/libc.js';
 
 type NativeFunction = (...args: unknown[]) => unknown;
 /** Calls one native function with the arguments found at `values[base...]`. */
@@ -164,7 +164,7 @@ function decoder(kind: FastArgKind, state: SharedArrayBuffer | undefined): (valu
 /** This thread's kernel id (Linux), 0 where unknown. */
 function threadId(): number {
   try {
-    return process.platform === 'linux' ? (koffi.load('libc.so.6').func('int gettid(void)') as () => number)() : 0;
+    return process.platform === 'linux' ? (libc().func('int gettid(void)') as () => number)() : 0;
   } catch {
     return 0;
   }

@@ -1,9 +1,9 @@
 // Entry of a child process that runs one version (isolation: 'process'). A segfault,
 // abort() or exit() in the library ends this process only; the host sees it exit.
-import koffi from 'koffi';
 import { expose, ipcEndpoint } from '../src/rpc.js';
 import { LibraryService } from './library-service.js';
 import { serveSyncCalls } from './process-sync-server.js';
+import { libc } from '../src/libc.js';
 
 if (process.send === undefined) throw new Error('process-worker.js must be started by child_process.fork');
 
@@ -31,7 +31,7 @@ function dieWithParent(): void {
   const PR_SET_PDEATHSIG = 1;
   const SIGKILL = 9;
   try {
-    const prctl = koffi.load('libc.so.6').func('int prctl(int option, ...)');
+    const prctl = libc().func('int prctl(int option, ...)');
     prctl(PR_SET_PDEATHSIG, 'unsigned long', SIGKILL);
   } catch {
     // without it, a host that dies leaves a stuck child until its call returns

@@ -1,8 +1,8 @@
 import { closeSync, readSync, writeSync } from 'node:fs';
 import { deserialize, serialize } from 'node:v8';
-import koffi from 'koffi';
 import { Deadline } from '../channel/blocking-wait.js';
 import { IsoswapError } from '../errors.js';
+import { libc } from '../libc.js';
 
 /** The fds the child sees its ends of the pipes as: after stdin, stdout, stderr and IPC. */
 export const CHILD_REQUEST_FD = 4;
@@ -13,7 +13,7 @@ export type PipeReply = { ok: true; value: unknown } | { ok: false; error: unkno
 
 type Pipe2 = (fds: Int32Array, flags: number) => number;
 type Poll = (fds: Buffer, nfds: number, timeoutMs: number) => number;
-let libc: { pipe2: Pipe2; poll: Poll } | null = null;
+let declared: { pipe2: Pipe2; poll: Poll } | null = null;
 
 // O_CLOEXEC: pipe() fds are inherited by every later exec; libuv passes only what the
 // stdio array names, so another child (a standby) would hold this child's write end, and
@@ -24,14 +24,14 @@ const POLLIN = 0x1;
 function loadLibc(): { pipe2: Pipe2; poll: Poll } {
   // Node makes no plain blocking pipe: its pipes are non-blocking libuv streams that
   // readSync cannot wait on (EAGAIN).
-  libc ??= (() => {
-    const lib = koffi.load('libc.so.6');
+  declared ??= (() => {
+    const lib = libc();
     return {
       pipe2: lib.func('int pipe2(_Out_ int *fds, int flags)') as Pipe2,
       poll: lib.func('int poll(void *fds, unsigned long nfds, int timeout)') as Poll,
     };
   })();
-  return libc;
+  return declared;
 }
 
 /**
