@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { IsoswapError } from './errors.js';
-import type { VersionInfo } from './version-info.js';
+import type { VersionInfo } from './version/version-info.js';
 
 /** The events a host emits. */
 export const HOST_EVENTS = {

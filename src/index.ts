@@ -1,8 +1,8 @@
-export { createIsolatedHost } from './create-isolated-host.js';
-export { IsolatedHost, type HostFunctions } from './host.js';
+export { createIsolatedHost } from './host/create-isolated-host.js';
+export { IsolatedHost, type HostFunctions } from './host/isolated-host.js';
 export { IsoswapError, ERROR_CODES, type IsoswapErrorCode, type SerializedIsoswapError } from './errors.js';
 export { HOST_EVENTS, type HostEventMap, type HostEventName, type SwapEvent, type SwapReason } from './events.js';
 export type { IsolatedHostOptions, FunctionTable, Isolation } from './options.js';
-export type { VersionInfo, VersionStatus } from './version-info.js';
-export type { NativeResult, PrototypeResult } from './prototype-types.js';
-export { assertCompleteLibrary } from './library-check.js';
+export type { VersionInfo, VersionStatus } from './version/version-info.js';
+export type { NativeResult, PrototypeResult } from './library/prototype-types.js';
+export { assertCompleteLibrary } from './library/library-check.js';

@@ -5,11 +5,11 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
-import { NOT_FAST } from '../src/channel/call-channel.js';
-import { channelViews, SLOTS, WORKER_PARKED, WORKER_STATE, WORKER_TID } from '../src/channel/layout.js';
-import type { LoadReport } from '../src/protocol.js';
-import { SpinBudget } from '../src/channel/spin-budget.js';
-import { ThreadWorkerHandle } from '../src/runtime/thread-worker-handle.js';
+import { NOT_FAST } from '../src/transport/call-channel.js';
+import { channelViews, SLOTS, WORKER_PARKED, WORKER_STATE, WORKER_TID } from '../src/transport/ring-layout.js';
+import type { LoadReport } from '../src/runtime/protocol.js';
+import { SpinBudget } from '../src/transport/spin-budget.js';
+import { ThreadWorkerHandle } from '../src/runtime/thread/thread-worker-handle.js';
 import { buildC, removeTempDirs } from './helpers/native.js';
 
 const SOURCE = `#include <stdint.h>

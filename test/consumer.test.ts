@@ -27,7 +27,7 @@ try {
   out.error = { isIsoswapError: err instanceof IsoswapError, code: err.code };
 }
 await host.close();
-out.deepImport = await import('isoswap/dist/src/host.js').then(() => 'allowed', (err) => err.code);
+out.deepImport = await import('isoswap/dist/src/host/isolated-host.js').then(() => 'allowed', (err) => err.code);
 console.log(JSON.stringify(out));
 `;
 

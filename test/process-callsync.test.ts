@@ -1,5 +1,5 @@
 // host.callSync in isolation: 'process': the blocking call goes over a pair of pipes per
-// child (src/runtime/process-sync-call.ts), not IPC, and behaves as `call` does: same
+// child (src/transport/sync-pipe-call.ts), not IPC, and behaves as `call` does: same
 // results, typed errors, crash → restart, callTimeoutMs → kill and replace.
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';

@@ -1,9 +1,9 @@
 // Entry of a child process that runs one version (isolation: 'process'). A segfault,
 // abort() or exit() in the library ends this process only; the host sees it exit.
-import { expose, ipcEndpoint } from '../src/rpc.js';
-import { LibraryService } from './library-service.js';
-import { serveSyncCalls } from './process-sync-server.js';
-import { libc } from '../src/libc.js';
+import { expose, ipcEndpoint } from '../src/runtime/rpc.js';
+import { LibraryService } from '../src/runtime/library-service.js';
+import { serveSyncCalls } from '../src/transport/sync-pipe-server.js';
+import { libc } from '../src/library/libc.js';
 
 if (process.send === undefined) throw new Error('process-worker.js must be started by child_process.fork');
 

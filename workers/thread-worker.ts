@@ -1,12 +1,12 @@
 // Entry of a worker thread that runs one version. koffi is imported before the host asks
 // for anything, so a pre-started (standby) worker only has to dlopen.
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import type { LoadReport, LoadRequest } from '../src/protocol.js';
-import { expose, nodeEndpoint } from '../src/rpc.js';
-import { ChannelServer, type ChannelEntry } from './channel-server.js';
-import { fastSignature, type PrototypeInfoLike } from './channel-signature.js';
-import { serveSyncCalls } from './channel-sync-calls.js';
-import { LibraryService } from './library-service.js';
+import type { LoadReport, LoadRequest } from '../src/runtime/protocol.js';
+import { expose, nodeEndpoint } from '../src/runtime/rpc.js';
+import { ChannelServer, type ChannelEntry } from '../src/transport/channel-server.js';
+import { fastSignature, type PrototypeInfoLike } from '../src/transport/channel-signature.js';
+import { serveSyncCalls } from '../src/transport/sync-port-server.js';
+import { LibraryService } from '../src/runtime/library-service.js';
 
 if (parentPort === null) throw new Error('thread-worker.js must run in a worker thread');
 const { syncPort, syncReplies } = (workerData ?? {}) as { syncPort?: MessagePort; syncReplies?: Int32Array };

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { basename, resolve, sep } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import { IsoswapError } from '../errors.js';
-import { TrailingCheck } from '../watch-trailing.js';
+import { TrailingCheck } from '../watch/trailing.js';
 
 /** Source events closer together than this are one build (an editor's write + rename). */
 const COALESCE_MS = 25;

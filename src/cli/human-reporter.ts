@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { inspect, styleText } from 'node:util';
 import type { IsoswapError } from '../errors.js';
 import type { SwapEvent } from '../events.js';
-import type { VersionInfo } from '../version-info.js';
+import type { VersionInfo } from '../version/version-info.js';
 import type { BuildReport, Reporter } from './reporter.js';
 
 type Style = Parameters<typeof styleText>[0];

@@ -1,6 +1,6 @@
 import type { IsoswapError } from '../errors.js';
 import type { SwapEvent } from '../events.js';
-import type { VersionInfo } from '../version-info.js';
+import type { VersionInfo } from '../version/version-info.js';
 import type { BuildReport, Reporter } from './reporter.js';
 
 // int64 results come back from koffi as BigInt, which JSON.stringify refuses.

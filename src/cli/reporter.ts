@@ -1,6 +1,6 @@
 import type { IsoswapError } from '../errors.js';
 import type { SwapEvent } from '../events.js';
-import type { VersionInfo } from '../version-info.js';
+import type { VersionInfo } from '../version/version-info.js';
 
 /** A build run by `--build` that succeeded (a failed one is an ERR_BUILD_FAILED error). */
 export interface BuildReport {

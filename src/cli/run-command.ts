@@ -1,8 +1,8 @@
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { IsoswapError } from '../errors.js';
-import { createIsolatedHost } from '../create-isolated-host.js';
-import type { IsolatedHost } from '../host.js';
+import { createIsolatedHost } from '../host/create-isolated-host.js';
+import type { IsolatedHost } from '../host/isolated-host.js';
 import { BuildWatcher, buildFailed, runBuild } from './build-watcher.js';
 import { HumanReporter } from './human-reporter.js';
 import { JsonReporter } from './json-reporter.js';

@@ -1,6 +1,6 @@
 import { IsoswapError } from '../errors.js';
-import { abandonLoad } from '../loader-sweep.js';
-import type { LoadReport, LoadRequest } from '../protocol.js';
+import { abandonLoad } from '../library/loader-sweep.js';
+import type { LoadReport, LoadRequest } from './protocol.js';
 import type { RuntimeHandle } from './runtime-handle.js';
 import type { Standby } from './standby.js';
 

@@ -1,6 +1,6 @@
 import type { IsoswapError } from '../errors.js';
-import type { LibraryServiceApi } from '../protocol.js';
-import type { Remote } from '../rpc.js';
+import type { LibraryServiceApi } from './protocol.js';
+import type { Remote } from './rpc.js';
 
 /** One worker thread or one child process, as a runtime pool drives it. */
 export interface RuntimeHandle {

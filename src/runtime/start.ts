@@ -1,10 +1,10 @@
 import type { Isolation } from '../options.js';
-import type { LoadRequest } from '../protocol.js';
-import type { ChildProcessHandle } from './child-process-handle.js';
-import { ProcessRuntime, processStandby } from './process-runtime.js';
+import type { LoadRequest } from './protocol.js';
+import type { ChildProcessHandle } from './process/child-process-handle.js';
+import { ProcessRuntime, processStandby } from './process/process-runtime.js';
 import type { Standby as StandbyPool } from './standby.js';
-import { ThreadRuntime, threadStandby } from './thread-runtime.js';
-import type { ThreadWorkerHandle } from './thread-worker-handle.js';
+import { ThreadRuntime, threadStandby } from './thread/thread-runtime.js';
+import type { ThreadWorkerHandle } from './thread/thread-worker-handle.js';
 import type { VersionRuntime } from './types.js';
 
 /** Workers or child processes started ahead for the next load. */

@@ -1,5 +1,5 @@
 import type { IsoswapError } from '../errors.js';
-import type { LoadReport, LoadRequest } from '../protocol.js';
+import type { LoadReport, LoadRequest } from './protocol.js';
 
 /**
  * What the host needs from the thing that runs one version: a pool of worker threads,

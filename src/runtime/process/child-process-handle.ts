@@ -1,0 +1,172 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { IsoswapError } from '../../errors.js';
+import type { LibraryServiceApi } from '../protocol.js';
+import { ipcEndpoint, wrap, type Remote } from '../rpc.js';
+import { exitStatus } from './exit-status.js';
+import { ProcessSyncCall } from '../../transport/sync-pipe-call.js';
+import { PendingRequests } from '../pending-requests.js';
+import type { RuntimeHandle } from '../runtime-handle.js';
+
+const ENTRY = fileURLToPath(new URL('../../../workers/process-worker.js', import.meta.url));
+/** How long a child may take to exit after unload and disconnect before it is SIGKILLed. */
+const EXIT_GRACE_MS = 2000;
+
+/**
+ * One child process and the comlink proxy to its LibraryService. comlink's promises never
+ * settle when the process dies, so every request is tracked here and rejected with
+ * ERR_VERSION_CRASHED when the process exits on its own (signal or exit code).
+ */
+export class ChildProcessHandle implements RuntimeHandle {
+  readonly child: ChildProcess;
+  readonly remote: Remote<LibraryServiceApi>;
+  /** The blocking path (host.callSync): a pair of pipes, the child's fds 4 and 5. */
+  readonly syncCall: ProcessSyncCall;
+  /** Requests sent and not yet answered. */
+  label = 'process';
+  #death: IsoswapError | null = null;
+  /** Set by kill(reason): later requests reject with it at once. */
+  #killReason: IsoswapError | null = null;
+  #stopping = false;
+  readonly #pending = new PendingRequests();
+  readonly #ready: Promise<void>;
+  #exitedNow!: () => void;
+  readonly #exited = new Promise<void>((resolve) => { this.#exitedNow = resolve; });
+  #onCrash: ((error: IsoswapError) => void) | null = null;
+
+  /**
+   * Forks a child; it imports koffi and waits for a load request.
+   *
+   * @example
+   * const c = new ChildProcessHandle(); await c.request((r) => r.load(req));
+   */
+  constructor() {
+    this.syncCall = new ProcessSyncCall(() => this.label, () => this.#diedDuringCallSync());
+    try {
+      this.child = fork(ENTRY, [String(process.pid)], {
+        serialization: 'advanced', // structured clone: bigint, typed arrays, Maps cross as in threads
+        // the library's printf shows; fds 4 and 5 carry callSync
+        stdio: ['inherit', 'inherit', 'inherit', 'ipc', ...this.syncCall.childFds],
+        execArgv: [], // not the host's flags (--test, --inspect, --watch...)
+      });
+    } catch (err) {
+      this.syncCall.close();
+      throw err;
+    } finally {
+      this.syncCall.closeChildEnds();
+    }
+    this.remote = wrap<LibraryServiceApi>(ipcEndpoint(this.child));
+    this.#ready = new Promise((resolve) => {
+      const onMessage = (message: unknown): void => {
+        if ((message as { isoswapReady?: boolean } | null)?.isoswapReady !== true) return;
+        this.child.off('message', onMessage);
+        resolve();
+      };
+      this.child.on('message', onMessage);
+    });
+    this.child.once('exit', (code, signal) => {
+      this.#die(this.#exitError(code, signal));
+      this.#exitedNow(); // once Node has reaped it, not at a callSync that saw it die
+    });
+    // Without a listener an 'error' (fork failed, channel broke) would be thrown in the host.
+    this.child.on('error', (err) => {
+      if (this.child.pid === undefined) {
+        this.#die(new IsoswapError('ERR_VERSION_CRASHED', `${this.label} could not start: ${err.message}`, {}, { cause: err }));
+        this.#exitedNow();
+      }
+    });
+  }
+
+  /** A standby child must not keep the program alive; one that serves must. */
+  ref(): void {
+    this.child.ref();
+    this.child.channel?.ref();
+  }
+
+  unref(): void {
+    this.child.unref();
+    this.child.channel?.unref();
+  }
+
+  readonly kind = 'process';
+
+  /** Calls in flight. */
+  get busy(): number {
+    return this.#pending.size;
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get alive(): boolean {
+    return this.#death === null;
+  }
+
+  onCrash(listener: (error: IsoswapError) => void): void {
+    this.#onCrash = listener;
+  }
+
+  /** Sends one request once the child is ready; rejects with ERR_VERSION_CRASHED if it dies first. */
+  request<T>(send: (remote: Remote<LibraryServiceApi>) => Promise<T>): Promise<T> {
+    const refused = this.#killReason ?? this.#death;
+    if (refused !== null) return Promise.reject(refused);
+    return this.#pending.track(this.#ready.then(() => send(this.remote)));
+  }
+
+  /** dlclose in the child, then close its channel: it exits by itself (else SIGKILL). */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    this.ref(); // an unref'd (standby) child would let the program end while it is awaited
+    if (this.#death === null && this.#killReason === null) {
+      await this.request((r) => r.unload()).catch(() => {});
+    }
+    if (this.child.connected) this.child.disconnect();
+    const exited = await Promise.race([this.#exited.then(() => true), sleep(EXIT_GRACE_MS, false, { ref: false })]);
+    if (!exited) await this.kill();
+  }
+
+  /** SIGKILLs the child (it is stuck, or already dead); requests still pending reject with
+   *  `reason` when one is given, else with the process's death. */
+  async kill(reason?: IsoswapError): Promise<void> {
+    this.#stopping = true;
+    this.ref(); // an unref'd (standby) child would let the program end while it is awaited
+    if (this.#death === null) {
+      if (reason !== undefined) {
+        this.#killReason = reason;
+        this.#pending.failAll(reason);
+      }
+      this.child.kill('SIGKILL');
+    }
+    await this.#exited;
+  }
+
+  /**
+   * The callSync pipe closed: the child is dead, and the host, blocked, cannot get the
+   * 'exit' event. Recorded now, as 'exit' would, so that the host restarts the build (and
+   * holds the calls that follow) before callSync returns.
+   */
+  #diedDuringCallSync(): IsoswapError {
+    const pid = this.child.pid;
+    const status = pid === undefined ? null : exitStatus(pid);
+    this.#die(status === null
+      ? new IsoswapError('ERR_VERSION_CRASHED', `${this.label} (pid ${pid}) died during callSync`, { pid })
+      : this.#exitError(status.exitCode, status.signal));
+    return this.#killReason ?? this.#death!;
+  }
+
+  #exitError(code: number | null, signal: NodeJS.Signals | null): IsoswapError {
+    const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
+    return new IsoswapError('ERR_VERSION_CRASHED', `${this.label} (pid ${this.child.pid}) ${how}`,
+      { exitCode: code, signal, pid: this.child.pid });
+  }
+
+  #die(death: IsoswapError): void {
+    if (this.#death !== null) return;
+    this.#death = death;
+    this.syncCall.close(this.#killReason ?? death);
+    this.#pending.failAll(this.#killReason ?? death);
+    if (!this.#stopping) this.#onCrash?.(death);
+  }
+}

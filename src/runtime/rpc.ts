@@ -1,0 +1,53 @@
+import * as Comlink from 'comlink/dist/esm/comlink.mjs';
+import nodeIpcAdapter from 'comlink/dist/esm/node-adapter.mjs';
+import { IsoswapError } from '../errors.js';
+
+export { expose, wrap, releaseProxy, type Remote, type Endpoint } from 'comlink/dist/esm/comlink.mjs';
+export { default as nodeEndpoint } from 'comlink/dist/esm/node-adapter.mjs';
+
+// comlink's own 'throw' handler sends name, message and stack only: wrap it so that an
+// IsoswapError keeps its code and details across the boundary, in both directions.
+const throwHandler = Comlink.transferHandlers.get('throw');
+if (throwHandler !== undefined && !(throwHandler as { isoswap?: boolean }).isoswap) {
+  Comlink.transferHandlers.set('throw', {
+    isoswap: true,
+    canHandle: throwHandler.canHandle,
+    serialize(thrown: unknown) {
+      const { value } = thrown as { value: unknown };
+      if (value instanceof IsoswapError) return [{ isoswapError: value.toJSON() }, []];
+      return throwHandler.serialize(thrown);
+    },
+    deserialize(serialized: unknown) {
+      const err = (serialized as { isoswapError?: unknown }).isoswapError;
+      if (IsoswapError.isSerialized(err)) throw IsoswapError.fromJSON(err);
+      return throwHandler.deserialize(serialized);
+    },
+  } as Comlink.TransferHandler<unknown, unknown>);
+}
+
+/** Either end of a Node IPC channel: the ChildProcess in the host, `process` in the child. */
+export interface IpcChannel {
+  readonly connected: boolean;
+  send?: ((message: any) => boolean) | undefined;
+  on(event: 'message', listener: (message: any) => void): unknown;
+  off(event: 'message', listener: (message: any) => void): unknown;
+}
+
+/**
+ * A comlink Endpoint over a child process's IPC channel (fork with serialization
+ * 'advanced', so that bigint, typed arrays and Maps cross as with postMessage).
+ *
+ * @example
+ * const child = fork(entry, { serialization: 'advanced' });
+ * const remote = wrap<LibraryServiceApi>(ipcEndpoint(child)); // child side: expose(service, ipcEndpoint(process))
+ */
+export function ipcEndpoint(channel: IpcChannel): Comlink.Endpoint {
+  return nodeIpcAdapter({
+    // IPC cannot transfer: comlink's transfer list is dropped (isoswap never transfers).
+    // A closed channel drops the message: the runtime rejects what is pending when its
+    // process exits, while send() would throw or emit 'error' instead.
+    postMessage: (message: unknown) => { if (channel.connected) channel.send?.(message); },
+    on: (_type: string, listener: (value: unknown) => void) => channel.on('message', listener),
+    off: (_type: string, listener: (value: unknown) => void) => channel.off('message', listener),
+  });
+}

@@ -1,0 +1,125 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { Worker } from 'node:worker_threads';
+import { CallChannel } from '../../transport/call-channel.js';
+import { SyncMessageCall } from '../../transport/sync-port-call.js';
+import { IsoswapError } from '../../errors.js';
+import type { LibraryServiceApi } from '../protocol.js';
+import { nodeEndpoint, releaseProxy, wrap, type Remote } from '../rpc.js';
+import { PendingRequests } from '../pending-requests.js';
+import type { RuntimeHandle } from '../runtime-handle.js';
+
+const WORKER_URL = new URL('../../../workers/thread-worker.js', import.meta.url);
+/** How long kill() lets a thread that is still starting finish before terminating it. */
+const START_GRACE_MS = 5_000;
+
+/**
+ * One worker thread and the comlink proxy to its LibraryService. comlink's promises never
+ * settle when the thread dies, so every request is tracked here and rejected with
+ * ERR_VERSION_CRASHED on an exit nobody asked for.
+ */
+export class ThreadWorkerHandle implements RuntimeHandle {
+  readonly worker: Worker;
+  readonly remote: Remote<LibraryServiceApi>;
+  /** The shared-memory call channel (fast path) and the blocking message path. */
+  readonly channel: CallChannel;
+  readonly syncCall: SyncMessageCall;
+  /** Requests sent and not yet answered. */
+  label = 'worker';
+  #death: IsoswapError | null = null;
+  #stopping = false;
+  #lastError: Error | null = null;
+  /** Set once the thread answered a request: it has imported koffi. */
+  #answered = false;
+  readonly #pending = new PendingRequests();
+  readonly #exited: Promise<number>;
+  #onCrash: ((error: IsoswapError) => void) | null = null;
+
+  /**
+   * Starts a thread; it imports koffi and waits for a load request.
+   *
+   * @example
+   * const w = new ThreadWorkerHandle(); await w.request((r) => r.load(req));
+   */
+  constructor() {
+    this.channel = new CallChannel(() => this.label);
+    this.syncCall = new SyncMessageCall(() => this.channel.assertAlive());
+    const { workerPort: syncPort, replies: syncReplies } = this.syncCall;
+    this.worker = new Worker(WORKER_URL, { workerData: { syncPort, syncReplies }, transferList: [syncPort] });
+    this.remote = wrap<LibraryServiceApi>(nodeEndpoint(this.worker));
+    // An 'error' without a listener would be rethrown in the host: a JS fault in a
+    // version must never take the host down.
+    this.worker.on('error', (err) => { this.#lastError = err; });
+    this.#exited = new Promise((resolve) => {
+      this.worker.once('exit', (code) => {
+        const why = this.#lastError ? `: ${this.#lastError.message}` : '';
+        this.#death = new IsoswapError('ERR_VERSION_CRASHED', `${this.label} exited with code ${code}${why}`, { exitCode: code });
+        this.#pending.failAll(this.#death);
+        this.channel.fail(this.#death);
+        this.syncCall.close();
+        if (!this.#stopping) this.#onCrash?.(this.#death);
+        resolve(code);
+      });
+    });
+  }
+
+  readonly kind = 'worker';
+
+  /** A standby thread must not keep the program alive; one that serves must. */
+  ref(): void {
+    this.worker.ref();
+  }
+
+  unref(): void {
+    this.worker.unref();
+  }
+
+  get alive(): boolean {
+    return this.#death === null;
+  }
+
+  /** Calls in flight on both paths. */
+  get busy(): number {
+    return this.#pending.size + this.channel.inflight;
+  }
+
+  onCrash(listener: (error: IsoswapError) => void): void {
+    this.#onCrash = listener;
+  }
+
+  /** Sends one request; rejects with ERR_VERSION_CRASHED if the thread dies first. */
+  request<T>(send: (remote: Remote<LibraryServiceApi>) => Promise<T>): Promise<T> {
+    if (this.#death !== null) return Promise.reject(this.#death);
+    return this.#pending.track(send(this.remote).then((value) => { this.#answered = true; return value; }));
+  }
+
+  /** dlclose in the thread, then end the thread; thread-local destructors run as it exits. */
+  async stop(): Promise<void> {
+    if (this.#death === null) {
+      await this.request((r) => r.unload()).catch(() => {});
+    }
+    await this.kill();
+  }
+
+  /** Ends the thread without unloading (it is stuck or dead); requests still pending
+   *  reject with `reason` when one is given. */
+  async kill(reason?: IsoswapError): Promise<void> {
+    this.#stopping = true;
+    if (reason !== undefined && this.#death === null) {
+      this.#pending.failAll(reason);
+      this.channel.fail(reason);
+    }
+    // terminate() while the thread is still loading koffi's addon aborts the whole process
+    // ("FATAL ERROR: Error::ThrowAsJavaScriptException napi_throw"): a thread that never
+    // answered (a standby ended at close) first finishes starting. A comlink GET is
+    // answered only once the worker module, koffi included, has run; a thread stuck in a
+    // native constructor never answers, hence the bound.
+    if (!this.#answered && this.#death === null) {
+      this.worker.ref(); // a standby is unref'd: keep the program alive until it is ended
+      const started = Promise.resolve((this.remote as unknown as Record<string, unknown>)['started']);
+      await Promise.race([started, this.#exited, delay(START_GRACE_MS, undefined, { ref: false })]).catch(() => {});
+    }
+    this.remote[releaseProxy]();
+    await this.worker.terminate();
+    await this.#exited;
+  }
+}

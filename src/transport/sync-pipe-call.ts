@@ -1,0 +1,173 @@
+import { closeSync, readSync, writeSync } from 'node:fs';
+import { deserialize, serialize } from 'node:v8';
+import { Deadline } from './blocking-wait.js';
+import { IsoswapError } from '../errors.js';
+import { libc } from '../library/libc.js';
+
+/** The fds the child sees its ends of the pipes as: after stdin, stdout, stderr and IPC. */
+export const CHILD_REQUEST_FD = 4;
+export const CHILD_REPLY_FD = 5;
+
+/** A reply frame from the child. */
+export type PipeReply = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+type Pipe2 = (fds: Int32Array, flags: number) => number;
+type Poll = (fds: Buffer, nfds: number, timeoutMs: number) => number;
+let declared: { pipe2: Pipe2; poll: Poll } | null = null;
+
+// O_CLOEXEC: pipe() fds are inherited by every later exec; libuv passes only what the
+// stdio array names, so another child (a standby) would hold this child's write end, and
+// the host would never read EOF when this child dies.
+const O_CLOEXEC = 0o2000000;
+const POLLIN = 0x1;
+
+function loadLibc(): { pipe2: Pipe2; poll: Poll } {
+  // Node makes no plain blocking pipe: its pipes are non-blocking libuv streams that
+  // readSync cannot wait on (EAGAIN).
+  declared ??= (() => {
+    const lib = libc();
+    return {
+      pipe2: lib.func('int pipe2(_Out_ int *fds, int flags)') as Pipe2,
+      poll: lib.func('int poll(void *fds, unsigned long nfds, int timeout)') as Poll,
+    };
+  })();
+  return declared;
+}
+
+/**
+ * A 4-byte little-endian length, then the v8-serialized payload (bigint, typed arrays
+ * cross as over the IPC channel's 'advanced' serialization).
+ *
+ * @example
+ * writeSync(fd, frame({ name: 'do_tick', args: [1] }));
+ */
+export function frame(payload: unknown): Buffer {
+  const body = serialize(payload);
+  const head = Buffer.alloc(4);
+  head.writeUInt32LE(body.length);
+  return Buffer.concat([head, body]);
+}
+
+/**
+ * The blocking call path to one child process (`host.callSync` in process isolation):
+ * two plain pipes made with libc, handed to `fork` as the child's fds 4 and 5. The host
+ * writes a request frame and blocks in read() on the reply pipe; EOF there means the
+ * child died (the host's 'exit' event cannot arrive while it blocks). The IPC channel
+ * cannot do this: its replies need the host's event loop.
+ */
+export class ProcessSyncCall {
+  /** The child's ends, for fork's stdio array; {@link closeChildEnds} once forked. */
+  readonly childFds: readonly number[];
+  #requestFd: number;
+  #replyFd: number;
+  /** Set when the pipe can no longer be trusted: the child died, or a reply is owed. */
+  #broken: IsoswapError | null = null;
+
+  /**
+   * @param label names the child in errors
+   * @param onEof called when the child is found dead (EOF, EPIPE); returns the error to
+   *   throw, so that the child's handle can record the death at once
+   * @example
+   * const sync = new ProcessSyncCall(() => 'process 0', () => handle.diedNow());
+   * const child = fork(entry, [], { stdio: ['inherit', 'inherit', 'inherit', 'ipc', ...sync.childFds] });
+   * sync.closeChildEnds(); sync.call('do_tick', [1]);
+   */
+  constructor(private readonly label: () => string, private readonly onEof?: () => IsoswapError) {
+    if (process.platform !== 'linux') {
+      // No pipe2 there: process isolation serves on, without its blocking form.
+      this.childFds = [];
+      this.#requestFd = this.#replyFd = -1;
+      this.#broken = new IsoswapError('ERR_INVALID_OPTIONS', 'callSync in process isolation needs Linux (libc pipe2 and poll)');
+      return;
+    }
+    const { pipe2 } = loadLibc();
+    const request = new Int32Array(2);
+    const reply = new Int32Array(2);
+    if (pipe2(request, O_CLOEXEC) !== 0) throw new Error('pipe2 failed');
+    if (pipe2(reply, O_CLOEXEC) !== 0) {
+      closeSync(request[0]!);
+      closeSync(request[1]!);
+      throw new Error('pipe2 failed');
+    }
+    this.childFds = [request[0]!, reply[1]!];
+    this.#requestFd = request[1]!;
+    this.#replyFd = reply[0]!;
+  }
+
+  /** The host must not hold the child's ends: else it never reads EOF when the child dies. */
+  closeChildEnds(): void {
+    for (const fd of this.childFds) closeQuietly(fd);
+  }
+
+  /**
+   * Sends the call and blocks until the reply; throws what the child threw,
+   * ERR_VERSION_CRASHED when it dies first, ERR_CALL_TIMEOUT after `timeoutMs` (0: none).
+   */
+  call(name: string, args: unknown[], timeoutMs = 0): unknown {
+    if (this.#broken !== null) throw this.#broken;
+    let request: Buffer;
+    try {
+      request = frame({ name, args });
+    } catch (err) {
+      throw new IsoswapError('ERR_BAD_ARGUMENTS', `bad arguments for ${name}: ${(err as Error).message}`, { function: name }, { cause: err });
+    }
+    const deadline = new Deadline(name, timeoutMs);
+    try {
+      writeAll(this.#requestFd, request);
+      const timed = timeoutMs > 0;
+      const length = this.#read(4, timed && deadline, name).readUInt32LE(0);
+      const reply = deserialize(this.#read(length, timed && deadline, name)) as PipeReply;
+      if (reply.ok) return reply.value;
+      throw IsoswapError.from(reply.error, 'ERR_BAD_ARGUMENTS', name);
+    } catch (err) {
+      if (err instanceof IsoswapError && err.code !== 'ERR_CALL_TIMEOUT' && err.code !== 'ERR_VERSION_CRASHED') throw err;
+      // A timed-out call's reply may still come: the next call would read it as its own.
+      // Anything else is the pipe failing (EPIPE: the child is gone).
+      this.#broken = err instanceof IsoswapError ? err : this.onEof?.() ?? this.#crashed(name, err);
+      throw this.#broken;
+    }
+  }
+
+  /** Closes the host's ends: after the child ended, so that no fd leaks over many swaps. */
+  close(death?: IsoswapError): void {
+    this.#broken ??= death ?? new IsoswapError('ERR_VERSION_CRASHED', `${this.label()} has ended`, {});
+    if (this.#requestFd >= 0) closeQuietly(this.#requestFd);
+    if (this.#replyFd >= 0) closeQuietly(this.#replyFd);
+    this.#requestFd = this.#replyFd = -1; // never touch a closed number again: it may be reused
+  }
+
+  /** Reads exactly `bytes`; with a deadline, poll() bounds each wait. */
+  #read(bytes: number, deadline: Deadline | false, name: string): Buffer {
+    const out = Buffer.alloc(bytes);
+    let got = 0;
+    const polled = Buffer.alloc(8); // struct pollfd { int fd; short events; short revents; }
+    while (got < bytes) {
+      if (deadline !== false) {
+        polled.writeInt32LE(this.#replyFd, 0);
+        polled.writeInt16LE(POLLIN, 4);
+        // 0: nothing yet, -1: EINTR; sliceMs throws ERR_CALL_TIMEOUT once past the end.
+        if (loadLibc().poll(polled, 1, Math.ceil(deadline.sliceMs())) <= 0) continue;
+      }
+      const n = readSync(this.#replyFd, out, got, bytes - got, null);
+      if (n === 0) throw this.onEof?.() ?? this.#crashed(name);
+      got += n;
+    }
+    return out;
+  }
+
+  #crashed(name: string, cause?: unknown): IsoswapError {
+    return new IsoswapError('ERR_VERSION_CRASHED', `${this.label()} died during callSync of ${name}`, { function: name }, { cause });
+  }
+}
+
+function writeAll(fd: number, bytes: Buffer): void {
+  for (let sent = 0; sent < bytes.length;) sent += writeSync(fd, bytes, sent);
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed
+  }
+}
