@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import type { Isolation } from '../src/index.js';
 import { removeTempDirs } from '../test/helpers/native.js';
 import { report } from './report.js';
-import { runStress } from './stress-run.js';
+import { runStress } from '../test/helpers/stress-run.js';
 
 const { values } = parseArgs({
   options: {

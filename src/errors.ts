@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   ERR_SWAP_IN_PROGRESS: 'callSync during a state-block hand-over or a crash restart, which it cannot wait for',
   ERR_INVALID_OPTIONS: 'the options passed to createIsolatedHost are invalid',
   ERR_BUILD_FAILED: 'the build command failed',
+  ERR_WATCH: 'watching the library failed (the file system watcher reported an error)',
 } as const;
 
 export type IsoswapErrorCode = keyof typeof ERROR_CODES;
@@ -94,3 +95,17 @@ export class IsoswapError extends Error {
       && typeof (value as { code?: unknown }).code === 'string';
   }
 }
+
+// The errors the host raises in more than one place.
+
+export const hostClosed = (what: string): IsoswapError =>
+  new IsoswapError('ERR_HOST_CLOSED', `${what}: the host is closed`);
+
+export const unknownFunction = (name: string, declared: string[]): IsoswapError =>
+  new IsoswapError('ERR_UNKNOWN_FUNCTION', `unknown function ${name}: declared are ${declared.join(', ') || 'none'}`, { function: name });
+
+export const swapInProgress = (what: string): IsoswapError =>
+  new IsoswapError('ERR_SWAP_IN_PROGRESS', `${what}: a swap is in progress (a state-block hand-over, or the restart of a crashed version) and needs the event loop callSync would block; retry after it (await host.call waits instead)`);
+
+export const loadHookRefused = (library: string, id: number, code: number): IsoswapError =>
+  new IsoswapError('ERR_LOAD_HOOK', `isoswap_load of ${library} (version ${id}) refused it with ${code}`, { file: library, version: id, result: code });

@@ -47,7 +47,7 @@ test('process: a call that hangs rejects with ERR_CALL_TIMEOUT, its process is k
 
 test('thread: a call that hangs rejects with ERR_CALL_TIMEOUT, the version is replaced, the stuck thread is reported, close() does not wait for it', async (t) => {
   // The native call sleeps 2 s: a thread cannot be stopped, and this test process cannot
-  // exit before the call returns (DESIGN.md); a call that never returned would hold it for ever.
+  // exit before the call returns (docs/architecture.md); a call that never returned would hold it for ever.
   const { host, errors, restarted } = await start(t, 'thread', 300);
   await assert.rejects(host.call('act', ACT.SLEEP_2S), coded('ERR_CALL_TIMEOUT'));
   const swap = await restarted;

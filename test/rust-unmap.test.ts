@@ -1,4 +1,4 @@
-// The glibc trap of DESIGN.md: a Rust cdylib with println! and a thread_local! (with a
+// The glibc trap (docs/architecture.md): a Rust cdylib with println! and a thread_local! (with a
 // Drop) registers thread-local destructors, and glibc will not unmap it while they are
 // pending. Loaded in a worker thread that exits, then swept, each retired copy must be
 // unmapped: at most 2 copies mapped while serving, 0 after close, and a program that

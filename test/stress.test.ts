@@ -1,8 +1,8 @@
 // The stress run of `npm run stress`, smaller: ~100 distinct builds swapped in under 4 busy
-// callers. Every promise of the host is checked inside runStress; see benchmarks/stress-run.ts.
+// callers. Every promise of the host is checked inside runStress; see test/helpers/stress-run.ts.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { runStress } from '../benchmarks/stress-run.js';
+import { runStress } from './helpers/stress-run.js';
 import { removeTempDirs } from './helpers/native.js';
 
 after(removeTempDirs);

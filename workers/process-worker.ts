@@ -2,7 +2,7 @@
 // abort() or exit() in the library ends this process only; the host sees it exit.
 import { expose, ipcEndpoint } from '../src/runtime/rpc.js';
 import { LibraryService } from '../src/runtime/library-service.js';
-import { serveSyncCalls } from '../src/transport/sync-pipe-server.js';
+import { serveSyncPipe } from '../src/transport/sync-pipe-server.js';
 import { libc } from '../src/library/libc.js';
 
 if (process.send === undefined) throw new Error('process-worker.js must be started by child_process.fork');
@@ -16,7 +16,7 @@ dieWithParent();
 
 const service = new LibraryService();
 expose(service, ipcEndpoint(process));
-serveSyncCalls(service); // host.callSync: its own pipes, which the host can block on
+serveSyncPipe(service); // host.callSync: its own pipes, which the host can block on
 // Messages that arrive before a 'message' listener exists are dropped, and importing
 // koffi takes a while: the host waits for this before it sends anything.
 process.send({ isoswapReady: true });

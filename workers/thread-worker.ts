@@ -5,7 +5,7 @@ import type { LoadReport, LoadRequest } from '../src/runtime/protocol.js';
 import { expose, nodeEndpoint } from '../src/runtime/rpc.js';
 import { ChannelServer, type ChannelEntry } from '../src/transport/channel-server.js';
 import { fastSignature, type PrototypeInfoLike } from '../src/transport/channel-signature.js';
-import { serveSyncCalls } from '../src/transport/sync-port-server.js';
+import { serveSyncPort } from '../src/transport/sync-port-server.js';
 import { LibraryService } from '../src/runtime/library-service.js';
 
 if (parentPort === null) throw new Error('thread-worker.js must run in a worker thread');
@@ -31,7 +31,7 @@ class ThreadLibraryService extends LibraryService {
     this.#server = new ChannelServer(request.channel, entries, state);
     this.#server.start();
     if (syncPort !== undefined && syncReplies !== undefined) {
-      this.#stopSync = serveSyncCalls(syncPort, syncReplies, (name, args) => this.call(name, args));
+      this.#stopSync = serveSyncPort(syncPort, syncReplies, (name, args) => this.call(name, args));
     }
     return { ...report, fast };
   }

@@ -1,9 +1,8 @@
 import { CallGate } from './call-gate.js';
 import { CrashPolicy } from './crash-policy.js';
-import { IsoswapError } from '../errors.js';
+import { hostClosed, IsoswapError, loadHookRefused, swapInProgress, unknownFunction } from '../errors.js';
 import { HOST_EVENTS, HostEmitter, type SwapReason } from '../events.js';
 import { History } from './history.js';
-import { hostClosed, loadHookRefused, swapInProgress, unknownFunction } from '../host-errors.js';
 import type { FunctionTable, ResolvedOptions } from '../options.js';
 import type { PrototypeResult } from '../library/prototype-types.js';
 import { createStateBlock, type StateBlock } from '../state/state-block.js';
@@ -67,7 +66,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
         throw err;
       }
       this.#serve(first);
-      // Only once chokidar is ready: it reports nothing from before (DESIGN.md).
+      // Only once chokidar is ready: it reports nothing from before (docs/architecture.md).
       if (this.#opts.watch) await this.#startWatcher().catch(async (err) => { await first.discard('failed'); throw err; });
       this.emit(HOST_EVENTS.LOAD, first.info);
     } catch (err) {

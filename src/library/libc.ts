@@ -13,3 +13,38 @@ export function libc(): LibraryHandle {
   handle ??= koffi.load(process.platform === 'darwin' ? 'libSystem.dylib' : 'libc.so.6');
   return handle;
 }
+
+type Mmap = (addr: null, length: number, prot: number, flags: number, fd: number, offset: number) => unknown;
+type Munmap = (addr: unknown, length: number) => number;
+type Pipe2 = (fds: Int32Array, flags: number) => number;
+type Poll = (fds: Buffer, nfds: number, timeoutMs: number) => number;
+
+/** The libc functions isoswap calls, each declared once per thread on first use. */
+export interface LibcFunctions {
+  /** Node has no mmap. */
+  mmap: Mmap;
+  munmap: Munmap;
+  /** Node makes no plain blocking pipe: its pipes are non-blocking libuv streams that
+   *  readSync cannot wait on (EAGAIN). */
+  pipe2: Pipe2;
+  poll: Poll;
+}
+
+let declared: LibcFunctions | null = null;
+
+/**
+ * @example
+ * const { pipe2 } = libcFunctions(); const fds = new Int32Array(2); pipe2(fds, 0);
+ */
+export function libcFunctions(): LibcFunctions {
+  declared ??= (() => {
+    const lib = libc();
+    return {
+      mmap: lib.func('void *mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset)') as Mmap,
+      munmap: lib.func('int munmap(void *addr, size_t length)') as Munmap,
+      pipe2: lib.func('int pipe2(_Out_ int *fds, int flags)') as Pipe2,
+      poll: lib.func('int poll(void *fds, unsigned long nfds, int timeout)') as Poll,
+    };
+  })();
+  return declared;
+}

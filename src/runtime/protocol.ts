@@ -56,3 +56,6 @@ export interface LibraryServiceApi {
   runUnloadHook(): boolean;
   unload(): void;
 }
+
+/** The answer to one blocking call (callSync), on a port (thread) or a pipe (process). */
+export type SyncReply = { ok: true; value: unknown } | { ok: false; error: unknown };

@@ -21,11 +21,6 @@ export class Standby<H extends RuntimeHandle> {
     this.#fill();
   }
 
-  /** Handles waiting now (for tests and diagnostics). */
-  get ready(): number {
-    return this.#ready.length;
-  }
-
   /** A started handle, pre-started if one is ready and alive. Call {@link refill} once
    *  the version it serves is loaded. */
   take(): H {

@@ -1,5 +1,5 @@
 import type { IsoswapError } from '../errors.js';
-import type { LoadReport, LoadRequest } from './protocol.js';
+import type { LoadReport } from './protocol.js';
 
 /**
  * What the host needs from the thing that runs one version: a pool of worker threads,
@@ -22,6 +22,3 @@ export interface VersionRuntime {
   /** Called once when a worker or the process dies on its own. */
   onCrash(listener: (error: IsoswapError) => void): void;
 }
-
-/** Starts a runtime and loads a version into it; rejects with a typed load error. */
-export type RuntimeStarter = (request: LoadRequest) => Promise<VersionRuntime>;

@@ -1,7 +1,7 @@
 import { closeSync, ftruncateSync, openSync } from 'node:fs';
 import koffi from 'koffi';
 import { IsoswapError } from '../errors.js';
-import { libc } from '../library/libc.js';
+import { libcFunctions } from '../library/libc.js';
 
 /** A file mapped MAP_SHARED: every process that maps it sees the same bytes. */
 export interface MappedFile {
@@ -18,23 +18,6 @@ const PROT_READ_WRITE = 0x1 | 0x2;
 const MAP_SHARED = 0x01;
 const MAP_FAILED = 0xffff_ffff_ffff_ffffn;
 
-type Mmap = (addr: null, length: number, prot: number, flags: number, fd: number, offset: number) => unknown;
-type Munmap = (addr: unknown, length: number) => number;
-let declared: { mmap: Mmap; munmap: Munmap } | null = null;
-
-function loadLibc(): { mmap: Mmap; munmap: Munmap } {
-  if (declared === null) {
-    // Node has no mmap; koffi reaches libc's. open/ftruncate/close go through node:fs,
-    // whose descriptors are the process's real ones on POSIX.
-    const lib = libc();
-    declared = {
-      mmap: lib.func('void *mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset)') as Mmap,
-      munmap: lib.func('int munmap(void *addr, size_t length)') as Munmap,
-    };
-  }
-  return declared;
-}
-
 /**
  * Maps `bytes` of the file at `path` shared, read-write. With `create`, the file must not
  * exist yet: it is made 0600 and sized (zero-filled).
@@ -44,7 +27,7 @@ function loadLibc(): { mmap: Mmap; munmap: Munmap } {
  * new Uint8Array(block.view())[0] = 7; // a child that maps the same path sees 7
  */
 export function mapFile(path: string, bytes: number, create: boolean): MappedFile {
-  const { mmap, munmap } = loadLibc();
+  const { mmap, munmap } = libcFunctions();
   const fd = openSync(path, create ? 'wx+' : 'r+', 0o600);
   let pointer: unknown;
   try {

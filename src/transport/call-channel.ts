@@ -87,11 +87,6 @@ export class CallChannel {
     return this.#buffer;
   }
 
-  /** Names served on the channel. */
-  get fastFunctions(): string[] {
-    return [...this.#fast.keys()];
-  }
-
   /** Calls written and not yet settled. */
   get inflight(): number {
     return ((this.#head - this.#tail) | 0) + this.#queued();

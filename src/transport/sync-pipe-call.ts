@@ -2,37 +2,18 @@ import { closeSync, readSync, writeSync } from 'node:fs';
 import { deserialize, serialize } from 'node:v8';
 import { Deadline } from './blocking-wait.js';
 import { IsoswapError } from '../errors.js';
-import { libc } from '../library/libc.js';
+import { libcFunctions } from '../library/libc.js';
+import type { SyncReply } from '../runtime/protocol.js';
 
 /** The fds the child sees its ends of the pipes as: after stdin, stdout, stderr and IPC. */
 export const CHILD_REQUEST_FD = 4;
 export const CHILD_REPLY_FD = 5;
-
-/** A reply frame from the child. */
-export type PipeReply = { ok: true; value: unknown } | { ok: false; error: unknown };
-
-type Pipe2 = (fds: Int32Array, flags: number) => number;
-type Poll = (fds: Buffer, nfds: number, timeoutMs: number) => number;
-let declared: { pipe2: Pipe2; poll: Poll } | null = null;
 
 // O_CLOEXEC: pipe() fds are inherited by every later exec; libuv passes only what the
 // stdio array names, so another child (a standby) would hold this child's write end, and
 // the host would never read EOF when this child dies.
 const O_CLOEXEC = 0o2000000;
 const POLLIN = 0x1;
-
-function loadLibc(): { pipe2: Pipe2; poll: Poll } {
-  // Node makes no plain blocking pipe: its pipes are non-blocking libuv streams that
-  // readSync cannot wait on (EAGAIN).
-  declared ??= (() => {
-    const lib = libc();
-    return {
-      pipe2: lib.func('int pipe2(_Out_ int *fds, int flags)') as Pipe2,
-      poll: lib.func('int poll(void *fds, unsigned long nfds, int timeout)') as Poll,
-    };
-  })();
-  return declared;
-}
 
 /**
  * A 4-byte little-endian length, then the v8-serialized payload (bigint, typed arrays
@@ -80,7 +61,7 @@ export class ProcessSyncCall {
       this.#broken = new IsoswapError('ERR_INVALID_OPTIONS', 'callSync in process isolation needs Linux (libc pipe2 and poll)');
       return;
     }
-    const { pipe2 } = loadLibc();
+    const { pipe2 } = libcFunctions();
     const request = new Int32Array(2);
     const reply = new Int32Array(2);
     if (pipe2(request, O_CLOEXEC) !== 0) throw new Error('pipe2 failed');
@@ -116,7 +97,7 @@ export class ProcessSyncCall {
       writeAll(this.#requestFd, request);
       const timed = timeoutMs > 0;
       const length = this.#read(4, timed && deadline, name).readUInt32LE(0);
-      const reply = deserialize(this.#read(length, timed && deadline, name)) as PipeReply;
+      const reply = deserialize(this.#read(length, timed && deadline, name)) as SyncReply;
       if (reply.ok) return reply.value;
       throw IsoswapError.from(reply.error, 'ERR_BAD_ARGUMENTS', name);
     } catch (err) {
@@ -146,7 +127,7 @@ export class ProcessSyncCall {
         polled.writeInt32LE(this.#replyFd, 0);
         polled.writeInt16LE(POLLIN, 4);
         // 0: nothing yet, -1: EINTR; sliceMs throws ERR_CALL_TIMEOUT once past the end.
-        if (loadLibc().poll(polled, 1, Math.ceil(deadline.sliceMs())) <= 0) continue;
+        if (libcFunctions().poll(polled, 1, Math.ceil(deadline.sliceMs())) <= 0) continue;
       }
       const n = readSync(this.#replyFd, out, got, bytes - got, null);
       if (n === 0) throw this.onEof?.() ?? this.#crashed(name);

@@ -2,7 +2,8 @@ import { fstatSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { deserialize } from 'node:v8';
 import { IsoswapError } from '../errors.js';
-import { CHILD_REPLY_FD, CHILD_REQUEST_FD, frame, type PipeReply } from './sync-pipe-call.js';
+import type { SyncReply } from '../runtime/protocol.js';
+import { CHILD_REPLY_FD, CHILD_REQUEST_FD, frame } from './sync-pipe-call.js';
 import type { LibraryService } from '../runtime/library-service.js';
 
 /**
@@ -12,9 +13,9 @@ import type { LibraryService } from '../runtime/library-service.js';
  * read() until it comes.
  *
  * @example
- * serveSyncCalls(new LibraryService());
+ * serveSyncPipe(new LibraryService());
  */
-export function serveSyncCalls(service: LibraryService): void {
+export function serveSyncPipe(service: LibraryService): void {
   try {
     fstatSync(CHILD_REQUEST_FD);
   } catch {
@@ -38,10 +39,10 @@ export function serveSyncCalls(service: LibraryService): void {
 
 function answer(service: LibraryService, name: string, args: unknown[]): Buffer {
   try {
-    return frame({ ok: true, value: service.call(name, args) } satisfies PipeReply);
+    return frame({ ok: true, value: service.call(name, args) } satisfies SyncReply);
   } catch (err) {
     const error = IsoswapError.from(err, 'ERR_BAD_ARGUMENTS', `${name}`).toJSON();
-    return frame({ ok: false, error } satisfies PipeReply);
+    return frame({ ok: false, error } satisfies SyncReply);
   }
 }
 

@@ -1,10 +1,8 @@
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { IsoswapError } from '../errors.js';
 import { Deadline } from './blocking-wait.js';
+import type { SyncReply } from '../runtime/protocol.js';
 
-
-/** A reply on the blocking message path. */
-export type SyncReply = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /**
  * `callSync` of a function that is not on the shared-memory channel (strings, structs...):

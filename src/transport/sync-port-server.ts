@@ -1,15 +1,15 @@
 import type { MessagePort } from 'node:worker_threads';
 import { IsoswapError } from '../errors.js';
-import type { SyncReply } from './sync-port-call.js';
+import type { SyncReply } from '../runtime/protocol.js';
 
 /**
  * The worker side of src/transport/sync-port-call.ts: answers each blocking call on
  * `port`, then bumps `replies[0]` and wakes the host.
  *
  * @example
- * serveSyncCalls(workerData.syncPort, workerData.syncReplies, (n, a) => service.call(n, a));
+ * serveSyncPort(workerData.syncPort, workerData.syncReplies, (n, a) => service.call(n, a));
  */
-export function serveSyncCalls(port: MessagePort, replies: Int32Array, call: (name: string, args: unknown[]) => unknown): () => void {
+export function serveSyncPort(port: MessagePort, replies: Int32Array, call: (name: string, args: unknown[]) => unknown): () => void {
   const onMessage = ({ name, args }: { name: string; args: unknown[] }): void => {
     let reply: SyncReply;
     try {

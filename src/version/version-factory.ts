@@ -3,7 +3,7 @@ import { Artifact, makeArtifactDir } from '../library/artifact.js';
 import type { IsoswapError } from '../errors.js';
 import type { ResolvedOptions } from '../options.js';
 import type { StateRef } from '../runtime/protocol.js';
-import { createStandby, startRuntime, type Standby } from '../runtime/start.js';
+import { RuntimeFactory } from '../runtime/start.js';
 import { Version } from './version.js';
 
 /** A build to load: what is at `library` now, or bytes already read (and maybe hashed). */
@@ -11,8 +11,8 @@ export type BuildSource = 'file' | { bytes: Buffer; sha256?: string | undefined 
 
 /**
  * Makes the versions of one host: numbers them, writes each build's private copy into the
- * host's 0700 directory and loads it into a runtime, started ahead where a warm standby
- * waits. Owns that directory and the standby.
+ * host's 0700 directory and loads it into a runtime. Owns that directory and the runtime
+ * factory (with its warm standby).
  */
 export class VersionFactory {
   #nextId = 0;
@@ -21,7 +21,7 @@ export class VersionFactory {
     private readonly opts: ResolvedOptions,
     private readonly dir: string,
     private readonly state: StateRef | undefined,
-    private readonly standby: Standby,
+    private readonly runtimes: RuntimeFactory,
     private readonly onCrash: (version: Version, error: IsoswapError) => void,
   ) {}
 
@@ -31,7 +31,7 @@ export class VersionFactory {
    */
   static async create(opts: ResolvedOptions, state: StateRef | undefined, onCrash: (version: Version, error: IsoswapError) => void): Promise<VersionFactory> {
     const dir = await makeArtifactDir(opts.tempDir);
-    return new VersionFactory(opts, dir, state, createStandby(opts.isolation, opts.threads), onCrash);
+    return new VersionFactory(opts, dir, state, new RuntimeFactory(opts.isolation, opts.threads), onCrash);
   }
 
   /**
@@ -43,13 +43,12 @@ export class VersionFactory {
    */
   async load(source: BuildSource, sourceId?: number): Promise<Version> {
     const id = ++this.#nextId;
-    const { library, functions, isolation, threads, callTimeoutMs, loadTimeoutMs } = this.opts;
+    const { library, functions, callTimeoutMs, loadTimeoutMs } = this.opts;
     const artifact = source === 'file'
       ? await Artifact.fromFile(library, this.dir, id)
       : await Artifact.fromBytes(source.bytes, library, this.dir, id, source.sha256);
     try {
-      const runtime = await startRuntime(isolation, { library, copy: artifact.copy, functions, state: this.state, timeoutMs: loadTimeoutMs }, threads, this.standby)
-        .finally(() => this.#refillStandby());
+      const runtime = await this.runtimes.start({ library, copy: artifact.copy, functions, state: this.state, timeoutMs: loadTimeoutMs });
       const version = new Version(id, artifact, runtime, sourceId);
       runtime.onCrash((error) => this.onCrash(version, error));
       if (callTimeoutMs > 0) version.setCallTimeout(callTimeoutMs, (error) => this.onCrash(version, error));
@@ -60,17 +59,9 @@ export class VersionFactory {
     }
   }
 
-  /**
-   * Starts replacements for the standby handles a load took, on the next turn: a thread
-   * or Node starting beside the rest of the swap took ~2 ms of a ~5 ms reload on two cores.
-   */
-  #refillStandby(): void {
-    setImmediate(() => this.standby.pool.refill());
-  }
-
   /** Ends the standby and removes the copies directory. */
   async close(): Promise<void> {
-    await this.standby.pool.close();
+    await this.runtimes.close();
     await rm(this.dir, { recursive: true, force: true });
   }
 }

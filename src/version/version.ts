@@ -53,10 +53,6 @@ export class Version {
     return Object.freeze({ id, library: artifact.library, copy: artifact.copy, sha256: artifact.sha256, loadedAt, status, sourceId });
   }
 
-  get inflight(): number {
-    return this.#inflight;
-  }
-
   /** Runs one call on this version, counted until it settles (or times out). */
   call(name: string, args: unknown[]): Promise<unknown> {
     if (this.#killReason !== null) return Promise.reject(this.#killReason);

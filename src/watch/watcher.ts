@@ -65,13 +65,13 @@ export class LibraryWatcher {
     const name = basename(opts.library);
     chokidar.on('all', (_event, path) => { if (path === opts.library) watcher.#markDirty(); });
     chokidar.on('raw', (_event, path) => { if (basename(path) === name) watcher.#markDirty(); });
-    chokidar.on('error', (err) => watcher.#report(IsoswapError.from(err, 'ERR_LIBRARY_NOT_FOUND', `watching ${opts.library}`)));
+    chokidar.on('error', (err) => watcher.#report(IsoswapError.from(err, 'ERR_WATCH', `watching ${opts.library}`)));
     await new Promise<void>((resolve, reject) => {
       chokidar.once('ready', resolve);
       chokidar.once('error', reject);
     }).catch(async (err) => {
       await chokidar.close();
-      throw IsoswapError.from(err, 'ERR_LIBRARY_NOT_FOUND', `watching ${opts.library}`);
+      throw IsoswapError.from(err, 'ERR_WATCH', `watching ${opts.library}`);
     });
     watcher.#markDirty();
     return watcher;

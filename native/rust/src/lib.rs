@@ -55,7 +55,7 @@ static GAME: AtomicPtr<GameState> = AtomicPtr::new(null_mut());
 
 thread_local! {
     /// Ticks run on this thread and the last line printed. A `String` needs a
-    /// destructor, which is what keeps glibc from unmapping a library (DESIGN.md).
+    /// destructor, which is what keeps glibc from unmapping a library (docs/architecture.md).
     static THIS_THREAD: RefCell<(u64, String)> = RefCell::new((0, String::new()));
 }
 
@@ -109,7 +109,7 @@ pub unsafe extern "C" fn isoswap_unload(state: *mut u8, _bytes: u32) {
 /// One step of the game; returns the score.
 #[no_mangle]
 pub extern "C" fn do_tick(dt: i32) -> i32 {
-    // SAFETY: the host runs one call at a time against the block (DESIGN.md: no two
+    // SAFETY: the host runs one call at a time against the block (no two
     // versions touch it at once), and FALLBACK is only used without a host block.
     let game = unsafe { &mut *game() };
     game.ticks += 1;

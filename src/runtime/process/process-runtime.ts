@@ -45,11 +45,6 @@ export class ProcessRuntime extends PooledRuntime<ChildProcessHandle> implements
     }
   }
 
-  /** The children's process ids, for diagnostics and tests. */
-  get pids(): number[] {
-    return this.handles.map((c) => c.pid).filter((pid): pid is number => pid !== undefined);
-  }
-
   call(name: string, args: unknown[]): Promise<unknown> {
     return this.leastBusy().request((r) => r.call(name, args));
   }

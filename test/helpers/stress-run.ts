@@ -6,8 +6,8 @@ import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { createIsolatedHost, type IsolatedHost, type Isolation } from '../src/index.js';
-import { buildC, makeTempDir, mappedFiles } from '../test/helpers/native.js';
+import { createIsolatedHost, type IsolatedHost, type Isolation } from '../../src/index.js';
+import { buildC, makeTempDir, mappedFiles } from './native.js';
 
 export interface StressOptions {
   swaps: number;
