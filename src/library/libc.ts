@@ -18,6 +18,11 @@ type Mmap = (addr: null, length: number, prot: number, flags: number, fd: number
 type Munmap = (addr: unknown, length: number) => number;
 type Pipe2 = (fds: Int32Array, flags: number) => number;
 type Poll = (fds: Buffer, nfds: number, timeoutMs: number) => number;
+type Dlopen = (file: string, mode: number) => unknown;
+type Dlinfo = (handle: unknown, request: number, out: unknown[]) => number;
+type Dlclose = (handle: unknown) => number;
+type CopyTo = (address: bigint, from: Uint8Array, bytes: number) => unknown;
+type CopyFrom = (to: Uint8Array, address: bigint, bytes: number) => unknown;
 
 /** The libc functions isoswap calls, each declared once per thread on first use. */
 export interface LibcFunctions {
@@ -28,6 +33,15 @@ export interface LibcFunctions {
    *  readSync cannot wait on (EAGAIN). */
   pipe2: Pipe2;
   poll: Poll;
+  /** dlopen(RTLD_NOLOAD) + dlinfo(RTLD_DI_LINKMAP): a loaded library's load base, which
+   *  koffi does not expose. */
+  dlopen: Dlopen;
+  dlinfo: Dlinfo;
+  dlclose: Dlclose;
+  /** memcpy to and from a raw address (the isoswap_state section): koffi has no pointer
+   *  arithmetic, so the address travels as an integer. */
+  copyTo: CopyTo;
+  copyFrom: CopyFrom;
 }
 
 let declared: LibcFunctions | null = null;
@@ -44,6 +58,11 @@ export function libcFunctions(): LibcFunctions {
       munmap: lib.func('int munmap(void *addr, size_t length)') as Munmap,
       pipe2: lib.func('int pipe2(_Out_ int *fds, int flags)') as Pipe2,
       poll: lib.func('int poll(void *fds, unsigned long nfds, int timeout)') as Poll,
+      dlopen: lib.func('void *dlopen(const char *file, int mode)') as Dlopen,
+      dlinfo: lib.func('int dlinfo(void *handle, int request, _Out_ void **info)') as Dlinfo,
+      dlclose: lib.func('int dlclose(void *handle)') as Dlclose,
+      copyTo: lib.func('void *memcpy(uintptr_t to, const void *from, size_t bytes)') as CopyTo,
+      copyFrom: lib.func('void *memmove(void *to, uintptr_t from, size_t bytes)') as CopyFrom,
     };
   })();
   return declared;
