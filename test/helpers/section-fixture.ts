@@ -18,6 +18,8 @@ export const SECTION_FUNCTIONS = {
   extra: 'int32_t extra(void)',
   crash: 'void crash(void)',
   slow_frame: 'int32_t slow_frame(int32_t)',
+  tick: 'int32_t tick(void)',
+  ticks: 'int32_t ticks(void)',
 } as const;
 
 export interface SectionFixture {
@@ -55,6 +57,7 @@ ${place}static int32_t seconds = 0;`;
 #include "isoswap.h"
 ${globals}
 ${prefixOk ? 'ISOSWAP_STATE_PREFIX_OK;' : ''}
+${place}static int32_t tick_count = 0;
 static int32_t plains = 0;
 static isoswap_info told;
 int32_t isoswap_load_ex(void *state, uint32_t bytes, const isoswap_info *info) {
@@ -64,6 +67,8 @@ int32_t isoswap_load_ex(void *state, uint32_t bytes, const isoswap_info *info) {
 }
 int32_t frame(void) { plains++; seconds += 2; return ++frames; }
 int32_t second(void) { return seconds; }
+int32_t tick(void) { return ++tick_count; }
+int32_t ticks(void) { return tick_count; }
 int32_t slow_frame(int32_t us) { usleep(us); return frame(); }
 int32_t build(void) { return ${k}; }
 int32_t plain(void) { return plains; }
