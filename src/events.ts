@@ -68,7 +68,7 @@ export class HostEmitter extends EventEmitter<HostEventMap> {
   }
 
   /**
-   * Runs the `beforeSwap` listeners and waits for the promises they return, at most
+   * @internal Runs the `beforeSwap` listeners and waits for the promises they return, at most
    * `timeoutMs` (0: no limit). A listener that throws or outlives the deadline is
    * reported as an `error` and the swap goes on: a failing flush must not pin old code.
    */
