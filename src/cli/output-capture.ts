@@ -1,6 +1,7 @@
 import { createWriteStream, fstatSync, readlinkSync } from 'node:fs';
 import { once } from 'node:events';
 import { Socket } from 'node:net';
+import type { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isatty, WriteStream as TtyWriteStream } from 'node:tty';
 import koffi from 'koffi';
@@ -9,7 +10,7 @@ import { libc } from '../library/libc.js';
 /** Which of the library's streams a line came from. */
 export type OutputStream = 'stdout' | 'stderr';
 /** Where the command writes its own output: a terminal, a pipe or a file. */
-export type CliStream = NodeJS.WritableStream & { isTTY?: boolean; columns?: number; writableNeedDrain?: boolean };
+export type CliStream = Writable & { isTTY?: boolean; columns?: number };
 
 const O_CLOEXEC = 0o2000000;
 const O_NONBLOCK = 0o4000;

@@ -137,7 +137,7 @@ export function parseRunArgs(argv: string[]): RunOptions | null {
     const prototype = split?.[1] ?? given;
     const name = functionName(prototype);
     if (calls.some((c) => c.name === name)) throw new UsageError(`--fn ${name} is given twice`);
-    const raw = split === null ? shared : split[2]!.split(',').map((a) => a.trim()).filter((a, i, all) => a !== '' || all.length > 1);
+    const raw = split === null ? shared : split[2]!.split(',').map((a) => a.trim()).filter((a, _i, all) => a !== '' || all.length > 1);
     calls.push({ name, prototype, args: checkCallArgs(name, prototype, raw) });
   }
   const every = one(values.every);
