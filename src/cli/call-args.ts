@@ -20,13 +20,15 @@ let unique = 0;
  * Checks the command line's arguments of one `--fn` against its prototype, as koffi
  * parses it: as many as it has parameters, integers whole and in range, floats finite,
  * booleans true/false. "{tick}" stands for the tick number (a number parameter only).
+ * The shared `--arg`s (`shared` true) are not given to a function without parameters.
  *
  * @example
  * checkCallArgs('do_tick', 'int32_t do_tick(int32_t)', ['{tick}']); // [TICK]
  * checkCallArgs('do_tick', 'int32_t do_tick(int32_t)', ['3000000000']); // UsageError: out of range
  */
-export function checkCallArgs(name: string, prototype: string, raw: string[]): ArgTemplate[] {
+export function checkCallArgs(name: string, prototype: string, raw: string[], shared = false): ArgTemplate[] {
   const params = parameters(name, prototype);
+  if (shared && params.length === 0) return [];
   if (raw.length !== params.length) {
     throw new UsageError(`${name} takes ${params.length} argument${params.length === 1 ? '' : 's'} (${prototype}), ${raw.length} given: use --arg or --fn "${prototype}=<args>"`);
   }

@@ -54,7 +54,8 @@ export class JsonReporter implements Reporter {
   }
 
   output(stream: OutputStream, text: string): void {
-    this.#emit({ event: 'output', stream, text });
+    // The one event that can come 100 000 times a second: no replacer, no object.
+    this.out.write(`{"event":"output","stream":"${stream}","text":${JSON.stringify(text)}}\n`);
   }
 
   close(): void {}

@@ -41,7 +41,8 @@ Calls:
                           e.g. --fn "int32_t do_tick(int32_t)"
                           its own arguments after "=", comma-separated:
                           --fn "int32_t add(int32_t, int32_t)=2,{tick}"
-  -a, --arg <value>       an argument for every --fn without "=..."; repeatable;
+  -a, --arg <value>       an argument for every --fn without "=..." that takes any;
+                          repeatable;
                           "{tick}" is the tick number (0, 1, 2, ...); negative numbers
                           as --arg -5; checked against the prototype (range, integer)
       --every <ms>        call the functions every <ms> milliseconds (a tick); without
@@ -138,7 +139,7 @@ export function parseRunArgs(argv: string[]): RunOptions | null {
     const name = functionName(prototype);
     if (calls.some((c) => c.name === name)) throw new UsageError(`--fn ${name} is given twice`);
     const raw = split === null ? shared : split[2]!.split(',').map((a) => a.trim()).filter((a, _i, all) => a !== '' || all.length > 1);
-    calls.push({ name, prototype, args: checkCallArgs(name, prototype, raw) });
+    calls.push({ name, prototype, args: checkCallArgs(name, prototype, raw, split === null) });
   }
   const every = one(values.every);
   const build = one(values.build);
