@@ -69,3 +69,13 @@ test('on a terminal (script -qfc): the library\'s lines print above the status l
   assert.ok(screen.includes('do_tick(') && screen.includes(' calls'), 'the status line was drawn');
   assert.ok(lines.includes('unchanged, v1 still serving'));
 });
+
+test('process isolation: a line printed in the child shows while it runs, not once 4 KiB have piled up', async () => {
+  const library = await buildC(PRINTER);
+  const cli = new Cli(['run', library, '--fn', 'int32_t do_tick(int32_t)', '--arg', '{tick}', '--every', '20', '--json', '--isolation', 'process']);
+  try {
+    await cli.next((e) => e.event === 'output' && e.text === 'hello from tick 3');
+  } finally {
+    assert.equal(await cli.interrupt(), 0, cli.stderr);
+  }
+});

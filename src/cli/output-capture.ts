@@ -4,8 +4,9 @@ import { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isatty, WriteStream as TtyWriteStream } from 'node:tty';
-import koffi from 'koffi';
-import { libc } from '../library/libc.js';
+import { IsoswapError } from '../errors.js';
+import { libcFunctions, type LibcFunctions } from '../library/libc.js';
+import { FLUSH_STDOUT_ENV, tryFlushStdout } from '../library/stdout-flush.js';
 
 /** Which of the library's streams a line came from. */
 export type OutputStream = 'stdout' | 'stderr';
@@ -29,33 +30,6 @@ const FLUSH_EVERY_MS = 50;
 /** How long the last lines may take to arrive once the library is closed. */
 const DRAIN_MS = 3000;
 
-interface Libc {
-  pipe2(fds: Int32Array, flags: number): number;
-  dup2(from: number, to: number): number;
-  close(fd: number): number;
-  fcntl(fd: number, cmd: number, ...rest: unknown[]): number;
-  fflush(stream: unknown): number;
-  ftrylockfile(stream: unknown): number;
-  funlockfile(stream: unknown): void;
-  ioctl(fd: number, request: number, ...rest: unknown[]): number;
-  stdout: unknown;
-}
-
-function loadLibc(): Libc {
-  const lib = libc();
-  return {
-    pipe2: lib.func('int pipe2(_Out_ int *fds, int flags)') as Libc['pipe2'],
-    dup2: lib.func('int dup2(int oldfd, int newfd)') as Libc['dup2'],
-    close: lib.func('int close(int fd)') as Libc['close'],
-    fcntl: lib.func('int fcntl(int fd, int cmd, ...)') as Libc['fcntl'],
-    fflush: lib.func('int fflush(void *stream)') as Libc['fflush'],
-    ftrylockfile: lib.func('int ftrylockfile(void *stream)') as Libc['ftrylockfile'],
-    funlockfile: lib.func('void funlockfile(void *stream)') as Libc['funlockfile'],
-    ioctl: lib.func('int ioctl(int fd, unsigned long request, ...)') as Libc['ioctl'],
-    stdout: koffi.decode(lib.symbol('stdout', 'void *'), 'void *'),
-  };
-}
-
 /**
  * The library's output, taken off the command's own: fds 1 and 2 of this process become
  * pipes this class reads line by line (child processes inherit them, so process
@@ -76,7 +50,7 @@ export class OutputCapture {
   readonly #flusher: NodeJS.Timeout;
 
   private constructor(
-    private readonly c: Libc,
+    private readonly c: LibcFunctions,
     private readonly saved: [number, number],
     private readonly stdoutPipe: number,
     /** The command's own stdout and stderr (the originals). */
@@ -99,16 +73,17 @@ export class OutputCapture {
     // Made now, on the originals: a Node stream made later on fd 1 or 2 would be on a pipe.
     void process.stdout;
     void process.stderr;
-    const c = loadLibc();
+    const c = libcFunctions();
     const saved: [number, number] = [c.fcntl(1, F_DUPFD_CLOEXEC, 'int', 10), c.fcntl(2, F_DUPFD_CLOEXEC, 'int', 10)];
     const readFds = [1, 2].map((target) => {
       const fds = new Int32Array(2);
-      if (c.pipe2(fds, O_CLOEXEC) !== 0) throw new Error('pipe2 failed');
+      if (c.pipe2(fds, O_CLOEXEC) !== 0) throw new IsoswapError('ERR_INVALID_OPTIONS', 'isoswap run: pipe2 failed, the library\'s output cannot be captured');
       c.fcntl(fds[1]!, F_SETPIPE_SZ, 'int', PIPE_BYTES); // may be refused (a lower limit): 64 KiB then
       c.dup2(fds[1]!, target); // fd 1 (2) without O_CLOEXEC: child processes inherit it
       c.close(fds[1]!);
       return fds[0]!;
     });
+    process.env[FLUSH_STDOUT_ENV] = String(FLUSH_EVERY_MS); // process isolation's children flush too
     return new OutputCapture(c, saved, readFds[0]!, writer(saved[0]), writer(saved[1]), readFds);
   }
 
@@ -167,16 +142,11 @@ export class OutputCapture {
    *  on a full pipe does) and the pipe has room for what the buffer can hold. False when
    *  it could not flush now. */
   #flush(): boolean {
-    if (this.c.ftrylockfile(this.c.stdout) !== 0) return false;
-    try {
+    return tryFlushStdout(() => {
       const queued = new Int32Array(1);
       const room = this.c.fcntl(this.stdoutPipe, F_GETPIPE_SZ, 'int', 0) - (this.c.ioctl(this.stdoutPipe, FIONREAD, 'int *', queued) === 0 ? queued[0]! : Infinity);
-      if (room < STDIO_BUFFER_MAX) return false;
-      this.c.fflush(this.c.stdout);
-      return true;
-    } finally {
-      this.c.funlockfile(this.c.stdout);
-    }
+      return room >= STDIO_BUFFER_MAX;
+    });
   }
 
   /** A child's Node may make a stream on its inherited fd 1 or 2, which sets O_NONBLOCK

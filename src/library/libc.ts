@@ -18,6 +18,9 @@ type Mmap = (addr: null, length: number, prot: number, flags: number, fd: number
 type Munmap = (addr: unknown, length: number) => number;
 type Pipe2 = (fds: Int32Array, flags: number) => number;
 type Poll = (fds: Buffer, nfds: number, timeoutMs: number) => number;
+/** Variadic: the arguments after `cmd` (`request`) are given as koffi type, value pairs. */
+type Fcntl = (fd: number, cmd: number, ...typeThenValue: unknown[]) => number;
+type Ioctl = (fd: number, request: number, ...typeThenValue: unknown[]) => number;
 
 /** The libc functions isoswap calls, each declared once per thread on first use. */
 export interface LibcFunctions {
@@ -28,6 +31,15 @@ export interface LibcFunctions {
    *  readSync cannot wait on (EAGAIN). */
   pipe2: Pipe2;
   poll: Poll;
+  /** `isoswap run` moves fds 1 and 2 onto its own blocking pipes (src/cli/output-capture.ts). */
+  dup2: (oldFd: number, newFd: number) => number;
+  close: (fd: number) => number;
+  fcntl: Fcntl;
+  ioctl: Ioctl;
+  /** C stdio, on a `FILE *` (or null: every stream). */
+  fflush: (stream: unknown) => number;
+  ftrylockfile: (stream: unknown) => number;
+  funlockfile: (stream: unknown) => void;
 }
 
 let declared: LibcFunctions | null = null;
@@ -44,6 +56,13 @@ export function libcFunctions(): LibcFunctions {
       munmap: lib.func('int munmap(void *addr, size_t length)') as Munmap,
       pipe2: lib.func('int pipe2(_Out_ int *fds, int flags)') as Pipe2,
       poll: lib.func('int poll(void *fds, unsigned long nfds, int timeout)') as Poll,
+      dup2: lib.func('int dup2(int oldfd, int newfd)') as LibcFunctions['dup2'],
+      close: lib.func('int close(int fd)') as LibcFunctions['close'],
+      fcntl: lib.func('int fcntl(int fd, int cmd, ...)') as Fcntl,
+      ioctl: lib.func('int ioctl(int fd, unsigned long request, ...)') as Ioctl,
+      fflush: lib.func('int fflush(void *stream)') as LibcFunctions['fflush'],
+      ftrylockfile: lib.func('int ftrylockfile(void *stream)') as LibcFunctions['ftrylockfile'],
+      funlockfile: lib.func('void funlockfile(void *stream)') as LibcFunctions['funlockfile'],
     };
   })();
   return declared;
