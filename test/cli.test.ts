@@ -16,6 +16,11 @@ test('--help on every command, usage errors exit 2, and the bin symlink runs', a
     assert.equal(await run.exited, 0);
     assert.match(run.stdout, /--every <ms>/);
   }
+  for (const args of [['init', '--help'], ['help', 'init']]) {
+    const init = new Cli(args);
+    assert.equal(await init.exited, 0);
+    assert.match(init.stdout, /--lang <lang>/);
+  }
   const bad = new Cli(['run', 'libgame.so']);
   assert.equal(await bad.exited, 2);
   assert.match(bad.stderr, /--fn/);
