@@ -42,9 +42,8 @@ Calls:
                           its own arguments after "=", comma-separated:
                           --fn "int32_t add(int32_t, int32_t)=2,{tick}"
   -a, --arg <value>       an argument for every --fn without "=..." that takes any;
-                          repeatable;
-                          "{tick}" is the tick number (0, 1, 2, ...); negative numbers
-                          as --arg -5; checked against the prototype (range, integer)
+                          repeatable; "{tick}" is the tick number (0, 1, 2, ...);
+                          --arg -5 works; checked against the prototype (range, integer)
       --every <ms>        call the functions every <ms> milliseconds (a tick); without
                           it they are called once each time a version starts serving
       --on-enter          reload the library each time Enter is pressed (with --every
