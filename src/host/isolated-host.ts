@@ -50,7 +50,8 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
     this.#opts = opts;
     this.#history = new History(opts.keepBuilds);
     this.#stateBlock = opts.stateBytes > 0 ? createStateBlock(opts.stateBytes, opts.isolation) : null;
-    const fns: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
+    // Null prototype: a function may be declared under any name, `__proto__` included.
+    const fns: Record<string, (...args: unknown[]) => Promise<unknown>> = Object.create(null);
     for (const name of Object.keys(opts.functions)) fns[name] = (...args) => (this.call as (n: string, ...a: unknown[]) => Promise<unknown>)(name, ...args);
     this.fns = Object.freeze(fns) as HostFunctions<F>;
   }
@@ -63,12 +64,12 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
       try {
         await this.#runLoadHook(first);
       } catch (err) {
-        await first.discard('failed');
+        await this.#discard(first);
         throw err;
       }
       this.#serve(first);
       // Only once chokidar is ready: it reports nothing from before (docs/architecture.md).
-      if (this.#opts.watch) await this.#startWatcher().catch(async (err) => { await first.discard('failed'); throw err; });
+      if (this.#opts.watch) await this.#startWatcher().catch(async (err) => { await this.#discard(first); throw err; });
       this.emit(HOST_EVENTS.LOAD, first.info);
     } catch (err) {
       await this.#versions.close();
@@ -140,7 +141,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
     const queued = this.#enqueue(() => {
       this.#queuedReload = null;
       return this.#swap('file', reason);
-    });
+    }).catch(this.#reportFault);
     this.#queuedReload = queued;
     return queued;
   }
@@ -154,7 +155,19 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
    */
   rollback(): Promise<VersionInfo> {
     if (this.#closed) return Promise.reject(hostClosed(`rollback of ${this.#opts.library}`));
-    return this.#enqueue(() => this.#rollback());
+    return this.#enqueue(() => this.#rollback()).catch(this.#reportFault);
+  }
+
+  /** A crash or a hook past its deadline also reaches the `error` event, not only the
+   *  caller of reload() or rollback() (a swap of the watcher reports its own failures). */
+  readonly #reportFault = (err: unknown): never => {
+    if (err instanceof IsoswapError && err.details['phase'] !== undefined) this.reportError(err);
+    throw err;
+  };
+
+  /** Ends a version that will not serve; a thread that cannot be stopped is reported. */
+  async #discard(version: Version): Promise<void> {
+    await version.discard('failed').catch((err) => this.reportError(IsoswapError.from(err, 'ERR_VERSION_CRASHED', `discarding version ${version.id}`)));
   }
 
   /**
@@ -222,7 +235,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
       if (this.#closed) throw hostClosed(`reload of ${this.#opts.library}`);
       pauseMs = await this.#handOver(next);
     } catch (err) {
-      await next.discard('failed');
+      await this.#discard(next);
       throw err;
     }
     this.#serve(next);
@@ -261,7 +274,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
   }
 
   async #runLoadHook(version: Version): Promise<void> {
-    const code = await version.runtime.runLoadHook();
+    const code = await version.runLoadHook();
     if (code !== 0) throw loadHookRefused(this.#opts.library, version.id, code);
   }
 
@@ -291,9 +304,9 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
     // instead of failing on a dead version; if none serves after it, they reach the
     // crashed one and reject.
     const release = this.#gate.hold();
-    const crashed = error.code === 'ERR_CALL_TIMEOUT' ? error
+    const crashed = error.code === 'ERR_CALL_TIMEOUT' || error.code === 'ERR_HOOK_TIMEOUT' ? error
       : new IsoswapError('ERR_VERSION_CRASHED', `version ${version.id} (${this.#opts.library}) crashed: ${error.message}`,
-        { ...error.details, version: version.id, file: this.#opts.library });
+        { phase: version.phase, ...error.details, version: version.id, file: this.#opts.library });
     this.emit(HOST_EVENTS.CRASH, { version: version.info, error: crashed });
     this.reportError(crashed);
     const bytes = version.artifact.bytes;

@@ -1,5 +1,6 @@
-import { IsoswapError } from '../errors.js';
+import { inPhase, IsoswapError } from '../errors.js';
 import { abandonLoad } from '../library/loader-sweep.js';
+import { withDeadline } from './deadline.js';
 import type { LoadReport, LoadRequest } from './protocol.js';
 import type { RuntimeHandle } from './runtime-handle.js';
 import type { Standby } from './standby.js';
@@ -18,7 +19,7 @@ export async function loadAll<H extends RuntimeHandle>(
   const handles = Array.from({ length: count }, () => standby?.take() ?? spawn());
   handles.forEach((h, i) => { h.label = `${h.kind} ${i} of ${request.library}`; });
   const loads = handles.map(load);
-  const results = await settleWithin(loads, request.timeoutMs ?? 0, () => {
+  const results = await withDeadline(Promise.allSettled(loads), request.timeoutMs ?? 0, () => {
     // A child process is killed now. A thread must not be: terminating it inside koffi.load
     // aborts the whole process when dlopen returns (napi_throw). It is ended once its load
     // returns, if ever; until then it is an abandoned thread.
@@ -32,22 +33,9 @@ export async function loadAll<H extends RuntimeHandle>(
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed !== undefined) {
     await Promise.all(handles.map((h) => h.kill()));
-    throw failed.reason;
+    throw inPhase(failed.reason, 'constructor');
   }
   return { handles, report: (results[0] as PromiseFulfilledResult<LoadReport>).value };
-}
-
-/** Promise.allSettled, or `onTimeout()`'s error thrown after `ms` (0: no limit). */
-async function settleWithin<T>(promises: Promise<T>[], ms: number, onTimeout: () => Error): Promise<PromiseSettledResult<T>[]> {
-  const all = Promise.allSettled(promises);
-  if (ms <= 0) return all;
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(onTimeout()), ms); });
-  try {
-    return await Promise.race([all, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /**

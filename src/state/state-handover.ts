@@ -17,7 +17,9 @@ export interface HandOverContext {
  * the new one runs isoswap_load. If it refuses, the block is restored to what the unload
  * left and the old version loads again: a version's hooks always alternate load, unload,
  * load..., and it unloaded for the hand-over. It is the only version that can serve, so a
- * refusal of that second load is reported, not obeyed.
+ * refusal of that second load is reported, not obeyed. An old version whose unload hook
+ * times out or crashes is dead: the new one loads over what the block holds then (an
+ * abandoned thread may still write it: docs/deadlines.md).
  *
  * @example
  * const release = gate.hold(); try { await handOverState(old, next, ctx); serve(next); } finally { release(); }
@@ -26,10 +28,15 @@ export async function handOverState(old: Version, next: Version, ctx: HandOverCo
   if (!(await old.whenIdle(ctx.drainTimeoutMs))) {
     throw new IsoswapError('ERR_DRAIN_TIMEOUT', `version ${old.id} did not finish its calls within ${ctx.drainTimeoutMs} ms; it keeps serving`, { version: old.id });
   }
-  const oldAlive = old.status === 'serving';
+  let oldAlive = old.status === 'serving';
   if (oldAlive) {
     old.unloadHookRan = true;
-    await old.runtime.runUnloadHook();
+    // Past hookTimeoutMs (or a crash in it) the old version is killed: the new one serves.
+    // The host learns of it by the crash path, which replaces `old` if this swap fails.
+    oldAlive = await old.runUnloadHook().then(() => true, (err: unknown) => {
+      if (err instanceof IsoswapError && (err.code === 'ERR_HOOK_TIMEOUT' || err.code === 'ERR_VERSION_CRASHED')) return false;
+      throw err;
+    });
   }
   const snapshot = ctx.block.view.slice();
   try {

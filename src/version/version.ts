@@ -1,9 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Artifact } from '../library/artifact.js';
-import { IsoswapError } from '../errors.js';
+import { inPhase, IsoswapError, type CrashPhase } from '../errors.js';
 import { sweepLoader } from '../library/loader-sweep.js';
 import type { VersionRuntime } from '../runtime/types.js';
 import type { VersionInfo, VersionStatus } from './version-info.js';
+import { argumentChecks, type ArgumentCheck } from './argument-check.js';
+import { withDeadline } from '../runtime/deadline.js';
+import { guestThreads, keepMapped } from '../library/guest-threads.js';
+import { threadAlive } from '../transport/thread-alive.js';
 
 /** How long a killed runtime may take to end. A worker thread stuck in native code never
  *  does: worker.terminate() waits for JavaScript, which a native call never returns to. */
@@ -24,6 +28,13 @@ export class Version {
   #idleWaiters: Array<() => void> = [];
   #callTimeoutMs = 0;
   #onCallTimeout: ((error: IsoswapError) => void) | null = null;
+  #hookTimeoutMs = 0;
+  #onHookTimeout: ((error: IsoswapError) => void) | null = null;
+  /** What the version runs now, for the phase of a crash. */
+  #phase: CrashPhase = 'call';
+  /** Set once ERR_THREAD_STUCK was thrown: reported once. */
+  #stuckReported = false;
+  readonly #checks: Map<string, ArgumentCheck>;
   /** Set once the runtime is killed: later calls reject with #killReason at once. */
   #killing: Promise<true> | null = null;
   #killReason: IsoswapError | null = null;
@@ -39,6 +50,12 @@ export class Version {
     readonly sourceId?: number,
   ) {
     this.#runtime = runtime;
+    this.#checks = argumentChecks(runtime.report, artifact.library);
+  }
+
+  /** Where a crash now would have happened: in a hook, or else in a call. */
+  get phase(): CrashPhase {
+    return this.#phase;
   }
 
   /** The runtime serving this version; gone once it is torn down, so that the history
@@ -56,8 +73,8 @@ export class Version {
   /** Runs one call on this version, counted until it settles (or times out). */
   call(name: string, args: unknown[]): Promise<unknown> {
     if (this.#killReason !== null) return Promise.reject(this.#killReason);
-    const badArity = this.#checkArity(name, args);
-    if (badArity !== null) return Promise.reject(badArity);
+    const bad = this.#checks.get(name)?.(args);
+    if (bad) return Promise.reject(bad);
     this.#inflight++;
     const result = this.runtime.call(name, args);
     if (this.#callTimeoutMs > 0) return this.#timed(name, result);
@@ -76,6 +93,52 @@ export class Version {
   setCallTimeout(ms: number, listener: (error: IsoswapError) => void): void {
     this.#callTimeoutMs = ms;
     this.#onCallTimeout = listener;
+  }
+
+  /**
+   * From now on isoswap_load and isoswap_unload may run `ms` (0: no limit); past it the
+   * version is killed (a child process is SIGKILLed; a worker thread cannot be, and is
+   * abandoned), the hook rejects with ERR_HOOK_TIMEOUT and `listener` is told.
+   *
+   * @example
+   * version.setHookTimeout(5000, (err) => host.replace(version, err));
+   */
+  setHookTimeout(ms: number, listener: (error: IsoswapError) => void): void {
+    this.#hookTimeoutMs = ms;
+    this.#onHookTimeout = listener;
+  }
+
+  /** Runs isoswap_load (0 when the library has none), within the hook deadline. */
+  runLoadHook(): Promise<number> {
+    return this.#hook('isoswap_load', 'load-hook', () => this.runtime.runLoadHook());
+  }
+
+  /** Runs isoswap_unload (false when the library has none), within the hook deadline. */
+  runUnloadHook(): Promise<boolean> {
+    return this.#hook('isoswap_unload', 'unload-hook', () => this.runtime.runUnloadHook());
+  }
+
+  async #hook<T>(hook: string, phase: CrashPhase, run: () => Promise<T>): Promise<T> {
+    if (this.#killReason !== null) throw this.#killReason;
+    this.#phase = phase;
+    try {
+      return await withDeadline(run(), this.#hookTimeoutMs, () => {
+        const ms = this.#hookTimeoutMs;
+        const thread = this.runtime.report.threadName !== undefined;
+        const error = new IsoswapError('ERR_HOOK_TIMEOUT',
+          `${hook} of ${this.artifact.library} (version ${this.id}) did not return within ${ms} ms (hookTimeoutMs); ` +
+          (thread ? 'its worker thread is abandoned: it ends when the hook returns, and may still write the state block until then'
+            : 'its process is killed'),
+          { hook, phase, version: this.id, file: this.artifact.library, timeoutMs: ms });
+        void this.#kill(error, false); // a stuck thread is reported when the version is discarded or retired
+        this.#onHookTimeout?.(error);
+        return error;
+      });
+    } catch (err) {
+      throw inPhase(err, phase);
+    } finally {
+      this.#phase = 'call';
+    }
   }
 
   #timed(name: string, result: Promise<unknown>): Promise<unknown> {
@@ -97,8 +160,8 @@ export class Version {
 
   /** The blocking form; throws if this runtime has none. */
   callSync(name: string, args: unknown[]): unknown {
-    const badArity = this.#checkArity(name, args);
-    if (badArity !== null) throw badArity;
+    const bad = this.#checks.get(name)?.(args);
+    if (bad) throw bad;
     const sync = this.runtime.callSync;
     if (sync === undefined) {
       throw new IsoswapError('ERR_INVALID_OPTIONS', 'callSync is not available in this isolation mode');
@@ -131,16 +194,6 @@ export class Version {
     return error;
   }
 
-  /** ERR_BAD_ARGUMENTS when `args` does not fit the prototype's arity (koffi would drop
-   *  extra arguments silently), else null. */
-  #checkArity(name: string, args: unknown[]): IsoswapError | null {
-    const expected = this.runtime.report.arity[name];
-    if (expected === undefined || expected === args.length) return null;
-    const given = args.length;
-    return new IsoswapError('ERR_BAD_ARGUMENTS', `${name} in ${this.artifact.library} takes ${expected} argument(s), ${given} given`,
-      { function: name, file: this.artifact.library, expected, given });
-  }
-
   /** Resolves true once no call is in flight, false if `timeoutMs` passes first. */
   whenIdle(timeoutMs: number): Promise<boolean> {
     if (this.#inflight === 0) return Promise.resolve(true);
@@ -161,13 +214,15 @@ export class Version {
   async retire(drainTimeoutMs: number): Promise<void> {
     if (this.status === 'serving' || this.status === 'loading') this.status = 'draining';
     const drained = await this.whenIdle(drainTimeoutMs);
+    let failure: unknown = null;
     try {
+      if (drained && this.#killing === null && !this.unloadHookRan) {
+        this.unloadHookRan = true;
+        failure = await this.runUnloadHook().then(() => null, (err: unknown) => err);
+      }
+      failure = this.#keepGuestThreadsMapped() ?? failure;
       if (drained && this.#killing === null) {
-        if (!this.unloadHookRan) {
-          this.unloadHookRan = true;
-          await this.runtime.runUnloadHook().catch(() => false);
-        }
-        await this.runtime.shutdown();
+        await this.#bounded(this.runtime.shutdown());
       } else {
         await this.#kill(drained ? undefined : new IsoswapError('ERR_DRAIN_TIMEOUT',
           `version ${this.id} (${this.artifact.library}) still had ${this.#inflight} call(s) in flight after ${drainTimeoutMs} ms; they were abandoned`,
@@ -177,13 +232,41 @@ export class Version {
       await this.#teardown();
     }
     if (this.status === 'draining') this.status = 'retired';
+    if (failure !== null) throw failure;
+  }
+
+  /** dlclose runs the library's destructors: bounded like a hook; past it, killed. */
+  async #bounded(shutdown: Promise<void>): Promise<void> {
+    await withDeadline(shutdown, this.#hookTimeoutMs, () => new IsoswapError('ERR_HOOK_TIMEOUT',
+      `unloading ${this.artifact.library} (version ${this.id}: dlclose, its destructors) took longer than ${this.#hookTimeoutMs} ms; it is killed`,
+      { phase: 'unload-hook', version: this.id, file: this.artifact.library, timeoutMs: this.#hookTimeoutMs }))
+      .catch(async (err: unknown) => { await this.#kill(err as IsoswapError); throw err; });
+  }
+
+  /**
+   * Thread isolation: threads the library started (they carry the version's thread name)
+   * and that still run would execute unmapped code once the copy is unloaded. Their copy
+   * is pinned instead (never unmapped) and the ERR_GUEST_THREADS to report is returned.
+   */
+  #keepGuestThreadsMapped(): IsoswapError | null {
+    const name = this.runtime.report.threadName;
+    if (name === undefined) return null;
+    const running = guestThreads(name, this.runtime.report.tids ?? []);
+    if (running.length === 0) return null;
+    keepMapped(this.artifact.copy);
+    return new IsoswapError('ERR_GUEST_THREADS',
+      `version ${this.id} (${this.artifact.library}) left ${running.length} thread(s) running (tid ${running.join(', ')}): ` +
+      'its copy stays mapped until the process exits; stop them in isoswap_unload',
+      { version: this.id, file: this.artifact.library, tids: running, phase: 'unload-hook' });
   }
 
   /** Ends a version that never served, or that crashed, without draining. */
   async discard(status: VersionStatus): Promise<void> {
     this.status = status;
     try {
+      const guests = this.#keepGuestThreadsMapped();
       await this.#kill();
+      if (guests !== null) throw guests;
     } finally {
       await this.#teardown();
     }
@@ -195,16 +278,22 @@ export class Version {
    * reported as ERR_THREAD_STUCK. Waiting longer would hang close() for as long as the
    * native call runs, which may be forever.
    */
-  async #kill(reason?: IsoswapError): Promise<void> {
+  async #kill(reason?: IsoswapError, report = true): Promise<void> {
     this.#killReason ??= reason ?? new IsoswapError('ERR_VERSION_CRASHED', `version ${this.id} (${this.artifact.library}) was stopped`, { version: this.id });
     this.#killing ??= this.runtime.kill(reason).then(() => { this.#killEnded = true; return true as const; });
     const ended = await Promise.race([this.#killing, sleep(KILL_GRACE_MS, false, { ref: false })]);
-    if (!ended) {
-      throw new IsoswapError('ERR_THREAD_STUCK',
-        `version ${this.id} (${this.artifact.library}): a worker thread is stuck in a native call and cannot be stopped; ` +
-        'it ends when the call returns, and the process cannot exit before (isolation: \'process\' can kill such a call)',
-        { version: this.id, file: this.artifact.library });
+    if (ended || !report || this.#stuckReported) return;
+    this.#stuckReported = true;
+    const where = { version: this.id, file: this.artifact.library };
+    const exited = (this.runtime.report.tids ?? []).filter((tid) => !threadAlive(tid));
+    if (exited.length > 0) {
+      throw new IsoswapError('ERR_THREAD_EXITED',
+        `version ${this.id} (${this.artifact.library}): a worker thread ended inside a native call (pthread_exit?, tid ${exited.join(', ')}); ` +
+        'its calls never return, and Node aborts when the process exits (docs/deadlines.md)', { ...where, tids: exited });
     }
+    throw new IsoswapError('ERR_THREAD_STUCK',
+      `version ${this.id} (${this.artifact.library}): a worker thread is stuck in a native call and cannot be stopped; ` +
+      'it ends when the call returns, and the process cannot exit before (isolation: \'process\' can kill such a call)', where);
   }
 
   async #teardown(): Promise<void> {
