@@ -287,7 +287,11 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
 
   #retire(version: Version): void {
     const retiring = version.retire(this.#opts.drainTimeoutMs)
-      .catch((err) => this.reportError(IsoswapError.from(err, 'ERR_VERSION_CRASHED', `retiring version ${version.id}`)))
+      .catch((err) => {
+        for (const e of err instanceof AggregateError ? err.errors : [err]) {
+          this.reportError(IsoswapError.from(e, 'ERR_VERSION_CRASHED', `retiring version ${version.id}`));
+        }
+      })
       .then(() => {
         this.#retiring.delete(retiring);
         this.emit(HOST_EVENTS.RETIRED, version.info);

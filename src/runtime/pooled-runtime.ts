@@ -5,6 +5,9 @@ import type { LoadReport, LoadRequest } from './protocol.js';
 import type { RuntimeHandle } from './runtime-handle.js';
 import type { Standby } from './standby.js';
 
+/** How long a worker thread or child process may take to start (boot Node, import koffi). */
+const RUNTIME_START_MS = 60_000;
+
 /**
  * Takes `count` handles (from `standby` where one waits), loads the version in each with
  * `load`, and returns the handles and the first report; if any load fails, all are ended
@@ -19,7 +22,13 @@ export async function loadAll<H extends RuntimeHandle>(
   const handles = Array.from({ length: count }, () => standby?.take() ?? spawn());
   handles.forEach((h, i) => { h.label = `${h.kind} ${i} of ${request.library}`; });
   const loads = handles.map(load);
-  const results = await withDeadline(Promise.allSettled(loads), request.timeoutMs ?? 0, () => {
+  const settled = Promise.allSettled(loads);
+  // loadTimeoutMs times the load itself (dlopen, constructors): its clock starts once the
+  // runtimes run. Starting Node in a child took 250-365 ms on a loaded machine.
+  await withDeadline(Promise.race([Promise.all(handles.map((h) => h.ready)), settled]), RUNTIME_START_MS, () =>
+    new IsoswapError('ERR_LOAD_TIMEOUT', `the runtime for ${request.library} did not start within ${RUNTIME_START_MS} ms`, { file: request.library }))
+    .catch(async (err: unknown) => { await Promise.all(handles.map((h) => h.kill())); throw err; });
+  const results = await withDeadline(settled, request.timeoutMs ?? 0, () => {
     // A child process is killed now. A thread must not be: terminating it inside koffi.load
     // aborts the whole process when dlopen returns (napi_throw). It is ended once its load
     // returns, if ever; until then it is an abandoned thread.

@@ -209,7 +209,8 @@ export class Version {
 
   /**
    * Drains (calls in flight finish, up to `drainTimeoutMs`), runs isoswap_unload unless it
-   * already ran, unloads, ends the runtime, sweeps the loader and removes the copy.
+   * already ran, unloads, ends the runtime, sweeps the loader and removes the copy. Throws
+   * what went wrong (an AggregateError when two things did), after the teardown.
    */
   async retire(drainTimeoutMs: number): Promise<void> {
     if (this.status === 'serving' || this.status === 'loading') this.status = 'draining';
@@ -228,6 +229,9 @@ export class Version {
           `version ${this.id} (${this.artifact.library}) still had ${this.#inflight} call(s) in flight after ${drainTimeoutMs} ms; they were abandoned`,
           { version: this.id, file: this.artifact.library }));
       }
+    } catch (err) {
+      // A hook that timed out and then a thread that cannot be stopped: both are told.
+      throw failure === null ? err : new AggregateError([failure, err], `retiring version ${this.id}`);
     } finally {
       await this.#teardown();
     }
