@@ -28,8 +28,10 @@ const BAD: Array<[string, keyof typeof ARGS_FUNCTIONS, unknown[], number, string
   ['1 for a bool', 'flag', [1], 1, 'bool'],
 ];
 
-/** The rows whose failure was a dead host: each runs in a child process. */
-const DEADLY = new Set(['len', 'first']);
+/** The rows whose failure was a dead host (an address passed to koffi): each runs in a
+ *  child process. */
+const deadly = (args: unknown[]): boolean => typeof args[0] === 'number' || typeof args[0] === 'bigint';
+const POINTERS = new Set(['len', 'first']);
 
 for (const isolation of ['thread', 'process'] as const) {
   describe(`bad arguments (${isolation})`, () => {
@@ -40,7 +42,7 @@ for (const isolation of ['thread', 'process'] as const) {
       for (const [row, name, args, position, type] of BAD) {
         test(`ERR_BAD_ARGUMENTS, ${sync ? 'callSync' : 'call'}: ${row}`, async () => {
           let result: any;
-          if (DEADLY.has(name)) {
+          if (POINTERS.has(name) && deadly(args)) {
             const child = await inChild('call', { library, functions: ARGS_FUNCTIONS, isolation, name, args, sync });
             assert.equal(child.signal, null, 'the host process is alive');
             assert.equal(child.status, 0);
@@ -81,6 +83,7 @@ for (const isolation of ['thread', 'process'] as const) {
     assert.equal(await host.call('first', null), -1);
     assert.equal(await host.call('half', Number.NaN), Number.NaN);
     assert.equal(host.callSync('flag', true), 1);
-    await assert.rejects(host.call('add', 1), { code: 'ERR_BAD_ARGUMENTS', details: { expected: 2, given: 1 } });
+    await assert.rejects(host.call('add', 1), (err: unknown) =>
+      err instanceof IsoswapError && err.code === 'ERR_BAD_ARGUMENTS' && err.details['expected'] === 2 && err.details['given'] === 1);
   });
 }

@@ -1,10 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import koffi, { type LibraryHandle } from 'koffi';
 import { libc } from './libc.js';
 
 const PR_SET_NAME = 15;
-/** Copies pinned by the host: their handles are kept so that nothing ever unloads them. */
-const pinned: LibraryHandle[] = [];
+const RTLD_NOW = 2;
 
 /**
  * Names the calling thread (at most 15 bytes: the kernel truncates). Threads it starts
@@ -44,17 +42,16 @@ export function guestThreads(name: string, workers: readonly number[]): number[]
 }
 
 /**
- * Keeps the copy at `path` mapped until the process exits: the host dlopens it too, so
- * the worker's dlclose (and the loader sweep) no longer unmap code a thread still runs.
- * It is already loaded: this only counts a reference, no constructor runs again.
+ * Keeps the copy at `path` mapped until the process exits: the host dlopens it too and
+ * never closes it, so the worker's dlclose (and the loader sweep) no longer unmap code a
+ * thread still runs. A raw dlopen, not koffi.load: koffi closes its handles when the
+ * process exits, while such a thread may still run. The copy is already loaded: this
+ * only counts a reference, no constructor runs again.
  *
  * @example
  * if (guestThreads(name, tids).length > 0) keepMapped(artifact.copy);
  */
 export function keepMapped(path: string): void {
-  try {
-    pinned.push(koffi.load(path));
-  } catch {
-    // already unmapped (the threads ended meanwhile): nothing to keep
-  }
+  const dlopen = libc().func('void *dlopen(const char *file, int mode)') as (file: string, mode: number) => unknown;
+  dlopen(path, RTLD_NOW); // null when already gone (the threads ended meanwhile): nothing to keep
 }

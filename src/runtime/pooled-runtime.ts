@@ -73,6 +73,10 @@ export abstract class PooledRuntime<H extends RuntimeHandle> {
     await Promise.all(this.handles.map((h) => h.kill(reason)));
   }
 
+  abandon(): void {
+    for (const h of this.handles) h.unref();
+  }
+
   /** The first death of any handle is the version's. */
   onCrash(listener: (error: IsoswapError) => void): void {
     let reported = false;

@@ -37,13 +37,14 @@ function checker(fn: string, library: string, tests: ParamTest[], variadic: bool
   const count = tests.length;
   const bad = (message: string, details: Record<string, unknown>): IsoswapError =>
     new IsoswapError('ERR_BAD_ARGUMENTS', `${fn} in ${library}: ${message}`, { function: fn, file: library, ...details });
+  const fits = tests.map((t) => t.fits); // the hot loop reads one array
   return (args) => {
     if (variadic ? args.length < count : args.length !== count) {
       return bad(`takes ${variadic ? 'at least ' : ''}${count} argument(s), ${args.length} given`, { expected: count, given: args.length });
     }
     for (let i = 0; i < count; i++) {
-      const test = tests[i]!;
-      if (!test.fits(args[i])) {
+      if (!fits[i]!(args[i])) {
+        const test = tests[i]!;
         return bad(`argument ${i + 1} (${test.type}) must be ${test.expected}, not ${describe(args[i])}`,
           { position: i + 1, type: test.type, expected: test.expected });
       }

@@ -291,6 +291,7 @@ export class Version {
     const where = { version: this.id, file: this.artifact.library };
     const exited = (this.runtime.report.tids ?? []).filter((tid) => !threadAlive(tid));
     if (exited.length > 0) {
+      this.runtime.abandon();
       throw new IsoswapError('ERR_THREAD_EXITED',
         `version ${this.id} (${this.artifact.library}): a worker thread ended inside a native call (pthread_exit?, tid ${exited.join(', ')}); ` +
         'its calls never return, and Node aborts when the process exits (docs/deadlines.md)', { ...where, tids: exited });
