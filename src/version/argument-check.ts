@@ -26,8 +26,9 @@ interface ParamTest {
 export function argumentChecks(report: LoadReport, library: string): Map<string, ArgumentCheck> {
   const checks = new Map<string, ArgumentCheck>();
   for (const name of report.functions) {
-    const params = report.params[name] ?? [];
-    const variadic = report.arity[name] === undefined;
+    // Own properties only: a declared name may be `constructor` or `__proto__`.
+    const params = Object.hasOwn(report.params, name) ? report.params[name]! : [];
+    const variadic = !Object.hasOwn(report.arity, name);
     checks.set(name, checker(name, library, params.map(paramTest), variadic));
   }
   return checks;
