@@ -138,10 +138,10 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
   reload(reason: SwapReason = 'reload'): Promise<VersionInfo> {
     if (this.#closed) return Promise.reject(hostClosed(`reload of ${this.#opts.library}`));
     if (this.#queuedReload !== null) return this.#queuedReload;
-    const queued = this.#enqueue(() => {
+    const queued = this.#reportingFaults(this.#enqueue(() => {
       this.#queuedReload = null;
       return this.#swap('file', reason);
-    }).catch(this.#reportFault);
+    }));
     this.#queuedReload = queued;
     return queued;
   }
@@ -155,15 +155,19 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
    */
   rollback(): Promise<VersionInfo> {
     if (this.#closed) return Promise.reject(hostClosed(`rollback of ${this.#opts.library}`));
-    return this.#enqueue(() => this.#rollback()).catch(this.#reportFault);
+    return this.#reportingFaults(this.#enqueue(() => this.#rollback()));
   }
 
   /** A crash or a hook past its deadline also reaches the `error` event, not only the
    *  caller of reload() or rollback() (a swap of the watcher reports its own failures). */
-  readonly #reportFault = (err: unknown): never => {
-    if (err instanceof IsoswapError && err.details['phase'] !== undefined) this.reportError(err);
-    throw err;
-  };
+  #reportingFaults<T>(swap: Promise<T>): Promise<T> {
+    const reported = swap.catch((err: unknown) => {
+      if (err instanceof IsoswapError && err.details['phase'] !== undefined) this.reportError(err);
+      throw err;
+    });
+    reported.catch(() => {}); // as the queued swap itself: a caller may attach its handler later
+    return reported;
+  }
 
   /** Ends a version that will not serve; a thread that cannot be stopped is reported. */
   async #discard(version: Version): Promise<void> {

@@ -187,9 +187,9 @@ export class Version {
     const where = { function: name, version: this.id, file: this.artifact.library, timeoutMs: ms };
     const error = new IsoswapError('ERR_CALL_TIMEOUT',
       `${name} on version ${this.id} (${this.artifact.library}) took longer than ${ms} ms; the version is killed and replaced`, where);
-    this.#kill(new IsoswapError('ERR_VERSION_CRASHED',
-      `version ${this.id} (${this.artifact.library}) was killed: a call to ${name} took longer than ${ms} ms`, where))
-      .catch(() => {}); // a stuck thread is reported when the version retires
+    // Not reported here: a stuck thread is reported once, when the version retires.
+    void this.#kill(new IsoswapError('ERR_VERSION_CRASHED',
+      `version ${this.id} (${this.artifact.library}) was killed: a call to ${name} took longer than ${ms} ms`, where), false);
     this.#onCallTimeout?.(error);
     return error;
   }
