@@ -25,7 +25,9 @@ export const ERROR_CODES = {
   ERR_WATCH: 'watching the library failed (the file system watcher reported an error)',
   ERR_STATE_LAYOUT: 'the isoswap_state section changed size and the new version did not declare ISOSWAP_STATE_PREFIX_OK',
   ERR_BEFORE_SWAP: 'a beforeSwap listener threw or rejected (the swap went on)',
-  ERR_HOOK_TIMEOUT: 'a hook (isoswap_load, isoswap_unload, a beforeSwap listener) took longer than hookTimeoutMs',
+  ERR_HOOK_TIMEOUT: 'isoswap_load or isoswap_unload (or unloading: the library destructors, or a beforeSwap listener) ran longer than hookTimeoutMs; the version was killed or, in a thread, abandoned',
+  ERR_GUEST_THREADS: 'a retired version left threads it started running: its copy stays mapped until the process exits',
+  ERR_THREAD_EXITED: 'a worker thread ended inside a native call (pthread_exit): its calls never return',
 } as const;
 
 export type IsoswapErrorCode = keyof typeof ERROR_CODES;
@@ -112,3 +114,19 @@ export const swapInProgress = (what: string, why: string): IsoswapError =>
 
 export const loadHookRefused = (library: string, id: number, code: number): IsoswapError =>
   new IsoswapError('ERR_LOAD_HOOK', `isoswap_load of ${library} (version ${id}) refused it with ${code}`, { file: library, version: id, result: code });
+
+/** Where a version was when it failed: `details.phase` of its crash or timeout. */
+export type CrashPhase = 'constructor' | 'load-hook' | 'unload-hook' | 'call';
+
+/**
+ * A crash (ERR_VERSION_CRASHED) that happened during `phase`, saying so in its message
+ * and `details.phase`; other errors, and crashes that already name a phase, as they are.
+ *
+ * @example
+ * await runtime.runUnloadHook().catch((err) => { throw inPhase(err, 'unload-hook'); });
+ */
+export function inPhase(error: unknown, phase: CrashPhase): unknown {
+  if (!(error instanceof IsoswapError) || error.code !== 'ERR_VERSION_CRASHED' || error.details['phase'] !== undefined) return error;
+  const where = { 'constructor': 'while loading (a library constructor)', 'load-hook': 'in isoswap_load', 'unload-hook': 'in isoswap_unload', 'call': 'in a call' }[phase];
+  return new IsoswapError('ERR_VERSION_CRASHED', `${error.message} (${where})`, { ...error.details, phase }, { cause: error });
+}

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { closest, distance } from 'fastest-levenshtein';
 import { IsoswapError } from './errors.js';
 
 /** Call name → koffi prototype, e.g. `{ do_tick: 'int32_t do_tick(int32_t)' }`. */
@@ -27,8 +28,8 @@ export interface IsolatedHostOptions<F extends FunctionTable = FunctionTable> {
   loadTimeoutMs?: number;
   /** How long a retiring version may take to finish its calls in flight. Default 10000. */
   drainTimeoutMs?: number;
-  /** How long a hook may take: isoswap_load, isoswap_unload, a `beforeSwap` listener.
-   *  0: no limit. Default 5000. */
+  /** How long isoswap_load, isoswap_unload or a `beforeSwap` listener may run before it is given up
+   *  (ERR_HOOK_TIMEOUT); 0: no limit. Default 5000. */
   hookTimeoutMs?: number;
   /** How many earlier good builds keep their bytes for rollback(). Default 5. */
   keepBuilds?: number;
@@ -54,39 +55,125 @@ export interface ResolvedOptions<F extends FunctionTable = FunctionTable> {
   tempDir: string | undefined;
 }
 
-/** Checks the options and fills in defaults; throws ERR_INVALID_OPTIONS. */
+/**
+ * Every option name createIsolatedHost accepts: the one list the unknown-name check reads.
+ * A new option is added to IsolatedHostOptions *and* here (the type below fails to compile
+ * otherwise). `libraryPath`, `header` and `allowSignatureChange` are checked by their own
+ * owners' code.
+ */
+export const OPTION_NAMES = [
+  'library', 'functions', 'watch', 'isolation', 'threads', 'state', 'callTimeoutMs', 'loadTimeoutMs',
+  'drainTimeoutMs', 'hookTimeoutMs', 'keepBuilds', 'tempDir', 'libraryPath', 'header', 'allowSignatureChange',
+] as const;
+type Unlisted = Exclude<keyof IsolatedHostOptions, (typeof OPTION_NAMES)[number]>;
+const everyOptionListed: [Unlisted] extends [never] ? true : Unlisted = true;
+void everyOptionListed;
+
+/** Workers (or child processes) per version: each costs a thread (~8 MB) or a Node
+ *  process (~40 MB), twice over during a swap (standbys); 100000 exhausted the heap. */
+export const MAX_THREADS = 64;
+/** The hooks take the block's size as a `uint32_t`. */
+export const MAX_STATE_BYTES = 2 ** 32 - 1;
+/** Node turns a longer timer into 1 ms: a larger timeout is refused, 0 means no limit. */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+const MAX_KEEP_BUILDS = 1000;
+
+/**
+ * Checks every option (type, range, unknown names) and fills in defaults; throws
+ * ERR_INVALID_OPTIONS naming the option and what it accepts (`details.option`,
+ * `details.allowed`).
+ *
+ * @example
+ * resolveOptions({ library: './libgame.so', functions: {}, threds: 2 }); // ERR_INVALID_OPTIONS: did you mean `threads`?
+ */
 export function resolveOptions<F extends FunctionTable>(options: IsolatedHostOptions<F>): ResolvedOptions<F> {
-  const bad = (why: string): never => { throw new IsoswapError('ERR_INVALID_OPTIONS', `invalid options: ${why}`); };
-  if (typeof options !== 'object' || options === null) bad('expected an object');
-  if (typeof options.library !== 'string' || options.library === '') bad('`library` must be a path');
-  if (typeof options.functions !== 'object' || options.functions === null) bad('`functions` must map names to prototypes');
-  for (const [name, proto] of Object.entries(options.functions)) {
-    if (typeof proto !== 'string') bad(`the prototype of ${name} must be a string`);
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw invalid('options', 'an object', options);
   }
-  const isolation = options.isolation ?? 'thread';
-  if (isolation !== 'thread' && isolation !== 'process') bad(`isolation must be 'thread' or 'process', not ${String(isolation)}`);
-  const count = (value: number | undefined, name: string, fallback: number, min: number): number => {
-    const n = value ?? fallback;
-    if (!Number.isInteger(n) || n < min) bad(`\`${name}\` must be an integer >= ${min}`);
-    return n;
-  };
+  rejectUnknown(options, OPTION_NAMES, '');
+  const o = options as IsolatedHostOptions<F> & Record<string, unknown>;
+  if (typeof o.library !== 'string' || o.library === '') throw invalid('library', 'a path (a non-empty string)', o.library);
+  const functions = checkFunctions<F>(o.functions);
+  const watch = optional(o.watch, 'watch', 'true or false', (v) => typeof v === 'boolean', false);
+  const isolation = optional(o.isolation, 'isolation', "'thread' or 'process'", (v) => v === 'thread' || v === 'process', 'thread' as Isolation);
+  const threads = integer(o.threads, 'threads', 1, 1, MAX_THREADS);
+  let stateBytes = 0;
+  if (o.state !== undefined) {
+    if (typeof o.state !== 'object' || o.state === null || Array.isArray(o.state)) throw invalid('state', '{ bytes }', o.state);
+    rejectUnknown(o.state, ['bytes'], 'state.');
+    stateBytes = integer(o.state.bytes, 'state.bytes', undefined, 1, MAX_STATE_BYTES);
+  }
   // Each child process has its own instance of the library and only the first runs the
   // hooks, so the others would never learn where the state block is.
-  if (isolation === 'process' && (options.threads ?? 1) > 1 && options.state !== undefined) {
-    bad('`state` with `isolation: \'process\'` needs `threads: 1` (the hooks run in one process per version)');
+  if (isolation === 'process' && threads > 1 && stateBytes > 0) {
+    throw new IsoswapError('ERR_INVALID_OPTIONS', 'invalid options: `state` with `isolation: \'process\'` needs `threads: 1` (the hooks run in one process per version)',
+      { option: 'threads', allowed: '1 with state in process isolation' });
   }
+  const tempDir = optional(o.tempDir, 'tempDir', 'a directory path (a non-empty string)', (v) => typeof v === 'string' && v !== '', undefined as string | undefined);
   return {
-    library: resolve(options.library),
-    functions: options.functions,
-    watch: options.watch ?? false,
+    library: resolve(o.library),
+    functions,
+    watch,
     isolation,
-    threads: count(options.threads, 'threads', 1, 1),
-    stateBytes: options.state === undefined ? 0 : count(options.state.bytes, 'state.bytes', 0, 1),
-    callTimeoutMs: count(options.callTimeoutMs, 'callTimeoutMs', 0, 0),
-    loadTimeoutMs: count(options.loadTimeoutMs, 'loadTimeoutMs', 30_000, 0),
-    drainTimeoutMs: count(options.drainTimeoutMs, 'drainTimeoutMs', 10_000, 0),
-    hookTimeoutMs: count(options.hookTimeoutMs, 'hookTimeoutMs', 5_000, 0),
-    keepBuilds: count(options.keepBuilds, 'keepBuilds', 5, 1),
-    tempDir: options.tempDir,
+    threads,
+    stateBytes,
+    callTimeoutMs: integer(o.callTimeoutMs, 'callTimeoutMs', 0, 0, MAX_TIMEOUT_MS),
+    loadTimeoutMs: integer(o.loadTimeoutMs, 'loadTimeoutMs', 30_000, 0, MAX_TIMEOUT_MS),
+    drainTimeoutMs: integer(o.drainTimeoutMs, 'drainTimeoutMs', 10_000, 0, MAX_TIMEOUT_MS),
+    hookTimeoutMs: integer(o.hookTimeoutMs, 'hookTimeoutMs', 5_000, 0, MAX_TIMEOUT_MS),
+    keepBuilds: integer(o.keepBuilds, 'keepBuilds', 5, 1, MAX_KEEP_BUILDS),
+    tempDir,
   };
+}
+
+function invalid(option: string, allowed: string, value: unknown): IsoswapError {
+  return new IsoswapError('ERR_INVALID_OPTIONS', `invalid options: \`${option}\` must be ${allowed}, not ${show(value)}`, { option, allowed });
+}
+
+function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object' && value !== null) return 'an object';
+  if (typeof value === 'function' || typeof value === 'symbol') return `a ${typeof value}`;
+  return String(value);
+}
+
+/** Names outside `known` are refused, with the closest known one when it is near. */
+function rejectUnknown(object: object, known: readonly string[], prefix: string): void {
+  for (const name of Object.keys(object)) {
+    if (known.includes(name)) continue;
+    const guess = closest(name, known as string[]);
+    const near = distance(name.toLowerCase(), guess.toLowerCase()) <= Math.max(2, Math.floor(guess.length / 3));
+    throw new IsoswapError('ERR_INVALID_OPTIONS',
+      `invalid options: unknown option \`${prefix}${name}\`${near ? `: did you mean \`${prefix}${guess}\`?` : ''} (known: ${known.join(', ')})`,
+      { option: `${prefix}${name}`, allowed: known, ...(near ? { suggestion: `${prefix}${guess}` } : {}) });
+  }
+}
+
+function optional<T>(value: unknown, option: string, allowed: string, fits: (v: unknown) => boolean, fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!fits(value)) throw invalid(option, allowed, value);
+  return value as T;
+}
+
+function integer(value: unknown, option: string, fallback: number | undefined, min: number, max: number): number {
+  if (value === undefined && fallback !== undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw invalid(option, `an integer from ${min} to ${max}${min === 0 && option.endsWith('Ms') ? ' (0: no limit)' : ''}`, value);
+  }
+  return value;
+}
+
+/** Any name (`__proto__` too) → a prototype string; copied onto a null-prototype object. */
+function checkFunctions<F extends FunctionTable>(functions: unknown): F {
+  if (typeof functions !== 'object' || functions === null || Array.isArray(functions)) {
+    throw invalid('functions', 'an object mapping call names to prototypes', functions);
+  }
+  const table: Record<string, string> = Object.create(null);
+  for (const [name, prototype] of Object.entries(functions)) {
+    if (typeof prototype !== 'string' || prototype.trim() === '') throw invalid(`functions.${name}`, 'a prototype string', prototype);
+    table[name] = prototype;
+  }
+  return table as F;
 }

@@ -7,6 +7,8 @@ import { ChannelServer, type ChannelEntry } from '../src/transport/channel-serve
 import { fastSignature, type PrototypeInfoLike } from '../src/transport/channel-signature.js';
 import { answerMark, serveSyncPort } from '../src/transport/sync-port-server.js';
 import { LibraryService } from '../src/runtime/library-service.js';
+import { nameThisThread } from '../src/library/guest-threads.js';
+import { gettid } from '../src/library/libc.js';
 
 if (parentPort === null) throw new Error('thread-worker.js must run in a worker thread');
 const { syncPort, syncReplies } = (workerData ?? {}) as { syncPort?: MessagePort; syncReplies?: Int32Array };
@@ -17,10 +19,12 @@ class ThreadLibraryService extends LibraryService {
   #stopSync: (() => void) | null = null;
 
   override load(request: LoadRequest): LoadReport {
-    const report = super.load(request);
+    // Before dlopen: threads a library constructor starts inherit the name too.
+    if (request.threadName !== undefined) nameThisThread(request.threadName);
+    const report = { ...super.load(request), threadName: request.threadName, tids: [gettid()] };
     if (request.channel === undefined) return report;
     const state = request.state?.kind === 'shared' ? request.state.buffer : undefined;
-    const fast: NonNullable<LoadReport['fast']> = {};
+    const fast: NonNullable<LoadReport['fast']> = Object.create(null); // any name, `__proto__` too
     const entries = report.functions.map((name): ChannelEntry | null => {
       const fn = this.fn(name);
       const signature = fastSignature((fn as unknown as { info: PrototypeInfoLike }).info, state !== undefined);

@@ -27,9 +27,9 @@ export class CrashRecovery {
     // instead of failing on a dead version; if none serves after it, they reach the
     // crashed one and reject.
     const release = queue.gate.hold();
-    const crashed = error.code === 'ERR_CALL_TIMEOUT' ? error
+    const crashed = error.code === 'ERR_CALL_TIMEOUT' || error.code === 'ERR_HOOK_TIMEOUT' ? error
       : new IsoswapError('ERR_VERSION_CRASHED', `version ${version.id} (${this.library}) crashed: ${error.message}`,
-        { ...error.details, version: version.id, file: this.library });
+        { phase: version.phase, ...error.details, version: version.id, file: this.library });
     this.host.emit(HOST_EVENTS.CRASH, { version: version.info, error: crashed });
     this.host.reportError(crashed);
     const failure = failureOf(crashed);

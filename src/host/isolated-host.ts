@@ -1,5 +1,5 @@
 import { CrashRecovery } from './crash-recovery.js';
-import { hostClosed, swapInProgress, unknownFunction } from '../errors.js';
+import { hostClosed, IsoswapError, swapInProgress, unknownFunction } from '../errors.js';
 import { HOST_EVENTS, HostEmitter, type SwapReason } from '../events.js';
 import type { FunctionTable, ResolvedOptions } from '../options.js';
 import type { PrototypeArguments, PrototypeResult } from '../library/prototype-types.js';
@@ -38,7 +38,8 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
     super();
     this.#opts = opts;
     this.#stateBlock = opts.stateBytes > 0 ? createStateBlock(opts.stateBytes, opts.isolation) : null;
-    const fns: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
+    // Null prototype: a function may be declared under any name, `__proto__` included.
+    const fns: Record<string, (...args: unknown[]) => Promise<unknown>> = Object.create(null);
     for (const name of Object.keys(opts.functions)) fns[name] = (...args) => (this.call as (n: string, ...a: unknown[]) => Promise<unknown>)(name, ...args);
     this.fns = Object.freeze(fns) as HostFunctions<F>;
   }
@@ -53,7 +54,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
     try {
       const first = await this.#queue.first();
       // Only once chokidar is ready: it reports nothing from before (docs/architecture.md).
-      if (this.#opts.watch) await this.#startWatcher().catch(async (err) => { await first.discard('failed'); throw err; });
+      if (this.#opts.watch) await this.#startWatcher().catch(async (err) => { await this.#queue.discard(first); throw err; });
       this.emit(HOST_EVENTS.LOAD, first.info);
     } catch (err) {
       await this.#versions.close();
@@ -126,7 +127,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
    */
   reload(reason: SwapReason = 'reload'): Promise<VersionInfo> {
     if (this.#queue.closed) return Promise.reject(hostClosed(`reload of ${this.#opts.library}`));
-    return this.#queue.reload(reason);
+    return this.#reportingFaults(this.#queue.reload(reason));
   }
 
   /**
@@ -138,7 +139,18 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
    */
   rollback(): Promise<VersionInfo> {
     if (this.#queue.closed) return Promise.reject(hostClosed(`rollback of ${this.#opts.library}`));
-    return this.#queue.enqueue(() => this.#queue.rollback());
+    return this.#reportingFaults(this.#queue.enqueue(() => this.#queue.rollback()));
+  }
+
+  /** A crash or a hook past its deadline also reaches the `error` event, not only the
+   *  caller of reload() or rollback() (a swap of the watcher reports its own failures). */
+  #reportingFaults<T>(swap: Promise<T>): Promise<T> {
+    const reported = swap.catch((err: unknown) => {
+      if (err instanceof IsoswapError && err.details['phase'] !== undefined) this.reportError(err);
+      throw err;
+    });
+    reported.catch(() => {}); // as the queued swap itself: a caller may attach its handler later
+    return reported;
   }
 
   /**

@@ -49,7 +49,7 @@ export class SwapQueue {
     try {
       await first.attach(loadInfo(first.id, 'first', 0, 0));
     } catch (err) {
-      await first.discard('failed');
+      await this.discard(first);
       throw err;
     }
     this.#serve(first);
@@ -102,7 +102,7 @@ export class SwapQueue {
       }
       pauseMs = await this.#handOver(from, next, loadInfo(next.id, reason, failure, from.id));
     } catch (err) {
-      await next.discard('failed');
+      await this.discard(next);
       throw err;
     }
     this.#serve(next);
@@ -155,9 +155,19 @@ export class SwapQueue {
     this.history.add(version);
   }
 
+  /** Ends a version that will not serve; a thread that cannot be stopped is reported. */
+  async discard(version: Version): Promise<void> {
+    await version.discard('failed').catch((err) => this.host.reportError(IsoswapError.from(err, 'ERR_VERSION_CRASHED', `discarding version ${version.id}`)));
+  }
+
   retire(version: Version): void {
     const retiring = version.retire(this.opts.drainTimeoutMs)
-      .catch((err) => this.host.reportError(IsoswapError.from(err, 'ERR_VERSION_CRASHED', `retiring version ${version.id}`)))
+      .catch((err) => {
+        // A hook that timed out and then a thread that cannot be stopped: both are told.
+        for (const e of err instanceof AggregateError ? err.errors : [err]) {
+          this.host.reportError(IsoswapError.from(e, 'ERR_VERSION_CRASHED', `retiring version ${version.id}`));
+        }
+      })
       .then(() => {
         this.#retiring.delete(retiring);
         this.host.emit(HOST_EVENTS.RETIRED, version.info);

@@ -86,3 +86,14 @@ export function libcFunctions(): LibcFunctions {
   })();
   return declared;
 }
+
+/**
+ * The calling thread's kernel id (Linux), 0 elsewhere: what /proc/self/task lists.
+ *
+ * @example
+ * const tid = gettid();
+ */
+export function gettid(): number {
+  if (process.platform !== 'linux') return 0;
+  return (libc().func('int gettid(void)') as () => number)();
+}

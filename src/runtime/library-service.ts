@@ -1,6 +1,7 @@
 import koffi, { type LibraryHandle } from 'koffi';
 import { IsoswapError } from '../errors.js';
-import { SYNC_OP, type LibraryServiceApi, type LoadInfo, type LoadReport, type LoadRequest } from './protocol.js';
+import { SYNC_OP, type LibraryServiceApi, type LoadInfo, type LoadReport, type LoadRequest, type ParamType } from './protocol.js';
+import { paramTypes } from '../library/param-types.js';
 import { openState, type StatePointer } from '../state/state-pointer.js';
 import { StateSection } from '../state/state-section-memory.js';
 
@@ -50,6 +51,7 @@ export class LibraryService implements LibraryServiceApi {
       section: this.#section === null ? null : { bytes: this.#section.bytes, prefixOk: this.#optional(PREFIX_OK) !== null },
       functions: [...this.#functions.keys()],
       arity: this.#arity(request.functions),
+      params: this.#params(),
     };
   }
 
@@ -126,13 +128,20 @@ export class LibraryService implements LibraryServiceApi {
     }
   }
 
+  // Null-prototype records: a function may be declared under any name, `__proto__` too.
   #arity(prototypes: Record<string, string>): Record<string, number> {
-    const arity: Record<string, number> = {};
+    const arity: Record<string, number> = Object.create(null);
     for (const [name, prototype] of Object.entries(prototypes)) {
       if (prototype.includes('...')) continue;
       arity[name] = (this.#functions.get(name) as unknown as { info: { arguments: unknown[] } }).info.arguments.length;
     }
     return arity;
+  }
+
+  #params(): Record<string, ParamType[]> {
+    const params: Record<string, ParamType[]> = Object.create(null);
+    for (const [name, fn] of this.#functions) params[name] = paramTypes((fn as unknown as { info: { arguments: unknown[] } }).info);
+    return params;
   }
 
   #optional(prototype: string): NativeFunction | null {

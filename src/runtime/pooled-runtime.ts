@@ -1,9 +1,13 @@
-import { IsoswapError } from '../errors.js';
+import { inPhase, IsoswapError } from '../errors.js';
 import { abandonLoad } from '../library/loader-sweep.js';
 import { SYNC_OP, type LoadInfo, type LoadReport, type LoadRequest } from './protocol.js';
 import type { Deadline } from '../transport/blocking-wait.js';
+import { withDeadline } from './deadline.js';
 import type { RuntimeHandle } from './runtime-handle.js';
 import type { Standby } from './standby.js';
+
+/** How long a worker thread or child process may take to start (boot Node, import koffi). */
+const RUNTIME_START_MS = 60_000;
 
 /**
  * Takes `count` handles (from `standby` where one waits), loads the version in each with
@@ -19,7 +23,13 @@ export async function loadAll<H extends RuntimeHandle>(
   const handles = Array.from({ length: count }, () => standby?.take() ?? spawn());
   handles.forEach((h, i) => { h.label = `${h.kind} ${i} of ${request.library}`; });
   const loads = handles.map(load);
-  const results = await settleWithin(loads, request.timeoutMs ?? 0, () => {
+  const settled = Promise.allSettled(loads);
+  // loadTimeoutMs times the load itself (dlopen, constructors): its clock starts once the
+  // runtimes run. Starting Node in a child took 250-365 ms on a loaded machine.
+  await withDeadline(Promise.race([Promise.all(handles.map((h) => h.ready)), settled]), RUNTIME_START_MS, () =>
+    new IsoswapError('ERR_LOAD_TIMEOUT', `the runtime for ${request.library} did not start within ${RUNTIME_START_MS} ms`, { file: request.library }))
+    .catch(async (err: unknown) => { await Promise.all(handles.map((h) => h.kill())); throw err; });
+  const results = await withDeadline(settled, request.timeoutMs ?? 0, () => {
     // A child process is killed now. A thread must not be: terminating it inside koffi.load
     // aborts the whole process when dlopen returns (napi_throw). It is ended once its load
     // returns, if ever; until then it is an abandoned thread.
@@ -33,22 +43,9 @@ export async function loadAll<H extends RuntimeHandle>(
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed !== undefined) {
     await Promise.all(handles.map((h) => h.kill()));
-    throw failed.reason;
+    throw inPhase(failed.reason, 'constructor');
   }
   return { handles, report: (results[0] as PromiseFulfilledResult<LoadReport>).value };
-}
-
-/** Promise.allSettled, or `onTimeout()`'s error thrown after `ms` (0: no limit). */
-async function settleWithin<T>(promises: Promise<T>[], ms: number, onTimeout: () => Error): Promise<PromiseSettledResult<T>[]> {
-  const all = Promise.allSettled(promises);
-  if (ms <= 0) return all;
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(onTimeout()), ms); });
-  try {
-    return await Promise.race([all, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /**
@@ -89,6 +86,10 @@ export abstract class PooledRuntime<H extends RuntimeHandle> {
 
   async kill(reason?: IsoswapError): Promise<void> {
     await Promise.all(this.handles.map((h) => h.kill(reason)));
+  }
+
+  abandon(): void {
+    for (const h of this.handles) h.unref();
   }
 
   /** The first death of any handle is the version's. */

@@ -24,6 +24,9 @@ export interface LoadRequest {
   channel?: SharedArrayBuffer | undefined;
   /** The `isoswap_state` section, from the file's section headers (src/library/state-section.ts). */
   section?: SectionRef | undefined;
+  /** Thread isolation: the name (prctl PR_SET_NAME, at most 15 bytes) the worker thread
+   *  takes before dlopen, so that the threads the library starts inherit it. */
+  threadName?: string | undefined;
 }
 
 /** Where the `isoswap_state` section is, relative to the library's load base. */
@@ -65,6 +68,18 @@ export function isMark(reply: SyncReply): reply is { ok: true; value: MarkReply 
   return reply.ok && typeof (reply.value as MarkReply | null)?.isoswapMark === 'number';
 }
 
+/**
+ * One parameter of a prototype, as the host checks the argument passed for it (from
+ * koffi's `fn.info`, reported at load): an integer of `bits` and sign, a floating-point
+ * number, a bool, a C string, a pointer (`ref`: what it points to, `direction`: `_Out_`,
+ * `_Inout_`), a callback, or a struct/union/array passed by value.
+ */
+export type ParamType =
+  | { kind: 'int'; name: string; bits: number; signed: boolean }
+  | { kind: 'float' | 'bool' | 'string' | 'callback'; name: string }
+  | { kind: 'pointer'; name: string; ref: 'record' | 'other'; direction: 'Input' | 'Output' | 'InputOutput' }
+  | { kind: 'record' | 'array'; name: string };
+
 /** How a value travels in a channel slot: a float64 each way, decoded by kind. */
 export type FastArgKind = 'number' | 'bool' | 'state-pointer';
 export type FastResultKind = 'number' | 'bool' | 'void';
@@ -87,6 +102,12 @@ export interface LoadReport {
   /** Call name → how many arguments its prototype takes (variadic functions are absent):
    *  koffi silently drops extra arguments, so the host checks the count. */
   arity: Record<string, number>;
+  /** Call name → the types of its fixed parameters, for the host's argument check. */
+  params: Record<string, ParamType[]>;
+  /** Thread isolation: the name the worker threads took (LoadRequest.threadName) and
+   *  their kernel thread ids (one per worker, gathered by the host). */
+  threadName?: string | undefined;
+  tids?: number[] | undefined;
   /** Call name → its signature, for the functions the fast channel can call (decided from
    *  the koffi prototype at load time); absent when no channel was offered. */
   fast?: Record<string, FastSignature> | undefined;

@@ -19,6 +19,8 @@ export interface RuntimeHandle {
   readonly kind: string;
   label: string;
   readonly alive: boolean;
+  /** Resolves once the runtime has started (Node booted, koffi imported) and answers. */
+  readonly ready: Promise<void>;
   /** Calls in flight on it. */
   readonly busy: number;
   /** A standby must not keep the program alive; one that serves must. */

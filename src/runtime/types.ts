@@ -26,6 +26,9 @@ export interface VersionRuntime {
   /** Ends at once, without unload: for a runtime that hangs or already crashed. Calls
    *  still pending reject with `reason` (default ERR_VERSION_CRASHED). */
   kill(reason?: IsoswapError): Promise<void>;
+  /** Lets the program exit although the runtime never ended (a worker thread gone by
+   *  pthread_exit: nothing can ever join it). */
+  abandon(): void;
   /** Called once when a worker or the process dies on its own. */
   onCrash(listener: (error: IsoswapError) => void): void;
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Isolation } from '../options.js';
 import type { StateRef } from '../runtime/protocol.js';
 import { mapFile } from './shared-memory.js';
+import { IsoswapError } from '../errors.js';
 
 /** The memory that survives swaps, as the host holds it. */
 export interface StateBlock {
@@ -21,11 +22,16 @@ export interface StateBlock {
  * const block = createStateBlock(4096, 'thread'); block.view[0] = 1;
  */
 export function createStateBlock(bytes: number, isolation: Isolation): StateBlock {
-  if (isolation === 'thread') {
-    const buffer = new SharedArrayBuffer(bytes);
-    return { view: new Uint8Array(buffer), ref: { kind: 'shared', buffer }, close() {} };
+  try {
+    if (isolation === 'thread') {
+      const buffer = new SharedArrayBuffer(bytes);
+      return { view: new Uint8Array(buffer), ref: { kind: 'shared', buffer }, close() {} };
+    }
+    return createFileBlock(bytes);
+  } catch (err) {
+    // Out of memory (a RangeError) or of /dev/shm space: a typed error, not a crash.
+    throw IsoswapError.from(err, 'ERR_INVALID_OPTIONS', `cannot make a state block of ${bytes} bytes (state.bytes)`);
   }
-  return createFileBlock(bytes);
 }
 
 const liveFiles = new Set<string>();
@@ -43,14 +49,20 @@ let exitHookSet = false;
 function createFileBlock(bytes: number): StateBlock {
   const dir = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
   const path = join(dir, `isoswap-${process.pid}-${randomBytes(6).toString('hex')}.state`);
-  const mapped = mapFile(path, bytes, true);
+  let view: Uint8Array;
+  try {
+    view = new Uint8Array(mapFile(path, bytes, true).view());
+  } catch (err) {
+    rmSync(path, { force: true }); // a block that could not be made leaves no file
+    throw err;
+  }
   liveFiles.add(path);
   if (!exitHookSet) {
     exitHookSet = true;
     process.once('exit', () => { for (const file of liveFiles) rmSync(file, { force: true }); });
   }
   return {
-    view: new Uint8Array(mapped.view()),
+    view,
     ref: { kind: 'file', path, bytes },
     close() {
       rmSync(path, { force: true });

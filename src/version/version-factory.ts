@@ -7,6 +7,9 @@ import type { StateRef } from '../runtime/protocol.js';
 import { RuntimeFactory } from '../runtime/start.js';
 import { Version } from './version.js';
 
+/** Worker threads are named per version, unique in the process (several hosts may run). */
+let threadNames = 0;
+
 /** A build to load: what is at `library` now, or bytes already read (and maybe hashed). */
 export type BuildSource = 'file' | { bytes: Buffer; sha256?: string | undefined };
 
@@ -44,16 +47,19 @@ export class VersionFactory {
    */
   async load(source: BuildSource, sourceId?: number): Promise<Version> {
     const id = ++this.#nextId;
-    const { library, functions, callTimeoutMs, loadTimeoutMs } = this.opts;
+    const { library, functions, callTimeoutMs, loadTimeoutMs, hookTimeoutMs } = this.opts;
     const artifact = source === 'file'
       ? await Artifact.fromFile(library, this.dir, id)
       : await Artifact.fromBytes(source.bytes, library, this.dir, id, source.sha256);
     try {
       const section = artifact.bytes === null ? undefined : findStateSection(artifact.bytes) ?? undefined;
-      const runtime = await this.runtimes.start({ library, copy: artifact.copy, functions, state: this.state, timeoutMs: loadTimeoutMs, section });
+      // The worker thread's name: threads the library starts inherit it (guest-threads.ts).
+      const threadName = `isw-v${++threadNames}`;
+      const runtime = await this.runtimes.start({ library, copy: artifact.copy, functions, state: this.state, timeoutMs: loadTimeoutMs, section, threadName });
       const version = new Version(id, artifact, runtime, sourceId);
       runtime.onCrash((error) => this.onCrash(version, error));
       if (callTimeoutMs > 0) version.setCallTimeout(callTimeoutMs, (error) => this.onCrash(version, error));
+      version.setHookTimeout(hookTimeoutMs, (error) => this.onCrash(version, error));
       return version;
     } catch (err) {
       await artifact.remove();

@@ -1,11 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Artifact } from '../library/artifact.js';
-import { IsoswapError, loadHookRefused } from '../errors.js';
+import { inPhase, IsoswapError, loadHookRefused, type CrashPhase } from '../errors.js';
 import { sweepLoader } from '../library/loader-sweep.js';
 import { SYNC_OP, type LoadInfo } from '../runtime/protocol.js';
 import type { VersionRuntime } from '../runtime/types.js';
 import type { Deadline } from '../transport/blocking-wait.js';
 import type { VersionInfo, VersionStatus } from './version-info.js';
+import { argumentChecks, type ArgumentCheck } from './argument-check.js';
+import { withDeadline } from '../runtime/deadline.js';
+import { guestThreads, keepMapped } from '../library/guest-threads.js';
+import { threadAlive } from '../transport/thread-alive.js';
 
 /** How long a killed runtime may take to end. A worker thread stuck in native code never
  *  does: worker.terminate() waits for JavaScript, which a native call never returns to. */
@@ -30,6 +34,13 @@ export class Version {
   /** Set once the runtime is killed: later calls reject with #killReason at once. */
   #killing: Promise<true> | null = null;
   #killReason: IsoswapError | null = null;
+  #hookTimeoutMs = 0;
+  #onHookTimeout: ((error: IsoswapError) => void) | null = null;
+  /** What the version runs now, for the phase of a crash. */
+  #phase: CrashPhase = 'call';
+  /** Set once ERR_THREAD_STUCK was thrown: reported once. */
+  #stuckReported = false;
+  readonly #checks: Map<string, ArgumentCheck>;
   readonly #done = (): void => {
     if (--this.#inflight === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
   };
@@ -42,6 +53,12 @@ export class Version {
     readonly sourceId?: number,
   ) {
     this.#runtime = runtime;
+    this.#checks = argumentChecks(runtime.report, artifact.library);
+  }
+
+  /** Where a crash now would have happened: in a hook, or else in a call. */
+  get phase(): CrashPhase {
+    return this.#phase;
   }
 
   /** The runtime serving this version; gone once it is torn down, so that the history
@@ -59,8 +76,8 @@ export class Version {
   /** Runs one call on this version, counted until it settles (or times out). */
   call(name: string, args: unknown[]): Promise<unknown> {
     if (this.#killReason !== null) return Promise.reject(this.#killReason);
-    const badArity = this.#checkArity(name, args);
-    if (badArity !== null) return Promise.reject(badArity);
+    const bad = this.#checks.get(name)?.(args);
+    if (bad) return Promise.reject(bad);
     this.#inflight++;
     const result = this.runtime.call(name, args);
     if (this.#callTimeoutMs > 0) return this.#timed(name, result);
@@ -100,8 +117,8 @@ export class Version {
 
   /** The blocking form; throws if this runtime has none. */
   callSync(name: string, args: unknown[]): unknown {
-    const badArity = this.#checkArity(name, args);
-    if (badArity !== null) throw badArity;
+    const bad = this.#checks.get(name)?.(args);
+    if (bad) throw bad;
     const sync = this.runtime.callSync;
     if (sync === undefined) {
       throw new IsoswapError('ERR_INVALID_OPTIONS', 'callSync is not available in this isolation mode');
@@ -127,21 +144,48 @@ export class Version {
     const where = { function: name, version: this.id, file: this.artifact.library, timeoutMs: ms };
     const error = new IsoswapError('ERR_CALL_TIMEOUT',
       `${name} on version ${this.id} (${this.artifact.library}) took longer than ${ms} ms; the version is killed and replaced`, where);
-    this.#kill(new IsoswapError('ERR_VERSION_CRASHED',
-      `version ${this.id} (${this.artifact.library}) was killed: a call to ${name} took longer than ${ms} ms`, where))
-      .catch(() => {}); // a stuck thread is reported when the version retires
+    // Not reported here: a stuck thread is reported once, when the version retires.
+    void this.#kill(new IsoswapError('ERR_VERSION_CRASHED',
+      `version ${this.id} (${this.artifact.library}) was killed: a call to ${name} took longer than ${ms} ms`, where), false);
     this.#onCallTimeout?.(error);
     return error;
   }
 
-  /** ERR_BAD_ARGUMENTS when `args` does not fit the prototype's arity (koffi would drop
-   *  extra arguments silently), else null. */
-  #checkArity(name: string, args: unknown[]): IsoswapError | null {
-    const expected = this.runtime.report.arity[name];
-    if (expected === undefined || expected === args.length) return null;
-    const given = args.length;
-    return new IsoswapError('ERR_BAD_ARGUMENTS', `${name} in ${this.artifact.library} takes ${expected} argument(s), ${given} given`,
-      { function: name, file: this.artifact.library, expected, given });
+  /**
+   * From now on isoswap_load and isoswap_unload may run `ms` (0: no limit); past it the
+   * version is killed (a child process is SIGKILLed; a worker thread cannot be, and is
+   * abandoned), the hook rejects with ERR_HOOK_TIMEOUT and `listener` is told.
+   *
+   * @example
+   * version.setHookTimeout(5000, (err) => recover(version, err));
+   */
+  setHookTimeout(ms: number, listener: (error: IsoswapError) => void): void {
+    this.#hookTimeoutMs = ms;
+    this.#onHookTimeout = listener;
+  }
+
+  /** Runs a hook over the message path within the hook deadline, its crash told apart. */
+  async #hook<T>(hook: string, phase: CrashPhase, run: () => Promise<T>): Promise<T> {
+    if (this.#killReason !== null) throw this.#killReason;
+    this.#phase = phase;
+    try {
+      return await withDeadline(run(), this.#hookTimeoutMs, () => {
+        const ms = this.#hookTimeoutMs;
+        const thread = this.runtime.report.threadName !== undefined;
+        const error = new IsoswapError('ERR_HOOK_TIMEOUT',
+          `${hook} of ${this.artifact.library} (version ${this.id}) did not return within ${ms} ms (hookTimeoutMs); ` +
+          (thread ? 'its worker thread is abandoned: it ends when the hook returns, and may still write the state block until then'
+            : 'its process is killed'),
+          { hook, phase, version: this.id, file: this.artifact.library, timeoutMs: ms });
+        void this.#kill(error, false); // a stuck thread is reported when the version is discarded or retired
+        this.#onHookTimeout?.(error);
+        return error;
+      });
+    } catch (err) {
+      throw inPhase(err, phase);
+    } finally {
+      this.#phase = 'call';
+    }
   }
 
   /** The `isoswap_state` section found at load, or null. */
@@ -157,7 +201,7 @@ export class Version {
    * await next.attach({ version: next.id, reason: 1, failure: 0, previous: old.id });
    */
   async attach(info: LoadInfo): Promise<void> {
-    this.#attached = this.#accepted(await this.runtime.runLoadHook(info));
+    this.#attached = this.#accepted(await this.#hook('isoswap_load', 'load-hook', () => this.runtime.runLoadHook(info)));
   }
 
   /** The same over the blocking path, so that a host blocked in callSync can run it. */
@@ -174,15 +218,19 @@ export class Version {
 
   /** A hook past `timeoutMs` leaves the version inside it: it is killed, ERR_HOOK_TIMEOUT. */
   #hookSync(hook: string, op: string, args: unknown[], timeoutMs: number): unknown {
+    const phase: CrashPhase = op === SYNC_OP.unloadHook ? 'unload-hook' : 'load-hook';
+    this.#phase = phase; // a death seen during the blocking read is reported from inside it
     try {
       return this.runtime.hookSync(op, args, timeoutMs);
     } catch (err) {
-      if (!(err instanceof IsoswapError) || err.code !== 'ERR_CALL_TIMEOUT') throw err;
+      if (!(err instanceof IsoswapError) || err.code !== 'ERR_CALL_TIMEOUT') throw inPhase(err, phase);
       const timedOut = new IsoswapError('ERR_HOOK_TIMEOUT',
         `${hook} of ${this.artifact.library} (version ${this.id}) took longer than hookTimeoutMs (${timeoutMs} ms); the version is killed`,
-        { version: this.id, file: this.artifact.library, hook, timeoutMs });
+        { version: this.id, file: this.artifact.library, hook, phase, timeoutMs });
       this.abandon(timedOut);
       throw timedOut;
+    } finally {
+      this.#phase = 'call';
     }
   }
 
@@ -210,7 +258,7 @@ export class Version {
   /** Ends a version whose hook outlived its deadline: it cannot be unloaded cleanly. */
   abandon(reason: IsoswapError): void {
     this.#attached = false;
-    this.#kill(reason).catch(() => {}); // a stuck thread is reported when the version retires
+    void this.#kill(reason, false); // a stuck thread is reported when the version retires
   }
 
   /** Resolves true once no call is in flight, false if `timeoutMs` passes first. */
@@ -228,34 +276,68 @@ export class Version {
 
   /**
    * Drains (calls in flight finish, up to `drainTimeoutMs`), runs isoswap_unload unless it
-   * already ran, unloads, ends the runtime, sweeps the loader and removes the copy.
+   * already ran, unloads, ends the runtime, sweeps the loader and removes the copy. Throws
+   * what went wrong (an AggregateError when two things did), after the teardown.
    */
   async retire(drainTimeoutMs: number): Promise<void> {
     if (this.status === 'serving' || this.status === 'loading') this.status = 'draining';
     const drained = await this.whenIdle(drainTimeoutMs);
+    let failure: unknown = null;
     try {
+      if (drained && this.#killing === null && this.#attached) {
+        this.#attached = false;
+        failure = await this.#hook('isoswap_unload', 'unload-hook', () => this.runtime.runUnloadHook()).then(() => null, (err: unknown) => err);
+      }
+      failure = this.#keepGuestThreadsMapped() ?? failure;
       if (drained && this.#killing === null) {
-        if (this.#attached) {
-          this.#attached = false;
-          await this.runtime.runUnloadHook().catch(() => false);
-        }
-        await this.runtime.shutdown();
+        await this.#bounded(this.runtime.shutdown());
       } else {
         await this.#kill(drained ? undefined : new IsoswapError('ERR_DRAIN_TIMEOUT',
           `version ${this.id} (${this.artifact.library}) still had ${this.#inflight} call(s) in flight after ${drainTimeoutMs} ms; they were abandoned`,
           { version: this.id, file: this.artifact.library }));
       }
+    } catch (err) {
+      // A hook that timed out and then a thread that cannot be stopped: both are told.
+      throw failure === null ? err : new AggregateError([failure, err], `retiring version ${this.id}`);
     } finally {
       await this.#teardown();
     }
     if (this.status === 'draining') this.status = 'retired';
+    if (failure !== null) throw failure;
+  }
+
+  /** dlclose runs the library's destructors: bounded like a hook; past it, killed. */
+  async #bounded(shutdown: Promise<void>): Promise<void> {
+    await withDeadline(shutdown, this.#hookTimeoutMs, () => new IsoswapError('ERR_HOOK_TIMEOUT',
+      `unloading ${this.artifact.library} (version ${this.id}: dlclose, its destructors) took longer than ${this.#hookTimeoutMs} ms; it is killed`,
+      { phase: 'unload-hook', version: this.id, file: this.artifact.library, timeoutMs: this.#hookTimeoutMs }))
+      .catch(async (err: unknown) => { await this.#kill(err as IsoswapError); throw err; });
+  }
+
+  /**
+   * Thread isolation: threads the library started (they carry the version's thread name)
+   * and that still run would execute unmapped code once the copy is unloaded. Their copy
+   * is pinned instead (never unmapped) and the ERR_GUEST_THREADS to report is returned.
+   */
+  #keepGuestThreadsMapped(): IsoswapError | null {
+    const name = this.runtime.report.threadName;
+    if (name === undefined) return null;
+    const running = guestThreads(name, this.runtime.report.tids ?? []);
+    if (running.length === 0) return null;
+    keepMapped(this.artifact.copy);
+    return new IsoswapError('ERR_GUEST_THREADS',
+      `version ${this.id} (${this.artifact.library}) left ${running.length} thread(s) running (tid ${running.join(', ')}): ` +
+      'its copy stays mapped until the process exits; stop them in isoswap_unload',
+      { version: this.id, file: this.artifact.library, tids: running, phase: 'unload-hook' });
   }
 
   /** Ends a version that never served, or that crashed, without draining. */
   async discard(status: VersionStatus): Promise<void> {
     this.status = status;
     try {
+      const guests = this.#keepGuestThreadsMapped();
       await this.#kill();
+      if (guests !== null) throw guests;
     } finally {
       await this.#teardown();
     }
@@ -267,16 +349,23 @@ export class Version {
    * reported as ERR_THREAD_STUCK. Waiting longer would hang close() for as long as the
    * native call runs, which may be forever.
    */
-  async #kill(reason?: IsoswapError): Promise<void> {
+  async #kill(reason?: IsoswapError, report = true): Promise<void> {
     this.#killReason ??= reason ?? new IsoswapError('ERR_VERSION_CRASHED', `version ${this.id} (${this.artifact.library}) was stopped`, { version: this.id });
     this.#killing ??= this.runtime.kill(reason).then(() => { this.#killEnded = true; return true as const; });
     const ended = await Promise.race([this.#killing, sleep(KILL_GRACE_MS, false, { ref: false })]);
-    if (!ended) {
-      throw new IsoswapError('ERR_THREAD_STUCK',
-        `version ${this.id} (${this.artifact.library}): a worker thread is stuck in a native call and cannot be stopped; ` +
-        'it ends when the call returns, and the process cannot exit before (isolation: \'process\' can kill such a call)',
-        { version: this.id, file: this.artifact.library });
+    if (ended || !report || this.#stuckReported) return;
+    this.#stuckReported = true;
+    const where = { version: this.id, file: this.artifact.library };
+    const exited = (this.runtime.report.tids ?? []).filter((tid) => !threadAlive(tid));
+    if (exited.length > 0) {
+      this.runtime.abandon();
+      throw new IsoswapError('ERR_THREAD_EXITED',
+        `version ${this.id} (${this.artifact.library}): a worker thread ended inside a native call (pthread_exit?, tid ${exited.join(', ')}); ` +
+        'its calls never return, and Node aborts when the process exits (docs/deadlines.md)', { ...where, tids: exited });
     }
+    throw new IsoswapError('ERR_THREAD_STUCK',
+      `version ${this.id} (${this.artifact.library}): a worker thread is stuck in a native call and cannot be stopped; ` +
+      'it ends when the call returns, and the process cannot exit before (isolation: \'process\' can kill such a call)', where);
   }
 
   async #teardown(): Promise<void> {

@@ -31,7 +31,7 @@ export class ChildProcessHandle implements RuntimeHandle {
   #killReason: IsoswapError | null = null;
   #stopping = false;
   readonly #pending = new PendingRequests();
-  readonly #ready: Promise<void>;
+  readonly ready: Promise<void>;
   #exitedNow!: () => void;
   readonly #exited = new Promise<void>((resolve) => { this.#exitedNow = resolve; });
   #onCrash: ((error: IsoswapError) => void) | null = null;
@@ -58,7 +58,7 @@ export class ChildProcessHandle implements RuntimeHandle {
       this.syncCall.closeChildEnds();
     }
     this.remote = wrap<LibraryServiceApi>(ipcEndpoint(this.child));
-    this.#ready = new Promise((resolve) => {
+    this.ready = new Promise((resolve) => {
       const onMessage = (message: unknown): void => {
         if ((message as { isoswapReady?: boolean } | null)?.isoswapReady !== true) return;
         this.child.off('message', onMessage);
@@ -113,7 +113,7 @@ export class ChildProcessHandle implements RuntimeHandle {
   request<T>(send: (remote: Remote<LibraryServiceApi>) => Promise<T>): Promise<T> {
     const refused = this.#killReason ?? this.#death;
     if (refused !== null) return Promise.reject(refused);
-    return this.#pending.track(this.#ready.then(() => send(this.remote)));
+    return this.#pending.track(this.ready.then(() => send(this.remote)));
   }
 
   /** The child runs IPC calls in order as they arrive, so a mark sent behind them over

@@ -47,12 +47,14 @@ export class ThreadRuntime extends PooledRuntime<ThreadWorkerHandle> implements 
    */
   static async start(request: LoadRequest, threads: number, standby?: Standby<ThreadWorkerHandle>): Promise<ThreadRuntime> {
     const state = request.state?.kind === 'shared' ? request.state.buffer : undefined;
+    const tids: number[] = [];
     const { handles, report } = await loadAll(request, threads, standby, () => new ThreadWorkerHandle(), async (w) => {
       const loaded = await w.request((r) => r.load({ ...request, channel: w.channel.buffer }));
       w.channel.open(loaded, state);
+      tids.push(...loaded.tids ?? []);
       return loaded;
     });
-    return new ThreadRuntime(report, handles);
+    return new ThreadRuntime({ ...report, tids }, handles);
   }
 
   call(name: string, args: unknown[]): Promise<unknown> {

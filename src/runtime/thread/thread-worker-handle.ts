@@ -32,6 +32,7 @@ export class ThreadWorkerHandle implements RuntimeHandle {
   /** Set once the thread answered a request: it has imported koffi. */
   #answered = false;
   readonly #pending = new PendingRequests();
+  readonly ready: Promise<void>;
   readonly #exited: Promise<number>;
   #onCrash: ((error: IsoswapError) => void) | null = null;
 
@@ -47,6 +48,8 @@ export class ThreadWorkerHandle implements RuntimeHandle {
     const { workerPort: syncPort, replies: syncReplies } = this.syncCall;
     this.worker = new Worker(WORKER_URL, { workerData: { syncPort, syncReplies }, transferList: [syncPort] });
     this.remote = wrap<LibraryServiceApi>(nodeEndpoint(this.worker));
+    // A comlink GET is answered once the worker module, koffi included, has run.
+    this.ready = Promise.resolve((this.remote as unknown as Record<string, unknown>)['started']).then(() => {}, () => {});
     // An 'error' without a listener would be rethrown in the host: a JS fault in a
     // version must never take the host down.
     this.worker.on('error', (err) => { this.#lastError = err; });
@@ -126,6 +129,8 @@ export class ThreadWorkerHandle implements RuntimeHandle {
     // native constructor never answers, hence the bound.
     if (!this.#answered && this.#death === null) {
       this.worker.ref(); // a standby is unref'd: keep the program alive until it is ended
+      // A GET sent now, not `ready`: it is answered after the messages already queued (a
+      // standby's rehearsal load), so that terminate() never lands inside koffi.load.
       const started = Promise.resolve((this.remote as unknown as Record<string, unknown>)['started']);
       await Promise.race([started, this.#exited, delay(START_GRACE_MS, undefined, { ref: false })]).catch(() => {});
     }
