@@ -23,6 +23,14 @@ export const ERROR_CODES = {
   ERR_INVALID_OPTIONS: 'the options passed to createIsolatedHost are invalid',
   ERR_BUILD_FAILED: 'the build command failed',
   ERR_WATCH: 'watching the library failed (the file system watcher reported an error)',
+  ERR_DEPENDENCY_MISSING: 'a library the version needs (DT_NEEDED) was found in none of the places searched',
+  ERR_LIBRARY_UNREADABLE: 'the library exists but cannot be read (permissions, I/O error)',
+  ERR_LIBRARY_TOO_LARGE: 'the library is larger than the size isoswap reads into memory',
+  ERR_AMBIGUOUS_LIBRARY: 'the `library` glob matches more than one file',
+  ERR_TEMP_DIR: 'no directory for the private copies: beside the library and the temp dir both refused (read-only, missing, not a directory)',
+  ERR_COPY_FAILED: 'writing the private copy of a build failed (no space, I/O error); nothing partial is left',
+  ERR_STATE_ALLOC: 'the memory of the state block could not be reserved (memfd_create or posix_fallocate failed)',
+  ERR_STATE_MAP: 'the state block could not be mapped (mmap failed)',
 } as const;
 
 export type IsoswapErrorCode = keyof typeof ERROR_CODES;

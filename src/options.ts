@@ -29,8 +29,12 @@ export interface IsolatedHostOptions<F extends FunctionTable = FunctionTable> {
   drainTimeoutMs?: number;
   /** How many earlier good builds keep their bytes for rollback(). Default 5. */
   keepBuilds?: number;
-  /** Where the private copies directory is made. Default os.tmpdir(). */
+  /** Where the private copies go when the library's own directory takes no file (they
+   *  are written beside the library first: see docs/loading.md). Default os.tmpdir(). */
   tempDir?: string;
+  /** Directories the version's dependencies are found in (CLI `--lib-path`), e.g. Rust's
+   *  `$(rustc --print sysroot)/lib/rustlib/<target>/lib` for a `-C prefer-dynamic` dylib. */
+  libraryPath?: string[];
 }
 
 export interface ResolvedOptions<F extends FunctionTable = FunctionTable> {
@@ -45,6 +49,8 @@ export interface ResolvedOptions<F extends FunctionTable = FunctionTable> {
   drainTimeoutMs: number;
   keepBuilds: number;
   tempDir: string | undefined;
+  /** Absolute directories. */
+  libraryPath: string[];
 }
 
 /** Checks the options and fills in defaults; throws ERR_INVALID_OPTIONS. */
@@ -80,5 +86,12 @@ export function resolveOptions<F extends FunctionTable>(options: IsolatedHostOpt
     drainTimeoutMs: count(options.drainTimeoutMs, 'drainTimeoutMs', 10_000, 0),
     keepBuilds: count(options.keepBuilds, 'keepBuilds', 5, 1),
     tempDir: options.tempDir,
+    libraryPath: libraryPathOf(options.libraryPath, bad),
   };
+}
+
+function libraryPathOf(value: unknown, bad: (why: string) => never): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.some((dir) => typeof dir !== 'string' || dir === '')) bad('`libraryPath` must be an array of directory paths');
+  return (value as string[]).map((dir) => resolve(dir));
 }

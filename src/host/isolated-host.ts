@@ -57,7 +57,12 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
 
   /** @internal loads the first version; rejects (and cleans up) when it cannot serve. */
   async start(): Promise<void> {
-    this.#versions = await VersionFactory.create(this.#opts, this.#stateBlock?.ref, (version, error) => this.#onCrash(version, error));
+    try {
+      this.#versions = VersionFactory.create(this.#opts, this.#stateBlock?.ref, (version, error) => this.#onCrash(version, error));
+    } catch (err) {
+      this.#stateBlock?.close();
+      throw err;
+    }
     try {
       const first = await this.#versions.load('file');
       try {
@@ -72,6 +77,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
       this.emit(HOST_EVENTS.LOAD, first.info);
     } catch (err) {
       await this.#versions.close();
+      this.#stateBlock?.close();
       throw err;
     }
   }

@@ -1,5 +1,7 @@
+import { isMainThread } from 'node:worker_threads';
 import koffi, { type LibraryHandle } from 'koffi';
 import { IsoswapError } from '../errors.js';
+import { dependencyMissing, missingDependencyName } from '../library/dependencies.js';
 import type { LibraryServiceApi, LoadReport, LoadRequest } from './protocol.js';
 import { openState, type StatePointer } from '../state/state-pointer.js';
 
@@ -14,6 +16,8 @@ const UNLOAD_HOOK = 'void isoswap_unload(void *state, uint32_t bytes)';
  */
 export class LibraryService implements LibraryServiceApi {
   #lib: LibraryHandle | null = null;
+  /** Dependencies loaded before the library (request.preload), let go after it. */
+  #preloaded: LibraryHandle[] = [];
   #library = '';
   readonly #functions = new Map<string, NativeFunction>();
   #loadHook: NativeFunction | null = null;
@@ -23,9 +27,11 @@ export class LibraryService implements LibraryServiceApi {
   load(request: LoadRequest): LoadReport {
     this.#library = request.library;
     try {
+      for (const dependency of request.preload ?? []) this.#preloaded.push(koffi.load(dependency));
       this.#lib = koffi.load(request.copy);
     } catch (err) {
-      throw new IsoswapError('ERR_NOT_A_LIBRARY', `dlopen refused ${request.library}: ${(err as Error).message}`, { file: request.library });
+      for (const dependency of this.#preloaded.splice(0).reverse()) dependency.unload();
+      throw this.#loadError(err as Error, request);
     }
     for (const [name, prototype] of Object.entries(request.functions)) {
       this.#functions.set(name, this.#declare(name, prototype));
@@ -75,6 +81,19 @@ export class LibraryService implements LibraryServiceApi {
     this.#state.close();
     this.#lib?.unload();
     this.#lib = null;
+    for (const dependency of this.#preloaded.splice(0).reverse()) dependency.unload();
+  }
+
+  /** A dependency the loader could not find is ERR_DEPENDENCY_MISSING (with where it
+   *  looked); any other refusal, ERR_NOT_A_LIBRARY. */
+  #loadError(err: Error, request: LoadRequest): IsoswapError {
+    const dependency = missingDependencyName(err.message, request.copy);
+    if (dependency !== null) {
+      return dependencyMissing(dependency, {
+        library: request.library, copy: request.copy, libraryPath: request.libraryPath ?? [], isolation: isMainThread ? 'process' : 'thread',
+      }, err);
+    }
+    return new IsoswapError('ERR_NOT_A_LIBRARY', `dlopen refused ${request.library}: ${err.message}`, { file: request.library });
   }
 
   #function(name: string): NativeFunction {

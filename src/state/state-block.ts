@@ -1,10 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { closeSync } from 'node:fs';
+import { IsoswapError } from '../errors.js';
 import type { Isolation } from '../options.js';
 import type { StateRef } from '../runtime/protocol.js';
-import { mapFile } from './shared-memory.js';
+import { createSharedMemory, mapShared } from './shared-memory.js';
 
 /** The memory that survives swaps, as the host holds it. */
 export interface StateBlock {
@@ -25,36 +23,37 @@ export function createStateBlock(bytes: number, isolation: Isolation): StateBloc
     const buffer = new SharedArrayBuffer(bytes);
     return { view: new Uint8Array(buffer), ref: { kind: 'shared', buffer }, close() {} };
   }
-  return createFileBlock(bytes);
+  return createMemfdBlock(bytes);
 }
 
-const liveFiles = new Set<string>();
-let exitHookSet = false;
-
 /**
- * Process isolation: a file in /dev/shm (tmpfs: memory, not disk) that the host and every
- * child map MAP_SHARED, so the block outlives a child that crashes. The file is unlinked
- * at close, or when the host process exits without closing.
+ * Process isolation: a memfd (anonymous shared memory, no file in /dev/shm or anywhere)
+ * that the host and every child map MAP_SHARED, so the block outlives a child that
+ * crashes; each child inherits the descriptor when it is forked. Its pages are reserved
+ * up front (ERR_STATE_ALLOC when they cannot be had), and the kernel frees them when the
+ * last process holding them is gone, however the host ends.
  *
  * The host never munmaps it: a user may still hold `host.state` (a view over the
  * mapping) after close, and touching unmapped memory is a segfault, not an exception.
  * The mapping (`bytes`, rounded up to a page) stays until the host process exits.
  */
-function createFileBlock(bytes: number): StateBlock {
-  const dir = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
-  const path = join(dir, `isoswap-${process.pid}-${randomBytes(6).toString('hex')}.state`);
-  const mapped = mapFile(path, bytes, true);
-  liveFiles.add(path);
-  if (!exitHookSet) {
-    exitHookSet = true;
-    process.once('exit', () => { for (const file of liveFiles) rmSync(file, { force: true }); });
+function createMemfdBlock(bytes: number): StateBlock {
+  if (process.platform !== 'linux') {
+    throw new IsoswapError('ERR_STATE_ALLOC', `a state block in process isolation needs Linux (memfd_create); this is ${process.platform}`, { bytes });
   }
-  return {
-    view: new Uint8Array(mapped.view()),
-    ref: { kind: 'file', path, bytes },
-    close() {
-      rmSync(path, { force: true });
-      liveFiles.delete(path);
-    },
-  };
+  const fd = createSharedMemory(bytes);
+  let open = true;
+  try {
+    return {
+      view: new Uint8Array(mapShared(fd, bytes).view()),
+      ref: { kind: 'memfd', fd, bytes },
+      close() {
+        if (open) closeSync(fd); // children forked from now on get no block; the mapping stays
+        open = false;
+      },
+    };
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
 }
