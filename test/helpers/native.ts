@@ -1,6 +1,6 @@
 // Builds native fixtures for the tests into private temp dirs, with gcc and cargo.
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -92,4 +92,9 @@ int32_t hold(const char *started, const char *go) {
 }
 ${extra}
 `;
+}
+
+/** The files isoswap wrote in `dir` (private copies and lock files: `.isoswap-*`). */
+export async function copiesIn(dir: string): Promise<string[]> {
+  return (await readdir(dir)).filter((name) => name.startsWith('.isoswap-')).sort();
 }
