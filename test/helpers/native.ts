@@ -53,13 +53,16 @@ export function cargoAvailable(): boolean {
   return cargo;
 }
 
-/** Builds a dependency-free Rust cdylib from `lib.rs` source (cargo --offline). */
-export async function buildRust(libRs: string, name = 'fixture'): Promise<string> {
+/** Builds a dependency-free Rust cdylib (or, with `crateType: 'dylib'` and
+ *  `rustflags: '-C prefer-dynamic'`, a dylib that needs the toolchain's libstd) from
+ *  `lib.rs` source (cargo --offline, its target dir in the same temp dir). */
+export async function buildRust(libRs: string, name = 'fixture', { crateType = 'cdylib', rustflags }: { crateType?: 'cdylib' | 'dylib'; rustflags?: string } = {}): Promise<string> {
   const dir = await makeTempDir('isoswap-rust-');
   await mkdir(join(dir, 'src'));
-  await writeFile(join(dir, 'Cargo.toml'), `[package]\nname = "${name}"\nversion = "0.1.0"\nedition = "2021"\n\n[lib]\ncrate-type = ["cdylib"]\n\n[profile.release]\nopt-level = 1\n`);
+  await writeFile(join(dir, 'Cargo.toml'), `[package]\nname = "${name}"\nversion = "0.1.0"\nedition = "2021"\n\n[lib]\ncrate-type = ["${crateType}"]\n\n[profile.release]\nopt-level = 1\n`);
   await writeFile(join(dir, 'src', 'lib.rs'), libRs);
-  await run('cargo', ['build', '--offline', '--release', '--quiet'], { cwd: dir, env: { ...process.env, CARGO_TARGET_DIR: join(dir, 'target') } });
+  const env = { ...process.env, CARGO_TARGET_DIR: join(dir, 'target'), ...(rustflags === undefined ? {} : { RUSTFLAGS: rustflags }) };
+  await run('cargo', ['build', '--offline', '--release', '--quiet'], { cwd: dir, env });
   return join(dir, 'target', 'release', `lib${name}.so`);
 }
 
