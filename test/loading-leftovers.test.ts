@@ -130,3 +130,20 @@ test('the temp dir read-only, missing, a file or full: each its own code, naming
   assert.deepEqual(cases.good!.left, [], 'and gone after close');
   assert.deepEqual(await copiesIn(dir), [], 'nothing was written beside the library');
 });
+
+test('a state block whose memory cannot be reserved is ERR_STATE_ALLOC at create, not a SIGBUS at the first write', { timeout: 30_000 }, async () => {
+  const library = await buildC(tickSource(1));
+  // RLIMIT_FSIZE bounds how far posix_fallocate may grow the memfd, as a full tmpfs would
+  // (EFBIG instead of ENOSPC; its SIGXFSZ ignored so that the call returns the error).
+  const script = `import { createIsolatedHost } from ${JSON.stringify(join(dirname(FIXTURES), '..', 'src', 'index.js'))};
+const host = await createIsolatedHost({ library: ${JSON.stringify(library)}, functions: {}, isolation: 'process', state: { bytes: 1 << 20 } })
+  .catch((err) => { console.log(JSON.stringify({ code: err.code, errno: err.details.errno, message: err.message })); return null; });
+if (host !== null) { host.state.fill(1); console.log(JSON.stringify({ served: true })); await host.close(); }`;
+  const child = spawnSync('sh', ['-c', `trap '' XFSZ; exec prlimit --fsize=262144 "${process.execPath}" --input-type=module -e "$0"`, script], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(child.signal, null, child.stderr);
+  assert.equal(child.status, 0, child.stderr);
+  const result = JSON.parse(child.stdout) as { code?: string; errno?: string; message?: string };
+  assert.equal(result.code, 'ERR_STATE_ALLOC', child.stdout);
+  assert.equal(result.errno, 'EFBIG');
+  assert.match(result.message!, /1048576 bytes/);
+});

@@ -1,4 +1,5 @@
 import { closeSync } from 'node:fs';
+import { constants } from 'node:os';
 import koffi from 'koffi';
 import { IsoswapError } from '../errors.js';
 import { libcFunctions } from '../library/libc.js';
@@ -19,6 +20,9 @@ const MAP_SHARED = 0x01;
 const MAP_FAILED = 0xffff_ffff_ffff_ffffn;
 const MFD_CLOEXEC = 0x1;
 
+/** ENOSPC for 28: the name an errno number has. */
+const errnoName = (n: number): string => Object.entries(constants.errno).find(([, v]) => v === n)?.[0] ?? `errno ${n}`;
+
 /**
  * Makes anonymous shared memory of `bytes` (a memfd: no file anywhere, freed when the
  * last descriptor and mapping go) and reserves all of it now. An ftruncate'd file would
@@ -32,12 +36,14 @@ export function createSharedMemory(bytes: number): number {
   const { memfdCreate, posixFallocate } = libcFunctions();
   const fd = memfdCreate('isoswap-state', MFD_CLOEXEC);
   if (fd < 0) {
-    throw new IsoswapError('ERR_STATE_ALLOC', `memfd_create failed for the state block (${bytes} bytes): errno ${koffi.errno()}`, { bytes, errno: koffi.errno() });
+    const errno = errnoName(koffi.errno());
+    throw new IsoswapError('ERR_STATE_ALLOC', `memfd_create failed for the state block (${bytes} bytes): ${errno}`, { bytes, errno });
   }
   const failed = posixFallocate(fd, 0, bytes);
   if (failed !== 0) {
     closeSync(fd);
-    throw new IsoswapError('ERR_STATE_ALLOC', `cannot reserve ${bytes} bytes for the state block (posix_fallocate: errno ${failed})`, { bytes, errno: failed });
+    const errno = errnoName(failed);
+    throw new IsoswapError('ERR_STATE_ALLOC', `cannot reserve ${bytes} bytes for the state block (posix_fallocate: ${errno})`, { bytes, errno });
   }
   return fd;
 }
@@ -53,7 +59,8 @@ export function mapShared(fd: number, bytes: number): MappedFile {
   const { mmap, munmap } = libcFunctions();
   const pointer = mmap(null, bytes, PROT_READ_WRITE, MAP_SHARED, fd, 0);
   if (pointer === null || koffi.address(pointer) === MAP_FAILED) {
-    throw new IsoswapError('ERR_STATE_MAP', `cannot map the state block (${bytes} bytes, fd ${fd}): errno ${koffi.errno()}`, { bytes, fd, errno: koffi.errno() });
+    const errno = errnoName(koffi.errno());
+    throw new IsoswapError('ERR_STATE_MAP', `cannot map the state block (${bytes} bytes, fd ${fd}): ${errno}`, { bytes, fd, errno });
   }
   let mapped = true;
   return {
