@@ -115,6 +115,16 @@ describe('a glob as `library`', () => {
     await second.close();
   });
 
+  test('a path that exists is served as it is, glob characters or not', async (t) => {
+    const dir = join(await makeTempDir(), 'game (copy) [1]');
+    await mkdir(dir);
+    const library = await buildC(tickSource(1), join(dir, 'libgame.so'));
+    const host = await createIsolatedHost({ library, functions: FUNCTIONS });
+    t.after(() => host.close());
+    assert.equal(host.current.library, library);
+    assert.equal(await host.call('do_tick', 1), 2);
+  });
+
   test('several matches: ERR_AMBIGUOUS_LIBRARY lists them', async () => {
     const dir = await makeTempDir();
     await buildC(tickSource(1), join(dir, 'liba.so'));

@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, sep } from 'node:path';
 import { distance } from 'fastest-levenshtein';
 import { glob, isDynamicPattern } from 'tinyglobby';
@@ -19,7 +19,8 @@ const LISTED = 10;
  * const library = await findLibrary('/src/game/target/debug/*.so'); // '/src/game/target/debug/libgame.so'
  */
 export async function findLibrary(pattern: string): Promise<string> {
-  if (!isDynamicPattern(pattern)) return pattern;
+  // A path that exists is that path, even with glob characters in it ("proj (copy)/lib.so").
+  if (!isDynamicPattern(pattern) || existsSync(pattern)) return pattern;
   const { base, rest } = splitGlob(pattern);
   const matches = (await glob(rest, { cwd: base, absolute: true, onlyFiles: true, expandDirectories: false }))
     .filter((path) => !basename(path).startsWith(COPY_PREFIX))
