@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, readdir, readlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,19 +28,21 @@ async function firstLine<T>(child: ChildProcess): Promise<T> {
   return JSON.parse(line) as T;
 }
 
-const shmFiles = async (): Promise<string[]> => (await readdir('/dev/shm')).filter((n) => n.startsWith('isoswap-'));
+/** The files in /dev/shm named after `pid` (as a state block file used to be). */
+const shmFilesOf = async (pid: number): Promise<string[]> => (await readdir('/dev/shm')).filter((n) => n.includes(`-${pid}-`));
 
 test('a host SIGKILLed while serving (process isolation, state block) leaves nothing once the next host has started and closed', { timeout: 60_000 }, async () => {
   const dir = await makeTempDir();
   const tempDir = await makeTempDir();
   const library = await buildC(tickSource(1), join(dir, 'libgame.so'));
-  const shmBefore = await shmFiles();
   const victim = spawn(process.execPath, [join(FIXTURES, 'serve-forever.js'), library, tempDir, 'process'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const { copy } = await firstLine<{ copy: string }>(victim);
   assert.equal(dirname(copy), dir, 'the copy is beside the library');
   const fds = await Promise.all((await readdir(`/proc/${victim.pid}/fd`)).map((fd) => readlink(`/proc/${victim.pid}/fd/${fd}`).catch(() => '')));
   assert.ok(fds.some((target) => target.startsWith('/memfd:isoswap-state')), 'the state block is a memfd, no file');
-  assert.deepEqual(await shmFiles(), shmBefore, 'nothing in /dev/shm');
+  const maps = await readFile(`/proc/${victim.pid}/maps`, 'utf8');
+  assert.match(maps, /\/memfd:isoswap-state/, 'the host maps the memfd');
+  assert.doesNotMatch(maps, /\/dev\/shm\//, 'and nothing in /dev/shm');
 
   // While the victim lives, a host on the same library leaves its copies alone.
   const neighbour = await createIsolatedHost({ library, functions: FUNCTIONS });
@@ -55,7 +57,7 @@ test('a host SIGKILLed while serving (process isolation, state block) leaves not
   await next.close();
   assert.deepEqual(await copiesIn(dir), [], 'nothing beside the library');
   assert.deepEqual(await readdir(tempDir), [], 'nothing in the temp dir');
-  assert.deepEqual(await shmFiles(), shmBefore, 'nothing in /dev/shm');
+  assert.deepEqual(await shmFilesOf(victim.pid!), [], 'nothing in /dev/shm');
 });
 
 test('copies are swept by their lock, not by a pid: a held lock under a dead pid stays, a free one under a live pid goes', { timeout: 30_000 }, async () => {
@@ -68,18 +70,17 @@ test('copies are swept by their lock, not by a pid: a held lock under a dead pid
     await writeFile(join(dir, `${owner}.lock`), '');
     await writeFile(join(dir, `${owner}-v1-0123456789ab-libgame.so`), 'copy');
   }
-  // flock(1) holds the lock for as long as it runs, as a live host in any namespace would.
-  // Its own process group: flock and the shell that inherits the locked descriptor die together.
-  const holder = spawn('flock', ['--exclusive', join(dir, `${held}.lock`), 'sh', '-c', 'echo locked; read line'], { stdio: ['pipe', 'pipe', 'inherit'], detached: true });
+  // flock(1) holds the lock for as long as it runs, as a live host in any namespace would;
+  // --no-fork: one process holds it (a forked shell would hold it a moment after flock died).
+  const holder = spawn('flock', ['--exclusive', '--no-fork', join(dir, `${held}.lock`), 'sh', '-c', 'echo locked; read line'], { stdio: ['pipe', 'pipe', 'inherit'] });
   await once(createInterface({ input: holder.stdout! }), 'line');
 
   const host = await createIsolatedHost({ library, functions: FUNCTIONS });
   await host.close();
   assert.deepEqual(await copiesIn(dir), [`${held}-v1-0123456789ab-libgame.so`, `${held}.lock`], 'the held lock\'s copy stays; the free one is gone');
 
-  const exited = once(holder, 'exit');
-  process.kill(-holder.pid!, 'SIGKILL');
-  await exited;
+  holder.kill('SIGKILL');
+  await once(holder, 'exit');
   const again = await createIsolatedHost({ library, functions: FUNCTIONS });
   await again.close();
   assert.deepEqual(await copiesIn(dir), [], 'once its owner is gone, it goes too');
