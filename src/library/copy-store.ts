@@ -17,33 +17,25 @@ const errno = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? S
  */
 export class CopyStore {
   #temp: CopyPlace | null = null;
-  #beside: CopyPlace | null;
+  /** undefined until the first write claims the library's directory; null if it refused. */
+  #beside: CopyPlace | null | undefined;
   /** Why the library's directory was given up, for the error when the temp dir fails too. */
   #besideRefused: string | null = null;
 
-  private constructor(private readonly library: string, private readonly tempDir: string, beside: CopyPlace | null, besideRefused: string | null) {
-    this.#beside = beside;
-    this.#besideRefused = besideRefused;
-  }
+  private constructor(private readonly library: string, private readonly tempDir: string) {}
 
   /**
-   * Sweeps abandoned copies and claims the library's directory (else the temp dir).
-   * Throws ERR_TEMP_DIR when neither takes a file.
+   * Sweeps the copies of hosts that are gone, beside the library and in the temp dir.
+   * Nothing is claimed before the first write: a library that cannot be read is reported
+   * as such, and leaves no lock file.
    *
    * @example
    * const store = CopyStore.open('/src/game/libgame.so', undefined); ...; store.close();
    */
   static open(library: string, tempDir = tmpdir()): CopyStore {
-    const dir = dirname(library);
-    sweepAbandoned(dir);
+    sweepAbandoned(dirname(library));
     sweepAbandoned(tempDir);
-    try {
-      return new CopyStore(library, tempDir, CopyPlace.claim(dir), null);
-    } catch (err) {
-      const store = new CopyStore(library, tempDir, null, `${dir}: ${errno(err)}`);
-      store.#claimTemp();
-      return store;
-    }
+    return new CopyStore(library, tempDir);
   }
 
   /**
@@ -52,6 +44,14 @@ export class CopyStore {
    * Throws ERR_TEMP_DIR or ERR_COPY_FAILED (naming the path and errno).
    */
   async write(bytes: Buffer, id: number, sha256: string): Promise<string> {
+    if (this.#beside === undefined) {
+      try {
+        this.#beside = CopyPlace.claim(dirname(this.library));
+      } catch (err) {
+        this.#beside = null;
+        this.#besideRefused = `${dirname(this.library)}: ${errno(err)}`;
+      }
+    }
     if (this.#beside !== null) {
       const copy = this.#beside.copyPath(id, sha256, this.library);
       try {
