@@ -2,7 +2,7 @@
 // abort() or exit() in the library ends this process only; the host sees it exit.
 import { expose, ipcEndpoint } from '../src/runtime/rpc.js';
 import { LibraryService } from '../src/runtime/library-service.js';
-import { serveSyncPipe } from '../src/transport/sync-pipe-server.js';
+import { answerMark, serveSyncPipe } from '../src/transport/sync-pipe-server.js';
 import { libc } from '../src/library/libc.js';
 
 if (process.send === undefined) throw new Error('process-worker.js must be started by child_process.fork');
@@ -15,6 +15,7 @@ process.on('disconnect', () => process.exit(0));
 dieWithParent();
 
 const service = new LibraryService();
+service.onMark = answerMark;
 expose(service, ipcEndpoint(process));
 serveSyncPipe(service); // host.callSync: its own pipes, which the host can block on
 // Messages that arrive before a 'message' listener exists are dropped, and importing

@@ -3,6 +3,7 @@ import { Artifact } from '../library/artifact.js';
 import { CopyStore } from '../library/copy-store.js';
 import { planPreloads } from '../library/dependencies.js';
 import { readDynamic } from '../library/elf-dynamic.js';
+import { findStateSection } from '../library/state-section.js';
 import type { IsoswapError } from '../errors.js';
 import type { ResolvedOptions } from '../options.js';
 import type { StateRef } from '../runtime/protocol.js';
@@ -54,8 +55,9 @@ export class VersionFactory {
       : await Artifact.fromBytes(source.bytes, library, this.copies, id, source.sha256);
     try {
       const preload = planPreloads(artifact.bytes!, [...libraryPath, ...this.#originDirs(artifact)]);
+      const section = findStateSection(artifact.bytes!) ?? undefined;
       this.#runtimes ??= new RuntimeFactory(isolation, threads, hostChildExtras(this.state, libraryPath));
-      const runtime = await this.#runtimes.start({ library, copy: artifact.copy, functions, preload, libraryPath, state: this.state, timeoutMs: loadTimeoutMs });
+      const runtime = await this.#runtimes.start({ library, copy: artifact.copy, functions, preload, libraryPath, state: this.state, timeoutMs: loadTimeoutMs, section });
       const version = new Version(id, artifact, runtime, sourceId);
       runtime.onCrash((error) => this.onCrash(version, error));
       if (callTimeoutMs > 0) version.setCallTimeout(callTimeoutMs, (error) => this.onCrash(version, error));
