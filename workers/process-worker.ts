@@ -4,6 +4,7 @@ import { expose, ipcEndpoint } from '../src/runtime/rpc.js';
 import { LibraryService } from '../src/runtime/library-service.js';
 import { answerMark, serveSyncPipe } from '../src/transport/sync-pipe-server.js';
 import { libc } from '../src/library/libc.js';
+import { flushStdoutIfAsked } from '../src/library/stdout-flush.js';
 
 if (process.send === undefined) throw new Error('process-worker.js must be started by child_process.fork');
 
@@ -13,6 +14,7 @@ process.on('SIGINT', () => {});
 // The parent went away (closed the channel, or died): nothing is left to serve.
 process.on('disconnect', () => process.exit(0));
 dieWithParent();
+flushStdoutIfAsked(); // `isoswap run` reads our stdout: lines should not wait for 4 KiB
 
 const service = new LibraryService();
 service.onMark = answerMark;
