@@ -28,6 +28,14 @@ export const ERROR_CODES = {
   ERR_HOOK_TIMEOUT: 'isoswap_load or isoswap_unload (or unloading: the library destructors, or a beforeSwap listener) ran longer than hookTimeoutMs; the version was killed or, in a thread, abandoned',
   ERR_GUEST_THREADS: 'a retired version left threads it started running: its copy stays mapped until the process exits',
   ERR_THREAD_EXITED: 'a worker thread ended inside a native call (pthread_exit): its calls never return',
+  ERR_DEPENDENCY_MISSING: 'a library the version needs (DT_NEEDED) was found in none of the places searched',
+  ERR_LIBRARY_UNREADABLE: 'the library exists but cannot be read (permissions, I/O error)',
+  ERR_LIBRARY_TOO_LARGE: 'the library is larger than the size isoswap reads into memory',
+  ERR_AMBIGUOUS_LIBRARY: 'the `library` glob matches more than one file',
+  ERR_TEMP_DIR: 'no directory for the private copies: beside the library and the temp dir both refused (read-only, missing, not a directory)',
+  ERR_COPY_FAILED: 'writing the private copy of a build failed (no space, I/O error); nothing partial is left',
+  ERR_STATE_ALLOC: 'the memory of the state block could not be reserved (memfd_create or posix_fallocate failed)',
+  ERR_STATE_MAP: 'the state block could not be mapped (mmap failed)',
 } as const;
 
 export type IsoswapErrorCode = keyof typeof ERROR_CODES;

@@ -33,10 +33,11 @@ export interface IsolatedHostOptions<F extends FunctionTable = FunctionTable> {
   hookTimeoutMs?: number;
   /** How many earlier good builds keep their bytes for rollback(). Default 5. */
   keepBuilds?: number;
-  /** Where the private copies directory is made. Default os.tmpdir(). */
+  /** Where the private copies go when the library's own directory takes no file (they
+   *  are written beside the library first: see docs/loading.md). Default os.tmpdir(). */
   tempDir?: string;
-  /** Directories where the library's own dependencies are looked up (`isoswap run
-   *  --lib-path`). */
+  /** Directories the version's dependencies are found in (CLI `--lib-path`), e.g. Rust's
+   *  `$(rustc --print sysroot)/lib/rustlib/<target>/lib` for a `-C prefer-dynamic` dylib. */
   libraryPath?: string[];
 }
 
@@ -53,6 +54,8 @@ export interface ResolvedOptions<F extends FunctionTable = FunctionTable> {
   hookTimeoutMs: number;
   keepBuilds: number;
   tempDir: string | undefined;
+  /** Absolute directories. */
+  libraryPath: string[];
 }
 
 /**
@@ -123,7 +126,16 @@ export function resolveOptions<F extends FunctionTable>(options: IsolatedHostOpt
     hookTimeoutMs: integer(o.hookTimeoutMs, 'hookTimeoutMs', 5_000, 0, MAX_TIMEOUT_MS),
     keepBuilds: integer(o.keepBuilds, 'keepBuilds', 5, 1, MAX_KEEP_BUILDS),
     tempDir,
+    libraryPath: libraryPathOf(o.libraryPath),
   };
+}
+
+function libraryPathOf(value: unknown): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.some((dir) => typeof dir !== 'string' || dir === '')) {
+    throw invalid('libraryPath', 'an array of directory paths', value);
+  }
+  return (value as string[]).map((dir) => resolve(dir));
 }
 
 function invalid(option: string, allowed: string, value: unknown): IsoswapError {

@@ -5,10 +5,10 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { once } from 'node:events';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { after, test } from 'node:test';
 import { createIsolatedHost, type SwapEvent, type VersionInfo } from '../src/index.js';
-import { buildC, makeTempDir, removeTempDirs, tickSource } from './helpers/native.js';
+import { buildC, copiesIn, makeTempDir, removeTempDirs, tickSource } from './helpers/native.js';
 
 after(removeTempDirs);
 
@@ -25,9 +25,10 @@ test('current describes a private 0700 copy of the library, hashed', async (t) =
   assert.equal(info.id, 1);
   assert.equal(info.library, library);
   assert.notEqual(info.copy, library);
-  assert.notEqual(dirname(info.copy), dirname(library));
+  assert.equal(dirname(info.copy), dirname(library), 'the copy lives beside the library ($ORIGIN)');
+  assert.match(basename(info.copy), /^\.isoswap-\d+-[0-9a-f]{6}-v1-[0-9a-f]{12}-libfixture\.so$/);
   assert.ok(existsSync(info.copy), 'the copy exists while its version serves');
-  assert.equal((await stat(dirname(info.copy))).mode & 0o777, 0o700);
+  assert.equal((await stat(info.copy)).mode & 0o777, 0o600);
   assert.equal(info.sha256, await sha256Of(library));
   assert.equal(await sha256Of(info.copy), info.sha256);
   assert.ok(info.loadedAt instanceof Date);
@@ -87,11 +88,12 @@ test('close() is idempotent and removes every copy', async () => {
   const library = await buildC(tickSource(1));
   const host = await createIsolatedHost({ library, functions: FUNCTIONS });
   const dir = dirname(host.current.copy);
+  assert.equal((await copiesIn(dir)).length, 2, 'a copy and the lock file');
   const closes = [host.close(), host.close()];
   await Promise.all(closes);
   await host.close();
   assert.equal(host.closed, true);
-  assert.equal(existsSync(dir), false);
+  assert.deepEqual(await copiesIn(dir), []);
 });
 
 // Every worker of one version dlopens the same copy, so they share this counter. A call

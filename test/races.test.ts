@@ -3,12 +3,12 @@
 // creates a file.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { access, readdir, readFile, writeFile } from 'node:fs/promises';
+import { access, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { setImmediate as tick, setTimeout as sleep } from 'node:timers/promises';
 import { createIsolatedHost, type IsolatedHost, type IsolatedHostOptions, type IsoswapError, type SwapEvent, type VersionInfo } from '../src/index.js';
-import { buildC, makeTempDir, mappedFiles, removeTempDirs, holdingSource } from './helpers/native.js';
+import { buildC, copiesIn, makeTempDir, mappedFiles, removeTempDirs, holdingSource } from './helpers/native.js';
 
 after(removeTempDirs);
 
@@ -29,12 +29,12 @@ const functions = {
 
 type Options = Partial<IsolatedHostOptions<typeof functions>>;
 
-/** A host serving version 1 of dir/librace.so, copies kept in their own dir. */
+/** A host serving version 1 of dir/librace.so (its copies beside it, `.isoswap-*`). */
 async function startHost(t: { after(fn: () => Promise<void>): void }, options: Options = {}) {
   const dir = await makeTempDir();
-  const copies = await makeTempDir('isoswap-race-copies-');
+  const copies = join(dir, '.isoswap-');
   const library = await buildC(holdingSource(1), join(dir, 'librace.so'));
-  const host = await createIsolatedHost({ library, functions, tempDir: copies, ...options });
+  const host = await createIsolatedHost({ library, functions, ...options });
   t.after(() => host.close());
   const retired: VersionInfo[] = [];
   const errors: IsoswapError[] = [];
@@ -106,12 +106,12 @@ test('reload() after close() began rejects with ERR_HOST_CLOSED', { timeout: 30_
 });
 
 test('reload() followed by close() in the same tick rejects with ERR_HOST_CLOSED; nothing is left', { timeout: 30_000 }, async (t) => {
-  const { host, install, copies } = await startHost(t);
+  const { host, install, copies, dir } = await startHost(t);
   await install(2);
   const reload = host.reload();
   await host.close();
   await assert.rejects(reload, isClosedError);
-  assert.deepEqual(await readdir(copies), []);
+  assert.deepEqual(await copiesIn(dir), []);
   assert.equal(await mappedFiles(copies), 0);
 });
 
@@ -128,7 +128,7 @@ test('close() while a reload() is loading its version: the reload rejects with E
   await assert.rejects(reload, isClosedError);
   await closing;
   assert.deepEqual(retired.map((v) => v.id), [1], 'only the serving version retired; version 2 never served');
-  assert.deepEqual(await readdir(copies), []);
+  assert.deepEqual(await copiesIn(dir), []);
   assert.equal(await mappedFiles(copies), 0);
 });
 
@@ -174,7 +174,7 @@ test('close() during a state hand-over, with a call held at the gate: nothing ha
   if (atGate.status === 'fulfilled') assert.ok(atGate.value === 1 || atGate.value === 2);
   else assert.ok(isClosedError(atGate.reason), String(atGate.reason));
   if (swapped.status === 'rejected') assert.ok(isClosedError(swapped.reason), String(swapped.reason));
-  assert.deepEqual(await readdir(copies), []);
+  assert.deepEqual(await copiesIn(dir), []);
 });
 
 test('a swap while the previous version still drains: v1 blocked, swap to v2, swap to v3; all resolve, v1 and v2 retire', { timeout: 30_000 }, async (t) => {

@@ -1,9 +1,11 @@
 import { IsolatedHost } from './isolated-host.js';
+import { findLibrary } from '../library/discovery.js';
 import { resolveOptions, type FunctionTable, type IsolatedHostOptions } from '../options.js';
 
 /**
  * Loads the library in its own worker thread (or child process) and serves it.
- * Rejects with an IsoswapError when the first version cannot be loaded.
+ * Rejects with an IsoswapError when the first version cannot be loaded. `library` may be
+ * a glob that matches exactly one file.
  *
  * @example
  * const host = await createIsolatedHost({
@@ -15,6 +17,7 @@ import { resolveOptions, type FunctionTable, type IsolatedHostOptions } from '..
  */
 export async function createIsolatedHost<const F extends FunctionTable>(options: IsolatedHostOptions<F>): Promise<IsolatedHost<F>> {
   const opts = resolveOptions(options);
+  opts.library = await findLibrary(opts.library); // a glob: the one file it matches, from now on
   const host = new IsolatedHost(opts);
   await host.start();
   return host;

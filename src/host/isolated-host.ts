@@ -47,7 +47,12 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
   /** @internal loads the first version; rejects (and cleans up) when it cannot serve. */
   async start(): Promise<void> {
     const recovery: { onCrash?: CrashRecovery['onCrash'] } = {};
-    this.#versions = await VersionFactory.create(this.#opts, this.#stateBlock?.ref, (version, error) => recovery.onCrash?.(version, error));
+    try {
+      this.#versions = VersionFactory.create(this.#opts, this.#stateBlock?.ref, (version, error) => recovery.onCrash?.(version, error));
+    } catch (err) {
+      this.#stateBlock?.close();
+      throw err;
+    }
     this.#queue = new SwapQueue(this.#opts, this.#versions, this, this.#stateBlock);
     const crashes = new CrashRecovery(this.#queue, this, this.#opts.library);
     recovery.onCrash = (version, error) => crashes.onCrash(version, error);
@@ -58,6 +63,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
       this.emit(HOST_EVENTS.LOAD, first.info);
     } catch (err) {
       await this.#versions.close();
+      this.#stateBlock?.close();
       throw err;
     }
   }

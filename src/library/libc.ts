@@ -18,6 +18,9 @@ type Mmap = (addr: null, length: number, prot: number, flags: number, fd: number
 type Munmap = (addr: unknown, length: number) => number;
 type Pipe2 = (fds: Int32Array, flags: number) => number;
 type Poll = (fds: Buffer, nfds: number, timeoutMs: number) => number;
+type MemfdCreate = (name: string, flags: number) => number;
+type Fallocate = (fd: number, offset: number, length: number) => number;
+type Flock = (fd: number, operation: number) => number;
 type Dlopen = (file: string, mode: number) => unknown;
 type Dlinfo = (handle: unknown, request: number, out: unknown[]) => number;
 type Dlclose = (handle: unknown) => number;
@@ -36,6 +39,12 @@ export interface LibcFunctions {
    *  readSync cannot wait on (EAGAIN). */
   pipe2: Pipe2;
   poll: Poll;
+  /** The state block of process isolation: memory with no file anywhere. */
+  memfdCreate: MemfdCreate;
+  /** Returns the error number itself (not -1 and errno). */
+  posixFallocate: Fallocate;
+  /** The lock that marks a host's copies as owned. */
+  flock: Flock;
   /** dlopen(RTLD_NOLOAD) + dlinfo(RTLD_DI_LINKMAP): a loaded library's load base, which
    *  koffi does not expose. */
   dlopen: Dlopen;
@@ -70,6 +79,9 @@ export function libcFunctions(): LibcFunctions {
       munmap: lib.func('int munmap(void *addr, size_t length)') as Munmap,
       pipe2: lib.func('int pipe2(_Out_ int *fds, int flags)') as Pipe2,
       poll: lib.func('int poll(void *fds, unsigned long nfds, int timeout)') as Poll,
+      memfdCreate: lib.func('int memfd_create(const char *name, unsigned int flags)') as MemfdCreate,
+      posixFallocate: lib.func('int posix_fallocate64(int fd, int64_t offset, int64_t len)') as Fallocate,
+      flock: lib.func('int flock(int fd, int operation)') as Flock,
       dlopen: lib.func('void *dlopen(const char *file, int mode)') as Dlopen,
       dlinfo: lib.func('int dlinfo(void *handle, int request, _Out_ void **info)') as Dlinfo,
       dlclose: lib.func('int dlclose(void *handle)') as Dlclose,

@@ -1,7 +1,9 @@
+import { isMainThread } from 'node:worker_threads';
 import koffi, { type LibraryHandle } from 'koffi';
 import { IsoswapError } from '../errors.js';
 import { SYNC_OP, type LibraryServiceApi, type LoadInfo, type LoadReport, type LoadRequest, type ParamType } from './protocol.js';
 import { paramTypes } from '../library/param-types.js';
+import { dependencyMissing, missingDependencyName } from '../library/dependencies.js';
 import { openState, type StatePointer } from '../state/state-pointer.js';
 import { StateSection } from '../state/state-section-memory.js';
 
@@ -21,6 +23,8 @@ const OP_PREFIX = '\0isoswap.';
  */
 export class LibraryService implements LibraryServiceApi {
   #lib: LibraryHandle | null = null;
+  /** Dependencies loaded before the library (request.preload), let go after it. */
+  #preloaded: LibraryHandle[] = [];
   #library = '';
   readonly #functions = new Map<string, NativeFunction>();
   #loadHook: NativeFunction | null = null;
@@ -34,9 +38,11 @@ export class LibraryService implements LibraryServiceApi {
   load(request: LoadRequest): LoadReport {
     this.#library = request.library;
     try {
+      for (const dependency of request.preload ?? []) this.#preloaded.push(koffi.load(dependency));
       this.#lib = koffi.load(request.copy);
     } catch (err) {
-      throw new IsoswapError('ERR_NOT_A_LIBRARY', `dlopen refused ${request.library}: ${(err as Error).message}`, { file: request.library });
+      for (const dependency of this.#preloaded.splice(0).reverse()) dependency.unload();
+      throw this.#loadError(err as Error, request);
     }
     for (const [name, prototype] of Object.entries(request.functions)) {
       this.#functions.set(name, this.#declare(name, prototype));
@@ -105,6 +111,19 @@ export class LibraryService implements LibraryServiceApi {
     this.#state.close();
     this.#lib?.unload();
     this.#lib = null;
+    for (const dependency of this.#preloaded.splice(0).reverse()) dependency.unload();
+  }
+
+  /** A dependency the loader could not find is ERR_DEPENDENCY_MISSING (with where it
+   *  looked); any other refusal, ERR_NOT_A_LIBRARY. */
+  #loadError(err: Error, request: LoadRequest): IsoswapError {
+    const dependency = missingDependencyName(err.message, request.copy);
+    if (dependency !== null) {
+      return dependencyMissing(dependency, {
+        library: request.library, copy: request.copy, libraryPath: request.libraryPath ?? [], isolation: isMainThread ? 'process' : 'thread',
+      }, err);
+    }
+    return new IsoswapError('ERR_NOT_A_LIBRARY', `dlopen refused ${request.library}: ${err.message}`, { file: request.library });
   }
 
   #function(name: string): NativeFunction {

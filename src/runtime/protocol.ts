@@ -6,7 +6,7 @@
 /** Where the state block lives, as the worker must be told. */
 export type StateRef =
   | { kind: 'shared'; buffer: SharedArrayBuffer }          // thread isolation: the same memory
-  | { kind: 'file'; path: string; bytes: number };          // process isolation: a /dev/shm file both map
+  | { kind: 'memfd'; fd: number; bytes: number };           // process isolation: a memfd (host's fd) every child inherits
 
 /** Asks a worker to load one version. */
 export interface LoadRequest {
@@ -16,6 +16,10 @@ export interface LoadRequest {
   copy: string;
   /** Call name → koffi prototype. */
   functions: Record<string, string>;
+  /** Libraries to dlopen first, by absolute path (dependencies found in `libraryPath`). */
+  preload?: string[] | undefined;
+  /** The `libraryPath` option, to say where a missing dependency was looked for. */
+  libraryPath?: string[] | undefined;
   state?: StateRef | undefined;
   /** Host side only: how long the load may take before the runtime is ended (0: no limit).
    *  A library constructor that never returns must not hold every later swap and close(). */

@@ -1,5 +1,6 @@
 import type { Isolation } from '../options.js';
 import type { LoadRequest } from './protocol.js';
+import type { ChildExtras } from './process/inherited-fds.js';
 import { ProcessRuntime, processStandby } from './process/process-runtime.js';
 import { ThreadRuntime, threadStandby } from './thread/thread-runtime.js';
 import type { VersionRuntime } from './types.js';
@@ -18,14 +19,15 @@ export class RuntimeFactory {
   readonly #refill: () => void;
   readonly #close: () => Promise<void>;
 
-  constructor(isolation: Isolation, threads: number) {
+  /** @param extras what each child process inherits (process isolation) */
+  constructor(isolation: Isolation, threads: number, extras: ChildExtras = {}) {
     if (isolation === 'thread') {
       const standby = threadStandby(threads);
       this.#start = (request) => ThreadRuntime.start(request, threads, standby);
       this.#refill = () => standby.refill();
       this.#close = () => standby.close();
     } else {
-      const standby = processStandby(threads);
+      const standby = processStandby(threads, extras);
       this.#start = (request) => ProcessRuntime.start(request, threads, standby);
       this.#refill = () => standby.refill();
       this.#close = () => standby.close();

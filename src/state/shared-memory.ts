@@ -1,9 +1,10 @@
-import { closeSync, ftruncateSync, openSync } from 'node:fs';
+import { closeSync } from 'node:fs';
+import { constants } from 'node:os';
 import koffi from 'koffi';
 import { IsoswapError } from '../errors.js';
 import { libcFunctions } from '../library/libc.js';
 
-/** A file mapped MAP_SHARED: every process that maps it sees the same bytes. */
+/** Memory mapped MAP_SHARED from a descriptor: every process that maps it sees the same bytes. */
 export interface MappedFile {
   /** The address, as koffi passes it for a `void *` parameter. */
   readonly pointer: unknown;
@@ -17,27 +18,49 @@ export interface MappedFile {
 const PROT_READ_WRITE = 0x1 | 0x2;
 const MAP_SHARED = 0x01;
 const MAP_FAILED = 0xffff_ffff_ffff_ffffn;
+const MFD_CLOEXEC = 0x1;
+
+/** ENOSPC for 28: the name an errno number has. */
+const errnoName = (n: number): string => Object.entries(constants.errno).find(([, v]) => v === n)?.[0] ?? `errno ${n}`;
 
 /**
- * Maps `bytes` of the file at `path` shared, read-write. With `create`, the file must not
- * exist yet: it is made 0600 and sized (zero-filled).
+ * Makes anonymous shared memory of `bytes` (a memfd: no file anywhere, freed when the
+ * last descriptor and mapping go) and reserves all of it now. An ftruncate'd file would
+ * be sparse: on a full tmpfs the first write to a page that cannot be had is a SIGBUS
+ * that kills the process. Throws ERR_STATE_ALLOC.
  *
  * @example
- * const block = mapFile('/dev/shm/isoswap-1-ab.state', 4096, true);
- * new Uint8Array(block.view())[0] = 7; // a child that maps the same path sees 7
+ * const fd = createSharedMemory(4096); const block = mapShared(fd, 4096);
  */
-export function mapFile(path: string, bytes: number, create: boolean): MappedFile {
-  const { mmap, munmap } = libcFunctions();
-  const fd = openSync(path, create ? 'wx+' : 'r+', 0o600);
-  let pointer: unknown;
-  try {
-    if (create) ftruncateSync(fd, bytes);
-    pointer = mmap(null, bytes, PROT_READ_WRITE, MAP_SHARED, fd, 0);
-  } finally {
-    closeSync(fd); // the mapping keeps the file's pages; the descriptor is not needed
+export function createSharedMemory(bytes: number): number {
+  const { memfdCreate, posixFallocate } = libcFunctions();
+  const fd = memfdCreate('isoswap-state', MFD_CLOEXEC);
+  if (fd < 0) {
+    const errno = errnoName(koffi.errno());
+    throw new IsoswapError('ERR_STATE_ALLOC', `memfd_create failed for the state block (${bytes} bytes): ${errno}`, { bytes, errno });
   }
+  const failed = posixFallocate(fd, 0, bytes);
+  if (failed !== 0) {
+    closeSync(fd);
+    const errno = errnoName(failed);
+    throw new IsoswapError('ERR_STATE_ALLOC', `cannot reserve ${bytes} bytes for the state block (posix_fallocate: ${errno})`, { bytes, errno });
+  }
+  return fd;
+}
+
+/**
+ * Maps `bytes` of the descriptor `fd` shared, read-write. Throws ERR_STATE_MAP.
+ *
+ * @example
+ * const block = mapShared(fd, 4096);
+ * new Uint8Array(block.view())[0] = 7; // a child that maps the same memfd sees 7
+ */
+export function mapShared(fd: number, bytes: number): MappedFile {
+  const { mmap, munmap } = libcFunctions();
+  const pointer = mmap(null, bytes, PROT_READ_WRITE, MAP_SHARED, fd, 0);
   if (pointer === null || koffi.address(pointer) === MAP_FAILED) {
-    throw new IsoswapError('ERR_INVALID_OPTIONS', `cannot map the state block ${path} (${bytes} bytes): errno ${koffi.errno()}`, { file: path });
+    const errno = errnoName(koffi.errno());
+    throw new IsoswapError('ERR_STATE_MAP', `cannot map the state block (${bytes} bytes, fd ${fd}): ${errno}`, { bytes, fd, errno });
   }
   let mapped = true;
   return {

@@ -1,11 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { closeSync } from 'node:fs';
+import { IsoswapError } from '../errors.js';
 import type { Isolation } from '../options.js';
 import type { StateRef } from '../runtime/protocol.js';
-import { mapFile } from './shared-memory.js';
-import { IsoswapError } from '../errors.js';
+import { createSharedMemory, mapShared } from './shared-memory.js';
 
 /** The memory that survives swaps, as the host holds it. */
 export interface StateBlock {
@@ -22,51 +19,44 @@ export interface StateBlock {
  * const block = createStateBlock(4096, 'thread'); block.view[0] = 1;
  */
 export function createStateBlock(bytes: number, isolation: Isolation): StateBlock {
+  if (isolation === 'process') return createMemfdBlock(bytes);
   try {
-    if (isolation === 'thread') {
-      const buffer = new SharedArrayBuffer(bytes);
-      return { view: new Uint8Array(buffer), ref: { kind: 'shared', buffer }, close() {} };
-    }
-    return createFileBlock(bytes);
+    const buffer = new SharedArrayBuffer(bytes);
+    return { view: new Uint8Array(buffer), ref: { kind: 'shared', buffer }, close() {} };
   } catch (err) {
-    // Out of memory (a RangeError) or of /dev/shm space: a typed error, not a crash.
-    throw IsoswapError.from(err, 'ERR_INVALID_OPTIONS', `cannot make a state block of ${bytes} bytes (state.bytes)`);
+    // Out of memory (a RangeError): a typed error, not a crash.
+    throw IsoswapError.from(err, 'ERR_STATE_ALLOC', `cannot make a state block of ${bytes} bytes (state.bytes)`);
   }
 }
 
-const liveFiles = new Set<string>();
-let exitHookSet = false;
-
 /**
- * Process isolation: a file in /dev/shm (tmpfs: memory, not disk) that the host and every
- * child map MAP_SHARED, so the block outlives a child that crashes. The file is unlinked
- * at close, or when the host process exits without closing.
+ * Process isolation: a memfd (anonymous shared memory, no file in /dev/shm or anywhere)
+ * that the host and every child map MAP_SHARED, so the block outlives a child that
+ * crashes; each child inherits the descriptor when it is forked. Its pages are reserved
+ * up front (ERR_STATE_ALLOC when they cannot be had), and the kernel frees them when the
+ * last process holding them is gone, however the host ends.
  *
  * The host never munmaps it: a user may still hold `host.state` (a view over the
  * mapping) after close, and touching unmapped memory is a segfault, not an exception.
  * The mapping (`bytes`, rounded up to a page) stays until the host process exits.
  */
-function createFileBlock(bytes: number): StateBlock {
-  const dir = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
-  const path = join(dir, `isoswap-${process.pid}-${randomBytes(6).toString('hex')}.state`);
-  let view: Uint8Array;
+function createMemfdBlock(bytes: number): StateBlock {
+  if (process.platform !== 'linux') {
+    throw new IsoswapError('ERR_STATE_ALLOC', `a state block in process isolation needs Linux (memfd_create); this is ${process.platform}`, { bytes });
+  }
+  const fd = createSharedMemory(bytes);
+  let open = true;
   try {
-    view = new Uint8Array(mapFile(path, bytes, true).view());
+    return {
+      view: new Uint8Array(mapShared(fd, bytes).view()),
+      ref: { kind: 'memfd', fd, bytes },
+      close() {
+        if (open) closeSync(fd); // children forked from now on get no block; the mapping stays
+        open = false;
+      },
+    };
   } catch (err) {
-    rmSync(path, { force: true }); // a block that could not be made leaves no file
+    closeSync(fd);
     throw err;
   }
-  liveFiles.add(path);
-  if (!exitHookSet) {
-    exitHookSet = true;
-    process.once('exit', () => { for (const file of liveFiles) rmSync(file, { force: true }); });
-  }
-  return {
-    view,
-    ref: { kind: 'file', path, bytes },
-    close() {
-      rmSync(path, { force: true });
-      liveFiles.delete(path);
-    },
-  };
 }

@@ -1,9 +1,13 @@
-import { rm } from 'node:fs/promises';
-import { Artifact, makeArtifactDir } from '../library/artifact.js';
+import { dirname } from 'node:path';
+import { Artifact } from '../library/artifact.js';
+import { CopyStore } from '../library/copy-store.js';
+import { planPreloads } from '../library/dependencies.js';
+import { readDynamic } from '../library/elf-dynamic.js';
 import { findStateSection } from '../library/state-section.js';
 import type { IsoswapError } from '../errors.js';
 import type { ResolvedOptions } from '../options.js';
 import type { StateRef } from '../runtime/protocol.js';
+import { hostChildExtras } from '../runtime/process/process-runtime.js';
 import { RuntimeFactory } from '../runtime/start.js';
 import { Version } from './version.js';
 
@@ -14,28 +18,29 @@ let threadNames = 0;
 export type BuildSource = 'file' | { bytes: Buffer; sha256?: string | undefined };
 
 /**
- * Makes the versions of one host: numbers them, writes each build's private copy into the
- * host's 0700 directory and loads it into a runtime. Owns that directory and the runtime
- * factory (with its warm standby).
+ * Makes the versions of one host: numbers them, writes each build's private copy (beside
+ * the library, else in the temp dir: CopyStore) and loads it into a runtime. Owns the
+ * copies and the runtime factory (with its warm standby).
  */
 export class VersionFactory {
   #nextId = 0;
+  /** Made at the first load that has a build to load: a path that is no library (a FIFO,
+   *  a typo) is refused without a thread or a Node process being started and ended. */
+  #runtimes: RuntimeFactory | null = null;
 
   private constructor(
     private readonly opts: ResolvedOptions,
-    private readonly dir: string,
+    private readonly copies: CopyStore,
     private readonly state: StateRef | undefined,
-    private readonly runtimes: RuntimeFactory,
     private readonly onCrash: (version: Version, error: IsoswapError) => void,
   ) {}
 
   /**
    * @example
-   * const factory = await VersionFactory.create(opts, block?.ref, (v, err) => recover(v, err));
+   * const factory = VersionFactory.create(opts, block?.ref, (v, err) => recover(v, err));
    */
-  static async create(opts: ResolvedOptions, state: StateRef | undefined, onCrash: (version: Version, error: IsoswapError) => void): Promise<VersionFactory> {
-    const dir = await makeArtifactDir(opts.tempDir);
-    return new VersionFactory(opts, dir, state, new RuntimeFactory(opts.isolation, opts.threads), onCrash);
+  static create(opts: ResolvedOptions, state: StateRef | undefined, onCrash: (version: Version, error: IsoswapError) => void): VersionFactory {
+    return new VersionFactory(opts, CopyStore.open(opts.library, opts.tempDir), state, onCrash);
   }
 
   /**
@@ -47,15 +52,17 @@ export class VersionFactory {
    */
   async load(source: BuildSource, sourceId?: number): Promise<Version> {
     const id = ++this.#nextId;
-    const { library, functions, callTimeoutMs, loadTimeoutMs, hookTimeoutMs } = this.opts;
+    const { library, functions, isolation, threads, callTimeoutMs, loadTimeoutMs, hookTimeoutMs, libraryPath } = this.opts;
     const artifact = source === 'file'
-      ? await Artifact.fromFile(library, this.dir, id)
-      : await Artifact.fromBytes(source.bytes, library, this.dir, id, source.sha256);
+      ? await Artifact.fromFile(library, this.copies, id)
+      : await Artifact.fromBytes(source.bytes, library, this.copies, id, source.sha256);
     try {
-      const section = artifact.bytes === null ? undefined : findStateSection(artifact.bytes) ?? undefined;
+      const preload = planPreloads(artifact.bytes!, [...libraryPath, ...this.#originDirs(artifact)]);
+      const section = findStateSection(artifact.bytes!) ?? undefined;
       // The worker thread's name: threads the library starts inherit it (guest-threads.ts).
       const threadName = `isw-v${++threadNames}`;
-      const runtime = await this.runtimes.start({ library, copy: artifact.copy, functions, state: this.state, timeoutMs: loadTimeoutMs, section, threadName });
+      this.#runtimes ??= new RuntimeFactory(isolation, threads, hostChildExtras(this.state, libraryPath));
+      const runtime = await this.#runtimes.start({ library, copy: artifact.copy, functions, preload, libraryPath, state: this.state, timeoutMs: loadTimeoutMs, section, threadName });
       const version = new Version(id, artifact, runtime, sourceId);
       runtime.onCrash((error) => this.onCrash(version, error));
       if (callTimeoutMs > 0) version.setCallTimeout(callTimeoutMs, (error) => this.onCrash(version, error));
@@ -67,9 +74,20 @@ export class VersionFactory {
     }
   }
 
-  /** Ends the standby and removes the copies directory. */
+  /**
+   * A copy in the temp dir (the library's directory took no file) has $ORIGIN there: the
+   * directories its RPATH/RUNPATH name through $ORIGIN, taken from the original's
+   * directory, are searched for libraries to preload (those with a SONAME then resolve).
+   */
+  #originDirs(artifact: Artifact): string[] {
+    if (dirname(artifact.copy) === dirname(artifact.library)) return [];
+    const { rpath, runpath } = readDynamic(artifact.bytes!);
+    return [...rpath, ...runpath].filter((d) => d.includes('ORIGIN')).map((d) => d.replace(/\$(\{ORIGIN\}|ORIGIN)/g, dirname(artifact.library)));
+  }
+
+  /** Ends the standby and removes this host's copies and lock files. */
   async close(): Promise<void> {
-    await this.runtimes.close();
-    await rm(this.dir, { recursive: true, force: true });
+    await this.#runtimes?.close();
+    this.copies.close();
   }
 }

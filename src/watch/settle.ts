@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { IsoswapError } from '../errors.js';
 import { assertCompleteLibrary } from '../library/library-check.js';
+import { readLibrary } from '../library/read-library.js';
 
 /** How long a complete file's size and mtime must stay put before it is taken. */
 export const SETTLE_MS = 10;
@@ -64,8 +65,8 @@ export async function settleFile(file: string, cancelled: () => boolean): Promis
     if (cancelled()) return { kind: 'cancelled' };
     if (stamp === null) return { kind: 'missing' };
     if (read?.stamp !== stamp) {
-      const bytes = await readFile(file).catch((err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOENT') return null;
+      const bytes = await readLibrary(file).catch((err: unknown) => {
+        if (err instanceof IsoswapError && err.code === 'ERR_LIBRARY_NOT_FOUND') return null;
         throw err;
       });
       const after = await fileStamp(file);

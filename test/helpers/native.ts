@@ -1,6 +1,6 @@
 // Builds native fixtures for the tests into private temp dirs, with gcc and cargo.
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -53,13 +53,16 @@ export function cargoAvailable(): boolean {
   return cargo;
 }
 
-/** Builds a dependency-free Rust cdylib from `lib.rs` source (cargo --offline). */
-export async function buildRust(libRs: string, name = 'fixture'): Promise<string> {
+/** Builds a dependency-free Rust cdylib (or, with `crateType: 'dylib'` and
+ *  `rustflags: '-C prefer-dynamic'`, a dylib that needs the toolchain's libstd) from
+ *  `lib.rs` source (cargo --offline, its target dir in the same temp dir). */
+export async function buildRust(libRs: string, name = 'fixture', { crateType = 'cdylib', rustflags }: { crateType?: 'cdylib' | 'dylib'; rustflags?: string } = {}): Promise<string> {
   const dir = await makeTempDir('isoswap-rust-');
   await mkdir(join(dir, 'src'));
-  await writeFile(join(dir, 'Cargo.toml'), `[package]\nname = "${name}"\nversion = "0.1.0"\nedition = "2021"\n\n[lib]\ncrate-type = ["cdylib"]\n\n[profile.release]\nopt-level = 1\n`);
+  await writeFile(join(dir, 'Cargo.toml'), `[package]\nname = "${name}"\nversion = "0.1.0"\nedition = "2021"\n\n[lib]\ncrate-type = ["${crateType}"]\n\n[profile.release]\nopt-level = 1\n`);
   await writeFile(join(dir, 'src', 'lib.rs'), libRs);
-  await run('cargo', ['build', '--offline', '--release', '--quiet'], { cwd: dir, env: { ...process.env, CARGO_TARGET_DIR: join(dir, 'target') } });
+  const env = { ...process.env, CARGO_TARGET_DIR: join(dir, 'target'), ...(rustflags === undefined ? {} : { RUSTFLAGS: rustflags }) };
+  await run('cargo', ['build', '--offline', '--release', '--quiet'], { cwd: dir, env });
   return join(dir, 'target', 'release', `lib${name}.so`);
 }
 
@@ -92,4 +95,9 @@ int32_t hold(const char *started, const char *go) {
 }
 ${extra}
 `;
+}
+
+/** The files isoswap wrote in `dir` (private copies and lock files: `.isoswap-*`). */
+export async function copiesIn(dir: string): Promise<string[]> {
+  return (await readdir(dir)).filter((name) => name.startsWith('.isoswap-')).sort();
 }

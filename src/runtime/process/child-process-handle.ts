@@ -6,6 +6,7 @@ import { SYNC_OP, type LibraryServiceApi } from '../protocol.js';
 import type { Deadline } from '../../transport/blocking-wait.js';
 import { ipcEndpoint, wrap, type Remote } from '../rpc.js';
 import { exitStatus } from './exit-status.js';
+import { withExtras, type ChildExtras } from './inherited-fds.js';
 import { ProcessSyncCall } from '../../transport/sync-pipe-call.js';
 import { PendingRequests } from '../pending-requests.js';
 import { nextMark, type RuntimeHandle } from '../runtime-handle.js';
@@ -41,14 +42,17 @@ export class ChildProcessHandle implements RuntimeHandle {
    *
    * @example
    * const c = new ChildProcessHandle(); await c.request((r) => r.load(req));
+   * @param extras descriptors (after fds 4 and 5) and environment the child inherits
    */
-  constructor() {
+  constructor(extras: ChildExtras = {}) {
     this.syncCall = new ProcessSyncCall(() => this.label, () => this.#diedDuringCallSync());
     try {
+      // the library's printf shows; fds 4 and 5 carry callSync
+      const { stdio, env } = withExtras(['inherit', 'inherit', 'inherit', 'ipc', ...this.syncCall.childFds], extras);
       this.child = fork(ENTRY, [String(process.pid)], {
         serialization: 'advanced', // structured clone: bigint, typed arrays, Maps cross as in threads
-        // the library's printf shows; fds 4 and 5 carry callSync
-        stdio: ['inherit', 'inherit', 'inherit', 'ipc', ...this.syncCall.childFds],
+        stdio,
+        env,
         execArgv: [], // not the host's flags (--test, --inspect, --watch...)
       });
     } catch (err) {

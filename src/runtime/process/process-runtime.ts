@@ -1,6 +1,7 @@
 import { IsoswapError } from '../../errors.js';
-import type { LoadRequest } from '../protocol.js';
+import type { LoadRequest, StateRef } from '../protocol.js';
 import { ChildProcessHandle } from './child-process-handle.js';
+import type { ChildExtras } from './inherited-fds.js';
 import { loadAll, PooledRuntime } from '../pooled-runtime.js';
 import { Standby } from '../standby.js';
 import type { VersionRuntime } from '../types.js';
@@ -9,18 +10,34 @@ import type { VersionRuntime } from '../types.js';
  * Pre-forked children for the next swap or crash restart.
  *
  * @example
- * const standby = processStandby(1); await ProcessRuntime.start(request, 1, standby);
+ * const standby = processStandby(1, hostChildExtras(state, [])); await ProcessRuntime.start(request, 1, standby);
  */
-export function processStandby(size: number): Standby<ChildProcessHandle> {
-  return new Standby(size, () => new ChildProcessHandle());
+export function processStandby(size: number, extras: ChildExtras = {}): Standby<ChildProcessHandle> {
+  return new Standby(size, () => new ChildProcessHandle(extras));
+}
+
+/**
+ * What every child of a host inherits: the state block's memfd (as `state`), and
+ * `libraryPath` ahead of LD_LIBRARY_PATH, which the loader reads once, when a process
+ * starts, so a running host cannot extend its own.
+ *
+ * @example
+ * new ChildProcessHandle(hostChildExtras({ kind: 'memfd', fd: 21, bytes: 4096 }, ['/opt/deps']));
+ */
+export function hostChildExtras(state: StateRef | undefined, libraryPath: readonly string[]): ChildExtras {
+  const fromEnv = process.env.LD_LIBRARY_PATH;
+  return {
+    fds: state?.kind === 'memfd' ? { state: state.fd } : {},
+    env: libraryPath.length === 0 ? {} : { LD_LIBRARY_PATH: [...libraryPath, ...(fromEnv ? [fromEnv] : [])].join(':') },
+  };
 }
 
 /**
  * A version served by `processes` child processes, each with its own dlopen of the same
  * copy: a segfault, abort() or exit() in the library kills one of them, never the host,
  * and a call stuck in native code can be ended (SIGKILL). Calls go to the least busy
- * process; hooks run once per version, in the first one. The state block is a /dev/shm
- * file every process maps, so it outlives a process that dies.
+ * process; hooks run once per version, in the first one. The state block is a memfd
+ * every process inherits and maps, so it outlives a process that dies.
  */
 export class ProcessRuntime extends PooledRuntime<ChildProcessHandle> implements VersionRuntime {
   /** Blocks until the call returns, over the least busy child's pipes (not IPC, whose
@@ -38,7 +55,7 @@ export class ProcessRuntime extends PooledRuntime<ChildProcessHandle> implements
    */
   static async start(request: LoadRequest, processes: number, standby?: Standby<ChildProcessHandle>): Promise<ProcessRuntime> {
     try {
-      const { handles, report } = await loadAll(request, processes, standby, () => new ChildProcessHandle(), (c) => c.request((r) => r.load(request)));
+      const { handles, report } = await loadAll(request, processes, standby, () => new ChildProcessHandle(hostChildExtras(request.state, request.libraryPath ?? [])), (c) => c.request((r) => r.load(request)));
       return new ProcessRuntime(report, handles);
     } catch (err) {
       throw loadError(err, request.library);
