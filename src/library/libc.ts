@@ -3,8 +3,8 @@ import koffi, { type LibraryHandle } from 'koffi';
 let handle: LibraryHandle | null = null;
 
 /**
- * The C library, through koffi, for what Node does not offer (mmap, blocking pipes,
- * poll, gettid, prctl). Loaded once per thread: dlopen of it only counts a reference.
+ * The C library, through koffi, for what Node does not offer (mmap, memfd, futex,
+ * blocking pipes, poll, gettid, prctl). Loaded once per thread: dlopen of it only counts a reference.
  *
  * @example
  * const gettid = libc().func('int gettid(void)');
@@ -18,6 +18,9 @@ type Mmap = (addr: null, length: number, prot: number, flags: number, fd: number
 type Munmap = (addr: unknown, length: number) => number;
 type Pipe2 = (fds: Int32Array, flags: number) => number;
 type Poll = (fds: Buffer, nfds: number, timeoutMs: number) => number;
+type MemfdCreate = (name: string, flags: number) => number;
+type Fallocate = (fd: number, offset: number, length: number) => number;
+type Futex = (nr: number, address: number, op: number, value: number, timeout: Buffer | null, address2: number, value3: number) => number;
 
 /** The libc functions isoswap calls, each declared once per thread on first use. */
 export interface LibcFunctions {
@@ -28,6 +31,14 @@ export interface LibcFunctions {
    *  readSync cannot wait on (EAGAIN). */
   pipe2: Pipe2;
   poll: Poll;
+  /** Anonymous shared memory a child can inherit (Node has no shm_open either). */
+  memfdCreate: MemfdCreate;
+  /** posix_fallocate64: returns the error number itself (not -1 and errno). */
+  fallocate: Fallocate;
+  /** syscall(SYS_futex, ...): Atomics.wait refuses memory that is not a SharedArrayBuffer.
+   *  Declared with fixed arguments: on x86-64 and arm64 Linux a variadic call passes
+   *  integers and pointers in the same registers, and koffi's variadic form is slower. */
+  futex: Futex;
 }
 
 let declared: LibcFunctions | null = null;
@@ -44,6 +55,9 @@ export function libcFunctions(): LibcFunctions {
       munmap: lib.func('int munmap(void *addr, size_t length)') as Munmap,
       pipe2: lib.func('int pipe2(_Out_ int *fds, int flags)') as Pipe2,
       poll: lib.func('int poll(void *fds, unsigned long nfds, int timeout)') as Poll,
+      memfdCreate: lib.func('int memfd_create(const char *name, unsigned int flags)') as MemfdCreate,
+      fallocate: lib.func('int posix_fallocate64(int fd, int64_t offset, int64_t len)') as Fallocate,
+      futex: lib.func('long syscall(long nr, int64_t addr, int op, int val, void *timeout, int64_t addr2, int val3)') as Futex,
     };
   })();
   return declared;

@@ -1,0 +1,44 @@
+import type { StdioOptions } from 'node:child_process';
+
+type StdioEntry = Extract<StdioOptions, unknown[]>[number];
+
+/** The environment variable that tells a child which inherited fd is which: `state=6,ring=7`. */
+const FDS_VARIABLE = 'ISOSWAP_FDS';
+
+/** What a child process gets besides its stdio: named descriptors of the host, and
+ *  environment variables. */
+export interface ChildExtras {
+  /** Name → the host's fd; the child finds it with {@link inheritedFd}(name). */
+  fds?: Readonly<Record<string, number>>;
+  env?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Appends `extras.fds` to a fork's stdio (each takes the next child fd number) and
+ * returns the stdio and env to fork with. Node dup2's each into place in the child,
+ * which clears close-on-exec there.
+ *
+ * @example
+ * const { stdio, env } = withExtras(['inherit', 'inherit', 'inherit', 'ipc'], { fds: { state: memfd } });
+ * fork(entry, [], { stdio, env }); // in the child: inheritedFd('state') === 4
+ */
+export function withExtras(stdio: StdioEntry[], extras: ChildExtras): { stdio: StdioEntry[]; env: NodeJS.ProcessEnv } {
+  const entries = Object.entries(extras.fds ?? {});
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extras.env };
+  if (entries.length > 0) env[FDS_VARIABLE] = entries.map(([name], i) => `${name}=${stdio.length + i}`).join(',');
+  return { stdio: [...stdio, ...entries.map(([, fd]) => fd)], env };
+}
+
+/**
+ * In a child: the fd the host passed under `name`, or undefined.
+ *
+ * @example
+ * const fd = inheritedFd('state');
+ */
+export function inheritedFd(name: string): number | undefined {
+  for (const pair of (process.env[FDS_VARIABLE] ?? '').split(',')) {
+    const [key, fd] = pair.split('=');
+    if (key === name && fd !== undefined) return Number(fd);
+  }
+  return undefined;
+}
