@@ -3,8 +3,8 @@
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { LoadReport, LoadRequest } from '../src/runtime/protocol.js';
 import { expose, nodeEndpoint } from '../src/runtime/rpc.js';
-import { ChannelServer, type ChannelEntry } from '../src/transport/channel-server.js';
-import { fastSignature, type PrototypeInfoLike } from '../src/transport/channel-signature.js';
+import { ChannelServer } from '../src/transport/channel-server.js';
+import { ringEntries } from '../src/transport/channel-signature.js';
 import { serveSyncPort } from '../src/transport/sync-port-server.js';
 import { LibraryService } from '../src/runtime/library-service.js';
 
@@ -25,14 +25,7 @@ class ThreadLibraryService extends LibraryService {
     const report = super.load(request);
     if (request.channel === undefined) return report;
     const state = request.state?.kind === 'shared' ? request.state.buffer : undefined;
-    const fast: NonNullable<LoadReport['fast']> = {};
-    const entries = report.functions.map((name): ChannelEntry | null => {
-      const fn = this.fn(name);
-      const signature = fastSignature((fn as unknown as { info: PrototypeInfoLike }).info);
-      if (signature === null) return null;
-      fast[name] = signature;
-      return { fn, signature };
-    });
+    const { entries, fast } = ringEntries(report.functions, (name) => this.fn(name));
     this.#server = new ChannelServer(request.channel, entries, state, side);
     this.#server.start();
     if (syncPort !== undefined && syncReplies !== undefined) {

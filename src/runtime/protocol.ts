@@ -22,6 +22,8 @@ export interface LoadRequest {
   timeoutMs?: number | undefined;
   /** Thread isolation: the shared-memory call channel of this worker (src/transport/ring-layout.ts). */
   channel?: SharedArrayBuffer | undefined;
+  /** Process isolation: serve the call ring the child inherited (src/transport/process-ring.ts). */
+  processRing?: boolean | undefined;
 }
 
 /** How a value travels in a ring slot (src/transport/ring-codec.ts): `number` as a float64;

@@ -2,14 +2,12 @@ import { IsoswapError } from '../errors.js';
 import type { LoadReport } from '../runtime/protocol.js';
 import {
   ARENA_BYTES, channelViews, createChannelBuffer, DONE, HEAD, HOST_WAITING, MASK, META_FN, META_STATUS, SLOT_META,
-  SLOTS, STATUS_OK, STATUS_UNKNOWN_FUNCTION, WORKER_EXITED, WORKER_PARKED, WORKER_STATE, WORKER_STOPPED, WORKER_TID,
-  type ChannelViews,
+  SLOTS, STATUS_OK, STATUS_UNKNOWN_FUNCTION, type ChannelViews,
 } from './ring-layout.js';
 import { HostCodec, ringFunction, type RingFunction, type RingSideChannel } from './ring-codec.js';
 import { Deadline } from './blocking-wait.js';
 import { SpinBudget } from './spin-budget.js';
-import { waitAsync } from './wait-async.js';
-import { threadAlive } from './thread-alive.js';
+import { HOST_ASLEEP, threadHostSignals, type HostSignals } from './ring-signals.js';
 
 type Settle = (value: unknown) => void;
 
@@ -30,10 +28,12 @@ const YIELD_MS = 1;
  * The host side of one worker's shared-memory call channel (layout.ts), for the functions
  * the worker reported as fast. Calls made in the same turn are written into the ring as
  * they come and the worker is woken once, by a microtask; results are picked up by a
- * short adaptive spin, then by Atomics.waitAsync. `callSync` blocks in Atomics.wait.
+ * short adaptive spin, then by sleeping; `callSync` spins, then blocks. How a side sleeps
+ * and wakes the other is the `signals` (ring-signals.ts): Atomics on a SharedArrayBuffer
+ * for a worker thread, futex and doorbell pipes on a memfd for a child process.
  */
 export class CallChannel {
-  #buffer: SharedArrayBuffer;
+  #buffer: ArrayBufferLike;
   #views: ChannelViews;
   #header: Int32Array;
   #meta: Int32Array;
@@ -58,7 +58,7 @@ export class CallChannel {
   #flushQueued = false;
   /** A pick-up is scheduled (waitAsync or setImmediate): flushes leave results to it. */
   #pickUpScheduled = false;
-  /** In Atomics.waitAsync on DONE. */
+  /** Asleep until DONE moves (signals.sleep). */
   #asleep = false;
   /** When picking up by spinning began, -1 after a turn of the event loop. */
   #spinningSince = -1;
@@ -73,8 +73,12 @@ export class CallChannel {
    * @param side carries what the ring cannot (ring-codec.ts); without it, views over
    *  SharedArrayBuffers other than the state block are copied and long string results
    *  cannot come back
+   * @param signals how the two sides sleep and wake each other (default: a worker thread's)
    */
-  constructor(private readonly label: () => string, buffer: SharedArrayBuffer = createChannelBuffer(), private readonly side?: RingSideChannel) {
+  constructor(
+    private readonly label: () => string, buffer: ArrayBufferLike = createChannelBuffer(), private readonly side?: RingSideChannel,
+    private readonly signals: HostSignals = threadHostSignals(label),
+  ) {
     this.#buffer = buffer;
     this.#views = channelViews(buffer);
     ({ header: this.#header, meta: this.#meta } = this.#views);
@@ -83,16 +87,17 @@ export class CallChannel {
 
   /** Learns which functions the worker serves on the channel; `state` is the state block
    *  the worker knows as shared buffer 0. */
-  open(report: LoadReport, state: SharedArrayBuffer | undefined): void {
+  open(report: LoadReport, state: ArrayBufferLike | undefined): void {
     this.#codec = new HostCodec(this.#views, state, this.side);
     for (const [name, signature] of Object.entries(report.fast ?? {})) {
       this.#fast.set(name, ringFunction(name, report.functions.indexOf(name), signature));
     }
   }
 
-  /** The shared memory to hand to the worker (in its LoadRequest). */
+  /** The SharedArrayBuffer to hand to a worker thread (in its LoadRequest); only thread
+   *  isolation asks (a child process maps its ring from the memfd it inherited). */
   get buffer(): SharedArrayBuffer {
-    return this.#buffer;
+    return this.#buffer as SharedArrayBuffer;
   }
 
   /** Calls written and not yet settled. */
@@ -124,8 +129,8 @@ export class CallChannel {
   }
 
   /**
-   * The blocking form: spins, then sleeps in Atomics.wait, waking every LIVENESS_MS to
-   * check that the worker thread lives; throws ERR_CALL_TIMEOUT after `timeoutMs` (0: no
+   * The blocking form: spins, then sleeps (signals.block), waking every LIVENESS_MS to
+   * check that the worker lives; throws ERR_CALL_TIMEOUT after `timeoutMs` (0: no
    * limit; the call may still run). Returns `NOT_FAST` when the call cannot go on the
    * channel (as for {@link CallChannel.call}): the caller takes the blocking message path.
    *
@@ -169,7 +174,7 @@ export class CallChannel {
     this.#overflow = [];
     this.#overflowAt = 0;
     for (const call of queued) call.reject(error);
-    Atomics.notify(this.#header, DONE); // lets a pending waitAsync go
+    Atomics.notify(this.#header, DONE); // lets a pending waitAsync go (thread isolation)
     // A host keeps retired versions in its history: let go of the ring (~160 KB of shared
     // memory, ~50 KB of slot arrays) now; nothing is written into it after a failure.
     this.#resolve = [];
@@ -234,7 +239,7 @@ export class CallChannel {
   };
 
   #wakeWorker(): void {
-    if (Atomics.load(this.#header, WORKER_STATE) === WORKER_PARKED) Atomics.notify(this.#header, HEAD);
+    this.signals.wakeWorker(this.#header);
   }
 
   /** Collects results while they come (spinning), then sleeps until the next one. */
@@ -259,10 +264,7 @@ export class CallChannel {
   #sleep(): void {
     this.#pickUpScheduled = this.#asleep = true;
     this.#sleptAt = performance.now();
-    Atomics.store(this.#header, HOST_WAITING, 1);
-    const waited = waitAsync(this.#header, DONE, this.#tail);
-    if (waited.async) void waited.value.then(this.#woken);
-    else this.#woken();
+    this.signals.sleep(this.#header, this.#tail, this.#woken);
   }
 
   readonly #woken = (): void => {
@@ -280,12 +282,14 @@ export class CallChannel {
     this.#wakeWorker(); // calls written in this turn may not have been announced yet
     if (this.#spin.spin(this.#progress)) return;
     const header = this.#header;
-    Atomics.store(header, HOST_WAITING, 1);
     const sleptAt = performance.now();
     try {
-      while (Atomics.wait(header, DONE, this.#tail, deadline.sliceMs()) === 'timed-out' || !this.#progress()) this.assertAlive();
+      while (!this.#progress()) {
+        this.signals.block(header, this.#tail, deadline.sliceMs());
+        if (!this.#progress()) this.assertAlive();
+      }
     } finally {
-      Atomics.store(header, HOST_WAITING, this.#asleep ? 1 : 0);
+      Atomics.store(header, HOST_WAITING, this.#asleep ? HOST_ASLEEP : 0);
       this.#spin.slept((performance.now() - sleptAt) * 1000);
     }
   }
@@ -293,9 +297,8 @@ export class CallChannel {
   /** For a host that blocks: throws (and fails every call) once the worker is gone. */
   assertAlive(): void {
     if (this.#death !== null) throw this.#death;
-    const state = Atomics.load(this.#header, WORKER_STATE);
-    if (state === WORKER_EXITED || state === WORKER_STOPPED || !threadAlive(Atomics.load(this.#header, WORKER_TID))) {
-      this.fail(new IsoswapError('ERR_VERSION_CRASHED', `${this.label()} is gone: its thread ended during a call`));
+    if (!this.signals.workerAlive(this.#header)) {
+      this.fail(this.signals.deathError()); // a child's handle may have failed us already: then a no-op
       throw this.#death;
     }
   }

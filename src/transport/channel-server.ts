@@ -1,11 +1,11 @@
 import {
-  channelViews, DONE, HEAD, HOST_WAITING, MASK, META_FN, META_STATUS, SLOT_META, SLOT_VALUES,
-  STATUS_BAD_ARGUMENTS, STATUS_OK, STATUS_UNKNOWN_FUNCTION, WORKER_EXITED, WORKER_PARKED,
+  channelViews, HEAD, MASK, META_FN, META_STATUS, SLOT_META, SLOT_VALUES, DONE,
+  STATUS_BAD_ARGUMENTS, STATUS_OK, STATUS_UNKNOWN_FUNCTION, WORKER_EXITED,
   WORKER_RUNNING, WORKER_STATE, WORKER_STOPPED, WORKER_TID,
 } from './ring-layout.js';
 import { WorkerCodec, type RingSideChannel } from './ring-codec.js';
 import { SpinBudget } from './spin-budget.js';
-import { waitAsync } from './wait-async.js';
+import { threadWorkerSignals, type WorkerSignals } from './ring-signals.js';
 import type { FastSignature } from '../runtime/protocol.js';
 import { libc } from '../library/libc.js';
 
@@ -25,8 +25,9 @@ const YIELD_MS = 2;
 
 /**
  * The worker side of a call channel: runs requests in order, spins a while after the last
- * one (adaptive), then parks in Atomics.waitAsync so that the worker's event loop keeps
- * serving comlink and an idle worker costs no CPU.
+ * one (adaptive), then parks without blocking (signals.park: Atomics.waitAsync in a
+ * thread, a doorbell pipe in a child process) so that the event loop keeps serving
+ * comlink and an idle worker costs no CPU.
  */
 export class ChannelServer {
   readonly #header: Int32Array;
@@ -44,7 +45,10 @@ export class ChannelServer {
    * @example
    * const server = new ChannelServer(request.channel, entries, stateBuffer, sidePort); server.start();
    */
-  constructor(buffer: ArrayBufferLike, entries: Array<ChannelEntry | null>, state: ArrayBufferLike | undefined, side?: RingSideChannel) {
+  constructor(
+    buffer: ArrayBufferLike, entries: Array<ChannelEntry | null>, state: ArrayBufferLike | undefined, side?: RingSideChannel,
+    private readonly signals: WorkerSignals = threadWorkerSignals(THREAD_ID),
+  ) {
     const views = channelViews(buffer);
     ({ header: this.#header, meta: this.#meta } = views);
     this.#codec = new WorkerCodec(views, state, side);
@@ -53,7 +57,7 @@ export class ChannelServer {
   }
 
   start(): void {
-    Atomics.store(this.#header, WORKER_TID, THREAD_ID);
+    Atomics.store(this.#header, WORKER_TID, this.signals.id);
     Atomics.store(this.#header, WORKER_STATE, WORKER_RUNNING);
     process.once('exit', this.#exited);
     if (!this.#park()) this.#serve(); // not a spin first: load() answers the host at once
@@ -63,15 +67,12 @@ export class ChannelServer {
   stop(): void {
     this.#stopped = true;
     process.off('exit', this.#exited);
-    Atomics.store(this.#header, WORKER_STATE, WORKER_STOPPED);
-    Atomics.notify(this.#header, HEAD);
-    Atomics.notify(this.#header, DONE);
+    this.signals.ended(this.#header, WORKER_STOPPED);
   }
 
   // A host blocked in callSync cannot see the worker's 'exit' event: tell it here.
   readonly #exited = (): void => {
-    Atomics.store(this.#header, WORKER_STATE, WORKER_EXITED);
-    Atomics.notify(this.#header, DONE);
+    this.signals.ended(this.#header, WORKER_EXITED);
   };
 
   readonly #serve = (): void => {
@@ -89,20 +90,12 @@ export class ChannelServer {
   };
 
   /** Sleeps until the host publishes a request; false if one came meanwhile. The host
-   *  stores HEAD, then reads WORKER_STATE; we store WORKER_STATE, then waitAsync compares
-   *  HEAD: with sequentially consistent atomics one of us sees the other, so no request
-   *  is left unnoticed. */
+   *  stores HEAD, then reads WORKER_STATE; we store WORKER_STATE, then compare HEAD: with
+   *  sequentially consistent atomics one of us sees the other, so no request is left
+   *  unnoticed. */
   #park(): boolean {
-    const header = this.#header;
-    Atomics.store(header, WORKER_STATE, WORKER_PARKED);
     this.#parkedAt = performance.now();
-    const waited = waitAsync(header, HEAD, this.#tail);
-    if (!waited.async) {
-      Atomics.store(header, WORKER_STATE, WORKER_RUNNING);
-      return false;
-    }
-    void waited.value.then(this.#wake);
-    return true;
+    return this.signals.park(this.#header, this.#tail, this.#wake);
   }
 
   readonly #wake = (): void => {
@@ -119,7 +112,7 @@ export class ChannelServer {
       this.#run(this.#tail & MASK);
       this.#tail = (this.#tail + 1) | 0;
       Atomics.store(header, DONE, this.#tail); // publishes the result written by #run
-      if (Atomics.load(header, HOST_WAITING) !== 0) Atomics.notify(header, DONE);
+      this.signals.notifyHost(header);
     }
   }
 

@@ -46,3 +46,28 @@ export function fastSignature(info: PrototypeInfoLike): FastSignature | null {
   else return null;
   return { args, result };
 }
+
+type NativeFunction = (...args: unknown[]) => unknown;
+
+/**
+ * What a worker serves on its ring, found when it loads a version: for each declared
+ * function (in LoadReport.functions order) its entry or null, and the signatures to
+ * report. Both workers (thread and process) call it.
+ *
+ * @example
+ * const { entries, fast } = ringEntries(report.functions, (name) => service.fn(name));
+ */
+export function ringEntries(functions: readonly string[], fn: (name: string) => NativeFunction): {
+  entries: Array<{ fn: NativeFunction; signature: FastSignature } | null>;
+  fast: Record<string, FastSignature>;
+} {
+  const fast: Record<string, FastSignature> = {};
+  const entries = functions.map((name) => {
+    const native = fn(name);
+    const signature = fastSignature((native as unknown as { info: PrototypeInfoLike }).info);
+    if (signature === null) return null;
+    fast[name] = signature;
+    return { fn: native, signature };
+  });
+  return { entries, fast };
+}

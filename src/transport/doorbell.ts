@@ -18,14 +18,15 @@ export interface DoorbellPipe {
  * A pipe one side rings (one byte) to wake the other out of its event loop: a process
  * that sleeps on a ring in memory shared with another process cannot use
  * Atomics.waitAsync (the memory is not a SharedArrayBuffer), but its event loop can
- * watch an fd. Null if the kernel refuses a pipe.
+ * watch an fd. Null if the kernel refuses a pipe. With `blocking`, a plain pipe whose
+ * reads and writes wait (for data that must arrive whole, e.g. a spilled string result).
  *
  * @example
  * const bell = doorbellPipe(); listenDoorbell(bell.readFd, wake); ringDoorbell(bell.writeFd);
  */
-export function doorbellPipe(): DoorbellPipe | null {
+export function doorbellPipe(blocking = false): DoorbellPipe | null {
   const fds = new Int32Array(2);
-  if (libcFunctions().pipe2(fds, O_CLOEXEC | O_NONBLOCK) !== 0) return null;
+  if (libcFunctions().pipe2(fds, blocking ? O_CLOEXEC : O_CLOEXEC | O_NONBLOCK) !== 0) return null;
   return { readFd: fds[0]!, writeFd: fds[1]! };
 }
 

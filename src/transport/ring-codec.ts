@@ -56,6 +56,9 @@ export interface RingSideChannel {
   post(message: unknown): void;
   /** The next message, or undefined when there is none. */
   receive(): unknown;
+  /** False when the worker is another process, which cannot be sent a SharedArrayBuffer:
+   *  views over one (but the state block) are copied into the arena then. */
+  readonly shares?: boolean;
 }
 
 /** What the host keeps per function on the ring. */
@@ -223,14 +226,14 @@ export class HostCodec {
   }
 
   #sharable(buffer: ArrayBufferLike): boolean {
-    return this.#shared.has(buffer) || (this.side !== undefined && buffer instanceof SharedArrayBuffer);
+    return this.#shared.has(buffer) || (this.side !== undefined && this.side.shares !== false && buffer instanceof SharedArrayBuffer);
   }
 
   /** The id the worker knows `buffer` by (sent to it on first use), or -1: copy it. */
   #shareId(buffer: ArrayBufferLike): number {
     const known = this.#shared.get(buffer);
     if (known !== undefined) return known;
-    if (this.side === undefined || !(buffer instanceof SharedArrayBuffer)) return -1;
+    if (this.side === undefined || this.side.shares === false || !(buffer instanceof SharedArrayBuffer)) return -1;
     const id = this.#nextId++;
     this.#shared.set(buffer, id);
     this.side.post({ id, buffer });

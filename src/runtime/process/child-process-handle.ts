@@ -5,7 +5,10 @@ import { IsoswapError } from '../../errors.js';
 import type { LibraryServiceApi } from '../protocol.js';
 import { ipcEndpoint, wrap, type Remote } from '../rpc.js';
 import { exitStatus } from './exit-status.js';
+import { withExtras, type ChildExtras } from './inherited-fds.js';
 import { ProcessSyncCall } from '../../transport/sync-pipe-call.js';
+import { CallChannel } from '../../transport/call-channel.js';
+import { ProcessRing } from '../../transport/process-ring.js';
 import { PendingRequests } from '../pending-requests.js';
 import type { RuntimeHandle } from '../runtime-handle.js';
 
@@ -23,6 +26,10 @@ export class ChildProcessHandle implements RuntimeHandle {
   readonly remote: Remote<LibraryServiceApi>;
   /** The blocking path (host.callSync): a pair of pipes, the child's fds 4 and 5. */
   readonly syncCall: ProcessSyncCall;
+  /** The shared-memory call ring (a memfd the child inherits); null where it could not be
+   *  made: every call then goes over IPC and the pipes. */
+  readonly channel: CallChannel | null;
+  readonly #ring: ProcessRing | null;
   /** Requests sent and not yet answered. */
   label = 'process';
   #death: IsoswapError | null = null;
@@ -41,21 +48,30 @@ export class ChildProcessHandle implements RuntimeHandle {
    * @example
    * const c = new ChildProcessHandle(); await c.request((r) => r.load(req));
    */
-  constructor() {
+  constructor(extras: ChildExtras = {}) {
     this.syncCall = new ProcessSyncCall(() => this.label, () => this.#diedDuringCallSync());
+    this.#ring = process.platform === 'linux' ? ProcessRing.create() : null;
     try {
+      // the library's printf shows; fds 4 and 5 carry callSync; the ring's fds come last
+      const { stdio, env } = withExtras(['inherit', 'inherit', 'inherit', 'ipc', ...this.syncCall.childFds],
+        { ...extras, fds: { ...extras.fds, ...this.#ring?.childFds } });
       this.child = fork(ENTRY, [String(process.pid)], {
         serialization: 'advanced', // structured clone: bigint, typed arrays, Maps cross as in threads
-        // the library's printf shows; fds 4 and 5 carry callSync
-        stdio: ['inherit', 'inherit', 'inherit', 'ipc', ...this.syncCall.childFds],
+        stdio,
+        env,
         execArgv: [], // not the host's flags (--test, --inspect, --watch...)
       });
     } catch (err) {
       this.syncCall.close();
+      this.#ring?.release();
       throw err;
     } finally {
       this.syncCall.closeChildEnds();
+      this.#ring?.closeChildEnds();
     }
+    const signals = this.#ring?.signals(() => this.#diedDuringCallSync());
+    this.channel = this.#ring === null || signals === undefined ? null
+      : new CallChannel(() => this.label, this.#ring.mapping.buffer, signals.side, signals);
     this.remote = wrap<LibraryServiceApi>(ipcEndpoint(this.child));
     this.#ready = new Promise((resolve) => {
       const onMessage = (message: unknown): void => {
@@ -93,7 +109,7 @@ export class ChildProcessHandle implements RuntimeHandle {
 
   /** Calls in flight. */
   get busy(): number {
-    return this.#pending.size;
+    return this.#pending.size + (this.channel?.inflight ?? 0);
   }
 
   get pid(): number | undefined {
@@ -136,6 +152,7 @@ export class ChildProcessHandle implements RuntimeHandle {
       if (reason !== undefined) {
         this.#killReason = reason;
         this.#pending.failAll(reason);
+        this.channel?.fail(reason);
       }
       this.child.kill('SIGKILL');
     }
@@ -167,6 +184,9 @@ export class ChildProcessHandle implements RuntimeHandle {
     this.#death = death;
     this.syncCall.close(this.#killReason ?? death);
     this.#pending.failAll(this.#killReason ?? death);
+    // The calls the child held on the ring, exactly those; then its memory can go.
+    this.channel?.fail(this.#killReason ?? death);
+    this.#ring?.release();
     if (!this.#stopping) this.#onCrash?.(death);
   }
 }
