@@ -19,6 +19,7 @@ const FD_NAMES = { memory: 'ring', hostBell: 'ring-host-bell', workerBell: 'ring
  */
 export class ProcessRing {
   #signals: ProcessHostSignals | null = null;
+  #released = false;
 
   private constructor(
     readonly mapping: RingMapping,
@@ -64,6 +65,8 @@ export class ProcessRing {
   /** Once the channel has let go of the memory (CallChannel.fail): unmaps it and closes
    *  the host's pipe ends. */
   release(): void {
+    if (this.#released) return; // a closed fd number may be reused: never close it twice
+    this.#released = true;
     if (this.#signals !== null) this.#signals.close();
     else closeDoorbellFd(this.hostBell.readFd);
     closeDoorbellFd(this.workerBell.writeFd);

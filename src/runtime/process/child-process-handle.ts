@@ -83,12 +83,16 @@ export class ChildProcessHandle implements RuntimeHandle {
     });
     this.child.once('exit', (code, signal) => {
       this.#die(this.#exitError(code, signal));
+      // On the event loop, so no callSync is inside the ring (a callSync that saw the child
+      // die still holds views over it until it returns).
+      this.#ring?.release();
       this.#exitedNow(); // once Node has reaped it, not at a callSync that saw it die
     });
     // Without a listener an 'error' (fork failed, channel broke) would be thrown in the host.
     this.child.on('error', (err) => {
       if (this.child.pid === undefined) {
         this.#die(new IsoswapError('ERR_VERSION_CRASHED', `${this.label} could not start: ${err.message}`, {}, { cause: err }));
+        this.#ring?.release();
         this.#exitedNow();
       }
     });
@@ -184,9 +188,8 @@ export class ChildProcessHandle implements RuntimeHandle {
     this.#death = death;
     this.syncCall.close(this.#killReason ?? death);
     this.#pending.failAll(this.#killReason ?? death);
-    // The calls the child held on the ring, exactly those; then its memory can go.
+    // The calls the child held on the ring, exactly those.
     this.channel?.fail(this.#killReason ?? death);
-    this.#ring?.release();
     if (!this.#stopping) this.#onCrash?.(death);
   }
 }
