@@ -1,15 +1,15 @@
 // isolation: 'process' on the shared-memory ring (src/transport/process-ring.ts): every
-// argument and result type gives what the message path gives, calls and callSync run
-// exactly once under a swap storm, a child SIGKILLed mid-call rejects exactly the calls it
-// held and the build restarts. That 20 swaps leave no fd, ring mapping or /dev/shm file
-// is in process-callsync.test.ts.
+// argument and result type gives what the message path gives, a child SIGKILLed mid-call
+// rejects exactly the calls it held and the build restarts. Elsewhere: exactly once under
+// a swap storm (channel-swap-storm.test.ts), 20 swaps leave no fd, ring mapping or
+// /dev/shm file (process-callsync.test.ts).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setImmediate as turn, setTimeout as sleep } from 'node:timers/promises';
-import { after, test } from 'node:test';
-import { createIsolatedHost, IsoswapError, type SwapEvent } from '../src/index.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, test, type TestContext } from 'node:test';
+import { createIsolatedHost, IsoswapError, type IsolatedHost, type SwapEvent } from '../src/index.js';
 import { NOT_FAST } from '../src/transport/call-channel.js';
 import { futexWait } from '../src/transport/futex.js';
 import { createRingMemory, mapRing } from '../src/transport/ring-mapping.js';
@@ -89,123 +89,55 @@ async function rendezvous(file: string): Promise<string> {
   return readFileSync(file, 'utf8');
 }
 
+/** A process-isolation host of build `k` of the hold library; `started` is its rendezvous. */
+async function holdingHost(t: TestContext, k: number): Promise<{ host: IsolatedHost<typeof HOLD_FUNCTIONS>; started: string }> {
+  const dir = await makeTempDir();
+  const started = join(dir, 'started');
+  const library = await buildC(holdSource(k, started, join(dir, 'go')));
+  const host = await createIsolatedHost({ library, functions: HOLD_FUNCTIONS, isolation: 'process' });
+  t.after(() => host.close());
+  return { host, started };
+}
+
 /** Whether process `pid` maps a call ring. */
 const ringMapped = (pid: number): boolean => readFileSync(`/proc/${pid}/maps`, 'utf8').includes('isoswap-ring');
 
-test('a child SIGKILLed during a call rejects exactly the calls it held (ERR_VERSION_CRASHED); the build restarts and serves', async () => {
-  const dir = await makeTempDir();
-  const started = join(dir, 'started');
-  const library = await buildC(holdSource(5, started, join(dir, 'go')));
-  const host = await createIsolatedHost({ library, functions: HOLD_FUNCTIONS, isolation: 'process' });
-  try {
-    const errors: IsoswapError[] = [];
-    host.on('error', (err) => errors.push(err));
-    assert.equal(await host.call('work', 0), 5, 'a call answered before the crash stays answered');
-    const restarted = new Promise<SwapEvent>((resolve) => host.once('swap', resolve));
-    // hold runs first; the five work calls wait behind it in the ring.
-    const held = [host.call('hold'), ...[1, 2, 3, 4, 5].map((x) => host.call('work', x))];
-    const pid = Number(await rendezvous(started));
-    assert.ok(ringMapped(pid), 'the child serves a ring');
-    process.kill(pid, 'SIGKILL');
-    const results = await Promise.allSettled(held);
-    for (const r of results) {
-      assert.equal(r.status, 'rejected');
-      crashed('SIGKILL')(r.reason);
-    }
-    const swap = await restarted;
-    assert.equal(swap.reason, 'restart');
-    assert.equal(await host.call('work', 1), 6);
-    assert.equal(host.callSync('work', 2), 7);
-    assert.equal(errors.length, 1);
-  } finally {
-    await host.close();
+test('a child SIGKILLed during a call rejects exactly the calls it held (ERR_VERSION_CRASHED); the build restarts and serves', async (t) => {
+  const { host, started } = await holdingHost(t, 5);
+  const errors: IsoswapError[] = [];
+  host.on('error', (err) => errors.push(err));
+  assert.equal(await host.call('work', 0), 5, 'a call answered before the crash stays answered');
+  const restarted = new Promise<SwapEvent>((resolve) => host.once('swap', resolve));
+  // hold runs first; the five work calls wait behind it in the ring.
+  const held = [host.call('hold'), ...[1, 2, 3, 4, 5].map((x) => host.call('work', x))];
+  const pid = Number(await rendezvous(started));
+  assert.ok(ringMapped(pid), 'the child serves a ring');
+  process.kill(pid, 'SIGKILL');
+  const results = await Promise.allSettled(held);
+  for (const r of results) {
+    assert.equal(r.status, 'rejected');
+    crashed('SIGKILL')(r.reason);
   }
+  const swap = await restarted;
+  assert.equal(swap.reason, 'restart');
+  assert.equal(await host.call('work', 1), 6);
+  assert.equal(host.callSync('work', 2), 7);
+  assert.equal(errors.length, 1);
 });
 
-test('callSync on the ring: a child SIGKILLed while the host blocks throws ERR_VERSION_CRASHED; the build restarts', async () => {
-  const dir = await makeTempDir();
-  const started = join(dir, 'started');
-  const library = await buildC(holdSource(3, started, join(dir, 'go')));
-  const host = await createIsolatedHost({ library, functions: HOLD_FUNCTIONS, isolation: 'process' });
-  try {
-    host.on('error', () => {});
-    assert.equal(host.callSync('work', 1), 4);
-    const restarted = new Promise<SwapEvent>((resolve) => host.once('swap', resolve));
-    // The host blocks: another process does the killing once hold() has started (bounded).
-    const killer = spawn('sh', ['-c', `for i in $(seq 2000); do [ -s ${started} ] && exec kill -9 $(cat ${started}); sleep 0.01; done; exit 1`], { stdio: 'ignore' });
-    const killed = new Promise((resolve) => killer.once('exit', resolve));
-    assert.throws(() => host.callSync('hold'), crashed('SIGKILL'));
-    assert.equal(await killed, 0);
-    assert.equal(await host.call('work', 1), 4, 'the call waits for the restart');
-    assert.equal((await restarted).reason, 'restart');
-    assert.equal(host.callSync('work', 2), 5);
-  } finally {
-    await host.close();
-  }
-});
-
-const countingSource = (counts: string): string => `#include <stdint.h>
-#include <stdio.h>
-#include <string.h>
-static int32_t count;
-int32_t work(int32_t x) { count++; return x; }
-size_t measure(const char *s) { count++; return strlen(s); }
-void isoswap_unload(void *state, uint32_t bytes) {
-  FILE *f = fopen("${counts}", "a");
-  fprintf(f, "%d\\n", count);
-  fclose(f);
-}
-`;
-const SWAPS = 12;
-
-test(`${SWAPS} swaps in process isolation under batched ring calls (numbers and strings) and callSync: each executed exactly once`, async () => {
-  const dir = await makeTempDir();
-  const counts = join(dir, 'counts.txt');
-  const library = await buildC(countingSource(counts));
-  const host = await createIsolatedHost({ library, functions: { work: 'int32_t work(int32_t)', measure: 'size_t measure(const char *)' }, isolation: 'process' });
-  let running = true;
-  let next = 0;
-  let returned = 0;
-  const problems: string[] = [];
-  const batcher = async (): Promise<void> => {
-    while (running) {
-      const args = Array.from({ length: 64 }, () => next++);
-      const results = await Promise.allSettled(args.map((x) => (x % 2 === 0 ? host.call('work', x) : host.call('measure', 'x'.repeat(x % 50)))));
-      results.forEach((r, i) => {
-        const x = args[i]!;
-        const expected = x % 2 === 0 ? x : x % 50;
-        if (r.status === 'rejected') problems.push(`call rejected: ${(r.reason as Error).message}`);
-        else if (r.value !== expected) problems.push(`call ${x} returned ${String(r.value)}`);
-        else returned++;
-      });
-    }
-  };
-  const blocker = async (): Promise<void> => {
-    while (running) {
-      const x = next++;
-      try {
-        const r = host.callSync('work', x);
-        if (r !== x) problems.push(`callSync work(${x}) returned ${String(r)}`);
-        else returned++;
-      } catch (err) {
-        problems.push(`callSync threw ${(err as Error).message}`);
-      }
-      await turn();
-    }
-  };
-  const callers = [batcher(), batcher(), blocker()];
-  try {
-    for (let i = 0; i < SWAPS; i++) await host.reload();
-  } finally {
-    running = false;
-    await Promise.all(callers);
-    await host.close();
-  }
-  assert.deepEqual(problems.slice(0, 5), []);
-  const perVersion = readFileSync(counts, 'utf8').trim().split('\n').map(Number);
-  assert.equal(perVersion.length, SWAPS + 1, 'each version unloaded once and reported its count');
-  assert.ok(returned > SWAPS * 64, `the callers were busy during the swaps (${returned} calls)`);
-  assert.equal(perVersion.reduce((a, b) => a + b, 0), returned, 'executions counted natively = calls that returned');
+test('callSync on the ring: a child SIGKILLed while the host blocks throws ERR_VERSION_CRASHED; the build restarts', async (t) => {
+  const { host, started } = await holdingHost(t, 3);
+  host.on('error', () => {});
+  assert.equal(host.callSync('work', 1), 4);
+  const restarted = new Promise<SwapEvent>((resolve) => host.once('swap', resolve));
+  // The host blocks: another process does the killing once hold() has started (bounded).
+  const killer = spawn('sh', ['-c', `for i in $(seq 2000); do [ -s ${started} ] && exec kill -9 $(cat ${started}); sleep 0.01; done; exit 1`], { stdio: 'ignore' });
+  const killed = new Promise((resolve) => killer.once('exit', resolve));
+  assert.throws(() => host.callSync('hold'), crashed('SIGKILL'));
+  assert.equal(await killed, 0);
+  assert.equal(await host.call('work', 1), 4, 'the call waits for the restart');
+  assert.equal((await restarted).reason, 'restart');
+  assert.equal(host.callSync('work', 2), 5);
 });
 
 test('futexWait on a memfd mapping: not-equal at once, timed-out after its bound', () => {
