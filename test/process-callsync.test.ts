@@ -51,7 +51,8 @@ const coded = (code: string, fn?: string) => (err: unknown): boolean => {
 const nextSwap = (host: Host): Promise<SwapEvent> => new Promise((resolve) => host.once('swap', resolve));
 const openFds = (): number => readdirSync('/proc/self/fd').length;
 const ringsMapped = (): number => readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l.includes('isoswap-ring')).length;
-const shmFiles = (): string[] => (existsSync('/dev/shm') ? readdirSync('/dev/shm').sort() : []);
+/** This process's files in /dev/shm (other programs, other test files, come and go). */
+const shmFiles = (): string[] => (existsSync('/dev/shm') ? readdirSync('/dev/shm').filter((f) => f.includes(`-${process.pid}-`)).sort() : []);
 
 test('callSync returns what call returns: int, double, bigint, string', async (t) => {
   const { host } = await start(t, 7);
