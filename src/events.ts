@@ -48,7 +48,7 @@ export interface HostEventMap {
  * of a throw: a broken build must not take the program down.
  */
 export class HostEmitter extends EventEmitter<HostEventMap> {
-  /** Emits `error` if anyone listens, else a warning. */
+  /** @internal Emits `error` if anyone listens, else a warning. */
   reportError(error: IsoswapError): void {
     if (this.listenerCount(HOST_EVENTS.ERROR) > 0) this.emit(HOST_EVENTS.ERROR, error);
     else process.emitWarning(error.message, { code: error.code, type: 'IsoswapWarning' });

@@ -4,5 +4,5 @@ export { IsoswapError, ERROR_CODES, type IsoswapErrorCode, type SerializedIsoswa
 export { HOST_EVENTS, type HostEventMap, type HostEventName, type SwapEvent, type SwapReason } from './events.js';
 export type { IsolatedHostOptions, FunctionTable, Isolation } from './options.js';
 export type { VersionInfo, VersionStatus } from './version/version-info.js';
-export type { NativeResult, PrototypeResult } from './library/prototype-types.js';
+export type { NativeArgument, NativeResult, PrototypeArguments, PrototypeName, PrototypeResult } from './library/prototype-types.js';
 export { assertCompleteLibrary } from './library/library-check.js';

@@ -58,7 +58,7 @@ test('callSync returns what call returns: int, double, bigint, string', async (t
   const { host } = await start(t, 7);
   const cases: Array<[keyof typeof FUNCTIONS, unknown[]]> = [['act', [0]], ['half', [5]], ['twice', [21n]], ['greet', ['ada']]];
   for (const [name, args] of cases) {
-    assert.deepEqual(host.callSync(name, ...args), await host.call(name, ...args), name);
+    assert.deepEqual(host.callSync(name, ...(args as [never])), await host.call(name, ...(args as [never])), name);
   }
   assert.equal(host.callSync('half', 5), 2.5);
   assert.equal(host.callSync('twice', 2n ** 60n), 2n ** 61n); // past 2^53: koffi gives a bigint
@@ -67,8 +67,10 @@ test('callSync returns what call returns: int, double, bigint, string', async (t
 
 test('callSync errors are typed: an unknown function, bad arguments (named), and the pipe keeps serving after them', async (t) => {
   const { host } = await start(t, 7);
-  assert.throws(() => host.callSync('nope' as 'act'), coded('ERR_UNKNOWN_FUNCTION'));
+  assert.throws(() => host.callSync('nope'), coded('ERR_UNKNOWN_FUNCTION'));
+  // @ts-expect-error a string for an int64_t: the types refuse it, and so does the host
   assert.throws(() => host.callSync('twice', 'not a number'), coded('ERR_BAD_ARGUMENTS', 'twice'));
+  // @ts-expect-error too few arguments
   assert.throws(() => host.callSync('act'), coded('ERR_BAD_ARGUMENTS', 'act'));
   assert.equal(host.callSync('act', 0), 7);
 });

@@ -69,7 +69,7 @@ for (const isolation of ['thread', 'process'] as const satisfies readonly Isolat
         assert.equal(host.current.id, 1);
         assert.equal(await host.call('act', ACT.RETURN), 1, `after ${code}`);
       }
-      await assert.rejects(host.call('nope' as 'act'), coded('ERR_UNKNOWN_FUNCTION'));
+      await assert.rejects(host.call('nope'), coded('ERR_UNKNOWN_FUNCTION'));
       assert.deepEqual(host.history.map((v) => v.id), [1]);
     });
 

@@ -4,7 +4,7 @@ import { hostClosed, IsoswapError, loadHookRefused, swapInProgress, unknownFunct
 import { HOST_EVENTS, HostEmitter, type SwapReason } from '../events.js';
 import { History } from './history.js';
 import type { FunctionTable, ResolvedOptions } from '../options.js';
-import type { PrototypeResult } from '../library/prototype-types.js';
+import type { PrototypeArguments, PrototypeResult } from '../library/prototype-types.js';
 import { createStateBlock, type StateBlock } from '../state/state-block.js';
 import { handOverState } from '../state/state-handover.js';
 import type { Version } from '../version/version.js';
@@ -12,14 +12,15 @@ import { VersionFactory, type BuildSource } from '../version/version-factory.js'
 import { LibraryWatcher } from '../watch/watcher.js';
 import type { VersionInfo } from '../version/version-info.js';
 
-/** `host.fns`: one async function per declared name. */
+/** `host.fns`: one async function per declared name, typed from its prototype. */
 export type HostFunctions<F extends FunctionTable> = {
-  readonly [K in keyof F]: (...args: unknown[]) => Promise<PrototypeResult<F[K]>>;
+  readonly [K in keyof F]: (...args: PrototypeArguments<F[K]>) => Promise<PrototypeResult<F[K]>>;
 };
 
 /** A declared name (suggested by editors) or any other string (rejected at run time). */
 type FunctionName<F extends FunctionTable> = (keyof F & string) | (string & {});
 type ResultOf<F extends FunctionTable, K> = K extends keyof F ? PrototypeResult<F[K]> : any;
+type ArgumentsOf<F extends FunctionTable, K> = K extends keyof F ? PrototypeArguments<F[K]> : unknown[];
 
 /**
  * Serves the current version of a native library and swaps it for a new one without
@@ -50,7 +51,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
     this.#history = new History(opts.keepBuilds);
     this.#stateBlock = opts.stateBytes > 0 ? createStateBlock(opts.stateBytes, opts.isolation) : null;
     const fns: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
-    for (const name of Object.keys(opts.functions)) fns[name] = (...args) => this.call(name, ...args);
+    for (const name of Object.keys(opts.functions)) fns[name] = (...args) => (this.call as (n: string, ...a: unknown[]) => Promise<unknown>)(name, ...args);
     this.fns = Object.freeze(fns) as HostFunctions<F>;
   }
 
@@ -100,7 +101,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
    * @example
    * const score = await host.call('do_tick', 1);
    */
-  call<K extends FunctionName<F>>(name: K, ...args: unknown[]): Promise<ResultOf<F, K>> {
+  call<K extends FunctionName<F>>(name: K, ...args: ArgumentsOf<F, K>): Promise<ResultOf<F, K>> {
     if (this.#closed) return Promise.reject(hostClosed(`call ${name}`));
     if (!Object.hasOwn(this.#opts.functions, name)) {
       return Promise.reject(unknownFunction(name, Object.keys(this.#opts.functions)));
@@ -116,7 +117,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
    * @example
    * for (let i = 0; i < 1000; i++) host.callSync('do_tick', i);
    */
-  callSync<K extends FunctionName<F>>(name: K, ...args: unknown[]): ResultOf<F, K> {
+  callSync<K extends FunctionName<F>>(name: K, ...args: ArgumentsOf<F, K>): ResultOf<F, K> {
     if (this.#closed) throw hostClosed(`callSync ${name}`);
     if (!Object.hasOwn(this.#opts.functions, name)) throw unknownFunction(name, Object.keys(this.#opts.functions));
     // The state block is between versions (old unloaded, new not yet validated) and the

@@ -1,0 +1,23 @@
+// What `npm pack` ships: the built library, its types, the worker entry points, the C
+// header, README, LICENSE and CHANGELOG; never the tests or the benchmarks.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+
+test('npm pack ships dist, types, README, LICENSE and native/include, and no tests', () => {
+  const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: REPO, encoding: 'utf8' });
+  const [pack] = JSON.parse(out) as Array<{ files: Array<{ path: string }> }>;
+  const files = pack!.files.map((f) => f.path);
+  for (const wanted of [
+    'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/host/isolated-host.d.ts', 'dist/src/cli/main.js',
+    'dist/workers/thread-worker.js', 'dist/workers/process-worker.js', 'README.md', 'LICENSE', 'CHANGELOG.md', 'package.json',
+  ]) {
+    assert.ok(files.includes(wanted), `${wanted} is shipped`);
+  }
+  assert.ok(files.some((f) => f.startsWith('native/include/')), 'the C header is shipped');
+  const unwanted = files.filter((f) => /(^|\/)(test|benchmarks|examples)\//.test(f) || f.endsWith('.test.js') || f.includes('/target/'));
+  assert.deepEqual(unwanted, [], 'no tests, benchmarks, examples or build products');
+});
