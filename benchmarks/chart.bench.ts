@@ -68,7 +68,7 @@ const spec: TopLevelSpec = {
       encoding: {
         y: { field: 'path', type: 'nominal', title: null, sort: null, axis: { labelLimit: 320 } },
         yOffset: { field: 'isolation' },
-        x: { field: 'p50Us', type: 'quantitative', scale: { type: 'log' }, title: 'p50 latency (µs, log scale)', axis: { tickCount: 6 } },
+        x: { field: 'p50Us', type: 'quantitative', scale: { type: 'log', domainMin: 0.1 }, title: 'p50 latency (µs, log scale)' },
         color: { field: 'isolation', type: 'nominal', title: 'isolation' },
       },
       layer: [

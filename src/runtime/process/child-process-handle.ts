@@ -50,7 +50,7 @@ export class ChildProcessHandle implements RuntimeHandle {
    */
   constructor(extras: ChildExtras = {}) {
     this.syncCall = new ProcessSyncCall(() => this.label, () => this.#diedDuringCallSync());
-    this.#ring = process.platform === 'linux' ? ProcessRing.create() : null;
+    this.#ring = ProcessRing.create();
     try {
       // the library's printf shows; fds 4 and 5 carry callSync; the ring's fds come last
       const { stdio, env } = withExtras(['inherit', 'inherit', 'inherit', 'ipc', ...this.syncCall.childFds],
