@@ -52,7 +52,7 @@ export async function buildExample(options: BuildExampleOptions): Promise<string
 }
 
 async function buildC(speed: number, out: string): Promise<void> {
-  await run('gcc', ['-shared', '-fPIC', '-O2', `-DSPEED=${speed}`, '-o', out, join(NATIVE_DIR, 'c', 'game.c')]);
+  await run('gcc', ['-shared', '-fPIC', '-O2', `-DSPEED=${speed}`, `-I${join(NATIVE_DIR, 'include')}`, '-o', out, join(NATIVE_DIR, 'c', 'game.c')]);
 }
 
 async function buildRust(speed: number, out: string, workDir?: string): Promise<void> {

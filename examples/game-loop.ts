@@ -1,7 +1,8 @@
 // `npm run demo`: the seed's game loop. A small host ticks the game logic, which lives in
 // a native library; the library is rebuilt with another SPEED while the game runs and
-// swapped in between two ticks. The game's globals live in the host's state block, so
-// the new version goes on counting where the old one stopped. Exits 0 by itself.
+// swapped in between two ticks. The game's globals live in the host's state block, and
+// (C) in ISOSWAP_STATE statics that isoswap carries over, so the new version goes on
+// counting where the old one stopped. Exits 0 by itself.
 //
 //   node dist/examples/game-loop.js [--rust] [--ticks N]
 import { execFileSync } from 'node:child_process';
@@ -81,7 +82,8 @@ async function play(language: ExampleLanguage, dir: string, phaseTicks: number):
 
   const host = await createIsolatedHost({
     library,
-    functions: { do_tick: 'int32_t do_tick(int32_t)' },
+    // lifetime(): the C library's ISOSWAP_STATE tick counter (the Rust one keeps the block only)
+    functions: { do_tick: 'int32_t do_tick(int32_t)', ...(language === 'c' ? { lifetime: 'int32_t lifetime(void)' } : {}) },
     state: { bytes: 4096 },
   });
   const copies = dirname(host.current.copy);
@@ -127,6 +129,7 @@ async function play(language: ExampleLanguage, dir: string, phaseTicks: number):
     const s = readState(block);
     console.log(paint('bold', `state carried on: ${s.ticks} ticks over ${host.history.length} versions, `
       + `score ${s.score}; isoswap_load ran ${s.loads}x, isoswap_unload ${s.unloads}x`));
+    if (language === 'c') console.log(paint('bold', `the ISOSWAP_STATE counter carried on too: ${await host.call('lifetime')} ticks`));
   } finally {
     await host.close();
   }

@@ -19,10 +19,13 @@ export const ERROR_CODES = {
   ERR_DRAIN_TIMEOUT: 'a retiring version still had calls in flight at its deadline',
   ERR_NO_ROLLBACK: 'there is no earlier good version to roll back to',
   ERR_HOST_CLOSED: 'the host is closed',
-  ERR_SWAP_IN_PROGRESS: 'callSync during a state-block hand-over or a crash restart, which it cannot wait for',
+  ERR_SWAP_IN_PROGRESS: 'callSync waited past the swap\'s own deadlines (drainTimeoutMs + hookTimeoutMs), or found a crashed version still loading again in thread isolation',
   ERR_INVALID_OPTIONS: 'the options passed to createIsolatedHost are invalid',
   ERR_BUILD_FAILED: 'the build command failed',
   ERR_WATCH: 'watching the library failed (the file system watcher reported an error)',
+  ERR_STATE_LAYOUT: 'the isoswap_state section changed size and the new version did not declare ISOSWAP_STATE_PREFIX_OK',
+  ERR_BEFORE_SWAP: 'a beforeSwap listener threw or rejected (the swap went on)',
+  ERR_HOOK_TIMEOUT: 'a hook (isoswap_load, isoswap_unload, a beforeSwap listener) took longer than hookTimeoutMs',
 } as const;
 
 export type IsoswapErrorCode = keyof typeof ERROR_CODES;
@@ -104,8 +107,8 @@ export const hostClosed = (what: string): IsoswapError =>
 export const unknownFunction = (name: string, declared: string[]): IsoswapError =>
   new IsoswapError('ERR_UNKNOWN_FUNCTION', `unknown function ${name}: declared are ${declared.join(', ') || 'none'}`, { function: name });
 
-export const swapInProgress = (what: string): IsoswapError =>
-  new IsoswapError('ERR_SWAP_IN_PROGRESS', `${what}: a swap is in progress (a state-block hand-over, or the restart of a crashed version) and needs the event loop callSync would block; retry after it (await host.call waits instead)`);
+export const swapInProgress = (what: string, why: string): IsoswapError =>
+  new IsoswapError('ERR_SWAP_IN_PROGRESS', `${what}: a swap is in progress and ${why}; retry after it (await host.call waits instead)`);
 
 export const loadHookRefused = (library: string, id: number, code: number): IsoswapError =>
   new IsoswapError('ERR_LOAD_HOOK', `isoswap_load of ${library} (version ${id}) refused it with ${code}`, { file: library, version: id, result: code });

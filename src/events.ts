@@ -1,11 +1,15 @@
 import { EventEmitter } from 'node:events';
-import type { IsoswapError } from './errors.js';
+import { IsoswapError } from './errors.js';
 import type { VersionInfo } from './version/version-info.js';
 
 /** The events a host emits. */
 export const HOST_EVENTS = {
   /** The first version serves: `(version)`. */
   LOAD: 'load',
+  /** A new version is loaded and about to replace the serving one, which still serves:
+   *  `({ from, to, reason })`. A listener may return a promise: the swap waits for it (up
+   *  to hookTimeoutMs) before calls are held and the old version unloads. */
+  BEFORE_SWAP: 'beforeSwap',
   /** A new version serves: `({ from, to, ms, reason })`. */
   SWAP: 'swap',
   /** A version drained, unloaded, its copy removed: `(version)`. */
@@ -33,9 +37,18 @@ export interface SwapEvent {
   pauseMs?: number | undefined;
 }
 
+export interface BeforeSwapEvent {
+  /** Serving until the swap: flush what it must not lose now. */
+  from: VersionInfo;
+  /** Loaded, not serving yet. */
+  to: VersionInfo;
+  reason: SwapReason;
+}
+
 /** Listener arguments of each event. */
 export interface HostEventMap {
   load: [VersionInfo];
+  beforeSwap: [BeforeSwapEvent];
   swap: [SwapEvent];
   retired: [VersionInfo];
   crash: [{ version: VersionInfo; error: IsoswapError }];
@@ -52,5 +65,33 @@ export class HostEmitter extends EventEmitter<HostEventMap> {
   reportError(error: IsoswapError): void {
     if (this.listenerCount(HOST_EVENTS.ERROR) > 0) this.emit(HOST_EVENTS.ERROR, error);
     else process.emitWarning(error.message, { code: error.code, type: 'IsoswapWarning' });
+  }
+
+  /**
+   * @internal Runs the `beforeSwap` listeners and waits for the promises they return, at most
+   * `timeoutMs` (0: no limit). A listener that throws or outlives the deadline is
+   * reported as an `error` and the swap goes on: a failing flush must not pin old code.
+   */
+  async beforeSwap(event: BeforeSwapEvent, timeoutMs: number): Promise<void> {
+    const listeners = this.listeners(HOST_EVENTS.BEFORE_SWAP) as Array<(e: BeforeSwapEvent) => unknown>;
+    if (listeners.length === 0) return;
+    const waits = listeners.map(async (listener) => listener.call(this, event));
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<'expired'>((resolve) => {
+      if (timeoutMs > 0) timer = setTimeout(() => resolve('expired'), timeoutMs);
+    });
+    const settled = Promise.allSettled(waits).then((results) => {
+      for (const r of results) {
+        if (r.status === 'rejected') this.reportError(IsoswapError.from(r.reason, 'ERR_BEFORE_SWAP', 'a beforeSwap listener failed'));
+      }
+      return 'settled' as const;
+    });
+    const outcome = await Promise.race([settled, expired]);
+    clearTimeout(timer);
+    if (outcome === 'expired') {
+      this.reportError(new IsoswapError('ERR_HOOK_TIMEOUT',
+        `a beforeSwap listener took longer than hookTimeoutMs (${timeoutMs} ms); the swap of version ${event.from.id} to ${event.to.id} went on`,
+        { version: event.from.id, timeoutMs }));
+    }
   }
 }

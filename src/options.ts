@@ -27,6 +27,9 @@ export interface IsolatedHostOptions<F extends FunctionTable = FunctionTable> {
   loadTimeoutMs?: number;
   /** How long a retiring version may take to finish its calls in flight. Default 10000. */
   drainTimeoutMs?: number;
+  /** How long a hook may take: isoswap_load, isoswap_unload, a `beforeSwap` listener.
+   *  0: no limit. Default 5000. */
+  hookTimeoutMs?: number;
   /** How many earlier good builds keep their bytes for rollback(). Default 5. */
   keepBuilds?: number;
   /** Where the private copies directory is made. Default os.tmpdir(). */
@@ -43,6 +46,7 @@ export interface ResolvedOptions<F extends FunctionTable = FunctionTable> {
   callTimeoutMs: number;
   loadTimeoutMs: number;
   drainTimeoutMs: number;
+  hookTimeoutMs: number;
   keepBuilds: number;
   tempDir: string | undefined;
 }
@@ -78,6 +82,7 @@ export function resolveOptions<F extends FunctionTable>(options: IsolatedHostOpt
     callTimeoutMs: count(options.callTimeoutMs, 'callTimeoutMs', 0, 0),
     loadTimeoutMs: count(options.loadTimeoutMs, 'loadTimeoutMs', 30_000, 0),
     drainTimeoutMs: count(options.drainTimeoutMs, 'drainTimeoutMs', 10_000, 0),
+    hookTimeoutMs: count(options.hookTimeoutMs, 'hookTimeoutMs', 5_000, 0),
     keepBuilds: count(options.keepBuilds, 'keepBuilds', 5, 1),
     tempDir: options.tempDir,
   };

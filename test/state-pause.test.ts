@@ -4,31 +4,32 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, test } from 'node:test';
 import { createIsolatedHost, type SwapEvent } from '../src/index.js';
 import { makeTempDir, removeTempDirs } from './helpers/native.js';
-import { buildStateFixture, FIXTURE_FUNCTIONS, ISOLATIONS, hookLog, WORD, words } from './helpers/state-fixture.js';
+import { buildStateFixture, FIXTURE_FUNCTIONS, ISOLATIONS, hookLog } from './helpers/state-fixture.js';
 
 after(removeTempDirs);
 
 for (const isolation of ISOLATIONS) {
   test(`calls made during the pause wait, and every one is answered by the new version (${isolation})`, async (t) => {
     const library = join(await makeTempDir(), 'libgame.so');
-    // Build 1's isoswap_unload flags the block, then sleeps 300 ms: the pause is wide open.
-    await buildStateFixture({ k: 1, unloadSleepUs: 300_000 }, library);
+    await buildStateFixture({ k: 1 }, library);
     const threads = isolation === 'thread' ? 2 : 1; // a state block over several processes is refused
     const host = await createIsolatedHost({ library, functions: FIXTURE_FUNCTIONS, isolation, state: { bytes: 1024 }, threads });
     t.after(() => host.close());
     const state = host.state!;
-    const w = words(state);
     const swaps: SwapEvent[] = [];
     host.on('swap', (e) => swaps.push(e));
 
     await buildStateFixture({ k: 2 }, library);
+    // A call in flight on build 1 keeps the pause open: the old version drains it first.
+    const inFlight = host.call('slow_bump', 300_000);
     let settled = false;
+    let reached!: () => void;
+    const beforeSwap = new Promise<void>((resolve) => { reached = resolve; });
+    host.once('beforeSwap', () => reached());
     const reloading = host.reload().finally(() => { settled = true; });
-    // The block is shared memory: the flag the native hook sets is visible here at once.
-    while (Atomics.load(w, WORD.unloadStarted) !== 1) {
-      assert.ok(!settled, 'the swap ended before the test saw its pause');
-      await sleep(1);
-    }
+    await beforeSwap;
+    await sleep(1); // the listener returned: calls are held from the next turn on
+    assert.ok(!settled, 'the swap ended before the test saw its pause');
 
     const answered: Array<{ x: number; result: number; newLoaded: boolean }> = [];
     const calls = Array.from({ length: 40 }, (_, x) => {
@@ -40,6 +41,7 @@ for (const isolation of ISOLATIONS) {
     });
     const to = await reloading;
     await Promise.all(calls);
+    assert.equal(await inFlight, 1, 'the call in flight ran on build 1, before its isoswap_unload');
 
     assert.equal(to.id, 2);
     assert.equal(answered.length, 40, 'none dropped');

@@ -10,10 +10,14 @@ declare module 'elfy' {
     shoff: number;
     shnum: number;
     shentsize: number;
+    shstrndx: number;
   }
+  export interface ElfSection { name: number | string; type: string | number; addr: number; size: number; data: Buffer }
   class Parser {
     parseHeader(buf: Uint8Array): ElfHeader;
     parsePrograms(buf: Uint8Array, header: ElfHeader): ElfProgram[];
+    parseSections(buf: Uint8Array, header: ElfHeader): ElfSection[];
+    resolveStr(strtab: Buffer, offset: number): string;
   }
   const elfy: { Parser: typeof Parser };
   export default elfy;

@@ -6,7 +6,7 @@ import type { LoadReport, LoadRequest } from '../src/runtime/protocol.js';
 import { ChannelServer } from '../src/transport/channel-server.js';
 import { ringEntries } from '../src/transport/channel-signature.js';
 import { openInheritedRing } from '../src/transport/process-ring.js';
-import { serveSyncPipe } from '../src/transport/sync-pipe-server.js';
+import { answerMark, serveSyncPipe } from '../src/transport/sync-pipe-server.js';
 import { libc } from '../src/library/libc.js';
 
 if (process.send === undefined) throw new Error('process-worker.js must be started by child_process.fork');
@@ -43,6 +43,7 @@ class ProcessLibraryService extends LibraryService {
 }
 
 const service = new ProcessLibraryService();
+service.onMark = answerMark;
 expose(service, ipcEndpoint(process));
 serveSyncPipe(service); // host.callSync: its own pipes, which the host can block on
 // Messages that arrive before a 'message' listener exists are dropped, and importing

@@ -5,7 +5,7 @@ import type { LoadReport, LoadRequest } from '../src/runtime/protocol.js';
 import { expose, nodeEndpoint } from '../src/runtime/rpc.js';
 import { ChannelServer } from '../src/transport/channel-server.js';
 import { ringEntries } from '../src/transport/channel-signature.js';
-import { serveSyncPort } from '../src/transport/sync-port-server.js';
+import { answerMark, serveSyncPort } from '../src/transport/sync-port-server.js';
 import { LibraryService } from '../src/runtime/library-service.js';
 
 if (parentPort === null) throw new Error('thread-worker.js must run in a worker thread');
@@ -42,4 +42,6 @@ class ThreadLibraryService extends LibraryService {
   }
 }
 
-expose(new ThreadLibraryService(), nodeEndpoint(parentPort));
+const service = new ThreadLibraryService();
+if (syncPort !== undefined && syncReplies !== undefined) service.onMark = (seq) => answerMark(syncPort, syncReplies, seq);
+expose(service, nodeEndpoint(parentPort));

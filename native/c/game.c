@@ -1,13 +1,16 @@
 /*
  * The seed's game logic, in C: the host ticks it, and every version of it may be
- * rebuilt and swapped in while the game runs. The game's globals live in one struct
- * inside the state block the host owns, so a new version continues where the old one
- * stopped.
+ * rebuilt and swapped in while the game runs. It shows both ways to keep globals across
+ * swaps (docs/state.md compares them):
+ *   - the game's struct lives in the state block the host owns (the host reads it too);
+ *   - plain statics marked ISOSWAP_STATE are carried from each version to the next.
  *
- *   gcc -shared -fPIC -O2 -DSPEED=3 -o libgame.so game.c
+ *   gcc -shared -fPIC -O2 -DSPEED=3 -Inative/include -o libgame.so game.c
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include "isoswap.h"
 
 #ifndef SPEED
 #define SPEED 1 /* rebuild with another -DSPEED to get a visibly different version */
@@ -33,8 +36,18 @@ struct game_state {
 static struct game_state fallback = { GAME_MAGIC, GAME_LAYOUT, 0, 0, 0, 0, 0, 0 };
 static struct game_state *game = &fallback;
 
-int32_t isoswap_load(void *state, uint32_t bytes)
+/* The other way: ordinary globals, carried over at every swap by isoswap. */
+ISOSWAP_STATE static int32_t lifetime_ticks = 0;  /* do_tick calls, over every version */
+ISOSWAP_STATE static int32_t versions_seen = 0;   /* isoswap_load_ex calls */
+
+int32_t isoswap_load_ex(void *state, uint32_t bytes, const isoswap_info *info)
 {
+    versions_seen++;
+    if (info->reason == ISOSWAP_FIRST_LOAD)
+        printf("game: hello (once, at the first load)\n");
+    else if (info->reason == ISOSWAP_RESTART)
+        printf("game: version %u restarted after version %u failed (%u)\n", info->version, info->previous, info->failure);
+    fflush(stdout);
     if (state == NULL)
         return 0; /* the host has no state block: keep the private one */
     if (bytes < sizeof(struct game_state))
@@ -60,8 +73,11 @@ void isoswap_unload(void *state, uint32_t bytes)
     game = &fallback; /* never touch the block after the host took it back */
 }
 
+int32_t lifetime(void) { return lifetime_ticks; }
+
 int32_t do_tick(int32_t dt)
 {
+    lifetime_ticks++;
     game->ticks++;
     game->speed = SPEED;
     game->x += SPEED * dt;

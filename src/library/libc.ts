@@ -21,6 +21,11 @@ type Poll = (fds: Buffer, nfds: number, timeoutMs: number) => number;
 type MemfdCreate = (name: string, flags: number) => number;
 type Fallocate = (fd: number, offset: number, length: number) => number;
 type Futex = (nr: number, address: number, op: number, value: number, timeout: Buffer | null, address2: number, value3: number) => number;
+type Dlopen = (file: string, mode: number) => unknown;
+type Dlinfo = (handle: unknown, request: number, out: unknown[]) => number;
+type Dlclose = (handle: unknown) => number;
+type CopyTo = (address: bigint, from: Uint8Array, bytes: number) => unknown;
+type CopyFrom = (to: Uint8Array, address: bigint, bytes: number) => unknown;
 
 /** The libc functions isoswap calls, each declared once per thread on first use. */
 export interface LibcFunctions {
@@ -39,6 +44,15 @@ export interface LibcFunctions {
    *  Declared with fixed arguments: on x86-64 and arm64 Linux a variadic call passes
    *  integers and pointers in the same registers, and koffi's variadic form is slower. */
   futex: Futex;
+  /** dlopen(RTLD_NOLOAD) + dlinfo(RTLD_DI_LINKMAP): a loaded library's load base, which
+   *  koffi does not expose. */
+  dlopen: Dlopen;
+  dlinfo: Dlinfo;
+  dlclose: Dlclose;
+  /** memcpy to and from a raw address (the isoswap_state section): koffi has no pointer
+   *  arithmetic, so the address travels as an integer. */
+  copyTo: CopyTo;
+  copyFrom: CopyFrom;
 }
 
 let declared: LibcFunctions | null = null;
@@ -58,6 +72,11 @@ export function libcFunctions(): LibcFunctions {
       memfdCreate: lib.func('int memfd_create(const char *name, unsigned int flags)') as MemfdCreate,
       fallocate: lib.func('int posix_fallocate64(int fd, int64_t offset, int64_t len)') as Fallocate,
       futex: lib.func('long syscall(long nr, int64_t addr, int op, int val, void *timeout, int64_t addr2, int val3)') as Futex,
+      dlopen: lib.func('void *dlopen(const char *file, int mode)') as Dlopen,
+      dlinfo: lib.func('int dlinfo(void *handle, int request, _Out_ void **info)') as Dlinfo,
+      dlclose: lib.func('int dlclose(void *handle)') as Dlclose,
+      copyTo: lib.func('void *memcpy(uintptr_t to, const void *from, size_t bytes)') as CopyTo,
+      copyFrom: lib.func('void *memmove(void *to, uintptr_t from, size_t bytes)') as CopyFrom,
     };
   })();
   return declared;

@@ -1,12 +1,18 @@
 import koffi, { type LibraryHandle } from 'koffi';
 import { IsoswapError } from '../errors.js';
-import type { LibraryServiceApi, LoadReport, LoadRequest } from './protocol.js';
+import { SYNC_OP, type LibraryServiceApi, type LoadInfo, type LoadReport, type LoadRequest } from './protocol.js';
 import { openState, type StatePointer } from '../state/state-pointer.js';
+import { StateSection } from '../state/state-section-memory.js';
 
 type NativeFunction = (...args: unknown[]) => unknown;
 
+// struct isoswap_info of native/include/isoswap.h; koffi registers the name once per thread.
+koffi.struct('isoswap_info', { version: 'uint32_t', reason: 'uint32_t', failure: 'uint32_t', previous: 'uint32_t' });
 const LOAD_HOOK = 'int32_t isoswap_load(void *state, uint32_t bytes)';
+const LOAD_EX_HOOK = 'int32_t isoswap_load_ex(void *state, uint32_t bytes, const isoswap_info *info)';
 const UNLOAD_HOOK = 'void isoswap_unload(void *state, uint32_t bytes)';
+const PREFIX_OK = 'void isoswap_state_prefix_ok(void)'; // only looked up, never called
+const OP_PREFIX = '\0isoswap.';
 
 /**
  * One loaded version, inside the worker thread or child process that owns it. Each
@@ -17,6 +23,10 @@ export class LibraryService implements LibraryServiceApi {
   #library = '';
   readonly #functions = new Map<string, NativeFunction>();
   #loadHook: NativeFunction | null = null;
+  #loadExHook: NativeFunction | null = null;
+  #section: StateSection | null = null;
+  /** Answers a mark on the blocking path (set by the worker entry that owns that path). */
+  onMark: ((seq: number) => void) | null = null;
   #unloadHook: NativeFunction | null = null;
   #state: StatePointer = { pointer: null, bytes: 0, close() {} };
 
@@ -31,17 +41,33 @@ export class LibraryService implements LibraryServiceApi {
       this.#functions.set(name, this.#declare(name, prototype));
     }
     this.#loadHook = this.#optional(LOAD_HOOK);
+    this.#loadExHook = this.#optional(LOAD_EX_HOOK);
     this.#unloadHook = this.#optional(UNLOAD_HOOK);
     if (request.state !== undefined) this.#state = openState(request.state);
+    if (request.section !== undefined) this.#section = new StateSection(request.copy, request.section);
     return {
-      hooks: { load: this.#loadHook !== null, unload: this.#unloadHook !== null },
+      hooks: { load: this.#loadHook !== null || this.#loadExHook !== null, unload: this.#unloadHook !== null },
+      section: this.#section === null ? null : { bytes: this.#section.bytes, prefixOk: this.#optional(PREFIX_OK) !== null },
       functions: [...this.#functions.keys()],
       arity: this.#arity(request.functions),
     };
   }
 
   call(name: string, args: unknown[]): unknown {
+    if (name.startsWith(OP_PREFIX)) return this.#op(name, args);
     return this.invoke(this.#function(name), name, args);
+  }
+
+  /** A step of a swap's hand-over, sent as a reserved call name (protocol.ts SYNC_OP). */
+  #op(name: string, args: unknown[]): unknown {
+    switch (name) {
+      case SYNC_OP.loadHook: return this.runLoadHook(args[0] as LoadInfo | undefined);
+      case SYNC_OP.unloadHook: return this.runUnloadHook();
+      case SYNC_OP.readSection: return this.#section?.read(args[0] as Uint8Array | undefined);
+      case SYNC_OP.writeSection: return this.#section?.write(args[0] as Uint8Array);
+      case SYNC_OP.mark: return this.onMark?.(args[0] as number);
+      default: throw new IsoswapError('ERR_UNKNOWN_FUNCTION', `unknown operation ${name.slice(1)}`, { function: name });
+    }
   }
 
   /** The native function bound to `name`, for a channel that calls it many times. */
@@ -58,7 +84,8 @@ export class LibraryService implements LibraryServiceApi {
     }
   }
 
-  runLoadHook(): number {
+  runLoadHook(info: LoadInfo = { version: 0, reason: 0, failure: 0, previous: 0 }): number {
+    if (this.#loadExHook !== null) return Number(this.#loadExHook(this.#state.pointer, this.#state.bytes, info));
     if (this.#loadHook === null) return 0;
     return Number(this.#loadHook(this.#state.pointer, this.#state.bytes));
   }
@@ -71,7 +98,8 @@ export class LibraryService implements LibraryServiceApi {
 
   unload(): void {
     this.#functions.clear();
-    this.#loadHook = this.#unloadHook = null;
+    this.#loadHook = this.#loadExHook = this.#unloadHook = null;
+    this.#section = null;
     this.#state.close();
     this.#lib?.unload();
     this.#lib = null;

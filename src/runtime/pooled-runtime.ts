@@ -1,6 +1,7 @@
 import { IsoswapError } from '../errors.js';
 import { abandonLoad } from '../library/loader-sweep.js';
-import type { LoadReport, LoadRequest } from './protocol.js';
+import { SYNC_OP, type LoadInfo, type LoadReport, type LoadRequest } from './protocol.js';
+import type { Deadline } from '../transport/blocking-wait.js';
 import type { RuntimeHandle } from './runtime-handle.js';
 import type { Standby } from './standby.js';
 
@@ -58,9 +59,23 @@ export abstract class PooledRuntime<H extends RuntimeHandle> {
   protected constructor(readonly report: LoadReport, protected readonly handles: H[]) {}
 
   // Most libraries export no hooks: no round trip for those (~0.5 ms of a swap).
-  runLoadHook(): Promise<number> {
+  runLoadHook(info?: LoadInfo): Promise<number> {
     if (!this.report.hooks.load) return Promise.resolve(0);
-    return this.handles[0]!.request((r) => r.runLoadHook());
+    return this.handles[0]!.request((r) => r.runLoadHook(info));
+  }
+
+  /** A hand-over step on the first handle's blocking path (where the hooks run). */
+  hookSync(op: string, args: unknown[], timeoutMs: number): unknown {
+    return this.handles[0]!.syncCall.call(op, args, timeoutMs);
+  }
+
+  /** Every handle (a child process each has its own copy of the section). */
+  writeSectionSync(bytes: Uint8Array, timeoutMs: number): void {
+    for (const h of this.handles) h.syncCall.call(SYNC_OP.writeSection, [bytes], timeoutMs);
+  }
+
+  settleSync(deadline: Deadline): void {
+    for (const h of this.handles) h.settleSync(deadline);
   }
 
   runUnloadHook(): Promise<boolean> {

@@ -24,6 +24,47 @@ export interface LoadRequest {
   channel?: SharedArrayBuffer | undefined;
   /** Process isolation: serve the call ring the child inherited (src/transport/process-ring.ts). */
   processRing?: boolean | undefined;
+  /** The `isoswap_state` section, from the file's section headers (src/library/state-section.ts). */
+  section?: SectionRef | undefined;
+}
+
+/** Where the `isoswap_state` section is, relative to the library's load base. */
+export interface SectionRef {
+  vaddr: number;
+  size: number;
+}
+
+/** What `isoswap_load_ex` is told (struct isoswap_info in native/include/isoswap.h). */
+export interface LoadInfo {
+  version: number;
+  reason: number;
+  failure: number;
+  previous: number;
+}
+
+/**
+ * The hand-over's steps as reserved call names, so that they travel the blocking call
+ * paths (sync port, sync pipe) a blocked `callSync` can read; no declared function can
+ * have these names.
+ */
+export const SYNC_OP = {
+  loadHook: '\0isoswap.loadHook',
+  unloadHook: '\0isoswap.unloadHook',
+  readSection: '\0isoswap.readSection',
+  writeSection: '\0isoswap.writeSection',
+  /** Sent on the message path behind the calls in flight: answered on the blocking path
+   *  once the worker reaches it, i.e. once the calls sent before it have run. */
+  mark: '\0isoswap.mark',
+} as const;
+
+/** How a mark is answered on the blocking path (never the answer to a call). */
+export interface MarkReply {
+  isoswapMark: number;
+}
+
+/** True for the answer to a mark: a blocking reader skips marks it did not wait for. */
+export function isMark(reply: SyncReply): reply is { ok: true; value: MarkReply } {
+  return reply.ok && typeof (reply.value as MarkReply | null)?.isoswapMark === 'number';
 }
 
 /** How a value travels in a ring slot (src/transport/ring-codec.ts): `number` as a float64;
@@ -43,6 +84,9 @@ export interface FastSignature {
 /** What a worker found in the version it loaded. */
 export interface LoadReport {
   hooks: { load: boolean; unload: boolean };
+  /** The size of the `isoswap_state` section found at load, and whether the library
+   *  accepts the common prefix when that size changes (`isoswap_state_prefix_ok`). */
+  section: { bytes: number; prefixOk: boolean } | null;
   /** Call names, in the order the fast channel numbers them. */
   functions: string[];
   /** Call name → how many arguments its prototype takes (variadic functions are absent):
@@ -57,7 +101,7 @@ export interface LoadReport {
 export interface LibraryServiceApi {
   load(request: LoadRequest): LoadReport;
   call(name: string, args: unknown[]): unknown;
-  runLoadHook(): number;
+  runLoadHook(info?: LoadInfo): number;
   runUnloadHook(): boolean;
   unload(): void;
 }

@@ -1,5 +1,6 @@
 import type { IsoswapError } from '../errors.js';
-import type { LoadReport } from './protocol.js';
+import type { LoadInfo, LoadReport } from './protocol.js';
+import type { Deadline } from '../transport/blocking-wait.js';
 
 /**
  * What the host needs from the thing that runs one version: a pool of worker threads,
@@ -12,7 +13,13 @@ export interface VersionRuntime {
   /** The blocking form, where the runtime has one; otherwise undefined. Throws
    *  ERR_CALL_TIMEOUT after `timeoutMs` (0: no limit). */
   readonly callSync: ((name: string, args: unknown[], timeoutMs?: number) => unknown) | undefined;
-  runLoadHook(): Promise<number>;
+  runLoadHook(info?: LoadInfo): Promise<number>;
+  /** A hand-over step (protocol.ts SYNC_OP) on the blocking path; ERR_CALL_TIMEOUT after
+   *  `timeoutMs` (0: none). */
+  hookSync(op: string, args: unknown[], timeoutMs: number): unknown;
+  writeSectionSync(bytes: Uint8Array, timeoutMs: number): void;
+  /** Blocks until every call sent so far has run; ERR_CALL_TIMEOUT at `deadline`. */
+  settleSync(deadline: Deadline): void;
   runUnloadHook(): Promise<boolean>;
   /** dlclose, then end every worker or process; resolves once they are gone. */
   shutdown(): Promise<void>;

@@ -159,6 +159,17 @@ export class CallChannel {
     return outcome;
   }
 
+  /** Blocks until every call written (or queued) on the channel is answered: a swap's
+   *  drain, from a host blocked in callSync. */
+  settleAllSync(deadline: Deadline): void {
+    if (this.#death !== null) return;
+    this.#collect();
+    while (this.inflight > 0) {
+      this.#block(deadline);
+      this.#collect();
+    }
+  }
+
   /** Rejects every call not yet settled, and every later one, with `error`. */
   fail(error: IsoswapError): void {
     if (this.#death !== null) return;

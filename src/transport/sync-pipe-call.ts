@@ -3,7 +3,7 @@ import { deserialize, serialize } from 'node:v8';
 import { Deadline } from './blocking-wait.js';
 import { IsoswapError } from '../errors.js';
 import { libcFunctions } from '../library/libc.js';
-import type { SyncReply } from '../runtime/protocol.js';
+import { isMark, type SyncReply } from '../runtime/protocol.js';
 
 /** The fds the child sees its ends of the pipes as: after stdin, stdout, stderr and IPC. */
 export const CHILD_REQUEST_FD = 4;
@@ -95,9 +95,8 @@ export class ProcessSyncCall {
     const deadline = new Deadline(name, timeoutMs);
     try {
       writeAll(this.#requestFd, request);
-      const timed = timeoutMs > 0;
-      const length = this.#read(4, timed && deadline, name).readUInt32LE(0);
-      const reply = deserialize(this.#read(length, timed && deadline, name)) as SyncReply;
+      let reply: SyncReply;
+      do reply = this.#next(timeoutMs > 0 && deadline, name); while (isMark(reply)); // a mark a drain gave up on
       if (reply.ok) return reply.value;
       throw IsoswapError.from(reply.error, 'ERR_BAD_ARGUMENTS', name);
     } catch (err) {
@@ -107,6 +106,26 @@ export class ProcessSyncCall {
       this.#broken = err instanceof IsoswapError ? err : this.onEof?.() ?? this.#crashed(name, err);
       throw this.#broken;
     }
+  }
+
+  /** Blocks until the child answers mark `seq` (sent over IPC, behind the calls in
+   *  flight); throws ERR_CALL_TIMEOUT at `deadline`, ERR_VERSION_CRASHED if it dies. */
+  awaitMark(seq: number, deadline: Deadline): void {
+    if (this.#broken !== null) throw this.#broken;
+    try {
+      for (;;) {
+        const reply = this.#next(deadline, 'a drain');
+        if (isMark(reply) && reply.value.isoswapMark === seq) return;
+      }
+    } catch (err) {
+      if (!(err instanceof IsoswapError) || err.code !== 'ERR_CALL_TIMEOUT') this.#broken = IsoswapError.from(err, 'ERR_VERSION_CRASHED', 'a drain');
+      throw err; // past the deadline the mark's answer may still come: readers skip it
+    }
+  }
+
+  #next(deadline: Deadline | false, name: string): SyncReply {
+    const length = this.#read(4, deadline, name).readUInt32LE(0);
+    return deserialize(this.#read(length, deadline, name)) as SyncReply;
   }
 
   /** Closes the host's ends: after the child ended, so that no fd leaks over many swaps. */

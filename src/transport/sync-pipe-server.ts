@@ -2,7 +2,7 @@ import { fstatSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { deserialize } from 'node:v8';
 import { IsoswapError } from '../errors.js';
-import type { SyncReply } from '../runtime/protocol.js';
+import type { MarkReply, SyncReply } from '../runtime/protocol.js';
 import { CHILD_REPLY_FD, CHILD_REQUEST_FD, frame } from './sync-pipe-call.js';
 import type { LibraryService } from '../runtime/library-service.js';
 
@@ -44,6 +44,16 @@ function answer(service: LibraryService, name: string, args: unknown[]): Buffer 
     const error = IsoswapError.from(err, 'ERR_BAD_ARGUMENTS', `${name}`).toJSON();
     return frame({ ok: false, error } satisfies SyncReply);
   }
+}
+
+/**
+ * Answers mark `seq` on the reply pipe (a host blocked in a swap's drain waits for it).
+ *
+ * @example
+ * service.onMark = answerMark;
+ */
+export function answerMark(seq: number): void {
+  reply(frame({ ok: true, value: { isoswapMark: seq } satisfies MarkReply } satisfies SyncReply));
 }
 
 function reply(bytes: Buffer): void {

@@ -1,7 +1,7 @@
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { IsoswapError } from '../errors.js';
 import { Deadline } from './blocking-wait.js';
-import type { SyncReply } from '../runtime/protocol.js';
+import { isMark, type SyncReply } from '../runtime/protocol.js';
 
 
 /**
@@ -16,6 +16,8 @@ export class SyncMessageCall {
   readonly workerPort: MessagePort;
   /** How many calls the worker has answered; give it to the worker with the port. */
   readonly replies = new Int32Array(new SharedArrayBuffer(4));
+  /** How many answers the host took off the port: it sleeps while `replies[0]` equals it. */
+  #taken = 0;
 
   /**
    * @example
@@ -34,18 +36,38 @@ export class SyncMessageCall {
   call(name: string, args: unknown[], timeoutMs = 0): unknown {
     const deadline = new Deadline(name, timeoutMs);
     this.assertAlive();
-    const before = Atomics.load(this.replies, 0);
     try {
       this.#port.postMessage({ name, args });
     } catch (err) {
       throw new IsoswapError('ERR_BAD_ARGUMENTS', `bad arguments for ${name}: ${(err as Error).message}`, { function: name }, { cause: err });
     }
-    while (Atomics.wait(this.replies, 0, before, deadline.sliceMs()) === 'timed-out'
-      || Atomics.load(this.replies, 0) === before) this.assertAlive();
-    const reply = receiveMessageOnPort(this.#port)?.message as SyncReply | undefined;
-    if (reply === undefined) throw new IsoswapError('ERR_VERSION_CRASHED', `no answer to ${name} from its worker`, { function: name });
+    let reply: SyncReply;
+    do reply = this.#next(deadline); while (isMark(reply)); // a mark a drain gave up on
     if (reply.ok) return reply.value;
     throw IsoswapError.from(reply.error, 'ERR_BAD_ARGUMENTS', name);
+  }
+
+  /** Blocks until the worker answers mark `seq` (sent on the message path, behind the
+   *  calls in flight); throws ERR_CALL_TIMEOUT at `deadline`. */
+  awaitMark(seq: number, deadline: Deadline): void {
+    this.assertAlive();
+    for (;;) {
+      const reply = this.#next(deadline);
+      if (isMark(reply) && reply.value.isoswapMark === seq) return;
+    }
+  }
+
+  /** The next answer on the port, blocking until there is one. */
+  #next(deadline: Deadline): SyncReply {
+    for (;;) {
+      const received = receiveMessageOnPort(this.#port);
+      if (received !== undefined) {
+        this.#taken++;
+        return received.message as SyncReply;
+      }
+      // The worker posts, then counts: a count past what was taken means an answer is there.
+      if (Atomics.wait(this.replies, 0, this.#taken | 0, deadline.sliceMs()) === 'timed-out') this.assertAlive();
+    }
   }
 
   close(): void {

@@ -1,6 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import { IsoswapError } from '../errors.js';
-import type { SyncReply } from '../runtime/protocol.js';
+import type { MarkReply, SyncReply } from '../runtime/protocol.js';
 
 /**
  * The worker side of src/transport/sync-port-call.ts: answers each blocking call on
@@ -22,9 +22,24 @@ export function serveSyncPort(port: MessagePort, replies: Int32Array, call: (nam
     } catch (err) {
       port.postMessage({ ok: false, error: `the result of ${name} cannot be sent: ${(err as Error).message}` } satisfies SyncReply);
     }
-    Atomics.add(replies, 0, 1);
-    Atomics.notify(replies, 0);
+    bump(replies);
   };
   port.on('message', onMessage);
   return () => port.off('message', onMessage);
+}
+
+/**
+ * Answers mark `seq` on the blocking path (a host blocked in a swap's drain waits for it).
+ *
+ * @example
+ * service.onMark = (seq) => answerMark(workerData.syncPort, workerData.syncReplies, seq);
+ */
+export function answerMark(port: MessagePort, replies: Int32Array, seq: number): void {
+  port.postMessage({ ok: true, value: { isoswapMark: seq } satisfies MarkReply } satisfies SyncReply);
+  bump(replies);
+}
+
+function bump(replies: Int32Array): void {
+  Atomics.add(replies, 0, 1);
+  Atomics.notify(replies, 0);
 }

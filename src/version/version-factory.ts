@@ -1,5 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { Artifact, makeArtifactDir } from '../library/artifact.js';
+import { findStateSection } from '../library/state-section.js';
 import type { IsoswapError } from '../errors.js';
 import type { ResolvedOptions } from '../options.js';
 import type { StateRef } from '../runtime/protocol.js';
@@ -48,7 +49,8 @@ export class VersionFactory {
       ? await Artifact.fromFile(library, this.dir, id)
       : await Artifact.fromBytes(source.bytes, library, this.dir, id, source.sha256);
     try {
-      const runtime = await this.runtimes.start({ library, copy: artifact.copy, functions, state: this.state, timeoutMs: loadTimeoutMs });
+      const section = artifact.bytes === null ? undefined : findStateSection(artifact.bytes) ?? undefined;
+      const runtime = await this.runtimes.start({ library, copy: artifact.copy, functions, state: this.state, timeoutMs: loadTimeoutMs, section });
       const version = new Version(id, artifact, runtime, sourceId);
       runtime.onCrash((error) => this.onCrash(version, error));
       if (callTimeoutMs > 0) version.setCallTimeout(callTimeoutMs, (error) => this.onCrash(version, error));

@@ -1,8 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Artifact } from '../library/artifact.js';
-import { IsoswapError } from '../errors.js';
+import { IsoswapError, loadHookRefused } from '../errors.js';
 import { sweepLoader } from '../library/loader-sweep.js';
+import { SYNC_OP, type LoadInfo } from '../runtime/protocol.js';
 import type { VersionRuntime } from '../runtime/types.js';
+import type { Deadline } from '../transport/blocking-wait.js';
 import type { VersionInfo, VersionStatus } from './version-info.js';
 
 /** How long a killed runtime may take to end. A worker thread stuck in native code never
@@ -11,13 +13,14 @@ const KILL_GRACE_MS = 1000;
 
 /**
  * One artifact loaded in its own runtime. Counts its calls in flight so that a retiring
- * version can drain them before it unloads.
+ * version can drain them before it unloads, and owns the order of its hooks: they
+ * alternate isoswap_load, isoswap_unload, and unload runs only after a load accepted.
  */
 export class Version {
   status: VersionStatus = 'loading';
   readonly loadedAt = new Date();
-  /** Set once isoswap_unload ran (with a state block it runs at the swap's pause). */
-  unloadHookRan = false;
+  /** Between an isoswap_load that accepted and the isoswap_unload that follows. */
+  #attached = false;
   #inflight = 0;
   #runtime: VersionRuntime | null;
   #killEnded = false;
@@ -141,6 +144,75 @@ export class Version {
       { function: name, file: this.artifact.library, expected, given });
   }
 
+  /** The `isoswap_state` section found at load, or null. */
+  get section(): { bytes: number; prefixOk: boolean } | null {
+    return this.runtime.report.section ?? null;
+  }
+
+  /**
+   * Runs isoswap_load (isoswap_load_ex, told `info`, where exported) over the message
+   * path; throws ERR_LOAD_HOOK when it refuses.
+   *
+   * @example
+   * await next.attach({ version: next.id, reason: 1, failure: 0, previous: old.id });
+   */
+  async attach(info: LoadInfo): Promise<void> {
+    this.#attached = this.#accepted(await this.runtime.runLoadHook(info));
+  }
+
+  /** The same over the blocking path, so that a host blocked in callSync can run it. */
+  attachSync(info: LoadInfo, timeoutMs: number): void {
+    this.#attached = this.#accepted(Number(this.#hookSync('isoswap_load', SYNC_OP.loadHook, [info], timeoutMs)));
+  }
+
+  /** Runs isoswap_unload over the blocking path, if the version is attached. */
+  detachSync(timeoutMs: number): void {
+    if (!this.#attached) return;
+    this.#attached = false;
+    this.#hookSync('isoswap_unload', SYNC_OP.unloadHook, [], timeoutMs);
+  }
+
+  /** A hook past `timeoutMs` leaves the version inside it: it is killed, ERR_HOOK_TIMEOUT. */
+  #hookSync(hook: string, op: string, args: unknown[], timeoutMs: number): unknown {
+    try {
+      return this.runtime.hookSync(op, args, timeoutMs);
+    } catch (err) {
+      if (!(err instanceof IsoswapError) || err.code !== 'ERR_CALL_TIMEOUT') throw err;
+      const timedOut = new IsoswapError('ERR_HOOK_TIMEOUT',
+        `${hook} of ${this.artifact.library} (version ${this.id}) took longer than hookTimeoutMs (${timeoutMs} ms); the version is killed`,
+        { version: this.id, file: this.artifact.library, hook, timeoutMs });
+      this.abandon(timedOut);
+      throw timedOut;
+    }
+  }
+
+  #accepted(code: number): true {
+    if (code !== 0) throw loadHookRefused(this.artifact.library, this.id, code);
+    return true;
+  }
+
+  /** Blocks until the calls in flight have run (a drain from a blocked host). */
+  settleSync(deadline: Deadline): void {
+    this.runtime.settleSync(deadline);
+  }
+
+  /** The section's bytes: into `into` (thread isolation: a SharedArrayBuffer view the
+   *  worker copies into), else returned (process isolation: over the pipe). */
+  readSectionSync(into: Uint8Array | undefined, timeoutMs: number): Uint8Array {
+    const read = this.#hookSync('reading isoswap_state', SYNC_OP.readSection, into === undefined ? [] : [into], timeoutMs) as Uint8Array | undefined;
+    return into ?? read!;
+  }
+
+  writeSectionSync(bytes: Uint8Array, timeoutMs: number): void {
+    this.runtime.writeSectionSync(bytes, timeoutMs);
+  }
+
+  /** Ends a version whose hook outlived its deadline: it cannot be unloaded cleanly. */
+  abandon(reason: IsoswapError): void {
+    this.#attached = false;
+    this.#kill(reason).catch(() => {}); // a stuck thread is reported when the version retires
+  }
+
   /** Resolves true once no call is in flight, false if `timeoutMs` passes first. */
   whenIdle(timeoutMs: number): Promise<boolean> {
     if (this.#inflight === 0) return Promise.resolve(true);
@@ -163,8 +235,8 @@ export class Version {
     const drained = await this.whenIdle(drainTimeoutMs);
     try {
       if (drained && this.#killing === null) {
-        if (!this.unloadHookRan) {
-          this.unloadHookRan = true;
+        if (this.#attached) {
+          this.#attached = false;
           await this.runtime.runUnloadHook().catch(() => false);
         }
         await this.runtime.shutdown();

@@ -2,7 +2,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { IsoswapError } from '../../errors.js';
-import type { LibraryServiceApi } from '../protocol.js';
+import { SYNC_OP, type LibraryServiceApi } from '../protocol.js';
+import type { Deadline } from '../../transport/blocking-wait.js';
 import { ipcEndpoint, wrap, type Remote } from '../rpc.js';
 import { exitStatus } from './exit-status.js';
 import { withExtras, type ChildExtras } from './inherited-fds.js';
@@ -10,7 +11,7 @@ import { ProcessSyncCall } from '../../transport/sync-pipe-call.js';
 import { CallChannel } from '../../transport/call-channel.js';
 import { ProcessRing } from '../../transport/process-ring.js';
 import { PendingRequests } from '../pending-requests.js';
-import type { RuntimeHandle } from '../runtime-handle.js';
+import { nextMark, type RuntimeHandle } from '../runtime-handle.js';
 
 const ENTRY = fileURLToPath(new URL('../../../workers/process-worker.js', import.meta.url));
 /** How long a child may take to exit after unload and disconnect before it is SIGKILLed. */
@@ -133,6 +134,17 @@ export class ChildProcessHandle implements RuntimeHandle {
     const refused = this.#killReason ?? this.#death;
     if (refused !== null) return Promise.reject(refused);
     return this.#pending.track(this.#ready.then(() => send(this.remote)));
+  }
+
+  /** The calls on the ring first; then, the child running IPC calls in order as they
+   *  arrive, a mark sent behind them over IPC (now: the child is loaded, hence ready) is
+   *  reached after them. */
+  settleSync(deadline: Deadline): void {
+    this.channel?.settleAllSync(deadline);
+    if (this.#pending.size === 0) return;
+    const seq = nextMark();
+    this.#pending.track(this.remote.call(SYNC_OP.mark, [seq]) as Promise<unknown>).catch(() => {});
+    this.syncCall.awaitMark(seq, deadline);
   }
 
   /** dlclose in the child, then close its channel: it exits by itself (else SIGKILL). */

@@ -4,10 +4,11 @@ import { CallChannel } from '../../transport/call-channel.js';
 import type { RingPool } from '../../transport/ring-pool.js';
 import { SyncMessageCall } from '../../transport/sync-port-call.js';
 import { IsoswapError } from '../../errors.js';
-import type { LibraryServiceApi } from '../protocol.js';
+import { SYNC_OP, type LibraryServiceApi } from '../protocol.js';
+import type { Deadline } from '../../transport/blocking-wait.js';
 import { nodeEndpoint, releaseProxy, wrap, type Remote } from '../rpc.js';
 import { PendingRequests } from '../pending-requests.js';
-import type { RuntimeHandle } from '../runtime-handle.js';
+import { nextMark, type RuntimeHandle } from '../runtime-handle.js';
 
 const WORKER_URL = new URL('../../../workers/thread-worker.js', import.meta.url);
 /** How long kill() lets a thread that is still starting finish before terminating it. */
@@ -100,6 +101,16 @@ export class ThreadWorkerHandle implements RuntimeHandle {
   request<T>(send: (remote: Remote<LibraryServiceApi>) => Promise<T>): Promise<T> {
     if (this.#death !== null) return Promise.reject(this.#death);
     return this.#pending.track(send(this.remote).then((value) => { this.#answered = true; return value; }));
+  }
+
+  /** The calls on the channel are answered in shared memory; those on the message path
+   *  run in order as they arrive, so a mark sent behind them is reached after them. */
+  settleSync(deadline: Deadline): void {
+    this.channel.settleAllSync(deadline);
+    if (this.#pending.size === 0) return;
+    const seq = nextMark();
+    this.request((r) => r.call(SYNC_OP.mark, [seq])).catch(() => {});
+    this.syncCall.awaitMark(seq, deadline);
   }
 
   /** dlclose in the thread, then end the thread; thread-local destructors run as it exits. */

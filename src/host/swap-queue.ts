@@ -1,0 +1,175 @@
+import { CallGate } from './call-gate.js';
+import { hostClosed, IsoswapError } from '../errors.js';
+import { HOST_EVENTS, type HostEmitter, type SwapReason } from '../events.js';
+import { History } from './history.js';
+import type { ResolvedOptions } from '../options.js';
+import type { LoadInfo } from '../runtime/protocol.js';
+import { SectionStore } from '../state/section-store.js';
+import type { StateBlock } from '../state/state-block.js';
+import { HandOver } from '../state/state-handover.js';
+import { loadInfo } from '../version/load-info.js';
+import type { Version } from '../version/version.js';
+import type { BuildSource, VersionFactory } from '../version/version-factory.js';
+import type { VersionInfo } from '../version/version-info.js';
+
+/**
+ * The serving version and the swaps that replace it, one at a time, in order: load the
+ * build, `beforeSwap`, hand over (hooks, state block, section), serve, retire the old one.
+ */
+export class SwapQueue {
+  readonly history: History;
+  /** Holds new calls during a hand-over and while a crashed version restarts. */
+  readonly gate = new CallGate();
+  /** The hand-over calls are held for now, which a blocked callSync may finish. */
+  pending: HandOver | null = null;
+  closed = false;
+  #current!: Version;
+  #chain: Promise<unknown> = Promise.resolve();
+  #queuedReload: Promise<VersionInfo> | null = null;
+  readonly #retiring = new Set<Promise<void>>();
+  readonly #sections: SectionStore;
+
+  constructor(
+    private readonly opts: ResolvedOptions,
+    private readonly versions: VersionFactory,
+    private readonly host: HostEmitter,
+    private readonly block: StateBlock | null,
+  ) {
+    this.history = new History(opts.keepBuilds);
+    this.#sections = new SectionStore(opts.isolation, opts.library);
+  }
+
+  get current(): Version {
+    return this.#current;
+  }
+
+  /** Loads and serves the first version; rejects (and cleans up) when it cannot serve. */
+  async first(): Promise<Version> {
+    const first = await this.versions.load('file');
+    try {
+      await first.attach(loadInfo(first.id, 'first', 0, 0));
+    } catch (err) {
+      await first.discard('failed');
+      throw err;
+    }
+    this.#serve(first);
+    return first;
+  }
+
+  /** Runs `task` after every swap queued before it. */
+  enqueue<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.#chain.then(task);
+    this.#chain = result.catch(() => {});
+    return result;
+  }
+
+  /** Calls made while one reload waits to start join it. */
+  reload(reason: SwapReason): Promise<VersionInfo> {
+    if (this.#queuedReload !== null) return this.#queuedReload;
+    const queued = this.enqueue(() => {
+      this.#queuedReload = null;
+      return this.swap('file', reason);
+    });
+    this.#queuedReload = queued;
+    return queued;
+  }
+
+  /** Serves the newest earlier good build again; `failure` when a crash forced it. */
+  async rollback(onServing?: () => void, failure = 0): Promise<VersionInfo> {
+    const from = this.#current;
+    const target = this.history.rollbackTarget(from);
+    if (target === undefined) {
+      throw new IsoswapError('ERR_NO_ROLLBACK', `no earlier good version of ${this.opts.library} to roll back to`, { file: this.opts.library });
+    }
+    const info = await this.swap({ bytes: target.artifact.bytes! }, 'rollback', target.id, onServing, failure);
+    if (from.status !== 'failed') from.status = 'rolled-back'; // a crash's rollback: 'failed' says more
+    return info;
+  }
+
+  /** `onServing` runs once the new version serves, before `swap` is emitted. */
+  async swap(source: BuildSource, reason: SwapReason, sourceId?: number, onServing?: () => void, failure = 0): Promise<VersionInfo> {
+    const started = performance.now();
+    if (this.closed) throw hostClosed(`reload of ${this.opts.library}`);
+    const next = await this.versions.load(source, sourceId);
+    const from = this.#current;
+    let pauseMs: number | undefined;
+    try {
+      if (this.closed) throw hostClosed(`reload of ${this.opts.library}`);
+      this.#sections.check(from, next);
+      if (from.status === 'serving') {
+        await this.host.beforeSwap({ from: from.info, to: next.info, reason }, this.opts.hookTimeoutMs);
+        if (this.closed) throw hostClosed(`reload of ${this.opts.library}`);
+      }
+      pauseMs = await this.#handOver(from, next, loadInfo(next.id, reason, failure, from.id));
+    } catch (err) {
+      await next.discard('failed');
+      throw err;
+    }
+    this.#serve(next);
+    onServing?.();
+    this.retire(from);
+    const to = next.info;
+    this.host.emit(HOST_EVENTS.SWAP, { from: from.info, to, ms: performance.now() - started, reason, pauseMs });
+    if (this.closed) throw hostClosed(`reload of ${this.opts.library}`);
+    return to;
+  }
+
+  /**
+   * Without a state block or a section, the new version's isoswap_load runs while the old
+   * one serves on. With one, new calls are held while they change hands (see HandOver).
+   * Returns how long calls were held, then.
+   */
+  async #handOver(from: Version, next: Version, info: LoadInfo): Promise<number | undefined> {
+    if (this.block === null && !this.#sections.involved(from, next)) {
+      await next.attach(info);
+      return undefined;
+    }
+    const held = performance.now();
+    const release = this.gate.hold();
+    const handOver = new HandOver(from, next, {
+      block: this.block,
+      sections: this.#sections,
+      drainTimeoutMs: this.opts.drainTimeoutMs,
+      hookTimeoutMs: this.opts.hookTimeoutMs,
+      info,
+      commit: () => {
+        this.#serve(next); // before the gate opens, so that held calls go to the new version
+        release();
+      },
+      reportError: (error) => this.host.reportError(error),
+    });
+    this.pending = handOver;
+    try {
+      await handOver.run();
+      return performance.now() - held;
+    } finally {
+      this.pending = null;
+      release();
+    }
+  }
+
+  #serve(version: Version): void {
+    if (this.#current === version) return;
+    version.status = 'serving';
+    this.#current = version;
+    this.history.add(version);
+  }
+
+  retire(version: Version): void {
+    const retiring = version.retire(this.opts.drainTimeoutMs)
+      .catch((err) => this.host.reportError(IsoswapError.from(err, 'ERR_VERSION_CRASHED', `retiring version ${version.id}`)))
+      .then(() => {
+        this.#retiring.delete(retiring);
+        this.host.emit(HOST_EVENTS.RETIRED, version.info);
+      });
+    this.#retiring.add(retiring);
+  }
+
+  /** After the queued swaps: retires the current version and waits for every retiring one. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.#chain;
+    this.retire(this.#current);
+    while (this.#retiring.size > 0) await Promise.all(this.#retiring);
+  }
+}
