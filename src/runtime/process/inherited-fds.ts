@@ -25,7 +25,9 @@ export interface ChildExtras {
 export function withExtras(stdio: StdioEntry[], extras: ChildExtras): { stdio: StdioEntry[]; env: NodeJS.ProcessEnv } {
   const entries = Object.entries(extras.fds ?? {});
   const env: NodeJS.ProcessEnv = { ...process.env, ...extras.env };
+  // Never the variable this process itself inherited: its numbers mean nothing in the child.
   if (entries.length > 0) env[FDS_VARIABLE] = entries.map(([name], i) => `${name}=${stdio.length + i}`).join(',');
+  else delete env[FDS_VARIABLE];
   return { stdio: [...stdio, ...entries.map(([, fd]) => fd)], env };
 }
 
