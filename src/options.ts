@@ -34,6 +34,9 @@ export interface IsolatedHostOptions<F extends FunctionTable = FunctionTable> {
   keepBuilds?: number;
   /** Where the private copies directory is made. Default os.tmpdir(). */
   tempDir?: string;
+  /** Directories where the library's own dependencies are looked up (`isoswap run
+   *  --lib-path`). */
+  libraryPath?: string[];
 }
 
 export interface ResolvedOptions<F extends FunctionTable = FunctionTable> {

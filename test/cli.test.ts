@@ -1,76 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { copyFile, readFile, rename, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
+import { Cli, isCall, MAIN, save, TICK } from './helpers/cli.js';
 import { buildC, makeTempDir, removeTempDirs, tickSource } from './helpers/native.js';
 
 after(removeTempDirs);
-
-const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-const TICK = 'int32_t do_tick(int32_t)';
-
-type Event = Record<string, unknown> & { event: string };
-
-/** `isoswap` spawned with node; its JSON lines (or text) collected as they come. */
-class Cli {
-  readonly child: ChildProcessWithoutNullStreams;
-  readonly events: Event[] = [];
-  stdout = '';
-  stderr = '';
-  readonly exited: Promise<number | null>;
-  #waiters: Array<() => void> = [];
-
-  constructor(args: string[], cwd?: string, script = MAIN) {
-    this.child = spawn(process.execPath, [script, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' } });
-    let partial = '';
-    this.child.stdout.on('data', (chunk: Buffer) => {
-      this.stdout += chunk;
-      const lines = (partial + chunk.toString()).split('\n');
-      partial = lines.pop()!;
-      for (const line of lines) if (line.startsWith('{')) this.events.push(JSON.parse(line) as Event);
-      for (const wake of this.#waiters.splice(0)) wake();
-    });
-    this.child.stderr.on('data', (chunk: Buffer) => { this.stderr += chunk; });
-    this.exited = new Promise((resolve) => this.child.on('close', (code) => resolve(code)));
-  }
-
-  /** The first event after index `from` that `pred` accepts; fails after 15 s. */
-  async next(pred: (e: Event) => boolean, from = 0): Promise<Event> {
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const found = this.events.slice(from).find(pred);
-      if (found !== undefined) return found;
-      if (Date.now() > deadline || this.child.exitCode !== null) {
-        throw new Error(`no such event; got:\n${this.stdout}\nstderr:\n${this.stderr}`);
-      }
-      await new Promise<void>((wake) => { this.#waiters.push(wake); setTimeout(wake, 200); });
-    }
-  }
-
-  /** Waits until stdout contains `text`. */
-  async printed(text: string): Promise<void> {
-    const deadline = Date.now() + 15_000;
-    while (!this.stdout.includes(text)) {
-      if (Date.now() > deadline || this.child.exitCode !== null) throw new Error(`"${text}" never printed; got:\n${this.stdout}\nstderr:\n${this.stderr}`);
-      await new Promise<void>((wake) => { this.#waiters.push(wake); setTimeout(wake, 200); });
-    }
-  }
-
-  async interrupt(): Promise<number | null> {
-    this.child.kill('SIGINT');
-    return this.exited;
-  }
-}
-
-const isCall = (result: number) => (e: Event): boolean => e.event === 'call' && e.result === result;
-
-/** Writes `bytes` beside `library` and renames them into place, as a linker does. */
-async function save(library: string, bytes: Buffer): Promise<void> {
-  await writeFile(`${library}.new`, bytes);
-  await rename(`${library}.new`, library);
-}
 
 test('--help on every command, usage errors exit 2, and the bin symlink runs', async () => {
   const top = new Cli(['--help']);
@@ -81,11 +16,14 @@ test('--help on every command, usage errors exit 2, and the bin symlink runs', a
     assert.equal(await run.exited, 0);
     assert.match(run.stdout, /--every <ms>/);
   }
+  for (const args of [['init', '--help'], ['help', 'init']]) {
+    const init = new Cli(args);
+    assert.equal(await init.exited, 0);
+    assert.match(init.stdout, /--lang <lang>/);
+  }
   const bad = new Cli(['run', 'libgame.so']);
   assert.equal(await bad.exited, 2);
   assert.match(bad.stderr, /--fn/);
-  const both = new Cli(['run', 'libgame.so', '--fn', TICK, '--every', '10', '--on-enter']);
-  assert.equal(await both.exited, 2);
 
   assert.equal((await readFile(MAIN, 'utf8')).split('\n')[0], '#!/usr/bin/env node');
   const bin = join(await makeTempDir(), 'isoswap');
@@ -195,8 +133,101 @@ test('run --isolation process --watch: the version runs in a child process of th
 });
 
 test('run exits 1 with the error when the library cannot be served', async () => {
-  const cli = new Cli(['run', '/nonexistent/libgame.so', '--fn', TICK, '--json']);
+  const cli = new Cli(['run', '/nonexistent/libgame.so', '--fn', TICK, '--arg', '1', '--json']);
   assert.equal(await cli.exited, 1);
   assert.equal(cli.events[0]?.event, 'error');
   assert.equal(cli.events[0]?.code, 'ERR_LIBRARY_NOT_FOUND');
+});
+
+test('usage errors name the problem: a typo gets a suggestion, arguments are checked against the prototype, --src must exist', async () => {
+  const dir = await makeTempDir();
+  const cases: Array<[string[], RegExp]> = [
+    [['--evry', '20'], /unknown option --evry \(did you mean --every\?\)/],
+    [['--arg', '3000000000'], /do_tick argument 1 \(int32_t\): 3000000000 is out of range -2147483648\.\.2147483647/],
+    [['--arg', '1.5'], /1\.5 is not an integer/],
+    [['--arg', '1', '--arg', '2'], /do_tick takes 1 argument/],
+    [['--arg', '1', '--build', 'make', '--src', join(dir, 'missing')], /--src .*missing: no such directory/],
+    [['--arg', '1', '--state', '0'], /--state takes a whole number >= 1/],
+    [['--arg'], /--arg needs a value/],
+  ];
+  for (const [args, message] of cases) {
+    const cli = new Cli(['run', 'libgame.so', '--fn', TICK, ...args]);
+    assert.equal(await cli.exited, 2, args.join(' '));
+    assert.match(cli.stderr, message);
+  }
+});
+
+test('--arg -5 is a value, per-function arguments, {tick} counts, a void call has no result', async () => {
+  const library = await buildC(tickSource(1, 'int32_t add(int32_t a, int32_t b) { return a + b; }\nvoid reset(void) {}'));
+  const cli = new Cli(['run', library, '--fn', TICK, '--arg', '-5', '--fn', 'int32_t add(int32_t, int32_t)=100,{tick}', '--fn', 'void reset(void)', '--every', '10', '--json']);
+  try {
+    await cli.next((e) => e.event === 'call' && e.fn === 'add' && e.result === 103);
+  } finally {
+    assert.equal(await cli.interrupt(), 0, cli.stderr);
+  }
+  const calls = cli.events.filter((e) => e.event === 'call');
+  assert.deepEqual(calls.slice(0, 3), [
+    { event: 'call', fn: 'do_tick', args: [-5], result: -4 },
+    { event: 'call', fn: 'add', args: [100, 0], result: 100 },
+    { event: 'call', fn: 'reset', args: [] },
+  ]);
+  const adds = calls.filter((e) => e.fn === 'add').map((e) => e.result);
+  assert.deepEqual(adds.slice(0, 4), [100, 101, 102, 103], 'one tick more per round');
+
+  const human = new Cli(['run', library, '--fn', 'void reset(void)']);
+  try {
+    await human.printed('reset()\n');
+  } finally {
+    assert.equal(await human.interrupt(), 0, human.stderr);
+  }
+  assert.doesNotMatch(human.stdout, /undefined/);
+});
+
+test('--every with --on-enter: ticks go on, Enter on unchanged bytes says so, Enter after a build swaps', async () => {
+  const dir = await makeTempDir();
+  const library = join(dir, 'libgame.so');
+  await buildC(tickSource(1), library);
+  const v2 = await readFile(await buildC(tickSource(1000)));
+  const cli = new Cli(['run', library, '--fn', TICK, '--arg', '{tick}', '--every', '10', '--on-enter', '--json']);
+  try {
+    await cli.next(isCall(3)); // tick 2
+    cli.child.stdin.write('\n');
+    const unchanged = await cli.next((e) => e.event === 'unchanged');
+    assert.equal(unchanged.version, 1);
+    await cli.next(isCall(6), cli.events.indexOf(unchanged)); // the ticks went on
+    await save(library, v2);
+    cli.child.stdin.write('\n');
+    const swap = await cli.next((e) => e.event === 'swap');
+    assert.deepEqual([swap.from, swap.to, swap.reason], [1, 2, 'reload']);
+    await cli.next((e) => e.event === 'call' && Number(e.result) > 1000, cli.events.indexOf(swap));
+  } finally {
+    assert.equal(await cli.interrupt(), 0, cli.stderr);
+  }
+  assert.ok(!cli.events.some((e) => e.event === 'swap' && e.to !== 2), 'the unchanged Enter loaded nothing');
+});
+
+test('--state, --lib-path, --call-timeout and --isolation process combine: the state survives a swap', async () => {
+  const dir = await makeTempDir();
+  const library = join(dir, 'libcount.so');
+  const counter = (step: number): string => `#include <stdint.h>
+#include <stddef.h>
+static int32_t own, *count = &own;
+int32_t isoswap_load(void *state, uint32_t bytes) { if (state != NULL && bytes >= 4) count = state; return 0; }
+void isoswap_unload(void *state, uint32_t bytes) { (void)state; (void)bytes; count = &own; }
+int32_t bump(void) { return *count += ${step}; }
+`;
+  await buildC(counter(1), library);
+  const next = await readFile(await buildC(counter(1000)));
+  const cli = new Cli(['run', library, '--fn', 'int32_t bump(void)', '--every', '10', '--json',
+    '--state', '64', '--lib-path', dir, '--call-timeout', '5000', '--isolation', 'process', '--watch']);
+  try {
+    await cli.next((e) => e.event === 'call' && Number(e.result) >= 3);
+    await save(library, next);
+    const swap = await cli.next((e) => e.event === 'swap');
+    const after = await cli.next((e) => e.event === 'call', cli.events.indexOf(swap));
+    const before = cli.events.filter((e) => e.event === 'call' && cli.events.indexOf(e) < cli.events.indexOf(swap)).at(-1)!;
+    assert.equal(Number(after.result) - Number(before.result), 1000, 'the new version counts on from the old one\'s state');
+  } finally {
+    assert.equal(await cli.interrupt(), 0, cli.stderr);
+  }
 });

@@ -8,6 +8,7 @@ import { ringEntries } from '../src/transport/channel-signature.js';
 import { openInheritedRing } from '../src/transport/process-ring.js';
 import { answerMark, serveSyncPipe } from '../src/transport/sync-pipe-server.js';
 import { libc } from '../src/library/libc.js';
+import { flushStdoutIfAsked } from '../src/library/stdout-flush.js';
 
 if (process.send === undefined) throw new Error('process-worker.js must be started by child_process.fork');
 
@@ -17,6 +18,7 @@ process.on('SIGINT', () => {});
 // The parent went away (closed the channel, or died): nothing is left to serve.
 process.on('disconnect', () => process.exit(0));
 dieWithParent();
+flushStdoutIfAsked(); // `isoswap run` reads our stdout: lines should not wait for 4 KiB
 
 /** The call ring the host passed (a memfd and pipes), mapped now: a standby child is ready
  *  before a swap needs it. */

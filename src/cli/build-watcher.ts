@@ -1,18 +1,19 @@
 import { spawn } from 'node:child_process';
-import { basename, resolve, sep } from 'node:path';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import { IsoswapError } from '../errors.js';
 import { TrailingCheck } from '../watch/trailing.js';
+import { IgnoreRules } from './ignore-rules.js';
 
-/** Source events closer together than this are one build (an editor's write + rename). */
-const COALESCE_MS = 25;
+/** Quiet time after the last source event before the build starts: an editor's save,
+ *  a formatter or `git checkout` writes several files (and events) in a burst. */
+const SETTLE_MS = 150;
+/** A build asked to stop gets SIGTERM, then SIGKILL this much later. */
+const KILL_AFTER_MS = 1000;
 /** The tail of a failed build's output that is shown. */
 const OUTPUT_LIMIT = 64 * 1024;
-// Build products and tool folders: a change there must not start another build.
-const IGNORED_DIRS = new Set(['node_modules', 'target', 'dist', 'build', '.git']);
-const IGNORED_FILE = /(^\.|~$|\.(o|a|so|d|tmp|swp|lock|log)$)/;
-/** Process groups of the builds running now. */
-const running = new Set<number>();
 
 /** One run of the build command. */
 export interface BuildResult {
@@ -20,6 +21,8 @@ export interface BuildResult {
   ms: number;
   /** stdout and stderr, interleaved, at most the last 64 KiB. */
   output: string;
+  /** Stopped by its AbortSignal (Ctrl-C): neither a success nor a failure to show. */
+  aborted: boolean;
 }
 
 export interface BuildWatcherOptions {
@@ -27,34 +30,50 @@ export interface BuildWatcherOptions {
   command: string;
   /** The folder of sources to watch. */
   src: string;
-  /** The artifact: its changes are the host's to watch, never a reason to build. */
-  library: string;
+  /** Globs of `--ignore`, added to the defaults. */
+  ignore: string[];
+  /** Files that are never sources: the artifact (the host watches it), the command's
+   *  own redirected output. */
+  ignoreFiles: string[];
+  onBuilding(): void;
   onBuild(result: BuildResult): void;
 }
 
 /**
- * Runs a build command in a shell and resolves with its result; a failure (exit code,
- * signal, command not found) is `ok: false` with the output to show.
+ * Runs a build command in a shell, in its own process group, and resolves with its
+ * result; a failure (exit code, signal, command not found) is `ok: false` with the
+ * output to show. Aborting `signal` ends the whole group (the compiler too, not just the
+ * shell).
  *
  * @example
  * const r = await runBuild('make -C native/c'); if (!r.ok) console.error(r.output);
  */
-export function runBuild(command: string): Promise<BuildResult> {
+export function runBuild(command: string, signal?: AbortSignal): Promise<BuildResult> {
   const started = performance.now();
   return new Promise((done) => {
-    // Its own process group, so that close() can end the compiler too, not just the shell.
+    // detached: a group (and session) of its own, which the terminal's Ctrl-C does not
+    // reach; the CLI ends it itself, all of it.
     const child = spawn(command, { shell: true, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let output = '';
+    let killTimer: NodeJS.Timeout | null = null;
     const collect = (chunk: Buffer): void => { output = (output + chunk.toString()).slice(-OUTPUT_LIMIT); };
+    const kill = (): void => {
+      const group = (sig: NodeJS.Signals): void => { try { process.kill(-child.pid!, sig); } catch { /* gone */ } };
+      group('SIGTERM');
+      killTimer = setTimeout(() => group('SIGKILL'), KILL_AFTER_MS);
+    };
     child.stdout.on('data', collect);
     child.stderr.on('data', collect);
     child.on('error', (err) => { output += `${err.message}\n`; });
-    child.on('close', (code, signal) => {
-      if (code !== 0) output += `\n(${command}: ${signal !== null ? `killed by ${signal}` : `exit code ${code}`})`;
-      running.delete(child.pid!);
-      done({ ok: code === 0, ms: performance.now() - started, output });
+    child.on('close', (code, sig) => {
+      signal?.removeEventListener('abort', kill);
+      if (killTimer !== null) clearTimeout(killTimer);
+      if (code !== 0) output += `\n(${command}: ${sig !== null ? `killed by ${sig}` : `exit code ${code}`})`;
+      done({ ok: code === 0, ms: performance.now() - started, output, aborted: signal?.aborted === true });
     });
-    if (child.pid !== undefined) running.add(child.pid);
+    if (child.pid === undefined) return;
+    if (signal?.aborted === true) kill();
+    else signal?.addEventListener('abort', kill, { once: true });
   });
 }
 
@@ -69,16 +88,20 @@ export function buildFailed(command: string, result: BuildResult): IsoswapError 
 }
 
 /**
- * Watches a source folder and runs the build command after each change: one build at a
- * time, and the changes made while it runs are one more build after it. chokidar's
- * swallowed second change is found by a {@link TrailingCheck}.
+ * Watches a source folder and runs the build command once per burst of changes: one
+ * build at a time, and the changes made while it runs are one more build after it. An
+ * event for a file whose content is what the last event already saw (chokidar reports
+ * some saves twice) starts nothing; chokidar's swallowed second change is found by a
+ * {@link TrailingCheck}.
  */
 export class BuildWatcher {
   #building: Promise<void> | null = null;
   #again = false;
   #timer: NodeJS.Timeout | null = null;
-  #closed = false;
-  readonly #trailing = new TrailingCheck(() => this.#schedule());
+  readonly #stop = new AbortController();
+  /** Path → digest of its content when last seen (null: missing). */
+  readonly #seen = new Map<string, string | null>();
+  readonly #trailing = new TrailingCheck((path) => void this.#changed(path));
 
   private constructor(private readonly opts: BuildWatcherOptions, private readonly chokidar: FSWatcher) {}
 
@@ -86,18 +109,16 @@ export class BuildWatcher {
    * Starts watching `src`; resolves once chokidar is ready (it reports nothing before).
    *
    * @example
-   * const w = await BuildWatcher.start({ command: 'make', src: 'src', library, onBuild });
+   * const w = await BuildWatcher.start({ command: 'make', src: '.', ignore: [], ignoreFiles: [library], onBuilding, onBuild });
    */
   static async start(opts: BuildWatcherOptions): Promise<BuildWatcher> {
-    const library = resolve(opts.library);
-    const chokidar = watch(resolve(opts.src), {
-      ignoreInitial: true,
-      ignored: (path: string) => path === library || IGNORED_FILE.test(basename(path)) || path.split(sep).some((p) => IGNORED_DIRS.has(p)),
-    });
+    const rules = new IgnoreRules(opts.src, opts.ignore, opts.ignoreFiles);
+    const chokidar = watch(resolve(opts.src), { ignoreInitial: true, ignored: (path: string) => rules.ignores(path) });
     const watcher = new BuildWatcher(opts, chokidar);
-    chokidar.on('all', (_event, path) => {
+    chokidar.on('all', (event, path) => {
+      if (event === 'addDir') return; // an empty folder changes no build
       watcher.#trailing.seen(path); // an edit saved twice within 50 ms is reported once
-      watcher.#schedule();
+      void watcher.#changed(path);
     });
     await new Promise<void>((ready) => chokidar.once('ready', () => ready()));
     return watcher;
@@ -117,9 +138,10 @@ export class BuildWatcher {
     this.#building = (async () => {
       do {
         this.#again = false;
-        const result = await runBuild(this.opts.command);
-        if (!this.#closed) this.opts.onBuild(result);
-      } while (this.#again && !this.#closed);
+        this.opts.onBuilding();
+        const result = await runBuild(this.opts.command, this.#stop.signal);
+        if (!result.aborted) this.opts.onBuild(result);
+      } while (this.#again && !this.#stop.signal.aborted);
     })().finally(() => { this.#building = null; });
     return this.#building;
   }
@@ -131,22 +153,25 @@ export class BuildWatcher {
    * await watcher.close();
    */
   async close(): Promise<void> {
-    this.#closed = true;
+    this.#stop.abort();
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#trailing.close();
-    await this.chokidar.close();
-    for (const pid of running) {
-      try { process.kill(-pid, 'SIGTERM'); } catch { /* already gone */ }
-    }
-    await this.#building;
+    await Promise.all([this.chokidar.close(), this.#building]);
+  }
+
+  async #changed(path: string): Promise<void> {
+    const digest = await readFile(path).then((bytes) => createHash('sha1').update(bytes).digest('hex'), () => null);
+    if (this.#seen.has(path) && this.#seen.get(path) === digest) return;
+    this.#seen.set(path, digest);
+    this.#schedule();
   }
 
   #schedule(): void {
-    if (this.#closed) return;
+    if (this.#stop.signal.aborted) return;
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
       this.#timer = null;
       void this.build();
-    }, COALESCE_MS);
+    }, SETTLE_MS);
   }
 }

@@ -1,13 +1,15 @@
 import type { IsoswapError } from '../errors.js';
 import type { SwapEvent } from '../events.js';
 import type { VersionInfo } from '../version/version-info.js';
+import type { OutputStream } from './output-capture.js';
 import type { BuildReport, Reporter } from './reporter.js';
 
 // int64 results come back from koffi as BigInt, which JSON.stringify refuses.
 const bigintAsString = (_key: string, value: unknown): unknown => (typeof value === 'bigint' ? value.toString() : value);
 
 /**
- * `--json`: one object a line on stdout, each with an `event` field.
+ * `--json`: one object a line on stdout, each with an `event` field; the library's own
+ * lines are `output` events, so stdout stays JSON.
  *
  * @example
  * new JsonReporter(process.stdout).call('do_tick', [1], 2); // {"event":"call","fn":"do_tick","args":[1],"result":2}
@@ -20,7 +22,7 @@ export class JsonReporter implements Reporter {
   }
 
   call(fn: string, args: unknown[], result: unknown): void {
-    this.#emit({ event: 'call', fn, args, result });
+    this.#emit({ event: 'call', fn, args, result }); // a void call's result is left out
   }
 
   swap({ from, to, ms, reason, pauseMs }: SwapEvent): void {
@@ -35,8 +37,25 @@ export class JsonReporter implements Reporter {
     this.#emit({ event: 'error', code: error.code, message: error.message, details: error.details });
   }
 
+  building(command: string): void {
+    this.#emit({ event: 'building', command });
+  }
+
   build({ command, ms }: BuildReport): void {
     this.#emit({ event: 'build', ok: true, command, ms: round(ms) });
+  }
+
+  unchanged(version: VersionInfo): void {
+    this.#emit({ event: 'unchanged', version: version.id, sha256: version.sha256 });
+  }
+
+  waiting(reason: string): void {
+    this.#emit({ event: 'waiting', reason });
+  }
+
+  output(stream: OutputStream, text: string): void {
+    // The one event that can come 100 000 times a second: no replacer, no object.
+    this.out.write(`{"event":"output","stream":"${stream}","text":${JSON.stringify(text)}}\n`);
   }
 
   close(): void {}

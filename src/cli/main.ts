@@ -3,19 +3,21 @@
 // "am I the main module" test: run through the bin symlink, argv[1] is the link's path.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { initCommand } from './init-command.js';
 import { runCommand } from './run-command.js';
 
 const HELP = `Usage: isoswap <command> [options]
 
 Commands:
   run <library>   serve a shared library, call its functions, swap in new builds
+  init <dir>      write a starter project (C or Rust) that runs with one command
   help [command]  show the help of a command
 
 Options:
   -h, --help      show this help
   -v, --version   show the version
 
-Run "isoswap run --help" for the options of run.
+Run "isoswap run --help" (or "isoswap init --help") for a command's options.
 `;
 
 function version(): string {
@@ -27,7 +29,13 @@ function version(): string {
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === 'run') return runCommand(rest);
-  if (command === 'help') return rest[0] === 'run' ? runCommand(['--help']) : (process.stdout.write(HELP), 0);
+  if (command === 'init') return initCommand(rest);
+  if (command === 'help') {
+    if (rest[0] === 'run') return runCommand(['--help']);
+    if (rest[0] === 'init') return initCommand(['--help']);
+    process.stdout.write(HELP);
+    return 0;
+  }
   if (command !== undefined && !command.startsWith('-')) {
     process.stderr.write(`isoswap: unknown command '${command}'\n\n${HELP}`);
     return 2;

@@ -1,132 +1,195 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { IsoswapError } from '../errors.js';
 import { createIsolatedHost } from '../host/create-isolated-host.js';
 import type { IsolatedHost } from '../host/isolated-host.js';
-import { BuildWatcher, buildFailed, runBuild } from './build-watcher.js';
+import type { IsolatedHostOptions } from '../options.js';
+import { fileStamp } from '../watch/settle.js';
+import { BuildWatcher, buildFailed } from './build-watcher.js';
 import { HumanReporter } from './human-reporter.js';
 import { JsonReporter } from './json-reporter.js';
+import { OutputCapture } from './output-capture.js';
 import type { Reporter } from './reporter.js';
 import { parseRunArgs, RUN_HELP, UsageError, type RunOptions } from './run-options.js';
+import { RunSession } from './run-session.js';
 
-/** The streams `isoswap run` talks to (tests and embedders may pass their own). */
-export interface RunIo {
-  out: NodeJS.WriteStream;
-  err: NodeJS.WriteStream;
-  input: NodeJS.ReadableStream;
-}
+/** How often a library that cannot be served yet (with --watch) is looked at again. */
+const LIBRARY_POLL_MS = 200;
 
 const asError = (err: unknown, context: string): IsoswapError => IsoswapError.from(err, 'ERR_INVALID_OPTIONS', context);
 
 /**
  * `isoswap run`: serves a library, calls its functions, swaps in new builds, until SIGINT
  * or SIGTERM. Resolves to the exit code: 0 after a signal, 1 when the first version cannot
- * be served, 2 for a command line that cannot be run.
+ * be served (and neither --watch nor --build waits for another), 2 for a command line
+ * that cannot be run. What the library prints is captured and reported as its lines.
  *
  * @example
  * process.exitCode = await runCommand(['./libgame.so', '--fn', 'int32_t do_tick(int32_t)', '--every', '100', '--watch']);
  */
-export async function runCommand(argv: string[], io: RunIo = { out: process.stdout, err: process.stderr, input: process.stdin }): Promise<number> {
+export async function runCommand(argv: string[]): Promise<number> {
   let opts: RunOptions | null;
   try {
     opts = parseRunArgs(argv);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    io.err.write(`isoswap run: ${err.message}\nRun "isoswap run --help" for the options.\n`);
+    process.stderr.write(`isoswap run: ${err.message}\nRun "isoswap run --help" for the options.\n`);
     return 2;
   }
   if (opts === null) {
-    io.out.write(RUN_HELP);
+    process.stdout.write(RUN_HELP);
     return 0;
   }
-  const reporter: Reporter = opts.json ? new JsonReporter(io.out) : new HumanReporter(io.out, io.err);
-  const signalled = waitForSignal();
-  if (opts.build !== null) {
-    const { command } = opts.build;
-    const first = await runBuild(command); // serve what the sources say now, not a stale artifact
-    if (first.ok) reporter.build({ command, ms: first.ms });
-    else reporter.error(buildFailed(command, first));
-  }
-  const started = performance.now();
-  let host: IsolatedHost;
+  const capture = OutputCapture.start();
+  const out = capture?.out ?? process.stdout;
+  const err = capture?.err ?? process.stderr;
+  const reporter: Reporter = opts.json ? new JsonReporter(out) : new HumanReporter(out, err);
+  capture?.listen((stream, lines) => {
+    out.cork();
+    for (const line of lines) reporter.output(stream, line);
+    process.nextTick(() => out.uncork());
+  });
+  const stop = new AbortController();
+  void waitForSignal().then(() => stop.abort());
   try {
-    host = await createIsolatedHost({
-      library: opts.library,
-      functions: opts.functions,
-      watch: opts.watch || opts.build !== null,
-      isolation: opts.isolation,
-    });
-  } catch (err) {
-    reporter.error(asError(err, `serving ${opts.library}`));
+    return await serve(opts, reporter, capture?.outputFiles ?? [], stop.signal);
+  } finally {
+    await capture?.stop(); // the library is closed: its last lines come now
     reporter.close();
-    return 1;
   }
-  reporter.load(host.current, performance.now() - started);
-  const session = new RunSession(host, opts, reporter);
-  host.on('swap', (event) => { reporter.swap(event); session.afterSwap(); });
-  host.on('retired', (version) => reporter.retired(version));
-  host.on('error', (err) => reporter.error(err));
-  let builder: BuildWatcher | null = null;
-  if (opts.build !== null) {
-    const { command, src } = opts.build;
-    builder = await BuildWatcher.start({
-      command,
-      src,
-      library: opts.library,
-      onBuild: (result) => (result.ok ? reporter.build({ command, ms: result.ms }) : host.reportError(buildFailed(command, result))),
-    });
-  }
-  const lines = opts.onEnter ? createInterface({ input: io.input }) : null;
-  lines?.on('line', () => { host.reload().catch((err) => reporter.error(asError(err, 'reload'))); });
-  session.start();
-  await signalled;
-  lines?.close();
-  await builder?.close();
-  await session.stop();
-  await host.close();
-  reporter.close();
-  return 0;
 }
 
-/** The calls `isoswap run` makes: every N ms, or once per version served. */
-class RunSession {
-  readonly #stop = new AbortController();
-  #calls: Promise<void> = Promise.resolve();
-
-  constructor(private readonly host: IsolatedHost, private readonly opts: RunOptions, private readonly reporter: Reporter) {}
-
-  start(): void {
-    const every = this.opts.everyMs;
-    this.#calls = every === null ? this.#callAll() : this.#callEvery(every);
-  }
-
-  afterSwap(): void {
-    if (this.opts.everyMs === null) this.#calls = this.#calls.then(() => this.#callAll());
-  }
-
-  async stop(): Promise<void> {
-    this.#stop.abort();
-    await this.#calls;
-  }
-
-  async #callEvery(ms: number): Promise<void> {
-    const { signal } = this.#stop;
-    while (!signal.aborted) {
-      const started = performance.now();
-      await this.#callAll();
-      await sleep(Math.max(0, ms - (performance.now() - started)), undefined, { signal }).catch(() => {});
+async function serve(opts: RunOptions, reporter: Reporter, ownFiles: string[], stop: AbortSignal): Promise<number> {
+  const goodBuilds = new Counter();
+  let host: IsolatedHost | null = null;
+  let builder: BuildWatcher | null = null;
+  let session: RunSession | null = null;
+  let lines: ReturnType<typeof createInterface> | null = null;
+  try {
+    if (opts.build !== null) {
+      const { command, src, ignore } = opts.build;
+      builder = await BuildWatcher.start({
+        command, src, ignore,
+        ignoreFiles: [opts.library, ...ownFiles],
+        onBuilding: () => reporter.building(command),
+        onBuild: (result) => {
+          if (result.ok) {
+            reporter.build({ command, ms: result.ms });
+            goodBuilds.add();
+          } else if (host !== null) {
+            host.reportError(buildFailed(command, result)); // the version serving serves on
+          } else {
+            reporter.error(buildFailed(command, result));
+            reporter.waiting('fix the sources and save: the next build that succeeds is served');
+          }
+        },
+      });
+      void builder.build(); // serve what the sources say now, not a stale artifact
     }
+    host = await firstHost(opts, reporter, goodBuilds, stop);
+    if (host === null) return stop.aborted ? 0 : 1;
+    const serving = host;
+    session = new RunSession(serving, opts.calls, opts.everyMs, reporter);
+    serving.on('swap', (event) => { reporter.swap(event); session!.afterSwap(); });
+    serving.on('retired', (version) => reporter.retired(version));
+    serving.on('error', (error) => reporter.error(error));
+    if (opts.onEnter) {
+      lines = createInterface({ input: process.stdin });
+      lines.on('line', () => void reloadOnEnter(serving, opts.library, reporter));
+    }
+    session.start();
+    if (!stop.aborted) await new Promise((resolve) => stop.addEventListener('abort', resolve, { once: true }));
+    return 0;
+  } finally {
+    lines?.close();
+    await builder?.close();
+    await session?.stop();
+    await host?.close();
   }
+}
 
-  async #callAll(): Promise<void> {
-    for (const fn of Object.keys(this.opts.functions)) {
-      if (this.#stop.signal.aborted) return;
-      try {
-        this.reporter.call(fn, this.opts.args, await this.host.call(fn, ...this.opts.args));
-      } catch (err) {
-        this.reporter.error(asError(err, `calling ${fn}`));
+/** The first version served; null after a signal, or when it cannot be served and
+ *  nothing (--watch, --build) will bring another. */
+async function firstHost(opts: RunOptions, reporter: Reporter, goodBuilds: Counter, stop: AbortSignal): Promise<IsolatedHost | null> {
+  let built = 0;
+  for (;;) {
+    if (opts.build !== null) {
+      if (!(await goodBuilds.above(built, stop))) return null;
+      built = goodBuilds.count;
+    }
+    const stamp = await fileStamp(opts.library).catch(() => null);
+    const started = performance.now();
+    try {
+      const host = await createIsolatedHost(hostOptions(opts));
+      reporter.load(host.current, performance.now() - started);
+      return host;
+    } catch (err) {
+      reporter.error(asError(err, `serving ${opts.library}`));
+      if ((!opts.watch && opts.build === null) || stop.aborted) return null;
+      if (opts.build !== null) {
+        reporter.waiting(`the next build that can be served at ${opts.library}`);
+        continue;
       }
+      reporter.waiting(`a new build at ${opts.library}`);
+      if (!(await stampChange(opts.library, stamp, stop))) return null;
     }
+  }
+}
+
+function hostOptions(opts: RunOptions): IsolatedHostOptions {
+  return {
+    library: opts.library,
+    functions: Object.fromEntries(opts.calls.map((c) => [c.name, c.prototype])),
+    watch: opts.watch || opts.build !== null,
+    isolation: opts.isolation,
+    state: opts.stateBytes === null ? undefined : { bytes: opts.stateBytes },
+    callTimeoutMs: opts.callTimeoutMs ?? undefined,
+    libraryPath: opts.libraryPath.length === 0 ? undefined : opts.libraryPath,
+  };
+}
+
+/** Enter: reload, unless the file holds the very bytes that serve now. */
+async function reloadOnEnter(host: IsolatedHost, library: string, reporter: Reporter): Promise<void> {
+  const bytes = await readFile(library).catch(() => null);
+  if (bytes !== null && createHash('sha256').update(bytes).digest('hex') === host.current.sha256) {
+    reporter.unchanged(host.current);
+    return;
+  }
+  await host.reload().catch((err) => reporter.error(asError(err, 'reload')));
+}
+
+/** Resolves true once `file`'s stamp differs from `stamp`, false when `stop` aborts. */
+async function stampChange(file: string, stamp: string | null, stop: AbortSignal): Promise<boolean> {
+  while (!stop.aborted) {
+    if ((await fileStamp(file).catch(() => null)) !== stamp) return true;
+    await sleep(LIBRARY_POLL_MS, undefined, { signal: stop }).catch(() => {});
+  }
+  return false;
+}
+
+/** Counts events (good builds) and lets one wait for the next. */
+class Counter {
+  count = 0;
+  #waiters: Array<() => void> = [];
+
+  add(): void {
+    this.count++;
+    for (const wake of this.#waiters.splice(0)) wake();
+  }
+
+  /** Resolves true once the count is above `seen`, false when `stop` aborts first. */
+  async above(seen: number, stop: AbortSignal): Promise<boolean> {
+    while (this.count <= seen) {
+      if (stop.aborted) return false;
+      await new Promise<void>((wake) => {
+        const aborted = (): void => wake();
+        this.#waiters.push(() => { stop.removeEventListener('abort', aborted); wake(); });
+        stop.addEventListener('abort', aborted, { once: true });
+      });
+    }
+    return true;
   }
 }
 

@@ -1,58 +1,103 @@
+import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Isolation } from '../options.js';
+import { checkCallArgs, type ArgTemplate } from './call-args.js';
+import { UsageError, rejectUnknownOptions, type OptionSpecs } from './usage.js';
+
+export { UsageError } from './usage.js';
+
+/** One `--fn`: its prototype and the arguments each call gets. */
+export interface CallPlan {
+  name: string;
+  prototype: string;
+  args: ArgTemplate[];
+}
 
 /** `isoswap run`'s options once checked. */
 export interface RunOptions {
   library: string;
-  /** Call name → koffi prototype, in the order given. */
-  functions: Record<string, string>;
-  /** The arguments every function is called with. */
-  args: Array<number | string>;
+  /** The functions to call, in the order given. */
+  calls: CallPlan[];
   /** Call every `everyMs` ms; null: once at load and after every swap. */
   everyMs: number | null;
   onEnter: boolean;
   watch: boolean;
-  build: { command: string; src: string } | null;
+  build: { command: string; src: string; ignore: string[] } | null;
   isolation: Isolation;
   json: boolean;
+  stateBytes: number | null;
+  libraryPath: string[];
+  callTimeoutMs: number | null;
 }
 
-export const RUN_HELP = `Usage: isoswap run <library> --fn "<prototype>" [options]
+export const RUN_HELP = `Usage: isoswap run <library> --fn "<prototype>[=<args>]" [options]
 
 Serves <library> in its own worker thread (or child process), calls its functions and
-swaps in every new build without stopping.
+swaps in every new build without stopping. What the library prints (stdout, stderr) is
+shown above the status line, or as "output" events with --json.
 
-Options:
+Calls:
   -f, --fn <prototype>    a function to call, as a koffi prototype; repeatable
                           e.g. --fn "int32_t do_tick(int32_t)"
-  -a, --arg <value>       an argument for every call (number or string); repeatable;
-                          negative numbers as --arg=-5
-      --every <ms>        call each function every <ms> milliseconds
-      --on-enter          reload the library each time Enter is pressed
-  -w, --watch             swap in each new build saved at <library>
-      --build <command>   run <command> (in a shell) when a file under --src changes,
-                          show its output if it fails; the new artifact is swapped in
-      --src <dir>         the sources --build watches (build products are not
-                          sources: *.o *.a *.so *.d *.log, dot files, target/,
-                          build/, dist/, node_modules/ are ignored)
+                          its own arguments after "=", comma-separated:
+                          --fn "int32_t add(int32_t, int32_t)=2,{tick}"
+  -a, --arg <value>       an argument for every --fn without "=..." that takes any;
+                          repeatable; "{tick}" is the tick number (0, 1, 2, ...);
+                          --arg -5 works; checked against the prototype (range, integer)
+      --every <ms>        call the functions every <ms> milliseconds (a tick); without
+                          it they are called once each time a version starts serving
+      --on-enter          reload the library each time Enter is pressed (with --every
+                          the ticks go on); unchanged bytes are not loaded again
+
+Builds:
+  -w, --watch             swap in each new build saved at <library>; waits for a
+                          <library> that does not exist yet
+      --build <command>   run <command> (in a shell) at start and when a file under
+                          --src changes (one build per burst of saves); shows its output
+                          if it fails and waits for the fix; Ctrl-C ends it at once
+      --src <dir>         the sources --build watches
+      --ignore <glob>     changes under --src that start no build; repeatable. Always
+                          ignored: target/ .git/ node_modules/ dist/ build/ *.log *.o *.a
+                          *.so *.d *.tmp *.swp *.lock .isoswap-* dot files, <library>,
+                          and files this command's own output is redirected into
+
+Host:
       --isolation <mode>  thread (default) or process
+      --state <bytes>     a state block of <bytes> bytes that survives swaps (hooks)
+      --lib-path <dir>    a directory where the library's own dependencies are
+                          found; repeatable
+      --call-timeout <ms> a call that takes longer fails with ERR_CALL_TIMEOUT
       --json              print one JSON object a line, each with an "event" field:
-                          load, call, swap, error, retired, build
+                          load, call, swap, error, retired, building, build,
+                          unchanged, waiting, output
   -h, --help              show this help
 
-Without --every, each function is called once when a version starts serving.
-SIGINT or SIGTERM closes the host and exits 0.
+SIGINT (Ctrl-C) or SIGTERM closes the host, ends a running build and exits 0.
+Exit codes: 0 after a signal, 1 when the library cannot be served (without --watch or
+--build), 2 for a command line that cannot be run.
 
-Example:
-  isoswap run ./libgame.so --fn "int32_t do_tick(int32_t)" --arg 1 --every 100 --watch
+Examples:
+  isoswap run ./libgame.so --fn "int32_t do_tick(int32_t)" --arg "{tick}" --every 100 --watch
+  isoswap run ./libgame.so --fn "void reset(void)" --fn "int32_t do_tick(int32_t)=1" \\
+      --every 500 --on-enter --build "make" --src .
 `;
 
-/** A command line that cannot be run; the CLI prints it with the help hint, exit 2. */
-export class UsageError extends Error {
-  override get name(): string {
-    return 'UsageError';
-  }
-}
+const OPTIONS = {
+  fn: { type: 'string', short: 'f', multiple: true },
+  arg: { type: 'string', short: 'a', multiple: true },
+  every: { type: 'string' },
+  'on-enter': { type: 'boolean' },
+  watch: { type: 'boolean', short: 'w' },
+  build: { type: 'string' },
+  src: { type: 'string' },
+  ignore: { type: 'string', multiple: true },
+  isolation: { type: 'string' },
+  state: { type: 'string' },
+  'lib-path': { type: 'string', multiple: true },
+  'call-timeout': { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} satisfies OptionSpecs;
 
 /**
  * The call name in a koffi prototype: the identifier right before the first `(`.
@@ -71,59 +116,63 @@ export function functionName(prototype: string): string {
  * Throws UsageError for a command line that cannot be run.
  *
  * @example
- * parseRunArgs(['./libgame.so', '--fn', 'int32_t do_tick(int32_t)', '--arg', '1', '--every', '50']);
+ * parseRunArgs(['./libgame.so', '--fn', 'int32_t do_tick(int32_t)', '--arg', '{tick}', '--every', '50']);
  */
 export function parseRunArgs(argv: string[]): RunOptions | null {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        fn: { type: 'string', short: 'f', multiple: true },
-        arg: { type: 'string', short: 'a', multiple: true },
-        every: { type: 'string' },
-        'on-enter': { type: 'boolean' },
-        watch: { type: 'boolean', short: 'w' },
-        build: { type: 'string' },
-        src: { type: 'string' },
-        isolation: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const { values, positionals } = parsed;
+  // Not strict: node's strict mode refuses "--arg -5"; unknown options and missing
+  // values are refused by rejectUnknownOptions instead, with a suggestion.
+  const { values, positionals, tokens } = parseArgs({ args: argv, allowPositionals: true, strict: false, tokens: true, options: OPTIONS });
+  rejectUnknownOptions(tokens, OPTIONS);
+  const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
+  const one = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
   if (values.help === true) return null;
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing <library>' : `one <library>, not ${positionals.length}: ${positionals.join(' ')}`);
-  const prototypes = values.fn ?? [];
+  const prototypes = strings(values.fn);
   if (prototypes.length === 0) throw new UsageError('at least one --fn "<prototype>" is needed');
-  const functions: Record<string, string> = {};
-  for (const prototype of prototypes) {
+  const calls: CallPlan[] = [];
+  const shared = strings(values.arg);
+  for (const given of prototypes) {
+    // "int32_t f(int32_t)=1,2": the arguments follow the prototype's closing parenthesis.
+    const split = /^(.*\))\s*=(.*)$/s.exec(given);
+    const prototype = split?.[1] ?? given;
     const name = functionName(prototype);
-    if (Object.hasOwn(functions, name)) throw new UsageError(`--fn ${name} is given twice`);
-    functions[name] = prototype;
+    if (calls.some((c) => c.name === name)) throw new UsageError(`--fn ${name} is given twice`);
+    const raw = split === null ? shared : split[2]!.split(',').map((a) => a.trim()).filter((a, _i, all) => a !== '' || all.length > 1);
+    calls.push({ name, prototype, args: checkCallArgs(name, prototype, raw, split === null) });
   }
-  let everyMs: number | null = null;
-  if (values.every !== undefined) {
-    everyMs = Number(values.every);
-    if (!Number.isInteger(everyMs) || everyMs < 1) throw new UsageError(`--every takes a whole number of milliseconds >= 1, not ${values.every}`);
-    if (values['on-enter'] === true) throw new UsageError('--every and --on-enter cannot be used together');
-  }
-  if ((values.build === undefined) !== (values.src === undefined)) throw new UsageError('--build and --src go together');
-  const isolation = values.isolation ?? 'thread';
+  const every = one(values.every);
+  const build = one(values.build);
+  const src = one(values.src);
+  if ((build === undefined) !== (src === undefined)) throw new UsageError('--build and --src go together');
+  if (src !== undefined) directory('--src', src);
+  const isolation = one(values.isolation) ?? 'thread';
   if (isolation !== 'thread' && isolation !== 'process') throw new UsageError(`--isolation is thread or process, not ${isolation}`);
+  const state = one(values.state);
+  const callTimeout = one(values['call-timeout']);
   return {
     library: positionals[0]!,
-    functions,
-    args: (values.arg ?? []).map((a) => (a.trim() !== '' && Number.isFinite(Number(a)) ? Number(a) : a)),
-    everyMs,
+    calls,
+    everyMs: every === undefined ? null : wholeNumber('--every', every, 1),
     onEnter: values['on-enter'] === true,
     watch: values.watch === true,
-    build: values.build !== undefined && values.src !== undefined ? { command: values.build, src: values.src } : null,
+    build: build !== undefined && src !== undefined ? { command: build, src, ignore: strings(values.ignore) } : null,
     isolation,
     json: values.json === true,
+    stateBytes: state === undefined ? null : wholeNumber('--state', state, 1),
+    libraryPath: strings(values['lib-path']).map((dir) => directory('--lib-path', dir)),
+    callTimeoutMs: callTimeout === undefined ? null : wholeNumber('--call-timeout', callTimeout, 0),
   };
+}
+
+function wholeNumber(option: string, text: string, min: number): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isSafeInteger(n) || n < min) throw new UsageError(`${option} takes a whole number >= ${min}, not ${text}`);
+  return n;
+}
+
+function directory(option: string, dir: string): string {
+  let isDir = false;
+  try { isDir = statSync(dir).isDirectory(); } catch { /* missing: said below */ }
+  if (!isDir) throw new UsageError(`${option} ${dir}: no such directory`);
+  return dir;
 }

@@ -26,6 +26,9 @@ type Dlinfo = (handle: unknown, request: number, out: unknown[]) => number;
 type Dlclose = (handle: unknown) => number;
 type CopyTo = (address: bigint, from: Uint8Array, bytes: number) => unknown;
 type CopyFrom = (to: Uint8Array, address: bigint, bytes: number) => unknown;
+/** Variadic: the arguments after `cmd` (`request`) are given as koffi type, value pairs. */
+type Fcntl = (fd: number, cmd: number, ...typeThenValue: unknown[]) => number;
+type Ioctl = (fd: number, request: number, ...typeThenValue: unknown[]) => number;
 
 /** The libc functions isoswap calls, each declared once per thread on first use. */
 export interface LibcFunctions {
@@ -53,6 +56,15 @@ export interface LibcFunctions {
    *  arithmetic, so the address travels as an integer. */
   copyTo: CopyTo;
   copyFrom: CopyFrom;
+  /** `isoswap run` moves fds 1 and 2 onto its own blocking pipes (src/cli/output-capture.ts). */
+  dup2: (oldFd: number, newFd: number) => number;
+  close: (fd: number) => number;
+  fcntl: Fcntl;
+  ioctl: Ioctl;
+  /** C stdio, on a `FILE *` (or null: every stream). */
+  fflush: (stream: unknown) => number;
+  ftrylockfile: (stream: unknown) => number;
+  funlockfile: (stream: unknown) => void;
 }
 
 let declared: LibcFunctions | null = null;
@@ -77,6 +89,13 @@ export function libcFunctions(): LibcFunctions {
       dlclose: lib.func('int dlclose(void *handle)') as Dlclose,
       copyTo: lib.func('void *memcpy(uintptr_t to, const void *from, size_t bytes)') as CopyTo,
       copyFrom: lib.func('void *memmove(void *to, uintptr_t from, size_t bytes)') as CopyFrom,
+      dup2: lib.func('int dup2(int oldfd, int newfd)') as LibcFunctions['dup2'],
+      close: lib.func('int close(int fd)') as LibcFunctions['close'],
+      fcntl: lib.func('int fcntl(int fd, int cmd, ...)') as Fcntl,
+      ioctl: lib.func('int ioctl(int fd, unsigned long request, ...)') as Ioctl,
+      fflush: lib.func('int fflush(void *stream)') as LibcFunctions['fflush'],
+      ftrylockfile: lib.func('int ftrylockfile(void *stream)') as LibcFunctions['ftrylockfile'],
+      funlockfile: lib.func('void funlockfile(void *stream)') as LibcFunctions['funlockfile'],
     };
   })();
   return declared;

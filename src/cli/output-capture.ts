@@ -1,0 +1,174 @@
+import { createWriteStream, fstatSync, readlinkSync } from 'node:fs';
+import { once } from 'node:events';
+import { Socket } from 'node:net';
+import type { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isatty, WriteStream as TtyWriteStream } from 'node:tty';
+import { IsoswapError } from '../errors.js';
+import { libcFunctions, type LibcFunctions } from '../library/libc.js';
+import { FLUSH_STDOUT_ENV, tryFlushStdout } from '../library/stdout-flush.js';
+
+/** Which of the library's streams a line came from. */
+export type OutputStream = 'stdout' | 'stderr';
+/** Where the command writes its own output: a terminal, a pipe or a file. */
+export type CliStream = Writable & { isTTY?: boolean; columns?: number };
+
+const O_CLOEXEC = 0o2000000;
+const O_NONBLOCK = 0o4000;
+const F_DUPFD_CLOEXEC = 1030;
+const F_GETFL = 3;
+const F_SETFL = 4;
+const F_SETPIPE_SZ = 1031;
+const F_GETPIPE_SZ = 1032;
+const FIONREAD = 0x541b;
+/** More than C stdio ever holds for a pipe (st_blksize, 4 KiB) before it writes. */
+const STDIO_BUFFER_MAX = 64 * 1024;
+/** Room for a burst of lines before the library's printf waits for the reader. */
+const PIPE_BYTES = 1 << 20;
+/** How soon a line printed into C stdio's buffer (a pipe is block-buffered) is shown. */
+const FLUSH_EVERY_MS = 50;
+/** How long the last lines may take to arrive once the library is closed. */
+const DRAIN_MS = 3000;
+
+/**
+ * The library's output, taken off the command's own: fds 1 and 2 of this process become
+ * pipes this class reads line by line (child processes inherit them, so process
+ * isolation is covered too), and the command writes its own output to copies of the
+ * original fds. Each pipe's write end is a blocking description of its own that no
+ * Node stream opened: Node sets O_NONBLOCK on the description behind a stream, and a
+ * library's printf into a full non-blocking pipe fails with EAGAIN and loses the line.
+ *
+ * @example
+ * const capture = OutputCapture.start(); // null off Linux
+ * capture?.listen((stream, lines) => lines.forEach((l) => console.log(stream, l)));
+ * ...; await capture?.stop();
+ */
+export class OutputCapture {
+  readonly #readers: Socket[] = [];
+  readonly #partial = ['', ''];
+  #stopped = false;
+  readonly #flusher: NodeJS.Timeout;
+
+  private constructor(
+    private readonly c: LibcFunctions,
+    private readonly saved: [number, number],
+    private readonly stdoutPipe: number,
+    /** The command's own stdout and stderr (the originals). */
+    readonly out: CliStream,
+    readonly err: CliStream,
+    readFds: number[],
+  ) {
+    this.#readers = readFds.map((fd) => new Socket({ fd, readable: true, writable: false }));
+    this.#flusher = setInterval(() => this.#flush(), FLUSH_EVERY_MS).unref();
+  }
+
+  /**
+   * Redirects fds 1 and 2 of this process into pipes; null where libc's pipe2 is missing.
+   *
+   * @example
+   * const capture = OutputCapture.start();
+   */
+  static start(): OutputCapture | null {
+    if (process.platform !== 'linux') return null;
+    // Made now, on the originals: a Node stream made later on fd 1 or 2 would be on a pipe.
+    void process.stdout;
+    void process.stderr;
+    const c = libcFunctions();
+    const saved: [number, number] = [c.fcntl(1, F_DUPFD_CLOEXEC, 'int', 10), c.fcntl(2, F_DUPFD_CLOEXEC, 'int', 10)];
+    const readFds = [1, 2].map((target) => {
+      const fds = new Int32Array(2);
+      if (c.pipe2(fds, O_CLOEXEC) !== 0) throw new IsoswapError('ERR_INVALID_OPTIONS', 'isoswap run: pipe2 failed, the library\'s output cannot be captured');
+      c.fcntl(fds[1]!, F_SETPIPE_SZ, 'int', PIPE_BYTES); // may be refused (a lower limit): 64 KiB then
+      c.dup2(fds[1]!, target); // fd 1 (2) without O_CLOEXEC: child processes inherit it
+      c.close(fds[1]!);
+      return fds[0]!;
+    });
+    process.env[FLUSH_STDOUT_ENV] = String(FLUSH_EVERY_MS); // process isolation's children flush too
+    return new OutputCapture(c, saved, readFds[0]!, writer(saved[0]), writer(saved[1]), readFds);
+  }
+
+  /** Regular files the command's output is redirected into (`> run.log`): its own writes. */
+  get outputFiles(): string[] {
+    return this.saved.flatMap((fd) => (fstatSync(fd).isFile() ? [readlinkSync(`/proc/self/fd/${fd}`)] : []));
+  }
+
+  /**
+   * Starts reading; `onLines` gets each batch of whole lines. Reading pauses while the
+   * command's own output is backed up (a slow reader of its stdout).
+   *
+   * @example
+   * capture.listen((stream, lines) => { for (const l of lines) reporter.output(stream, l); });
+   */
+  listen(onLines: (stream: OutputStream, lines: string[]) => void): void {
+    this.#readers.forEach((reader, i) => {
+      const stream: OutputStream = i === 0 ? 'stdout' : 'stderr';
+      reader.setEncoding('utf8');
+      reader.on('data', (chunk: string) => {
+        this.#keepBlocking(i + 1);
+        const lines = (this.#partial[i] + chunk).split('\n');
+        this.#partial[i] = lines.pop()!;
+        if (lines.length > 0) onLines(stream, lines);
+        this.#backOff();
+      });
+      reader.on('end', () => {
+        if (this.#partial[i] !== '') onLines(stream, [this.#partial[i]!]);
+        this.#partial[i] = '';
+      });
+    });
+  }
+
+  /**
+   * Flushes this process's C stdio, gives fds 1 and 2 back, and waits (bounded) until
+   * the pipes are read to their end. Call once the library is closed.
+   *
+   * @example
+   * await host.close(); await capture.stop();
+   */
+  async stop(): Promise<void> {
+    clearInterval(this.#flusher);
+    for (const deadline = performance.now() + DRAIN_MS; !this.#flush() && performance.now() < deadline;) await sleep(10);
+    this.#stopped = true;
+    this.c.dup2(this.saved[0], 1);
+    this.c.dup2(this.saved[1], 2);
+    const ended = Promise.all(this.#readers.map((r) => (r.readableEnded ? null : once(r, 'end'))));
+    await Promise.race([ended, sleep(DRAIN_MS, undefined, { ref: false })]);
+    for (const reader of this.#readers) reader.destroy();
+  }
+
+  /** Writes out what the library's threads left in this process's stdout buffer: block
+   *  buffering (4 KiB writes, not one per line) keeps 100 000 lines a second cheap, this
+   *  keeps a line from waiting for the next 4 KiB. This thread is the pipe's reader, so it
+   *  must never block on it: only when no thread holds the stream (one blocked in printf
+   *  on a full pipe does) and the pipe has room for what the buffer can hold. False when
+   *  it could not flush now. */
+  #flush(): boolean {
+    return tryFlushStdout(() => {
+      const queued = new Int32Array(1);
+      const room = this.c.fcntl(this.stdoutPipe, F_GETPIPE_SZ, 'int', 0) - (this.c.ioctl(this.stdoutPipe, FIONREAD, 'int *', queued) === 0 ? queued[0]! : Infinity);
+      return room >= STDIO_BUFFER_MAX;
+    });
+  }
+
+  /** A child's Node may make a stream on its inherited fd 1 or 2, which sets O_NONBLOCK
+   *  on the shared description: clear it again before the pipe can fill. */
+  #keepBlocking(fd: number): void {
+    if (this.#stopped) return; // fd is the original again
+    const flags = this.c.fcntl(fd, F_GETFL, 'int', 0);
+    if (flags >= 0 && (flags & O_NONBLOCK) !== 0) this.c.fcntl(fd, F_SETFL, 'int', flags & ~O_NONBLOCK);
+  }
+
+  #backOff(): void {
+    const backedUp = [this.out, this.err].filter((s) => s.writableNeedDrain === true);
+    if (backedUp.length === 0) return;
+    for (const reader of this.#readers) reader.pause();
+    void Promise.all(backedUp.map((s) => once(s, 'drain'))).then(() => { for (const reader of this.#readers) reader.resume(); });
+  }
+}
+
+/** A stream over one of the original fds, of the kind Node would make for it. */
+function writer(fd: number): CliStream {
+  if (isatty(fd)) return new TtyWriteStream(fd);
+  const stat = fstatSync(fd);
+  if (stat.isFIFO() || stat.isSocket()) return new Socket({ fd, readable: false, writable: true });
+  return createWriteStream('', { fd });
+}
