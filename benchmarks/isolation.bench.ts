@@ -1,15 +1,18 @@
-// What each isolation mode costs: call latency (one call at a time, p50/p99) and start time
+// What each isolation mode costs: call latency (one call at a time, p50/p99: int32 and a
+// string on the ring, await and callSync, beside the message path and, for process mode,
+// the sync pipes callSync used before the ring, and calls/s with 1024 in flight) and start time
 // (createIsolatedHost → first call answered), swap time (reload() → new version serves),
 // thread vs process, beside the same native call made directly in this process with
 // koffi; plus, for process mode, how long a crash takes to be served again (crash →
 // restarted build answers).
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import koffi from 'koffi';
 import { createIsolatedHost, type Isolation } from '../src/index.js';
 import { buildC, removeTempDirs } from '../test/helpers/native.js';
 import { ACT, ACT_FUNCTIONS, actSource, childPids } from '../test/helpers/act-fixture.js';
-import { r3, sampleSyncUs, sampleUs, TICK, tickLibrary } from './fixtures.js';
+import { r3, sampleSyncUs, sampleUs, SHOUT_ARG, SHOUT_ARG_BUFFER, TICK, tickLibrary } from './fixtures.js';
 import { percentile, report } from './report.js';
 
 const CALLS = 5_000;
@@ -48,13 +51,17 @@ for (const isolation of ['thread', 'process'] as const satisfies readonly Isolat
     const calls = await sampleUs(CALLS, WARM, (i) => host.call('do_tick', i));
     figures[`${isolation}CallP50Us`] = p50(calls);
     figures[`${isolation}CallP99Us`] = r3(percentile(calls, 99));
-    // int64 with a BigInt: the message path in thread mode too, as every call in process mode
-    const messages = await sampleUs(CALLS, WARM, (i) => host.call('do_tick_big', BigInt(i)));
-    figures[`${isolation}MessageCallP50Us`] = p50(messages);
-    if (isolation === 'process') {
-      // Blocking, over a pair of pipes to the child (thread mode's is in performance.bench)
-      figures['processCallSyncP50Us'] = p50(sampleSyncUs(CALLS, WARM, (i) => host.callSync('do_tick', i)));
-    }
+    figures[`${isolation}CallSyncP50Us`] = p50(sampleSyncUs(CALLS, WARM, (i) => host.callSync('do_tick', i)));
+    figures[`${isolation}StringCallP50Us`] = p50(await sampleUs(CALLS, WARM, () => host.call('shout', SHOUT_ARG)));
+    figures[`${isolation}StringCallSyncP50Us`] = p50(sampleSyncUs(CALLS, WARM, () => host.callSync('shout', SHOUT_ARG)));
+    // A Buffer for the `const char *`: koffi takes it, the ring does not (the message path:
+    // comlink over a MessagePort or the IPC channel; callSync: the port or the sync pipes).
+    figures[`${isolation}MessageCallP50Us`] = p50(await sampleUs(CALLS / 5, WARM, () => host.call('shout', SHOUT_ARG_BUFFER)));
+    figures[`${isolation}MessageCallSyncP50Us`] = p50(sampleSyncUs(CALLS / 5, WARM, () => host.callSync('shout', SHOUT_ARG_BUFFER)));
+    const batch = Array.from({ length: 1024 }, (_, i) => i);
+    const t0 = performance.now();
+    for (let i = 0; i < 50; i++) await Promise.all(batch.map((x) => host.call('do_tick', x)));
+    figures[`${isolation}CallMcps`] = r3((50 * batch.length) / (performance.now() - t0) / 1000);
     const swaps: number[] = [];
     host.on('swap', ({ ms }) => swaps.push(ms));
     for (let i = 0; i < SWAPS; i++) {
@@ -98,6 +105,10 @@ figures['processCrashToServingP50Ms'] = p50(recoveries);
 
 figures['processCallSyncVsCall'] = r3(figures['processCallSyncP50Us']! / figures['processCallP50Us']!);
 figures['processVsThreadCall'] = r3(figures['processCallP50Us']! / figures['threadCallP50Us']!);
+figures['processVsThreadCallSync'] = r3(figures['processCallSyncP50Us']! / figures['threadCallSyncP50Us']!);
+figures['processMessageVsRingCall'] = r3(figures['processMessageCallP50Us']! / figures['processCallP50Us']!);
+figures['processPipesVsRingCallSync'] = r3(figures['processMessageCallSyncP50Us']! / figures['processCallSyncP50Us']!);
+figures['loadAvg1'] = r3(loadavg()[0]!);
 figures['processVsThreadStart'] = r3(figures['processStartP50Ms']! / figures['threadStartP50Ms']!);
-report('isolation', figures);
+report('isolation', { ...figures, targets: 'processCallP50Us <= 5, processCallSyncP50Us <= 3' });
 await removeTempDirs();

@@ -1,5 +1,6 @@
-// The fast path under a swap storm: calls batched many per turn and blocking calls, made
-// while versions are swapped back to back, each execute exactly once. Every version counts
+// The fast path under a swap storm, in both isolations (a child process has its own ring):
+// calls batched many per turn (numbers and strings) and blocking calls, made while
+// versions are swapped back to back, each execute exactly once. Every version counts
 // its executions natively and appends the count to a file when it unloads; the counts add
 // up to the calls that returned. And the warm standby: the next version runs on a thread
 // started before reload() was called, and close() ends it.
@@ -13,15 +14,16 @@ import { buildC, makeTempDir, removeTempDirs } from './helpers/native.js';
 
 after(removeTempDirs);
 
-const FUNCTIONS = { work: 'int32_t work(int32_t)', tid: 'int32_t tid(void)' };
-const SWAPS = 25;
+const FUNCTIONS = { work: 'int32_t work(int32_t)', measure: 'size_t measure(const char *)', tid: 'int32_t tid(void)' };
 
 const source = (countsFile: string): string => `#include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/syscall.h>
 static int32_t count;
 int32_t work(int32_t x) { count++; return x; }
+size_t measure(const char *s) { count++; return strlen(s); }
 int32_t tid(void) { return (int32_t)syscall(SYS_gettid); }
 void isoswap_unload(void *state, uint32_t bytes) {
   FILE *f = fopen("${countsFile}", "a");
@@ -30,12 +32,18 @@ void isoswap_unload(void *state, uint32_t bytes) {
 }
 `;
 
-for (const withState of [false, true]) {
-  test(`${SWAPS} swaps under batched and blocking fast-path calls${withState ? ', with a state block' : ''}: every call executed exactly once`, async () => {
+const storms = [
+  { isolation: 'thread', withState: false, swaps: 25 },
+  { isolation: 'thread', withState: true, swaps: 25 },
+  { isolation: 'process', withState: false, swaps: 12 }, // a fork per swap: fewer
+] as const;
+
+for (const { isolation, withState, swaps: SWAPS } of storms) {
+  test(`${SWAPS} swaps under batched and blocking fast-path calls, ${isolation} isolation${withState ? ', with a state block' : ''}: every call executed exactly once`, async () => {
     const dir = await makeTempDir();
     const counts = join(dir, 'counts.txt');
     const library = await buildC(source(counts));
-    const host = await createIsolatedHost({ library, functions: FUNCTIONS, ...(withState ? { state: { bytes: 64 } } : {}) });
+    const host = await createIsolatedHost({ library, functions: FUNCTIONS, isolation, ...(withState ? { state: { bytes: 64 } } : {}) });
     let running = true;
     let next = 0;
     let returned = 0;
@@ -43,10 +51,12 @@ for (const withState of [false, true]) {
     const batcher = async (): Promise<void> => {
       while (running) {
         const args = Array.from({ length: 64 }, () => next++);
-        const results = await Promise.allSettled(args.map((x) => host.call('work', x)));
+        // odd ones with a string: the ring's arena, in both isolations
+        const results = await Promise.allSettled(args.map((x) => (x % 2 === 0 ? host.call('work', x) : host.call('measure', 'x'.repeat(x % 50)))));
         results.forEach((r, i) => {
+          const expected = args[i]! % 2 === 0 ? args[i] : args[i]! % 50;
           if (r.status === 'rejected') problems.push(`call rejected: ${(r.reason as Error).message}`);
-          else if (r.value !== args[i]) problems.push(`work(${args[i]}) returned ${r.value}`);
+          else if (r.value !== expected) problems.push(`call ${args[i]} returned ${String(r.value)}`);
           else returned++;
         });
       }

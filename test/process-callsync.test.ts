@@ -1,8 +1,9 @@
-// host.callSync in isolation: 'process': the blocking call goes over a pair of pipes per
-// child (src/transport/sync-pipe-call.ts), not IPC, and behaves as `call` does: same
+// host.callSync in isolation: 'process': the blocking call goes over the child's call ring
+// (src/transport/process-ring.ts), or a pair of pipes per child for what the ring does not
+// carry (src/transport/sync-pipe-call.ts), not IPC, and behaves as `call` does: same
 // results, typed errors, crash → restart, callTimeoutMs → kill and replace.
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test, type TestContext } from 'node:test';
 import { createIsolatedHost, IsoswapError, type IsolatedHost, type SwapEvent } from '../src/index.js';
@@ -49,6 +50,9 @@ const coded = (code: string, fn?: string) => (err: unknown): boolean => {
 
 const nextSwap = (host: Host): Promise<SwapEvent> => new Promise((resolve) => host.once('swap', resolve));
 const openFds = (): number => readdirSync('/proc/self/fd').length;
+const ringsMapped = (): number => readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l.includes('isoswap-ring')).length;
+/** This process's files in /dev/shm (other programs, other test files, come and go). */
+const shmFiles = (): string[] => (existsSync('/dev/shm') ? readdirSync('/dev/shm').filter((f) => f.includes(`-${process.pid}-`)).sort() : []);
 
 test('callSync returns what call returns: int, double, bigint, string', async (t) => {
   const { host } = await start(t, 7);
@@ -109,19 +113,25 @@ test('callSync after reload() runs on the new version', async (t) => {
   assert.equal(host.callSync('greet', 'bob'), 'hello bob from 2');
 });
 
-test('20 swaps leak no fd, and close leaves no child', async () => {
+test('20 swaps leak no fd; close leaves no child, call ring (memfd mapping) or /dev/shm file', async () => {
   const fdsBefore = openFds();
+  const shmBefore = shmFiles();
   const library = await buildC(source(0), join(await makeTempDir(), 'libsync.so'));
-  const host = await createIsolatedHost({ library, functions: FUNCTIONS, isolation: 'process' });
+  const host = await createIsolatedHost({ library, functions: FUNCTIONS, isolation: 'process', state: { bytes: 64 } });
   try {
+    assert.ok(ringsMapped() >= 1, 'the host maps its children\'s call rings');
     for (let k = 1; k <= 20; k++) {
       await buildC(source(k), library);
       await host.reload();
       assert.equal(host.callSync('act', 0), k);
+      assert.equal(await host.call('act', 0), k);
+      assert.equal(host.callSync('greet', 'x'), `hello x from ${k}`);
     }
   } finally {
     await host.close();
   }
-  assert.equal(openFds(), fdsBefore, 'every pipe of every child is closed');
+  assert.equal(openFds(), fdsBefore, 'every pipe and memfd of every child is closed');
+  assert.equal(ringsMapped(), 0, 'every ring is unmapped');
+  assert.deepEqual(shmFiles(), shmBefore);
   assert.deepEqual(childPids().filter(alive), []);
 });

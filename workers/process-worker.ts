@@ -2,6 +2,10 @@
 // abort() or exit() in the library ends this process only; the host sees it exit.
 import { expose, ipcEndpoint } from '../src/runtime/rpc.js';
 import { LibraryService } from '../src/runtime/library-service.js';
+import type { LoadReport, LoadRequest } from '../src/runtime/protocol.js';
+import { ChannelServer } from '../src/transport/channel-server.js';
+import { ringEntries } from '../src/transport/channel-signature.js';
+import { openInheritedRing } from '../src/transport/process-ring.js';
 import { answerMark, serveSyncPipe } from '../src/transport/sync-pipe-server.js';
 import { libc } from '../src/library/libc.js';
 import { flushStdoutIfAsked } from '../src/library/stdout-flush.js';
@@ -16,7 +20,31 @@ process.on('disconnect', () => process.exit(0));
 dieWithParent();
 flushStdoutIfAsked(); // `isoswap run` reads our stdout: lines should not wait for 4 KiB
 
-const service = new LibraryService();
+/** The call ring the host passed (a memfd and pipes), mapped now: a standby child is ready
+ *  before a swap needs it. */
+const ring = openInheritedRing();
+
+/** The LibraryService plus the shared-memory ring. */
+class ProcessLibraryService extends LibraryService {
+  #server: ChannelServer | null = null;
+
+  override load(request: LoadRequest): LoadReport {
+    const report = super.load(request);
+    if (request.processRing !== true || ring === null) return report;
+    const { entries, fast } = ringEntries(report.functions, (name) => this.fn(name));
+    this.#server = new ChannelServer(ring.buffer, entries, undefined, ring.signals.side, ring.signals);
+    this.#server.start();
+    return { ...report, fast };
+  }
+
+  override unload(): void {
+    this.#server?.stop();
+    this.#server = null;
+    super.unload();
+  }
+}
+
+const service = new ProcessLibraryService();
 service.onMark = answerMark;
 expose(service, ipcEndpoint(process));
 serveSyncPipe(service); // host.callSync: its own pipes, which the host can block on

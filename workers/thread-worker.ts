@@ -1,17 +1,22 @@
 // Entry of a worker thread that runs one version. koffi is imported before the host asks
 // for anything, so a pre-started (standby) worker only has to dlopen.
-import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { LoadReport, LoadRequest } from '../src/runtime/protocol.js';
 import { expose, nodeEndpoint } from '../src/runtime/rpc.js';
-import { ChannelServer, type ChannelEntry } from '../src/transport/channel-server.js';
-import { fastSignature, type PrototypeInfoLike } from '../src/transport/channel-signature.js';
+import { ChannelServer } from '../src/transport/channel-server.js';
+import { ringEntries } from '../src/transport/channel-signature.js';
 import { answerMark, serveSyncPort } from '../src/transport/sync-port-server.js';
 import { LibraryService } from '../src/runtime/library-service.js';
 import { nameThisThread } from '../src/library/guest-threads.js';
 import { gettid } from '../src/library/libc.js';
 
 if (parentPort === null) throw new Error('thread-worker.js must run in a worker thread');
-const { syncPort, syncReplies } = (workerData ?? {}) as { syncPort?: MessagePort; syncReplies?: Int32Array };
+const { syncPort, syncReplies, ringPort } = (workerData ?? {}) as { syncPort?: MessagePort; syncReplies?: Int32Array; ringPort?: MessagePort };
+/** The ring's side channel (ring-codec.ts): long string results out, shared buffers in. */
+const side = ringPort === undefined ? undefined : {
+  post: (message: unknown) => ringPort.postMessage(message),
+  receive: () => receiveMessageOnPort(ringPort)?.message,
+};
 
 /** The LibraryService plus the shared-memory channel and the blocking message path. */
 class ThreadLibraryService extends LibraryService {
@@ -24,15 +29,8 @@ class ThreadLibraryService extends LibraryService {
     const report = { ...super.load(request), threadName: request.threadName, tids: [gettid()] };
     if (request.channel === undefined) return report;
     const state = request.state?.kind === 'shared' ? request.state.buffer : undefined;
-    const fast: NonNullable<LoadReport['fast']> = Object.create(null); // any name, `__proto__` too
-    const entries = report.functions.map((name): ChannelEntry | null => {
-      const fn = this.fn(name);
-      const signature = fastSignature((fn as unknown as { info: PrototypeInfoLike }).info, state !== undefined);
-      if (signature === null) return null;
-      fast[name] = signature;
-      return { fn, signature };
-    });
-    this.#server = new ChannelServer(request.channel, entries, state);
+    const { entries, fast } = ringEntries(report.functions, (name) => this.fn(name));
+    this.#server = new ChannelServer(request.channel, entries, state, side);
     this.#server.start();
     if (syncPort !== undefined && syncReplies !== undefined) {
       this.#stopSync = serveSyncPort(syncPort, syncReplies, (name, args) => this.call(name, args));

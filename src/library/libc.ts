@@ -3,8 +3,8 @@ import koffi, { type LibraryHandle } from 'koffi';
 let handle: LibraryHandle | null = null;
 
 /**
- * The C library, through koffi, for what Node does not offer (mmap, blocking pipes,
- * poll, gettid, prctl). Loaded once per thread: dlopen of it only counts a reference.
+ * The C library, through koffi, for what Node does not offer (mmap, memfd, futex,
+ * blocking pipes, poll, gettid, prctl). Loaded once per thread: dlopen of it only counts a reference.
  *
  * @example
  * const gettid = libc().func('int gettid(void)');
@@ -21,6 +21,7 @@ type Poll = (fds: Buffer, nfds: number, timeoutMs: number) => number;
 type MemfdCreate = (name: string, flags: number) => number;
 type Fallocate = (fd: number, offset: number, length: number) => number;
 type Flock = (fd: number, operation: number) => number;
+type Futex = (nr: number, address: number, op: number, value: number, timeout: Buffer | null, address2: number, value3: number) => number;
 type Dlopen = (file: string, mode: number) => unknown;
 type Dlinfo = (handle: unknown, request: number, out: unknown[]) => number;
 type Dlclose = (handle: unknown) => number;
@@ -39,12 +40,17 @@ export interface LibcFunctions {
    *  readSync cannot wait on (EAGAIN). */
   pipe2: Pipe2;
   poll: Poll;
-  /** The state block of process isolation: memory with no file anywhere. */
+  /** Anonymous shared memory a child can inherit (Node has no shm_open either): the state
+   *  block and the call ring of process isolation, with no file anywhere. */
   memfdCreate: MemfdCreate;
-  /** Returns the error number itself (not -1 and errno). */
+  /** posix_fallocate64: returns the error number itself (not -1 and errno). */
   posixFallocate: Fallocate;
   /** The lock that marks a host's copies as owned. */
   flock: Flock;
+  /** syscall(SYS_futex, ...): Atomics.wait refuses memory that is not a SharedArrayBuffer.
+   *  Declared with fixed arguments: on x86-64 and arm64 Linux a variadic call passes
+   *  integers and pointers in the same registers, and koffi's variadic form is slower. */
+  futex: Futex;
   /** dlopen(RTLD_NOLOAD) + dlinfo(RTLD_DI_LINKMAP): a loaded library's load base, which
    *  koffi does not expose. */
   dlopen: Dlopen;
@@ -82,6 +88,7 @@ export function libcFunctions(): LibcFunctions {
       memfdCreate: lib.func('int memfd_create(const char *name, unsigned int flags)') as MemfdCreate,
       posixFallocate: lib.func('int posix_fallocate64(int fd, int64_t offset, int64_t len)') as Fallocate,
       flock: lib.func('int flock(int fd, int operation)') as Flock,
+      futex: lib.func('long syscall(long nr, int64_t addr, int op, int val, void *timeout, int64_t addr2, int val3)') as Futex,
       dlopen: lib.func('void *dlopen(const char *file, int mode)') as Dlopen,
       dlinfo: lib.func('int dlinfo(void *handle, int request, _Out_ void **info)') as Dlinfo,
       dlclose: lib.func('int dlclose(void *handle)') as Dlclose,

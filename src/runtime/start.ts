@@ -3,6 +3,7 @@ import type { LoadRequest } from './protocol.js';
 import type { ChildExtras } from './process/inherited-fds.js';
 import { ProcessRuntime, processStandby } from './process/process-runtime.js';
 import { ThreadRuntime, threadStandby } from './thread/thread-runtime.js';
+import { RingPool } from '../transport/ring-pool.js';
 import type { VersionRuntime } from './types.js';
 
 /**
@@ -18,30 +19,44 @@ export class RuntimeFactory {
   readonly #start: (request: LoadRequest) => Promise<VersionRuntime>;
   readonly #refill: () => void;
   readonly #close: () => Promise<void>;
+  readonly #stats: () => { started: number; maxStarting: number };
+  /** Loads running now: the standby is refilled only when none is (Standby.refill). */
+  #loading = 0;
 
   /** @param extras what each child process inherits (process isolation) */
   constructor(isolation: Isolation, threads: number, extras: ChildExtras = {}) {
     if (isolation === 'thread') {
-      const standby = threadStandby(threads);
-      this.#start = (request) => ThreadRuntime.start(request, threads, standby);
+      const rings = new RingPool();
+      const standby = threadStandby(threads, rings);
+      this.#start = (request) => ThreadRuntime.start(request, threads, standby, rings);
       this.#refill = () => standby.refill();
       this.#close = () => standby.close();
+      this.#stats = () => standby.stats;
     } else {
       const standby = processStandby(threads, extras);
       this.#start = (request) => ProcessRuntime.start(request, threads, standby);
       this.#refill = () => standby.refill();
       this.#close = () => standby.close();
+      this.#stats = () => standby.stats;
     }
   }
 
   /** Loads a version into a runtime (pre-started ones first); rejects with a typed load
    *  error. */
   start(request: LoadRequest): Promise<VersionRuntime> {
+    this.#loading++;
     return this.#start(request).finally(() => {
+      this.#loading--;
       // On the next turn: a thread or Node starting beside the rest of the swap took
-      // ~2 ms of a ~5 ms reload on two cores.
-      setImmediate(this.#refill);
+      // ~2 ms of a ~5 ms reload on two cores. A load started meanwhile (reloads back to
+      // back) refills after it instead: never two starts at once.
+      setImmediate(() => { if (this.#loading === 0) this.#refill(); });
     });
+  }
+
+  /** Runtimes started so far (standby included), and the most ever starting at once. */
+  get stats(): { started: number; maxStarting: number } {
+    return this.#stats();
   }
 
   /** Ends the standby. */

@@ -1,16 +1,17 @@
 import {
-  channelViews, DONE, HEAD, HOST_WAITING, MASK, MAX_ARGS, NULL_POINTER, SLOT_META, SLOT_VALUES,
-  STATUS_BAD_ARGUMENTS, STATUS_OK, STATUS_UNKNOWN_FUNCTION, WORKER_EXITED, WORKER_PARKED,
+  channelViews, HEAD, MASK, META_FN, META_STATUS, SLOT_META, SLOT_VALUES, DONE,
+  STATUS_BAD_ARGUMENTS, STATUS_OK, STATUS_UNKNOWN_FUNCTION, WORKER_EXITED,
   WORKER_RUNNING, WORKER_STATE, WORKER_STOPPED, WORKER_TID,
 } from './ring-layout.js';
+import { WorkerCodec, type RingSideChannel } from './ring-codec.js';
 import { SpinBudget } from './spin-budget.js';
-import { waitAsync } from './wait-async.js';
-import type { FastArgKind, FastSignature } from '../runtime/protocol.js';
+import { threadWorkerSignals, type WorkerSignals } from './ring-signals.js';
+import type { FastSignature } from '../runtime/protocol.js';
 import { libc } from '../library/libc.js';
 
 type NativeFunction = (...args: unknown[]) => unknown;
-/** Calls one native function with the arguments found at `values[base...]`. */
-type Invoker = (values: Float64Array, base: number) => unknown;
+/** Calls one native function with the arguments of the call in `slot`. */
+type Invoker = (slot: number) => unknown;
 
 /** One function the channel may call, by its index in LoadReport.functions. */
 export interface ChannelEntry {
@@ -24,14 +25,16 @@ const YIELD_MS = 2;
 
 /**
  * The worker side of a call channel: runs requests in order, spins a while after the last
- * one (adaptive), then parks in Atomics.waitAsync so that the worker's event loop keeps
- * serving comlink and an idle worker costs no CPU.
+ * one (adaptive), then parks without blocking (signals.park: Atomics.waitAsync in a
+ * thread, a doorbell pipe in a child process) so that the event loop keeps serving
+ * comlink and an idle worker costs no CPU.
  */
 export class ChannelServer {
   readonly #header: Int32Array;
   readonly #meta: Int32Array;
-  readonly #values: Float64Array;
+  readonly #codec: WorkerCodec;
   readonly #invokers: Array<Invoker | null>;
+  readonly #results: FastSignature['result'][];
   readonly #spin = new SpinBudget(1, 200);
   #tail = 0;
   #stopped = false;
@@ -40,15 +43,21 @@ export class ChannelServer {
 
   /**
    * @example
-   * const server = new ChannelServer(request.channel, entries, stateBuffer); server.start();
+   * const server = new ChannelServer(request.channel, entries, stateBuffer, sidePort); server.start();
    */
-  constructor(buffer: SharedArrayBuffer, entries: Array<ChannelEntry | null>, state: SharedArrayBuffer | undefined) {
-    ({ header: this.#header, meta: this.#meta, values: this.#values } = channelViews(buffer));
-    this.#invokers = entries.map((e) => (e === null ? null : invoker(e, state)));
+  constructor(
+    buffer: ArrayBufferLike, entries: Array<ChannelEntry | null>, state: ArrayBufferLike | undefined, side?: RingSideChannel,
+    private readonly signals: WorkerSignals = threadWorkerSignals(THREAD_ID),
+  ) {
+    const views = channelViews(buffer);
+    ({ header: this.#header, meta: this.#meta } = views);
+    this.#codec = new WorkerCodec(views, state, side);
+    this.#invokers = entries.map((e) => (e === null ? null : invoker(e, views.values, this.#codec)));
+    this.#results = entries.map((e) => e?.signature.result ?? 'void');
   }
 
   start(): void {
-    Atomics.store(this.#header, WORKER_TID, THREAD_ID);
+    Atomics.store(this.#header, WORKER_TID, this.signals.id);
     Atomics.store(this.#header, WORKER_STATE, WORKER_RUNNING);
     process.once('exit', this.#exited);
     if (!this.#park()) this.#serve(); // not a spin first: load() answers the host at once
@@ -58,15 +67,12 @@ export class ChannelServer {
   stop(): void {
     this.#stopped = true;
     process.off('exit', this.#exited);
-    Atomics.store(this.#header, WORKER_STATE, WORKER_STOPPED);
-    Atomics.notify(this.#header, HEAD);
-    Atomics.notify(this.#header, DONE);
+    this.signals.ended(this.#header, WORKER_STOPPED);
   }
 
   // A host blocked in callSync cannot see the worker's 'exit' event: tell it here.
   readonly #exited = (): void => {
-    Atomics.store(this.#header, WORKER_STATE, WORKER_EXITED);
-    Atomics.notify(this.#header, DONE);
+    this.signals.ended(this.#header, WORKER_EXITED);
   };
 
   readonly #serve = (): void => {
@@ -84,20 +90,12 @@ export class ChannelServer {
   };
 
   /** Sleeps until the host publishes a request; false if one came meanwhile. The host
-   *  stores HEAD, then reads WORKER_STATE; we store WORKER_STATE, then waitAsync compares
-   *  HEAD: with sequentially consistent atomics one of us sees the other, so no request
-   *  is left unnoticed. */
+   *  stores HEAD, then reads WORKER_STATE; we store WORKER_STATE, then compare HEAD: with
+   *  sequentially consistent atomics one of us sees the other, so no request is left
+   *  unnoticed. */
   #park(): boolean {
-    const header = this.#header;
-    Atomics.store(header, WORKER_STATE, WORKER_PARKED);
     this.#parkedAt = performance.now();
-    const waited = waitAsync(header, HEAD, this.#tail);
-    if (!waited.async) {
-      Atomics.store(header, WORKER_STATE, WORKER_RUNNING);
-      return false;
-    }
-    void waited.value.then(this.#wake);
-    return true;
+    return this.signals.park(this.#header, this.#tail, this.#wake);
   }
 
   readonly #wake = (): void => {
@@ -114,53 +112,44 @@ export class ChannelServer {
       this.#run(this.#tail & MASK);
       this.#tail = (this.#tail + 1) | 0;
       Atomics.store(header, DONE, this.#tail); // publishes the result written by #run
-      if (Atomics.load(header, HOST_WAITING) !== 0) Atomics.notify(header, DONE);
+      this.signals.notifyHost(header);
     }
   }
 
   #run(slot: number): void {
     const meta = slot * SLOT_META;
-    const base = slot * SLOT_VALUES;
-    const invoke = this.#invokers[this.#meta[meta]!];
+    const index = this.#meta[meta + META_FN]!;
+    const invoke = this.#invokers[index];
     if (invoke === undefined || invoke === null) {
-      this.#meta[meta + 1] = STATUS_UNKNOWN_FUNCTION;
+      this.#meta[meta + META_STATUS] = STATUS_UNKNOWN_FUNCTION;
       return;
     }
+    let result: unknown;
     try {
-      const result = invoke(this.#values, base);
-      this.#values[base + MAX_ARGS] = result === true ? 1 : result === false || result === undefined ? 0 : (result as number);
-      this.#meta[meta + 1] = STATUS_OK;
+      result = invoke(slot);
     } catch {
-      this.#meta[meta + 1] = STATUS_BAD_ARGUMENTS;
+      this.#meta[meta + META_STATUS] = STATUS_BAD_ARGUMENTS;
+      return;
     }
+    this.#codec.result(slot, this.#results[index]!, result);
+    this.#meta[meta + META_STATUS] = STATUS_OK;
   }
 }
 
 /** An invoker per function, without spreading an array for the common all-number case. */
-function invoker({ fn, signature }: ChannelEntry, state: SharedArrayBuffer | undefined): Invoker {
+function invoker({ fn, signature }: ChannelEntry, v: Float64Array, codec: WorkerCodec): Invoker {
   if (signature.args.every((k) => k === 'number')) {
     switch (signature.args.length) {
       case 0: return () => fn();
-      case 1: return (v, b) => fn(v[b]);
-      case 2: return (v, b) => fn(v[b], v[b + 1]);
-      case 3: return (v, b) => fn(v[b], v[b + 1], v[b + 2]);
-      case 4: return (v, b) => fn(v[b], v[b + 1], v[b + 2], v[b + 3]);
+      case 1: return (slot) => fn(v[slot * SLOT_VALUES]);
+      case 2: return (slot) => { const b = slot * SLOT_VALUES; return fn(v[b], v[b + 1]); };
+      case 3: return (slot) => { const b = slot * SLOT_VALUES; return fn(v[b], v[b + 1], v[b + 2]); };
+      case 4: return (slot) => { const b = slot * SLOT_VALUES; return fn(v[b], v[b + 1], v[b + 2], v[b + 3]); };
     }
   }
-  const decoders = signature.args.map((kind) => decoder(kind, state));
-  return (v, b) => fn(...decoders.map((decode, i) => decode(v[b + i]!)));
+  const kinds = signature.args;
+  return (slot) => fn(...codec.args(slot, kinds));
 }
-
-function decoder(kind: FastArgKind, state: SharedArrayBuffer | undefined): (value: number) => unknown {
-  if (kind === 'bool') return (value) => value !== 0;
-  if (kind === 'state-pointer') {
-    // koffi passes a typed array's own memory: a view over the state block at that offset
-    // is a pointer into the very block the host holds.
-    return (value) => (value === NULL_POINTER ? null : new Uint8Array(state!, value));
-  }
-  return (value) => value;
-}
-
 /** This thread's kernel id (Linux), 0 where unknown. */
 function threadId(): number {
   try {

@@ -8,6 +8,8 @@ import { ipcEndpoint, wrap, type Remote } from '../rpc.js';
 import { exitStatus } from './exit-status.js';
 import { withExtras, type ChildExtras } from './inherited-fds.js';
 import { ProcessSyncCall } from '../../transport/sync-pipe-call.js';
+import { CallChannel } from '../../transport/call-channel.js';
+import { ProcessRing } from '../../transport/process-ring.js';
 import { PendingRequests } from '../pending-requests.js';
 import { nextMark, type RuntimeHandle } from '../runtime-handle.js';
 
@@ -25,6 +27,10 @@ export class ChildProcessHandle implements RuntimeHandle {
   readonly remote: Remote<LibraryServiceApi>;
   /** The blocking path (host.callSync): a pair of pipes, the child's fds 4 and 5. */
   readonly syncCall: ProcessSyncCall;
+  /** The shared-memory call ring (a memfd the child inherits); null where it could not be
+   *  made: every call then goes over IPC and the pipes. */
+  readonly channel: CallChannel | null;
+  readonly #ring: ProcessRing | null;
   /** Requests sent and not yet answered. */
   label = 'process';
   #death: IsoswapError | null = null;
@@ -46,9 +52,11 @@ export class ChildProcessHandle implements RuntimeHandle {
    */
   constructor(extras: ChildExtras = {}) {
     this.syncCall = new ProcessSyncCall(() => this.label, () => this.#diedDuringCallSync());
+    this.#ring = ProcessRing.create();
     try {
-      // the library's printf shows; fds 4 and 5 carry callSync
-      const { stdio, env } = withExtras(['inherit', 'inherit', 'inherit', 'ipc', ...this.syncCall.childFds], extras);
+      // the library's printf shows; fds 4 and 5 carry callSync; the ring's fds come last
+      const { stdio, env } = withExtras(['inherit', 'inherit', 'inherit', 'ipc', ...this.syncCall.childFds],
+        { ...extras, fds: { ...extras.fds, ...this.#ring?.childFds } });
       this.child = fork(ENTRY, [String(process.pid)], {
         serialization: 'advanced', // structured clone: bigint, typed arrays, Maps cross as in threads
         stdio,
@@ -57,10 +65,15 @@ export class ChildProcessHandle implements RuntimeHandle {
       });
     } catch (err) {
       this.syncCall.close();
+      this.#ring?.release();
       throw err;
     } finally {
       this.syncCall.closeChildEnds();
+      this.#ring?.closeChildEnds();
     }
+    const signals = this.#ring?.signals(() => this.#diedDuringCallSync());
+    this.channel = this.#ring === null || signals === undefined ? null
+      : new CallChannel(() => this.label, this.#ring.mapping.buffer, signals.side, signals);
     this.remote = wrap<LibraryServiceApi>(ipcEndpoint(this.child));
     this.ready = new Promise((resolve) => {
       const onMessage = (message: unknown): void => {
@@ -72,12 +85,16 @@ export class ChildProcessHandle implements RuntimeHandle {
     });
     this.child.once('exit', (code, signal) => {
       this.#die(this.#exitError(code, signal));
+      // On the event loop, so no callSync is inside the ring (a callSync that saw the child
+      // die still holds views over it until it returns).
+      this.#ring?.release();
       this.#exitedNow(); // once Node has reaped it, not at a callSync that saw it die
     });
     // Without a listener an 'error' (fork failed, channel broke) would be thrown in the host.
     this.child.on('error', (err) => {
       if (this.child.pid === undefined) {
         this.#die(new IsoswapError('ERR_VERSION_CRASHED', `${this.label} could not start: ${err.message}`, {}, { cause: err }));
+        this.#ring?.release();
         this.#exitedNow();
       }
     });
@@ -98,7 +115,7 @@ export class ChildProcessHandle implements RuntimeHandle {
 
   /** Calls in flight. */
   get busy(): number {
-    return this.#pending.size;
+    return this.#pending.size + (this.channel?.inflight ?? 0);
   }
 
   get pid(): number | undefined {
@@ -120,9 +137,11 @@ export class ChildProcessHandle implements RuntimeHandle {
     return this.#pending.track(this.ready.then(() => send(this.remote)));
   }
 
-  /** The child runs IPC calls in order as they arrive, so a mark sent behind them over
-   *  IPC (now: the child is loaded, hence ready) is reached after them. */
+  /** The calls on the ring first; then, the child running IPC calls in order as they
+   *  arrive, a mark sent behind them over IPC (now: the child is loaded, hence ready) is
+   *  reached after them. */
   settleSync(deadline: Deadline): void {
+    this.channel?.settleAllSync(deadline);
     if (this.#pending.size === 0) return;
     const seq = nextMark();
     this.#pending.track(this.remote.call(SYNC_OP.mark, [seq]) as Promise<unknown>).catch(() => {});
@@ -150,6 +169,7 @@ export class ChildProcessHandle implements RuntimeHandle {
       if (reason !== undefined) {
         this.#killReason = reason;
         this.#pending.failAll(reason);
+        this.channel?.fail(reason);
       }
       this.child.kill('SIGKILL');
     }
@@ -181,6 +201,8 @@ export class ChildProcessHandle implements RuntimeHandle {
     this.#death = death;
     this.syncCall.close(this.#killReason ?? death);
     this.#pending.failAll(this.#killReason ?? death);
+    // The calls the child held on the ring, exactly those.
+    this.channel?.fail(this.#killReason ?? death);
     if (!this.#stopping) this.#onCrash?.(death);
   }
 }

@@ -1,4 +1,5 @@
 import { IsoswapError } from '../../errors.js';
+import { NOT_FAST } from '../../transport/call-channel.js';
 import type { LoadRequest, StateRef } from '../protocol.js';
 import { ChildProcessHandle } from './child-process-handle.js';
 import type { ChildExtras } from './inherited-fds.js';
@@ -13,7 +14,8 @@ import type { VersionRuntime } from '../types.js';
  * const standby = processStandby(1, hostChildExtras(state, [])); await ProcessRuntime.start(request, 1, standby);
  */
 export function processStandby(size: number, extras: ChildExtras = {}): Standby<ChildProcessHandle> {
-  return new Standby(size, () => new ChildProcessHandle(extras));
+  // Started once it answers a request (a no-op without a library loaded).
+  return new Standby(size, () => new ChildProcessHandle(extras), (child) => child.request((r) => r.runLoadHook()));
 }
 
 /**
@@ -40,10 +42,14 @@ export function hostChildExtras(state: StateRef | undefined, libraryPath: readon
  * every process inherits and maps, so it outlives a process that dies.
  */
 export class ProcessRuntime extends PooledRuntime<ChildProcessHandle> implements VersionRuntime {
-  /** Blocks until the call returns, over the least busy child's pipes (not IPC, whose
-   *  replies need the event loop); ERR_CALL_TIMEOUT after `timeoutMs` (0: no limit). */
-  readonly callSync = (name: string, args: unknown[], timeoutMs = 0): unknown =>
-    this.leastBusy().syncCall.call(name, args, timeoutMs);
+  /** Blocks until the call returns: on the least busy child's ring, or for calls the ring
+   *  does not carry over its pipes (not IPC, whose replies need the event loop);
+   *  ERR_CALL_TIMEOUT after `timeoutMs` (0: no limit). */
+  readonly callSync = (name: string, args: unknown[], timeoutMs = 0): unknown => {
+    const child = this.leastBusy();
+    const result = child.channel === null ? NOT_FAST : child.channel.callSync(name, args, timeoutMs);
+    return result === NOT_FAST ? child.syncCall.call(name, args, timeoutMs) : result;
+  };
 
   /**
    * Forks `processes` children (taken from `standby` when given) and loads the version in
@@ -55,7 +61,11 @@ export class ProcessRuntime extends PooledRuntime<ChildProcessHandle> implements
    */
   static async start(request: LoadRequest, processes: number, standby?: Standby<ChildProcessHandle>): Promise<ProcessRuntime> {
     try {
-      const { handles, report } = await loadAll(request, processes, standby, () => new ChildProcessHandle(hostChildExtras(request.state, request.libraryPath ?? [])), (c) => c.request((r) => r.load(request)));
+      const { handles, report } = await loadAll(request, processes, standby, () => new ChildProcessHandle(hostChildExtras(request.state, request.libraryPath ?? [])), async (c) => {
+        const loaded = await c.request((r) => r.load({ ...request, processRing: c.channel !== null }));
+        c.channel?.open(loaded, undefined); // views over the state block are copied, as over IPC
+        return loaded;
+      });
       return new ProcessRuntime(report, handles);
     } catch (err) {
       throw loadError(err, request.library);
@@ -63,7 +73,8 @@ export class ProcessRuntime extends PooledRuntime<ChildProcessHandle> implements
   }
 
   call(name: string, args: unknown[]): Promise<unknown> {
-    return this.leastBusy().request((r) => r.call(name, args));
+    const child = this.leastBusy();
+    return child.channel?.call(name, args) ?? child.request((r) => r.call(name, args));
   }
 }
 

@@ -1,0 +1,184 @@
+import { readFileSync, readSync, writeSync } from 'node:fs';
+import type { IsoswapError } from '../errors.js';
+import type { RingSideChannel } from './ring-codec.js';
+import { DONE, HEAD, HOST_WAITING, WORKER_EXITED, WORKER_PARKED, WORKER_RUNNING, WORKER_STATE, WORKER_STOPPED, WORKER_TID } from './ring-layout.js';
+import { HOST_ASLEEP, HOST_BLOCKED, type HostSignals, type WorkerSignals } from './ring-signals.js';
+import { listenDoorbell, ringDoorbell } from './doorbell.js';
+import { futexWait, futexWake } from './futex.js';
+import type { Socket } from 'node:net';
+
+/** Byte offset of DONE in the ring: the word a blocked host sleeps on. */
+const DONE_BYTES = DONE * 4;
+
+/**
+ * Process isolation, host end: the ring is a memfd both processes map. The host's event
+ * loop sleeps on a doorbell pipe the child rings (one byte per sleep, only when
+ * HOST_WAITING says so); a host blocked in callSync sleeps in a futex on DONE, in slices,
+ * looking between them whether the child still runs (/proc: a dead child stays a zombie
+ * while the host blocks, as Node reaps only on its event loop).
+ *
+ * The side channel (ring-codec.ts) is a blocking pipe: a string result longer than the
+ * room reserved for it comes as a frame the child writes right after publishing DONE,
+ * and the host reads it as it collects that call. Shared buffers cannot be sent to
+ * another process: views over them are copied.
+ */
+export class ProcessHostSignals implements HostSignals {
+  #woken: (() => void) | null = null;
+  readonly #bell: Socket;
+  readonly side: RingSideChannel;
+
+  /**
+   * @param address the mapping's address (futex)
+   * @param hostBellFd read end of the pipe the child rings
+   * @param workerBellFd write end of the pipe that wakes the child
+   * @param spillFd read end of the blocking pipe long string results come on
+   * @param death the error of a child found dead (its handle records the death)
+   * @example
+   * const signals = new ProcessHostSignals(ring.address, hostBell, workerBell, spill, () => handle.diedNow());
+   */
+  constructor(
+    private readonly address: number, hostBellFd: number, private readonly workerBellFd: number, spillFd: number,
+    private readonly death: () => IsoswapError,
+  ) {
+    this.side = { shares: false, post() {}, receive: () => readFrame(spillFd) };
+    this.#bell = listenDoorbell(hostBellFd, () => {
+      const woken = this.#woken;
+      this.#woken = null;
+      woken?.();
+    });
+  }
+
+  wakeWorker(header: Int32Array): void {
+    // The compare-exchange makes one ring per park: the child reads it, then parks again.
+    if (Atomics.compareExchange(header, WORKER_STATE, WORKER_PARKED, WORKER_RUNNING) === WORKER_PARKED) ringDoorbell(this.workerBellFd);
+  }
+
+  sleep(header: Int32Array, seen: number, woken: () => void): void {
+    this.#woken = woken;
+    // An exchange, not a store: a full barrier before DONE is read, as the child stores
+    // DONE before it reads HOST_WAITING (one of the two sees the other).
+    Atomics.exchange(header, HOST_WAITING, HOST_ASLEEP);
+    if (Atomics.load(header, DONE) !== seen) {
+      this.#woken = null;
+      woken();
+    }
+  }
+
+  block(header: Int32Array, seen: number, sliceMs: number): void {
+    Atomics.exchange(header, HOST_WAITING, HOST_BLOCKED);
+    futexWait(this.address + DONE_BYTES, seen, sliceMs);
+  }
+
+  workerAlive(header: Int32Array): boolean {
+    const state = Atomics.load(header, WORKER_STATE);
+    return state !== WORKER_EXITED && state !== WORKER_STOPPED && processRuns(Atomics.load(header, WORKER_TID));
+  }
+
+  deathError(): IsoswapError {
+    return this.death();
+  }
+
+  /** Closes the host's doorbell fds (after the child ended). */
+  close(): void {
+    this.#woken = null;
+    this.#bell.destroy();
+  }
+}
+
+/**
+ * Process isolation, child end.
+ *
+ * @example
+ * new ChannelServer(ring.buffer, entries, state, new ProcessWorkerSignals(ring.address, bellFd, hostBellFd));
+ */
+export class ProcessWorkerSignals implements WorkerSignals {
+  readonly id = process.pid;
+  #woken: (() => void) | null = null;
+  /** Long string results, written to the spill pipe once their DONE is published. */
+  #spilled: string[] = [];
+  readonly side: RingSideChannel = { shares: false, post: (text) => { this.#spilled.push(text as string); }, receive: () => undefined };
+
+  /**
+   * @param address the mapping's address (futex)
+   * @param workerBellFd read end of the pipe the host rings
+   * @param hostBellFd write end of the pipe that wakes the host
+   * @param spillFd write end of the blocking pipe for long string results
+   */
+  constructor(private readonly address: number, workerBellFd: number, private readonly hostBellFd: number, private readonly spillFd: number) {
+    listenDoorbell(workerBellFd, () => {
+      const woken = this.#woken;
+      this.#woken = null;
+      woken?.();
+    });
+  }
+
+  park(header: Int32Array, seen: number, woken: () => void): boolean {
+    this.#woken = woken;
+    Atomics.exchange(header, WORKER_STATE, WORKER_PARKED); // a barrier before HEAD is read
+    if (Atomics.load(header, HEAD) === seen) return true;
+    this.#woken = null;
+    Atomics.store(header, WORKER_STATE, WORKER_RUNNING);
+    return false;
+  }
+
+  notifyHost(header: Int32Array): void {
+    // After DONE: a frame written before it could fill the pipe while the host, waiting
+    // for DONE, does not read.
+    if (this.#spilled.length > 0) this.#spill();
+    const waiting = Atomics.load(header, HOST_WAITING);
+    if (waiting === HOST_BLOCKED) futexWake(this.address + DONE_BYTES);
+    else if (waiting === HOST_ASLEEP && Atomics.compareExchange(header, HOST_WAITING, HOST_ASLEEP, 0) === HOST_ASLEEP) ringDoorbell(this.hostBellFd);
+  }
+
+  #spill(): void {
+    const frames = this.#spilled.map(frame);
+    this.#spilled = [];
+    try {
+      for (const bytes of frames) for (let sent = 0; sent < bytes.length;) sent += writeSync(this.spillFd, bytes, sent);
+    } catch {
+      // EPIPE: the host is gone
+    }
+  }
+
+  ended(header: Int32Array, state: number): void {
+    this.#woken = null;
+    Atomics.store(header, WORKER_STATE, state);
+    futexWake(this.address + DONE_BYTES);
+  }
+}
+
+/** A 4-byte little-endian length, then that many UTF-8 bytes. */
+function frame(text: string): Buffer {
+  const body = Buffer.from(text, 'utf8');
+  const head = Buffer.alloc(4);
+  head.writeUInt32LE(body.length);
+  return Buffer.concat([head, body]);
+}
+
+/** The next frame on a blocking pipe, or undefined at EOF (the child died). */
+function readFrame(fd: number): string | undefined {
+  const head = readExactly(fd, 4);
+  const body = head === null ? null : readExactly(fd, head.readUInt32LE(0));
+  return body?.toString('utf8');
+}
+
+function readExactly(fd: number, bytes: number): Buffer | null {
+  const out = Buffer.alloc(bytes);
+  for (let got = 0; got < bytes;) {
+    const n = readSync(fd, out, got, bytes - got, null);
+    if (n === 0) return null;
+    got += n;
+  }
+  return out;
+}
+
+/** Whether process `pid` runs: neither gone nor a zombie. */
+function processRuns(pid: number): boolean {
+  if (pid === 0 || process.platform !== 'linux') return true;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
