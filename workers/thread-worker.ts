@@ -1,6 +1,6 @@
 // Entry of a worker thread that runs one version. koffi is imported before the host asks
 // for anything, so a pre-started (standby) worker only has to dlopen.
-import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { LoadReport, LoadRequest } from '../src/runtime/protocol.js';
 import { expose, nodeEndpoint } from '../src/runtime/rpc.js';
 import { ChannelServer, type ChannelEntry } from '../src/transport/channel-server.js';
@@ -9,7 +9,12 @@ import { answerMark, serveSyncPort } from '../src/transport/sync-port-server.js'
 import { LibraryService } from '../src/runtime/library-service.js';
 
 if (parentPort === null) throw new Error('thread-worker.js must run in a worker thread');
-const { syncPort, syncReplies } = (workerData ?? {}) as { syncPort?: MessagePort; syncReplies?: Int32Array };
+const { syncPort, syncReplies, ringPort } = (workerData ?? {}) as { syncPort?: MessagePort; syncReplies?: Int32Array; ringPort?: MessagePort };
+/** The ring's side channel (ring-codec.ts): long string results out, shared buffers in. */
+const side = ringPort === undefined ? undefined : {
+  post: (message: unknown) => ringPort.postMessage(message),
+  receive: () => receiveMessageOnPort(ringPort)?.message,
+};
 
 /** The LibraryService plus the shared-memory channel and the blocking message path. */
 class ThreadLibraryService extends LibraryService {
@@ -23,12 +28,12 @@ class ThreadLibraryService extends LibraryService {
     const fast: NonNullable<LoadReport['fast']> = {};
     const entries = report.functions.map((name): ChannelEntry | null => {
       const fn = this.fn(name);
-      const signature = fastSignature((fn as unknown as { info: PrototypeInfoLike }).info, state !== undefined);
+      const signature = fastSignature((fn as unknown as { info: PrototypeInfoLike }).info);
       if (signature === null) return null;
       fast[name] = signature;
       return { fn, signature };
     });
-    this.#server = new ChannelServer(request.channel, entries, state);
+    this.#server = new ChannelServer(request.channel, entries, state, side);
     this.#server.start();
     if (syncPort !== undefined && syncReplies !== undefined) {
       this.#stopSync = serveSyncPort(syncPort, syncReplies, (name, args) => this.call(name, args));

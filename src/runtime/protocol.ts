@@ -65,12 +65,15 @@ export function isMark(reply: SyncReply): reply is { ok: true; value: MarkReply 
   return reply.ok && typeof (reply.value as MarkReply | null)?.isoswapMark === 'number';
 }
 
-/** How a value travels in a channel slot: a float64 each way, decoded by kind. */
-export type FastArgKind = 'number' | 'bool' | 'state-pointer';
-export type FastResultKind = 'number' | 'bool' | 'void';
+/** How a value travels in a ring slot (src/transport/ring-codec.ts): `number` as a float64;
+ *  `int64` as a float64 or a 64-bit BigInt; `string` as UTF-8 in the call's arena; a
+ *  `pointer` as a view over shared memory or a copy in the arena (`pointer-out`: an
+ *  `_Out_`/`_Inout_` one, whose copy comes back). */
+export type FastArgKind = 'number' | 'int64' | 'bool' | 'string' | 'pointer' | 'pointer-out';
+export type FastResultKind = 'number' | 'int64' | 'bool' | 'string' | 'void';
 
-/** A function whose arguments and result are numbers (or pointers into the state block):
- *  it may be called over the shared-memory channel instead of a message. */
+/** A function whose arguments and result the ring carries: it may be called over the
+ *  shared-memory channel instead of a message. */
 export interface FastSignature {
   args: FastArgKind[];
   result: FastResultKind;

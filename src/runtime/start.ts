@@ -2,6 +2,7 @@ import type { Isolation } from '../options.js';
 import type { LoadRequest } from './protocol.js';
 import { ProcessRuntime, processStandby } from './process/process-runtime.js';
 import { ThreadRuntime, threadStandby } from './thread/thread-runtime.js';
+import { RingPool } from '../transport/ring-pool.js';
 import type { VersionRuntime } from './types.js';
 
 /**
@@ -20,8 +21,9 @@ export class RuntimeFactory {
 
   constructor(isolation: Isolation, threads: number) {
     if (isolation === 'thread') {
-      const standby = threadStandby(threads);
-      this.#start = (request) => ThreadRuntime.start(request, threads, standby);
+      const rings = new RingPool();
+      const standby = threadStandby(threads, rings);
+      this.#start = (request) => ThreadRuntime.start(request, threads, standby, rings);
       this.#refill = () => standby.refill();
       this.#close = () => standby.close();
     } else {

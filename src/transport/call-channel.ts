@@ -1,26 +1,22 @@
 import { IsoswapError } from '../errors.js';
-import type { FastSignature, LoadReport } from '../runtime/protocol.js';
+import type { LoadReport } from '../runtime/protocol.js';
 import {
-  channelViews, createChannelBuffer, DONE, HEAD, HOST_WAITING, MASK, MAX_ARGS, NULL_POINTER, SLOT_META,
-  SLOT_VALUES, SLOTS, STATUS_OK, STATUS_UNKNOWN_FUNCTION, WORKER_EXITED, WORKER_PARKED, WORKER_STATE,
-  WORKER_STOPPED, WORKER_TID,
+  ARENA_BYTES, channelViews, createChannelBuffer, DONE, HEAD, HOST_WAITING, MASK, META_FN, META_STATUS, SLOT_META,
+  SLOTS, STATUS_OK, STATUS_UNKNOWN_FUNCTION, WORKER_EXITED, WORKER_PARKED, WORKER_STATE, WORKER_STOPPED, WORKER_TID,
+  type ChannelViews,
 } from './ring-layout.js';
+import { HostCodec, ringFunction, type RingFunction, type RingSideChannel } from './ring-codec.js';
 import { Deadline } from './blocking-wait.js';
 import { SpinBudget } from './spin-budget.js';
 import { waitAsync } from './wait-async.js';
 import { threadAlive } from './thread-alive.js';
 
-interface FastFunction {
-  name: string;
-  index: number;
-  signature: FastSignature;
-}
-
 type Settle = (value: unknown) => void;
 
 interface Queued {
-  fn: FastFunction;
+  fn: RingFunction;
   args: unknown[];
+  bytes: number;
   resolve: Settle;
   reject: Settle;
 }
@@ -37,16 +33,22 @@ const YIELD_MS = 1;
  * short adaptive spin, then by Atomics.waitAsync. `callSync` blocks in Atomics.wait.
  */
 export class CallChannel {
-  #buffer = createChannelBuffer();
+  #buffer: SharedArrayBuffer;
+  #views: ChannelViews;
   #header: Int32Array;
   #meta: Int32Array;
-  #values: Float64Array;
-  readonly #fast = new Map<string, FastFunction>();
-  #state: SharedArrayBuffer | undefined;
-  /** Per slot: how to settle the call in it. */
+  #codec: HostCodec;
+  readonly #fast = new Map<string, RingFunction>();
+  /** Per slot: how to settle the call in it, its arguments (when buffers come back), and
+   *  where its arena bytes end. */
   #resolve: Array<Settle | undefined> = new Array(SLOTS);
   #reject: Array<Settle | undefined> = new Array(SLOTS);
-  #fns: Array<FastFunction | undefined> = new Array(SLOTS);
+  #fns: Array<RingFunction | undefined> = new Array(SLOTS);
+  #args: Array<unknown[] | undefined> = new Array(SLOTS);
+  #arenaEnd = new Float64Array(SLOTS);
+  /** Arena bytes used, as ever-growing positions (reset when the ring is empty). */
+  #arenaHead = 0;
+  #arenaTail = 0;
   /** Calls waiting for a free slot, in order, from #overflowAt on (shift() would be O(n)). */
   #overflow: Queued[] = [];
   #overflowAt = 0;
@@ -67,18 +69,24 @@ export class CallChannel {
 
   /**
    * @example
-   * const channel = new CallChannel(() => `worker of ${library}`);
+   * const channel = new CallChannel(() => `worker of ${library}`, rings.take(), sidePort);
+   * @param side carries what the ring cannot (ring-codec.ts); without it, views over
+   *  SharedArrayBuffers other than the state block are copied and long string results
+   *  cannot come back
    */
-  constructor(private readonly label: () => string) {
-    ({ header: this.#header, meta: this.#meta, values: this.#values } = channelViews(this.#buffer));
+  constructor(private readonly label: () => string, buffer: SharedArrayBuffer = createChannelBuffer(), private readonly side?: RingSideChannel) {
+    this.#buffer = buffer;
+    this.#views = channelViews(buffer);
+    ({ header: this.#header, meta: this.#meta } = this.#views);
+    this.#codec = new HostCodec(this.#views, undefined, side);
   }
 
-  /** Learns which functions the worker serves on the channel; pointer arguments must be
-   *  views over `state`. */
+  /** Learns which functions the worker serves on the channel; `state` is the state block
+   *  the worker knows as shared buffer 0. */
   open(report: LoadReport, state: SharedArrayBuffer | undefined): void {
-    this.#state = state;
+    this.#codec = new HostCodec(this.#views, state, this.side);
     for (const [name, signature] of Object.entries(report.fast ?? {})) {
-      this.#fast.set(name, { name, index: report.functions.indexOf(name), signature });
+      this.#fast.set(name, ringFunction(name, report.functions.indexOf(name), signature));
     }
   }
 
@@ -94,19 +102,20 @@ export class CallChannel {
 
   /**
    * Runs a call on the channel; undefined when it cannot go there (not a fast function,
-   * or arguments that are not numbers): the caller then takes the message path, whose
-   * koffi gives the same result or the same error.
+   * or arguments the ring does not carry, ring-codec.ts): the caller then takes the
+   * message path, whose koffi gives the same result or the same error.
    *
    * @example
    * const result = channel.call('do_tick', [1]) ?? viaMessage('do_tick', [1]);
    */
   call(name: string, args: unknown[]): Promise<unknown> | undefined {
     const fn = this.#fast.get(name);
-    if (fn === undefined || !this.#fits(fn.signature, args)) return undefined;
+    const bytes = fn === undefined ? -1 : this.#measure(fn, args);
+    if (bytes < 0) return undefined;
     if (this.#death !== null) return Promise.reject(this.#death);
     return new Promise((resolve, reject) => {
-      if (this.#queued() > 0 || this.#full()) this.#overflow.push({ fn, args, resolve, reject });
-      else this.#publish(fn, args, resolve, reject);
+      if (this.#queued() > 0 || this.#full(bytes)) this.#overflow.push({ fn: fn!, args, bytes, resolve, reject });
+      else this.#publish(fn!, args, bytes, resolve, reject);
       if (!this.#flushQueued) {
         this.#flushQueued = true;
         queueMicrotask(this.#flush);
@@ -125,17 +134,18 @@ export class CallChannel {
    */
   callSync(name: string, args: unknown[], timeoutMs = 0): unknown {
     const fn = this.#fast.get(name);
-    if (fn === undefined || !this.#fits(fn.signature, args)) return NOT_FAST;
+    const bytes = fn === undefined ? -1 : this.#measure(fn, args);
+    if (bytes < 0) return NOT_FAST;
     if (this.#death !== null) throw this.#death;
     const deadline = new Deadline(name, timeoutMs);
-    while (this.#queued() > 0 || this.#full()) {
+    while (this.#queued() > 0 || this.#full(bytes)) {
       this.#block(deadline);
       this.#collect();
     }
     let settled = false;
     let failed = false;
     let outcome: unknown;
-    this.#publish(fn, args, (value) => { settled = true; outcome = value; }, (error) => { settled = failed = true; outcome = error; });
+    this.#publish(fn!, args, bytes, (value) => { settled = true; outcome = value; }, (error) => { settled = failed = true; outcome = error; });
     while (!settled) {
       this.#block(deadline);
       this.#collect();
@@ -176,44 +186,54 @@ export class CallChannel {
     this.#resolve = [];
     this.#reject = [];
     this.#fns = [];
+    this.#args = [];
+    this.#arenaEnd = new Float64Array(0);
     this.#buffer = new SharedArrayBuffer(0);
-    const dead = channelViews(RELEASED);
-    this.#header = dead.header;
-    this.#meta = dead.meta;
-    this.#values = dead.values;
+    RELEASED ??= channelViews(createChannelBuffer());
+    this.#views = RELEASED;
+    this.#header = RELEASED.header;
+    this.#meta = RELEASED.meta;
+    this.#codec = new HostCodec(RELEASED, undefined);
   }
 
-  #fits(signature: FastSignature, args: unknown[]): boolean {
-    const kinds = signature.args;
-    if (args.length !== kinds.length) return false;
-    for (let i = 0; i < kinds.length; i++) {
-      const arg = args[i];
-      const kind = kinds[i];
-      if (kind === 'number' ? typeof arg !== 'number'
-        : kind === 'bool' ? typeof arg !== 'boolean'
-        : !(arg === null || (ArrayBuffer.isView(arg) && arg.buffer === this.#state))) return false;
-    }
-    return true;
+  /** Arena bytes the call needs, -1 when it cannot go on the ring. */
+  #measure(fn: RingFunction, args: unknown[]): number {
+    if (!fn.plain) return this.#codec.measure(fn, args);
+    if (args.length !== fn.signature.args.length) return -1;
+    for (let i = 0; i < args.length; i++) if (typeof args[i] !== 'number') return -1;
+    return 0;
   }
 
-  #full(): boolean {
-    return ((this.#head - this.#tail) | 0) >= SLOTS;
+  /** No free slot, or no arena room for `bytes` more. */
+  #full(bytes: number): boolean {
+    return ((this.#head - this.#tail) | 0) >= SLOTS || (bytes > 0 && this.#arenaAt(bytes) < 0);
   }
 
-  #publish(fn: FastFunction, args: unknown[], resolve: Settle, reject: Settle): void {
+  /** Where `bytes` of arena for the next call start (contiguous), or -1 if they are in use. */
+  #arenaAt(bytes: number): number {
+    if (this.#head === this.#tail) this.#arenaHead = this.#arenaTail = 0;
+    let at = this.#arenaHead;
+    const offset = at % ARENA_BYTES;
+    if (offset + bytes > ARENA_BYTES) at += ARENA_BYTES - offset; // the rest of the lap is too short
+    return at + bytes - this.#arenaTail > ARENA_BYTES ? -1 : at;
+  }
+
+  #publish(fn: RingFunction, args: unknown[], bytes: number, resolve: Settle, reject: Settle): void {
     const seq = this.#head;
     const slot = seq & MASK;
-    const base = slot * SLOT_VALUES;
-    this.#meta[slot * SLOT_META] = fn.index;
-    for (let i = 0; i < args.length; i++) {
-      const arg = args[i];
-      this.#values[base + i] = typeof arg === 'number' ? arg
-        : typeof arg === 'boolean' ? (arg ? 1 : 0)
-        : arg === null ? NULL_POINTER : (arg as ArrayBufferView).byteOffset;
+    this.#meta[slot * SLOT_META + META_FN] = fn.index;
+    if (bytes > 0) {
+      const at = this.#arenaAt(bytes);
+      const offset = at % ARENA_BYTES;
+      this.#arenaHead = at + this.#codec.write(slot, fn, args, offset) - offset;
+    } else {
+      this.#codec.write(slot, fn, args, 0);
     }
+    this.#arenaEnd[slot] = this.#arenaHead;
     this.#resolve[slot] = resolve;
     this.#reject[slot] = reject;
     this.#fns[slot] = fn;
+    if (fn.copiesBack) this.#args[slot] = args;
     this.#head = (seq + 1) | 0;
     Atomics.store(this.#header, HEAD, this.#head);
   }
@@ -299,22 +319,25 @@ export class CallChannel {
       const resolve = this.#resolve[slot]!;
       const reject = this.#reject[slot]!;
       const fn = this.#fns[slot]!;
+      const args = this.#args[slot];
       this.#clear(slot);
       this.#tail = (this.#tail + 1) | 0;
-      const status = this.#meta[slot * SLOT_META + 1];
+      const status = this.#meta[slot * SLOT_META + META_STATUS];
       if (status === STATUS_OK) {
-        const value = this.#values[slot * SLOT_VALUES + MAX_ARGS]!;
-        resolve(fn.signature.result === 'number' ? value : fn.signature.result === 'bool' ? value !== 0 : undefined);
+        const value = this.#codec.read(slot, fn, args); // before the arena bytes are reused
+        this.#arenaTail = this.#arenaEnd[slot]!;
+        resolve(value);
       } else {
+        this.#arenaTail = this.#arenaEnd[slot]!;
         reject(status === STATUS_UNKNOWN_FUNCTION
           ? new IsoswapError('ERR_UNKNOWN_FUNCTION', `${this.label()} does not serve ${fn.name}`, { function: fn.name })
           : new IsoswapError('ERR_BAD_ARGUMENTS', `bad arguments for ${fn.name} in ${this.label()}`, { function: fn.name }));
       }
     }
     if (this.#queued() > 0) {
-      while (this.#queued() > 0 && !this.#full()) {
-        const { fn, args, resolve, reject } = this.#overflow[this.#overflowAt++]!;
-        this.#publish(fn, args, resolve, reject);
+      while (this.#queued() > 0 && !this.#full(this.#overflow[this.#overflowAt]!.bytes)) {
+        const { fn, args, bytes, resolve, reject } = this.#overflow[this.#overflowAt++]!;
+        this.#publish(fn, args, bytes, resolve, reject);
       }
       if (this.#queued() === 0) {
         this.#overflow = [];
@@ -329,12 +352,12 @@ export class CallChannel {
   }
 
   #clear(slot: number): void {
-    this.#resolve[slot] = this.#reject[slot] = this.#fns[slot] = undefined;
+    this.#resolve[slot] = this.#reject[slot] = this.#fns[slot] = this.#args[slot] = undefined;
   }
 }
 
-/** The memory every failed channel points at instead of its own ring. */
-const RELEASED = createChannelBuffer();
+/** The memory every failed channel points at instead of its own ring (made on first use). */
+let RELEASED: ChannelViews | undefined;
 
 /** What {@link CallChannel.callSync} returns for a function that is not on the channel. */
 export const NOT_FAST: unique symbol = Symbol('isoswap.notFast');

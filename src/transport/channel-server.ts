@@ -1,16 +1,17 @@
 import {
-  channelViews, DONE, HEAD, HOST_WAITING, MASK, MAX_ARGS, NULL_POINTER, SLOT_META, SLOT_VALUES,
+  channelViews, DONE, HEAD, HOST_WAITING, MASK, META_FN, META_STATUS, SLOT_META, SLOT_VALUES,
   STATUS_BAD_ARGUMENTS, STATUS_OK, STATUS_UNKNOWN_FUNCTION, WORKER_EXITED, WORKER_PARKED,
   WORKER_RUNNING, WORKER_STATE, WORKER_STOPPED, WORKER_TID,
 } from './ring-layout.js';
+import { WorkerCodec, type RingSideChannel } from './ring-codec.js';
 import { SpinBudget } from './spin-budget.js';
 import { waitAsync } from './wait-async.js';
-import type { FastArgKind, FastSignature } from '../runtime/protocol.js';
+import type { FastSignature } from '../runtime/protocol.js';
 import { libc } from '../library/libc.js';
 
 type NativeFunction = (...args: unknown[]) => unknown;
-/** Calls one native function with the arguments found at `values[base...]`. */
-type Invoker = (values: Float64Array, base: number) => unknown;
+/** Calls one native function with the arguments of the call in `slot`. */
+type Invoker = (slot: number) => unknown;
 
 /** One function the channel may call, by its index in LoadReport.functions. */
 export interface ChannelEntry {
@@ -30,8 +31,9 @@ const YIELD_MS = 2;
 export class ChannelServer {
   readonly #header: Int32Array;
   readonly #meta: Int32Array;
-  readonly #values: Float64Array;
+  readonly #codec: WorkerCodec;
   readonly #invokers: Array<Invoker | null>;
+  readonly #results: FastSignature['result'][];
   readonly #spin = new SpinBudget(1, 200);
   #tail = 0;
   #stopped = false;
@@ -40,11 +42,14 @@ export class ChannelServer {
 
   /**
    * @example
-   * const server = new ChannelServer(request.channel, entries, stateBuffer); server.start();
+   * const server = new ChannelServer(request.channel, entries, stateBuffer, sidePort); server.start();
    */
-  constructor(buffer: SharedArrayBuffer, entries: Array<ChannelEntry | null>, state: SharedArrayBuffer | undefined) {
-    ({ header: this.#header, meta: this.#meta, values: this.#values } = channelViews(buffer));
-    this.#invokers = entries.map((e) => (e === null ? null : invoker(e, state)));
+  constructor(buffer: ArrayBufferLike, entries: Array<ChannelEntry | null>, state: ArrayBufferLike | undefined, side?: RingSideChannel) {
+    const views = channelViews(buffer);
+    ({ header: this.#header, meta: this.#meta } = views);
+    this.#codec = new WorkerCodec(views, state, side);
+    this.#invokers = entries.map((e) => (e === null ? null : invoker(e, views.values, this.#codec)));
+    this.#results = entries.map((e) => e?.signature.result ?? 'void');
   }
 
   start(): void {
@@ -120,47 +125,38 @@ export class ChannelServer {
 
   #run(slot: number): void {
     const meta = slot * SLOT_META;
-    const base = slot * SLOT_VALUES;
-    const invoke = this.#invokers[this.#meta[meta]!];
+    const index = this.#meta[meta + META_FN]!;
+    const invoke = this.#invokers[index];
     if (invoke === undefined || invoke === null) {
-      this.#meta[meta + 1] = STATUS_UNKNOWN_FUNCTION;
+      this.#meta[meta + META_STATUS] = STATUS_UNKNOWN_FUNCTION;
       return;
     }
+    let result: unknown;
     try {
-      const result = invoke(this.#values, base);
-      this.#values[base + MAX_ARGS] = result === true ? 1 : result === false || result === undefined ? 0 : (result as number);
-      this.#meta[meta + 1] = STATUS_OK;
+      result = invoke(slot);
     } catch {
-      this.#meta[meta + 1] = STATUS_BAD_ARGUMENTS;
+      this.#meta[meta + META_STATUS] = STATUS_BAD_ARGUMENTS;
+      return;
     }
+    this.#codec.result(slot, this.#results[index]!, result);
+    this.#meta[meta + META_STATUS] = STATUS_OK;
   }
 }
 
 /** An invoker per function, without spreading an array for the common all-number case. */
-function invoker({ fn, signature }: ChannelEntry, state: SharedArrayBuffer | undefined): Invoker {
+function invoker({ fn, signature }: ChannelEntry, v: Float64Array, codec: WorkerCodec): Invoker {
   if (signature.args.every((k) => k === 'number')) {
     switch (signature.args.length) {
       case 0: return () => fn();
-      case 1: return (v, b) => fn(v[b]);
-      case 2: return (v, b) => fn(v[b], v[b + 1]);
-      case 3: return (v, b) => fn(v[b], v[b + 1], v[b + 2]);
-      case 4: return (v, b) => fn(v[b], v[b + 1], v[b + 2], v[b + 3]);
+      case 1: return (slot) => fn(v[slot * SLOT_VALUES]);
+      case 2: return (slot) => { const b = slot * SLOT_VALUES; return fn(v[b], v[b + 1]); };
+      case 3: return (slot) => { const b = slot * SLOT_VALUES; return fn(v[b], v[b + 1], v[b + 2]); };
+      case 4: return (slot) => { const b = slot * SLOT_VALUES; return fn(v[b], v[b + 1], v[b + 2], v[b + 3]); };
     }
   }
-  const decoders = signature.args.map((kind) => decoder(kind, state));
-  return (v, b) => fn(...decoders.map((decode, i) => decode(v[b + i]!)));
+  const kinds = signature.args;
+  return (slot) => fn(...codec.args(slot, kinds));
 }
-
-function decoder(kind: FastArgKind, state: SharedArrayBuffer | undefined): (value: number) => unknown {
-  if (kind === 'bool') return (value) => value !== 0;
-  if (kind === 'state-pointer') {
-    // koffi passes a typed array's own memory: a view over the state block at that offset
-    // is a pointer into the very block the host holds.
-    return (value) => (value === NULL_POINTER ? null : new Uint8Array(state!, value));
-  }
-  return (value) => value;
-}
-
 /** This thread's kernel id (Linux), 0 where unknown. */
 function threadId(): number {
   try {

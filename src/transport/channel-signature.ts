@@ -1,11 +1,10 @@
 import type { FastArgKind, FastResultKind, FastSignature } from '../runtime/protocol.js';
 import { MAX_ARGS } from './ring-layout.js';
 
-/** koffi primitives a float64 carries exactly, as arguments. 64-bit integers qualify as
- *  arguments only when the caller passes a number (a BigInt takes the message path). */
-const NUMBER_ARGS = new Set(['Int8', 'UInt8', 'Int16', 'UInt16', 'Int32', 'UInt32', 'Int64', 'UInt64', 'Float32', 'Float64']);
-/** As results: not 64-bit integers, which koffi returns as a BigInt past 2^53. */
-const NUMBER_RESULTS = new Set(['Int8', 'UInt8', 'Int16', 'UInt16', 'Int32', 'UInt32', 'Float32', 'Float64']);
+/** koffi primitives a float64 carries exactly. */
+const NUMBERS = new Set(['Int8', 'UInt8', 'Int16', 'UInt16', 'Int32', 'UInt32', 'Float32', 'Float64']);
+/** 64-bit integers: koffi takes a number or a BigInt and returns a BigInt past 2^53. */
+const INT64 = new Set(['Int64', 'UInt64']);
 
 interface KoffiTypeLike { primitive?: string }
 /** koffi 3's `fn.info`: its d.ts says `arguments: TypeObject[]`, but at run time each is
@@ -16,28 +15,33 @@ export interface PrototypeInfoLike {
 }
 
 /**
- * The channel signature of a declared function, or null when it needs the message path
- * (strings, structs, callbacks, output pointers, 64-bit results, more than MAX_ARGS).
- * Pointer arguments qualify when a state block exists: the caller passes a view over it.
+ * The ring signature of a declared function, or null when it needs the message path
+ * (structs, callbacks, UTF-16 strings, pointer results, more than MAX_ARGS arguments).
+ * koffi parses `const char *` and `char *` alike (both `String`) and drops `const` from
+ * pointers: only `_Out_`/`_Inout_` (its direction) marks a pointer whose writes come back.
  *
  * @example
- * fastSignature(lib.func('int32_t do_tick(int32_t)').info, false); // { args: ['number'], result: 'number' }
+ * fastSignature(lib.func('const char *greet(const char *)').info); // { args: ['string'], result: 'string' }
  */
-export function fastSignature(info: PrototypeInfoLike, hasState: boolean): FastSignature | null {
+export function fastSignature(info: PrototypeInfoLike): FastSignature | null {
   if (info.arguments.length > MAX_ARGS) return null;
   const args: FastArgKind[] = [];
   for (const arg of info.arguments) {
     const primitive = (arg.type ?? arg).primitive ?? '';
     const direction = arg.direction ?? 'Input';
-    if (NUMBER_ARGS.has(primitive)) args.push('number');
+    if (NUMBERS.has(primitive)) args.push('number');
+    else if (INT64.has(primitive)) args.push('int64');
     else if (primitive === 'Bool') args.push('bool');
-    else if (primitive === 'Pointer' && direction === 'Input' && hasState) args.push('state-pointer');
+    else if (primitive === 'String' && direction === 'Input') args.push('string');
+    else if (primitive === 'Pointer') args.push(direction === 'Input' ? 'pointer' : 'pointer-out');
     else return null;
   }
   const primitive = info.result.primitive ?? '';
   let result: FastResultKind;
-  if (NUMBER_RESULTS.has(primitive)) result = 'number';
+  if (NUMBERS.has(primitive)) result = 'number';
+  else if (INT64.has(primitive)) result = 'int64';
   else if (primitive === 'Bool') result = 'bool';
+  else if (primitive === 'String') result = 'string';
   else if (primitive === 'Void') result = 'void';
   else return null;
   return { args, result };

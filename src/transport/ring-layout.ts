@@ -1,11 +1,15 @@
 /**
- * The memory layout of one worker's call channel, shared by the host side
- * (src/transport/call-channel.ts) and the worker side (src/transport/channel-server.ts).
+ * The memory layout of one worker's call ring, shared by the host side
+ * (src/transport/call-channel.ts) and the worker side (src/transport/channel-server.ts);
+ * what a slot's words mean is src/transport/ring-codec.ts.
  *
  * A single-producer, single-consumer ring: the host writes a request into slot
  * `seq % SLOTS` and publishes it by storing HEAD = seq + 1; the worker runs requests in
  * order, writes each result into the same slot and stores DONE = seq + 1. Counters are
  * int32 and wrap; every comparison is on their difference.
+ *
+ * Nothing here needs a SharedArrayBuffer: the views work over any ArrayBuffer both sides
+ * map (Atomics.load/store work on a plain ArrayBuffer too; only waiting differs).
  */
 
 /** Int32 index of each header word. HEAD and DONE sit on their own 64-byte cache
@@ -20,6 +24,8 @@ export const HOST_WAITING = 33;
 /** The worker's kernel thread id, so a host blocked in callSync can see it die. */
 export const WORKER_TID = 34;
 const HEADER_INTS = 48;
+/** The header's size: zeroing it makes a used ring new (ring-pool.ts). */
+export const HEADER_BYTES = HEADER_INTS * 4;
 
 export const WORKER_RUNNING = 0;
 /** Parked in Atomics.waitAsync on HEAD: the host must notify after publishing. */
@@ -31,10 +37,24 @@ export const WORKER_EXITED = 3;
 export const SLOTS = 2048;
 export const MASK = SLOTS - 1;
 export const MAX_ARGS = 8;
-/** Float64 words per slot: the arguments, then the result. */
+/** 8-byte value words per slot: the arguments, then the result. A word holds a float64,
+ *  a 64-bit integer, or two int32 (arena offset and length) as its tag says. */
 export const SLOT_VALUES = MAX_ARGS + 1;
-/** Int32 words per slot: function index, then status. */
-export const SLOT_META = 2;
+/** Int32 words per slot: function index, status, argument tags, element kinds. */
+export const SLOT_META = 4;
+export const META_FN = 0;
+export const META_STATUS = 1;
+/** 4 bits per argument (ring-codec.ts TAG_*); after the call, the result's tag. */
+export const META_TAGS = 2;
+/** 4 bits per argument: the typed array kind of a pointer argument (ring-codec.ts). */
+export const META_ELEMENTS = 3;
+
+/** Bytes of the per-call arena: strings and copied buffers of the calls in flight, and
+ *  the room reserved for string results. Allocated in ring order by the host, freed as
+ *  results are collected. */
+export const ARENA_BYTES = 256 * 1024;
+/** At most this much arena for one call: a bigger one takes the message path. */
+export const MAX_CALL_BYTES = 64 * 1024;
 
 export const STATUS_OK = 0;
 /** koffi refused the arguments (the host checks types first, so this is rare). */
@@ -42,39 +62,52 @@ export const STATUS_BAD_ARGUMENTS = 1;
 /** No function with that index in this version. */
 export const STATUS_UNKNOWN_FUNCTION = 2;
 
-/** A `state-pointer` argument that is null. */
-export const NULL_POINTER = -1;
-
 const META_BYTES = SLOTS * SLOT_META * 4;
 const VALUES_OFFSET = HEADER_INTS * 4 + META_BYTES; // a multiple of 8
+const ARENA_OFFSET = VALUES_OFFSET + SLOTS * SLOT_VALUES * 8;
+/** The size of one ring's memory. */
+export const RING_BYTES = ARENA_OFFSET + ARENA_BYTES;
 
-/** The typed views both sides use over one channel buffer. */
+/** The typed views both sides use over one ring. */
 export interface ChannelViews {
   header: Int32Array;
   meta: Int32Array;
+  /** The value words as float64 ... */
   values: Float64Array;
+  /** ... as int32 pairs (word i is words[2i], words[2i+1]) ... */
+  words: Int32Array;
+  /** ... and as 64-bit integers. */
+  int64: BigInt64Array;
+  uint64: BigUint64Array;
+  /** The arena, as bytes (a Buffer for its fast UTF-8 reads and writes). */
+  arena: Buffer;
 }
 
 /**
- * A new channel buffer, all zero.
+ * A new ring, all zero.
  *
  * @example
  * const buffer = createChannelBuffer(); worker.postMessage({ channel: buffer });
  */
 export function createChannelBuffer(): SharedArrayBuffer {
-  return new SharedArrayBuffer(VALUES_OFFSET + SLOTS * SLOT_VALUES * 8);
+  return new SharedArrayBuffer(RING_BYTES);
 }
 
 /**
- * The views over a channel buffer.
+ * The views over a ring's memory (a SharedArrayBuffer, or any ArrayBuffer both sides map).
  *
  * @example
  * const { header, meta, values } = channelViews(buffer);
  */
-export function channelViews(buffer: SharedArrayBuffer): ChannelViews {
+export function channelViews(buffer: ArrayBufferLike): ChannelViews {
+  const valueWords = SLOTS * SLOT_VALUES;
   return {
     header: new Int32Array(buffer, 0, HEADER_INTS),
     meta: new Int32Array(buffer, HEADER_INTS * 4, SLOTS * SLOT_META),
-    values: new Float64Array(buffer, VALUES_OFFSET, SLOTS * SLOT_VALUES),
+    values: new Float64Array(buffer, VALUES_OFFSET, valueWords),
+    words: new Int32Array(buffer, VALUES_OFFSET, valueWords * 2),
+    int64: new BigInt64Array(buffer, VALUES_OFFSET, valueWords),
+    uint64: new BigUint64Array(buffer, VALUES_OFFSET, valueWords),
+    arena: Buffer.from(buffer, ARENA_OFFSET, ARENA_BYTES),
   };
 }

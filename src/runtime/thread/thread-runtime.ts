@@ -1,5 +1,5 @@
-import { createChannelBuffer } from '../../transport/ring-layout.js';
 import { NOT_FAST } from '../../transport/call-channel.js';
+import type { RingPool } from '../../transport/ring-pool.js';
 import type { LoadRequest } from '../protocol.js';
 import { loadAll, PooledRuntime } from '../pooled-runtime.js';
 import { Standby } from '../standby.js';
@@ -7,11 +7,12 @@ import { ThreadWorkerHandle } from './thread-worker-handle.js';
 import type { VersionRuntime } from '../types.js';
 
 /** What a standby worker loads once to warm up: the C library, already in every process
- *  (dlopen only counts a reference), with one function that takes the fast channel. On a
- *  system without it the load fails, harmlessly: the worker is just not warmed. */
-const rehearsal = (): LoadRequest => ({
+ *  (dlopen only counts a reference), with functions that take the ring, on the worker's own
+ *  ring (a ring made for it would be garbage after every swap). On a system without it the
+ *  load fails, harmlessly: the worker is just not warmed. */
+const rehearsal = (worker: ThreadWorkerHandle): LoadRequest => ({
   library: 'standby rehearsal', copy: process.platform === 'darwin' ? 'libSystem.dylib' : 'libc.so.6',
-  functions: { abs: 'int abs(int)' }, channel: createChannelBuffer(),
+  functions: { abs: 'int abs(int)', strlen: 'size_t strlen(const char *)' }, channel: worker.channel.buffer,
 });
 
 /**
@@ -20,13 +21,13 @@ const rehearsal = (): LoadRequest => ({
  * @example
  * const standby = threadStandby(1); await ThreadRuntime.start(request, 1, standby);
  */
-export function threadStandby(size: number): Standby<ThreadWorkerHandle> {
-  return new Standby(size, () => new ThreadWorkerHandle(), (worker) => {
+export function threadStandby(size: number, rings?: RingPool): Standby<ThreadWorkerHandle> {
+  return new Standby(size, () => new ThreadWorkerHandle(rings), (worker) => {
     // A rehearsal: load and unload a library that is always there, so that the swap
     // taking this worker runs warm code on both sides (a first load took 2.2 ms, the
     // next ones 0.85). All are sent now: the worker runs messages in order, so a real
     // load sent later can never be unloaded by the rehearsal.
-    void worker.request((r) => r.load(rehearsal())).catch(() => {});
+    void worker.request((r) => r.load(rehearsal(worker))).catch(() => {});
     void worker.request((r) => r.runLoadHook()).catch(() => {});
     void worker.request((r) => r.unload()).catch(() => {});
   });
@@ -34,8 +35,8 @@ export function threadStandby(size: number): Standby<ThreadWorkerHandle> {
 
 /**
  * A version served by `threads` worker threads, each with its own dlopen of the same copy.
- * Calls go to the least busy thread: over its shared-memory channel when the function and
- * arguments are numbers, else as a message. Hooks run once per version, in the first one.
+ * Calls go to the least busy thread: over its shared-memory channel when the ring carries
+ * the arguments and result (ring-codec.ts), else as a message. Hooks run once per version, in the first one.
  */
 export class ThreadRuntime extends PooledRuntime<ThreadWorkerHandle> implements VersionRuntime {
   /**
@@ -45,9 +46,9 @@ export class ThreadRuntime extends PooledRuntime<ThreadWorkerHandle> implements 
    * @example
    * const rt = await ThreadRuntime.start({ library, copy, functions }, 2);
    */
-  static async start(request: LoadRequest, threads: number, standby?: Standby<ThreadWorkerHandle>): Promise<ThreadRuntime> {
+  static async start(request: LoadRequest, threads: number, standby?: Standby<ThreadWorkerHandle>, rings?: RingPool): Promise<ThreadRuntime> {
     const state = request.state?.kind === 'shared' ? request.state.buffer : undefined;
-    const { handles, report } = await loadAll(request, threads, standby, () => new ThreadWorkerHandle(), async (w) => {
+    const { handles, report } = await loadAll(request, threads, standby, () => new ThreadWorkerHandle(rings), async (w) => {
       const loaded = await w.request((r) => r.load({ ...request, channel: w.channel.buffer }));
       w.channel.open(loaded, state);
       return loaded;

@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { CallChannel } from '../../transport/call-channel.js';
+import type { RingPool } from '../../transport/ring-pool.js';
 import { SyncMessageCall } from '../../transport/sync-port-call.js';
 import { IsoswapError } from '../../errors.js';
 import { SYNC_OP, type LibraryServiceApi } from '../protocol.js';
@@ -39,13 +40,20 @@ export class ThreadWorkerHandle implements RuntimeHandle {
    * Starts a thread; it imports koffi and waits for a load request.
    *
    * @example
-   * const w = new ThreadWorkerHandle(); await w.request((r) => r.load(req));
+   * const w = new ThreadWorkerHandle(rings); await w.request((r) => r.load(req));
+   * @param rings where the channel's ring comes from and goes back to once the thread ended
    */
-  constructor() {
-    this.channel = new CallChannel(() => this.label);
+  constructor(rings?: RingPool) {
+    const ring = rings?.take();
+    // The ring's side channel (ring-codec.ts); never listened to, so it keeps nothing alive.
+    const { port1: ringHost, port2: ringPort } = new MessageChannel();
+    this.channel = new CallChannel(() => this.label, ring, {
+      post: (message) => ringHost.postMessage(message),
+      receive: () => receiveMessageOnPort(ringHost)?.message,
+    });
     this.syncCall = new SyncMessageCall(() => this.channel.assertAlive());
     const { workerPort: syncPort, replies: syncReplies } = this.syncCall;
-    this.worker = new Worker(WORKER_URL, { workerData: { syncPort, syncReplies }, transferList: [syncPort] });
+    this.worker = new Worker(WORKER_URL, { workerData: { syncPort, syncReplies, ringPort }, transferList: [syncPort, ringPort] });
     this.remote = wrap<LibraryServiceApi>(nodeEndpoint(this.worker));
     // An 'error' without a listener would be rethrown in the host: a JS fault in a
     // version must never take the host down.
@@ -57,6 +65,8 @@ export class ThreadWorkerHandle implements RuntimeHandle {
         this.#pending.failAll(this.#death);
         this.channel.fail(this.#death);
         this.syncCall.close();
+        ringHost.close();
+        if (ring !== undefined) rings?.give(ring); // the thread that used it is gone
         if (!this.#stopping) this.#onCrash?.(this.#death);
         resolve(code);
       });

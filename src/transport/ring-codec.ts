@@ -1,0 +1,321 @@
+/**
+ * What a ring slot's words mean (src/transport/ring-layout.ts), for both ends: the host
+ * writes a call's arguments and reads its result ({@link HostCodec}), the worker reads the
+ * arguments and writes the result ({@link WorkerCodec}). One owner for the encoding.
+ *
+ * Argument word i, as the 4-bit tag i of META_TAGS says:
+ *  - TAG_NUMBER: a float64 (numbers, bools as 0/1, 64-bit integers passed as numbers);
+ *  - TAG_INT64 / TAG_UINT64: a BigInt, as a signed / unsigned 64-bit integer;
+ *  - TAG_NULL: a null string or pointer;
+ *  - TAG_STRING: int32 pair (arena offset, UTF-8 length);
+ *  - TAG_COPY: int32 pair (arena offset, byte length) of a typed array copied into the
+ *    arena, of the element kind in META_ELEMENTS (copied back after the call when the
+ *    prototype marks it `_Out_`/`_Inout_`);
+ *  - TAG_SHARED: int32 pair (byte offset, buffer id) of a view over a SharedArrayBuffer
+ *    both ends hold (id 0: the state block): the very memory, no copy.
+ * The result word uses the same tags; a string result is written into the room the host
+ * reserved for it (its offset and size are in the result word when the call is written),
+ * and one that does not fit there is posted on the side channel (TAG_SPILLED).
+ */
+import type { FastArgKind, FastResultKind, FastSignature } from '../runtime/protocol.js';
+import {
+  MAX_ARGS, MAX_CALL_BYTES, META_ELEMENTS, META_TAGS, SLOT_META, SLOT_VALUES, type ChannelViews,
+} from './ring-layout.js';
+
+export const TAG_NUMBER = 0;
+export const TAG_INT64 = 1;
+export const TAG_UINT64 = 2;
+export const TAG_NULL = 3;
+export const TAG_STRING = 4;
+export const TAG_COPY = 5;
+export const TAG_SHARED = 6;
+export const TAG_SPILLED = 7;
+
+/** The typed arrays a pointer argument may be, by element kind (a Buffer is kind 0). */
+const ELEMENT_KINDS = [
+  Uint8Array, Int8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
+  Float32Array, Float64Array, BigInt64Array, BigUint64Array,
+] as const;
+type TypedArray = InstanceType<(typeof ELEMENT_KINDS)[number]>;
+type TypedArrayClass = (typeof ELEMENT_KINDS)[number];
+const KIND_OF = new Map<unknown, number>(ELEMENT_KINDS.map((c, i) => [c, i]));
+KIND_OF.set(Buffer, 0);
+
+const INT64_MIN = -(2n ** 63n);
+const UINT64_LIMIT = 2n ** 64n;
+const SIGNED_LIMIT = 2n ** 63n;
+/** Room reserved for a string result at first; it grows to the longest result seen. */
+export const FIRST_RESULT_RESERVE = 64;
+const MAX_RESULT_RESERVE = 4096;
+
+/** Carries what the ring cannot: a SharedArrayBuffer the worker has not seen yet (host to
+ *  worker) and a string result longer than its reserve (worker to host). Each message is
+ *  posted before the slot that needs it is published, so `receive` finds it at once
+ *  (thread isolation: a MessagePort and receiveMessageOnPort). */
+export interface RingSideChannel {
+  post(message: unknown): void;
+  /** The next message, or undefined when there is none. */
+  receive(): unknown;
+}
+
+/** What the host keeps per function on the ring. */
+export interface RingFunction {
+  name: string;
+  index: number;
+  signature: FastSignature;
+  /** Every argument a number: no tags, no arena. */
+  plain: boolean;
+  /** Some argument is an `_Out_`/`_Inout_` pointer: its copy comes back after the call. */
+  copiesBack: boolean;
+  /** Bytes reserved for a string result. */
+  reserve: number;
+}
+
+/**
+ * A host-side description of a function the worker serves on the ring.
+ *
+ * @example
+ * const fn = ringFunction('greet', 3, { args: ['string'], result: 'string' });
+ */
+export function ringFunction(name: string, index: number, signature: FastSignature): RingFunction {
+  return {
+    name, index, signature,
+    plain: signature.args.every((k) => k === 'number'),
+    copiesBack: signature.args.includes('pointer-out'),
+    reserve: signature.result === 'string' ? FIRST_RESULT_RESERVE : 0,
+  };
+}
+
+const align8 = (n: number): number => (n + 7) & ~7;
+
+/** The host end: measures, writes arguments, reads results. */
+export class HostCodec {
+  readonly #shared = new Map<ArrayBufferLike, number>();
+  #nextId = 1;
+
+  /**
+   * @param side where SharedArrayBuffers are sent to the worker; undefined: views over
+   *  memory the worker does not map are copied (process isolation), except `state`
+   * @example
+   * const codec = new HostCodec(views, stateBuffer, sidePort);
+   */
+  constructor(private readonly views: ChannelViews, state: ArrayBufferLike | undefined, private readonly side?: RingSideChannel) {
+    if (state !== undefined) this.#shared.set(state, 0);
+  }
+
+  /** Arena bytes the call needs, or -1 when it cannot go on the ring (the caller takes the
+   *  message path, whose koffi gives the same result or error). */
+  measure(fn: RingFunction, args: unknown[]): number {
+    const kinds = fn.signature.args;
+    if (args.length !== kinds.length) return -1;
+    let bytes = fn.reserve;
+    for (let i = 0; i < kinds.length; i++) {
+      const arg = args[i];
+      switch (kinds[i]) {
+        case 'number': if (typeof arg !== 'number') return -1; break;
+        case 'bool': if (typeof arg !== 'boolean') return -1; break;
+        case 'int64':
+          if (typeof arg !== 'number' && !(typeof arg === 'bigint' && arg >= INT64_MIN && arg < UINT64_LIMIT)) return -1;
+          break;
+        case 'string':
+          if (typeof arg === 'string') bytes += align8(arg.length * 3);
+          else if (arg !== null) return -1;
+          break;
+        default: { // pointers
+          if (arg === null) break;
+          if (!ArrayBuffer.isView(arg) || !KIND_OF.has(arg.constructor)) return -1;
+          if (!this.#sharable(arg.buffer)) bytes += align8(arg.byteLength);
+        }
+      }
+    }
+    return bytes > MAX_CALL_BYTES ? -1 : bytes;
+  }
+
+  /** Writes a call measured by {@link measure} into `slot`, its arena bytes from `at`;
+   *  returns where its arena use ends. */
+  write(slot: number, fn: RingFunction, args: unknown[], at: number): number {
+    const { values, words, int64, uint64, arena, meta } = this.views;
+    const base = slot * SLOT_VALUES;
+    if (fn.plain) {
+      for (let i = 0; i < args.length; i++) values[base + i] = args[i] as number;
+      return at;
+    }
+    let tags = 0;
+    let elements = 0;
+    const kinds = fn.signature.args;
+    for (let i = 0; i < kinds.length; i++) {
+      const arg = args[i];
+      const w = (base + i) * 2;
+      let tag = TAG_NUMBER;
+      if (typeof arg === 'number') values[base + i] = arg;
+      else if (typeof arg === 'boolean') values[base + i] = arg ? 1 : 0;
+      else if (typeof arg === 'bigint') {
+        if (arg < SIGNED_LIMIT) { int64[base + i] = arg; tag = TAG_INT64; } else { uint64[base + i] = arg; tag = TAG_UINT64; }
+      } else if (arg === null) tag = TAG_NULL;
+      else if (typeof arg === 'string') {
+        words[w] = at;
+        words[w + 1] = arena.write(arg, at, arg.length * 3, 'utf8');
+        at = align8(at + words[w + 1]!);
+        tag = TAG_STRING;
+      } else {
+        const view = arg as TypedArray;
+        elements |= KIND_OF.get(view.constructor)! << (4 * i);
+        const id = this.#shareId(view.buffer);
+        if (id >= 0) {
+          words[w] = view.byteOffset;
+          words[w + 1] = id;
+          tag = TAG_SHARED;
+        } else {
+          arena.set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength), at);
+          words[w] = at;
+          words[w + 1] = view.byteLength;
+          at += align8(view.byteLength);
+          tag = TAG_COPY;
+        }
+      }
+      tags |= tag << (4 * i);
+    }
+    if (fn.reserve > 0) {
+      const w = (base + MAX_ARGS) * 2;
+      words[w] = at;
+      words[w + 1] = fn.reserve;
+      at += fn.reserve;
+    }
+    meta[slot * SLOT_META + META_TAGS] = tags;
+    meta[slot * SLOT_META + META_ELEMENTS] = elements;
+    return at;
+  }
+
+  /** The result of the call answered in `slot`; copies `_Out_` buffers back into `args`. */
+  read(slot: number, fn: RingFunction, args: unknown[] | undefined): unknown {
+    const { values, words, arena, meta } = this.views;
+    const at = slot * SLOT_VALUES + MAX_ARGS;
+    const kind: FastResultKind = fn.signature.result;
+    if (fn.copiesBack && args !== undefined) this.#copyBack(slot, fn, args);
+    if (kind === 'number') return values[at];
+    if (kind === 'bool') return values[at] !== 0;
+    if (kind === 'void') return undefined;
+    const tag = meta[slot * SLOT_META + META_TAGS]!;
+    switch (tag) {
+      case TAG_NUMBER: return values[at];
+      case TAG_INT64: return this.views.int64[at];
+      case TAG_UINT64: return this.views.uint64[at];
+      case TAG_NULL: return null;
+      case TAG_STRING: return arena.toString('utf8', words[at * 2]!, words[at * 2]! + words[at * 2 + 1]!);
+      default: {
+        const value = this.side?.receive() as string;
+        // next time, room for a result as long as this one
+        fn.reserve = Math.min(MAX_RESULT_RESERVE, Math.max(fn.reserve, align8(Buffer.byteLength(value))));
+        return value;
+      }
+    }
+  }
+
+  #copyBack(slot: number, fn: RingFunction, args: unknown[]): void {
+    const { words, arena, meta } = this.views;
+    const tags = meta[slot * SLOT_META + META_TAGS]!;
+    fn.signature.args.forEach((kind, i) => {
+      if (kind !== 'pointer-out' || ((tags >> (4 * i)) & 15) !== TAG_COPY) return;
+      const view = args[i] as TypedArray;
+      const w = (slot * SLOT_VALUES + i) * 2;
+      new Uint8Array(view.buffer, view.byteOffset, view.byteLength).set(arena.subarray(words[w]!, words[w]! + words[w + 1]!));
+    });
+  }
+
+  #sharable(buffer: ArrayBufferLike): boolean {
+    return this.#shared.has(buffer) || (this.side !== undefined && buffer instanceof SharedArrayBuffer);
+  }
+
+  /** The id the worker knows `buffer` by (sent to it on first use), or -1: copy it. */
+  #shareId(buffer: ArrayBufferLike): number {
+    const known = this.#shared.get(buffer);
+    if (known !== undefined) return known;
+    if (this.side === undefined || !(buffer instanceof SharedArrayBuffer)) return -1;
+    const id = this.#nextId++;
+    this.#shared.set(buffer, id);
+    this.side.post({ id, buffer });
+    return id;
+  }
+}
+
+/** The worker end: reads arguments, writes results. */
+export class WorkerCodec {
+  readonly #shared = new Map<number, ArrayBufferLike>();
+
+  /**
+   * @example
+   * const codec = new WorkerCodec(views, stateBuffer, sidePort);
+   */
+  constructor(private readonly views: ChannelViews, state: ArrayBufferLike | undefined, private readonly side?: RingSideChannel) {
+    if (state !== undefined) this.#shared.set(0, state);
+  }
+
+  /** The arguments of the call in `slot`, as koffi takes them. */
+  args(slot: number, kinds: readonly FastArgKind[]): unknown[] {
+    const { values, words, int64, uint64, arena, meta } = this.views;
+    const base = slot * SLOT_VALUES;
+    const tags = meta[slot * SLOT_META + META_TAGS]!;
+    const elements = meta[slot * SLOT_META + META_ELEMENTS]!;
+    const args = new Array<unknown>(kinds.length);
+    for (let i = 0; i < kinds.length; i++) {
+      const w = (base + i) * 2;
+      switch ((tags >> (4 * i)) & 15) {
+        case TAG_NUMBER: args[i] = kinds[i] === 'bool' ? values[base + i] !== 0 : values[base + i]; break;
+        case TAG_INT64: args[i] = int64[base + i]; break;
+        case TAG_UINT64: args[i] = uint64[base + i]; break;
+        case TAG_NULL: args[i] = null; break;
+        case TAG_STRING: args[i] = arena.toString('utf8', words[w]!, words[w]! + words[w + 1]!); break;
+        case TAG_COPY: args[i] = view(ELEMENT_KINDS[(elements >> (4 * i)) & 15]!, arena.buffer, arena.byteOffset + words[w]!, words[w + 1]!); break;
+        default: {
+          const buffer = this.#buffer(words[w + 1]!);
+          args[i] = view(ELEMENT_KINDS[(elements >> (4 * i)) & 15]!, buffer, words[w]!, buffer.byteLength - words[w]!);
+        }
+      }
+    }
+    return args;
+  }
+
+  /** Writes the result of the call in `slot`. */
+  result(slot: number, kind: FastResultKind, value: unknown): void {
+    const { values, words, arena, meta } = this.views;
+    const at = slot * SLOT_VALUES + MAX_ARGS;
+    if (kind === 'number' || kind === 'bool' || kind === 'void') {
+      values[at] = value === true ? 1 : value === false || value === undefined ? 0 : (value as number);
+      return;
+    }
+    let tag = TAG_NUMBER;
+    if (typeof value === 'number') values[at] = value;
+    else if (typeof value === 'bigint') {
+      if (value < SIGNED_LIMIT) { this.views.int64[at] = value; tag = TAG_INT64; } else { this.views.uint64[at] = value; tag = TAG_UINT64; }
+    } else if (value === null || value === undefined) tag = TAG_NULL;
+    else {
+      const text = value as string;
+      const offset = words[at * 2]!;
+      const room = words[at * 2 + 1]!;
+      if (text.length * 3 <= room || Buffer.byteLength(text) <= room) {
+        words[at * 2 + 1] = arena.write(text, offset, room, 'utf8');
+        tag = TAG_STRING;
+      } else {
+        this.side!.post(text);
+        tag = TAG_SPILLED;
+      }
+    }
+    meta[slot * SLOT_META + META_TAGS] = tag;
+  }
+
+  #buffer(id: number): ArrayBufferLike {
+    let buffer = this.#shared.get(id);
+    while (buffer === undefined) {
+      const message = this.side?.receive() as { id: number; buffer: ArrayBufferLike } | undefined;
+      if (message === undefined) throw new Error(`shared buffer ${id} was never sent`);
+      this.#shared.set(message.id, message.buffer);
+      buffer = this.#shared.get(id);
+    }
+    return buffer;
+  }
+}
+
+/** A typed array of `kind` over `byteLength` bytes of `buffer` from `byteOffset`. */
+function view(kind: TypedArrayClass, buffer: ArrayBufferLike, byteOffset: number, byteLength: number): TypedArray {
+  return new kind(buffer as ArrayBuffer, byteOffset, Math.floor(byteLength / kind.BYTES_PER_ELEMENT));
+}
