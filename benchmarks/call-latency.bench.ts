@@ -1,11 +1,12 @@
 // One call at a time, p50/p99 in µs: `await host.call` and `host.callSync` on the fast
-// channel, `await host.call` on the message path, beside what the same native call costs
+// channel (int32, and a string argument + string result), `await host.call` on the message
+// path (a BigInt argument; the string call with its argument as a Buffer), beside what the same native call costs
 // in process (koffi), over a plain postMessage round trip, and as a piscina run().
 import koffi from 'koffi';
 import { Piscina } from 'piscina';
 import { createIsolatedHost } from '../src/index.js';
 import { removeTempDirs } from '../test/helpers/native.js';
-import { BASELINE_WORKER, echoWorker, r3, roundTrip, sampleSyncUs, sampleUs, TICK, tickLibrary } from './fixtures.js';
+import { BASELINE_WORKER, echoWorker, r3, roundTrip, sampleSyncUs, sampleUs, SHOUT_ARG, SHOUT_ARG_BUFFER, TICK, tickLibrary } from './fixtures.js';
 import { percentile, report } from './report.js';
 
 const N = 20_000;
@@ -38,6 +39,9 @@ try {
   put('hostCall', await sampleUs(N, WARM, (i) => host.call('do_tick', i)));
   put('hostCallSync', sampleSyncUs(N, WARM, (i) => host.callSync('do_tick', i)));
   put('hostCallMessagePath', await sampleUs(N / 4, WARM, (i) => host.call('do_tick_big', BigInt(i))));
+  put('hostCallString', await sampleUs(N, WARM, () => host.call('shout', SHOUT_ARG)));
+  put('hostCallSyncString', sampleSyncUs(N, WARM, () => host.callSync('shout', SHOUT_ARG)));
+  put('hostCallStringMessagePath', await sampleUs(N / 4, WARM, () => host.call('shout', SHOUT_ARG_BUFFER)));
 } finally {
   await host.close();
   await removeTempDirs();
@@ -49,5 +53,7 @@ report('call-latency', {
   hostCallVsPiscina: r3(figures['piscinaRunP50Us']! / figures['hostCallP50Us']!),
   hostCallSyncVsPostMessage: r3(figures['postMessageP50Us']! / figures['hostCallSyncP50Us']!),
   hostCallSyncVsDirectKoffi: r3(figures['hostCallSyncP50Us']! / figures['directKoffiP50Us']!),
-  targets: 'hostCallP50Us <= 5, hostCallSyncP50Us <= 2',
+  hostCallStringVsMessagePath: r3(figures['hostCallStringMessagePathP50Us']! / figures['hostCallStringP50Us']!),
+  hostCallStringVsInt32: r3(figures['hostCallStringP50Us']! / figures['hostCallP50Us']!),
+  targets: 'hostCallP50Us <= 5, hostCallSyncP50Us <= 2, hostCallStringP50Us <= 5',
 });

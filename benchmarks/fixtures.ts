@@ -4,14 +4,22 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { buildC, makeTempDir, tickSource } from '../test/helpers/native.js';
 
-export const TICK = { do_tick: 'int32_t do_tick(int32_t)', do_tick_big: 'int32_t do_tick_big(int64_t)' };
+export const TICK = {
+  do_tick: 'int32_t do_tick(int32_t)', do_tick_big: 'int32_t do_tick_big(int64_t)', shout: 'const char *shout(const char *)',
+};
+/** A short string argument for `shout`, and the same bytes as a Buffer: koffi takes both for
+ *  a `const char *`, but the ring carries only a string, so the Buffer takes the message path. */
+export const SHOUT_ARG = 'hello, ring';
+export const SHOUT_ARG_BUFFER = Buffer.from(`${SHOUT_ARG}\0`);
 export const BASELINE_WORKER = new URL('./baseline-workers.js', import.meta.url);
 
-/** A tick library (`do_tick(x) = x + k`; `do_tick_big` takes an int64: given a BigInt, it
- *  goes the message path) at a fresh path, and a private copy of it for in-process loads. */
+/** A tick library (`do_tick(x) = x + k`; `do_tick_big` takes an int64; `shout(s)` returns
+ *  s in capitals) at a fresh path, and a private copy of it for in-process loads. */
 export async function tickLibrary(k = 1): Promise<{ library: string; copy: string; dir: string }> {
   const dir = await makeTempDir('isoswap-bench-');
-  const library = await buildC(tickSource(k, `int32_t do_tick_big(int64_t x) { return (int32_t)x + ${k}; }`), join(dir, 'libtick.so'));
+  const library = await buildC(tickSource(k, `int32_t do_tick_big(int64_t x) { return (int32_t)x + ${k}; }
+#include <ctype.h>
+const char *shout(const char *s) { static char b[256]; int i = 0; for (; s[i] && i < 255; i++) b[i] = (char)toupper((unsigned char)s[i]); b[i] = 0; return b; }`), join(dir, 'libtick.so'));
   const copy = join(dir, 'copy-libtick.so');
   await copyFile(library, copy);
   return { library, copy, dir };

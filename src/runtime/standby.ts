@@ -6,34 +6,52 @@ import type { RuntimeHandle } from './runtime-handle.js';
  * thread start (~30 ms) or a Node start (~70 ms). Each one taken is replaced after the
  * load that took it. Waiting ones are unref'd: they never keep the program alive;
  * `close()` ends them (nothing is left after `host.close()`).
+ *
+ * At most one start runs at a time (two on two cores took longer than one after the
+ * other): a take() that finds the standby still starting takes it and its load waits for
+ * it; one that finds none starts one itself, and no replacement starts until the load
+ * that took it is done ({@link refill}).
  */
 export class Standby<H extends RuntimeHandle> {
   readonly #ready: H[] = [];
   #closed = false;
+  /** A standby handle is warming up (its `warm` has not settled). */
+  #warming = 0;
+  /** Handles take() started itself, for a load not finished yet. */
+  #coldTaken = 0;
+  #started = 0;
+  #maxStarting = 0;
 
   /**
    * @param spawn starts one handle
-   * @param warm runs once on each new standby handle (a rehearsal load)
+   * @param warm runs once on each new standby handle (a rehearsal load); resolves once it
+   *  has started (or rejects: it died)
    * @example
-   * const standby = new Standby(1, () => new ThreadWorkerHandle()); const w = standby.take(); await standby.close();
+   * const standby = new Standby(1, () => new ThreadWorkerHandle(), (w) => w.request((r) => r.runLoadHook()));
+   * const w = standby.take(); await load(w); standby.refill(); await standby.close();
    */
-  constructor(private readonly size: number, private readonly spawn: () => H, private readonly warm?: (handle: H) => void) {
+  constructor(private readonly size: number, private readonly spawn: () => H, private readonly warm: (handle: H) => Promise<unknown>) {
     this.#fill();
   }
 
-  /** A started handle, pre-started if one is ready and alive. Call {@link refill} once
-   *  the version it serves is loaded. */
+  /** A started handle, pre-started (or still starting) if one is waiting and alive. Call
+   *  {@link refill} once the load that took it is done. */
   take(): H {
     let handle: H | undefined;
     while ((handle = this.#ready.shift()) !== undefined && !handle.alive);
-    handle ??= this.spawn();
+    if (handle === undefined) {
+      handle = this.#start();
+      this.#coldTaken++;
+    }
     handle.ref();
     return handle;
   }
 
   /** Starts replacements for the handles taken: after the load that took them, not at
-   *  take(), since on two cores a runtime starting beside the dlopen would slow it. */
+   *  take(), since on two cores a runtime starting beside the dlopen would slow it. Call it
+   *  only while no load runs: the handles take() started are then all started. */
   refill(): void {
+    this.#coldTaken = 0;
     this.#fill();
   }
 
@@ -43,13 +61,29 @@ export class Standby<H extends RuntimeHandle> {
     await Promise.all(this.#ready.splice(0).map((h) => h.kill()));
   }
 
+  /** Handles started so far (standby and cold), and the most ever starting at once. */
+  get stats(): { started: number; maxStarting: number } {
+    return { started: this.#started, maxStarting: this.#maxStarting };
+  }
+
+  #start(): H {
+    this.#started++;
+    this.#maxStarting = Math.max(this.#maxStarting, this.#warming + this.#coldTaken + 1);
+    return this.spawn();
+  }
+
   #fill(): void {
-    while (!this.#closed && this.#ready.length < this.size) {
-      const handle = this.spawn();
-      handle.label = `standby ${handle.kind}`;
-      handle.unref();
-      this.warm?.(handle);
-      this.#ready.push(handle);
-    }
+    if (this.#closed || this.#ready.length >= this.size || this.#warming > 0 || this.#coldTaken > 0) return;
+    const handle = this.#start();
+    handle.label = `standby ${handle.kind}`;
+    handle.unref();
+    this.#warming++;
+    this.#ready.push(handle);
+    const warmed = (): void => {
+      this.#warming--;
+      // The next one (size > 1) starts now; a taken one is replaced after its load.
+      if (this.#ready.includes(handle)) this.#fill();
+    };
+    this.warm(handle).then(warmed, warmed);
   }
 }

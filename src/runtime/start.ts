@@ -18,6 +18,9 @@ export class RuntimeFactory {
   readonly #start: (request: LoadRequest) => Promise<VersionRuntime>;
   readonly #refill: () => void;
   readonly #close: () => Promise<void>;
+  readonly #stats: () => { started: number; maxStarting: number };
+  /** Loads running now: the standby is refilled only when none is (Standby.refill). */
+  #loading = 0;
 
   constructor(isolation: Isolation, threads: number) {
     if (isolation === 'thread') {
@@ -26,22 +29,32 @@ export class RuntimeFactory {
       this.#start = (request) => ThreadRuntime.start(request, threads, standby, rings);
       this.#refill = () => standby.refill();
       this.#close = () => standby.close();
+      this.#stats = () => standby.stats;
     } else {
       const standby = processStandby(threads);
       this.#start = (request) => ProcessRuntime.start(request, threads, standby);
       this.#refill = () => standby.refill();
       this.#close = () => standby.close();
+      this.#stats = () => standby.stats;
     }
   }
 
   /** Loads a version into a runtime (pre-started ones first); rejects with a typed load
    *  error. */
   start(request: LoadRequest): Promise<VersionRuntime> {
+    this.#loading++;
     return this.#start(request).finally(() => {
+      this.#loading--;
       // On the next turn: a thread or Node starting beside the rest of the swap took
-      // ~2 ms of a ~5 ms reload on two cores.
-      setImmediate(this.#refill);
+      // ~2 ms of a ~5 ms reload on two cores. A load started meanwhile (reloads back to
+      // back) refills after it instead: never two starts at once.
+      setImmediate(() => { if (this.#loading === 0) this.#refill(); });
     });
+  }
+
+  /** Runtimes started so far (standby included), and the most ever starting at once. */
+  get stats(): { started: number; maxStarting: number } {
+    return this.#stats();
   }
 
   /** Ends the standby. */

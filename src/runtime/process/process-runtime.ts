@@ -12,7 +12,8 @@ import type { VersionRuntime } from '../types.js';
  * const standby = processStandby(1); await ProcessRuntime.start(request, 1, standby);
  */
 export function processStandby(size: number): Standby<ChildProcessHandle> {
-  return new Standby(size, () => new ChildProcessHandle());
+  // Started once it answers a request (a no-op without a library loaded).
+  return new Standby(size, () => new ChildProcessHandle(), (child) => child.request((r) => r.runLoadHook()));
 }
 
 /**

@@ -27,9 +27,10 @@ export function threadStandby(size: number, rings?: RingPool): Standby<ThreadWor
     // taking this worker runs warm code on both sides (a first load took 2.2 ms, the
     // next ones 0.85). All are sent now: the worker runs messages in order, so a real
     // load sent later can never be unloaded by the rehearsal.
-    void worker.request((r) => r.load(rehearsal(worker))).catch(() => {});
+    const loaded = worker.request((r) => r.load(rehearsal(worker))).catch(() => {});
     void worker.request((r) => r.runLoadHook()).catch(() => {});
-    void worker.request((r) => r.unload()).catch(() => {});
+    const unloaded = worker.request((r) => r.unload());
+    return Promise.all([loaded, unloaded]);
   });
 }
 
