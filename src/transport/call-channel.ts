@@ -8,7 +8,7 @@ import {
 import { HostCodec, ringFunction, type RingFunction, type RingSideChannel } from './ring-codec.js';
 import { Deadline } from './blocking-wait.js';
 import { SpinBudget } from './spin-budget.js';
-import { waitAsync } from './wait-async.js';
+import { ATOMICS_SIGNAL, type RingSignal } from './ring-signal.js';
 import { threadAlive } from './thread-alive.js';
 
 type Settle = (value: unknown) => void;
@@ -73,8 +73,10 @@ export class CallChannel {
    * @param side carries what the ring cannot (ring-codec.ts); without it, views over
    *  SharedArrayBuffers other than the state block are copied and long string results
    *  cannot come back
+   * @param signal how to sleep and wake (ring-signal.ts)
    */
-  constructor(private readonly label: () => string, buffer: SharedArrayBuffer = createChannelBuffer(), private readonly side?: RingSideChannel) {
+  constructor(private readonly label: () => string, buffer: SharedArrayBuffer = createChannelBuffer(), private readonly side?: RingSideChannel,
+    private readonly signal: RingSignal = ATOMICS_SIGNAL) {
     this.#buffer = buffer;
     this.#views = channelViews(buffer);
     ({ header: this.#header, meta: this.#meta } = this.#views);
@@ -180,7 +182,7 @@ export class CallChannel {
     this.#overflow = [];
     this.#overflowAt = 0;
     for (const call of queued) call.reject(error);
-    Atomics.notify(this.#header, DONE); // lets a pending waitAsync go
+    this.signal.notify(this.#header, DONE); // lets a pending waitAsync go
     // A host keeps retired versions in its history: let go of the ring (~160 KB of shared
     // memory, ~50 KB of slot arrays) now; nothing is written into it after a failure.
     this.#resolve = [];
@@ -245,7 +247,7 @@ export class CallChannel {
   };
 
   #wakeWorker(): void {
-    if (Atomics.load(this.#header, WORKER_STATE) === WORKER_PARKED) Atomics.notify(this.#header, HEAD);
+    if (Atomics.load(this.#header, WORKER_STATE) === WORKER_PARKED) this.signal.notify(this.#header, HEAD);
   }
 
   /** Collects results while they come (spinning), then sleeps until the next one. */
@@ -271,7 +273,7 @@ export class CallChannel {
     this.#pickUpScheduled = this.#asleep = true;
     this.#sleptAt = performance.now();
     Atomics.store(this.#header, HOST_WAITING, 1);
-    const waited = waitAsync(this.#header, DONE, this.#tail);
+    const waited = this.signal.waitAsync(this.#header, DONE, this.#tail);
     if (waited.async) void waited.value.then(this.#woken);
     else this.#woken();
   }
@@ -294,7 +296,7 @@ export class CallChannel {
     Atomics.store(header, HOST_WAITING, 1);
     const sleptAt = performance.now();
     try {
-      while (Atomics.wait(header, DONE, this.#tail, deadline.sliceMs()) === 'timed-out' || !this.#progress()) this.assertAlive();
+      while (this.signal.wait(header, DONE, this.#tail, deadline.sliceMs()) === 'timed-out' || !this.#progress()) this.assertAlive();
     } finally {
       Atomics.store(header, HOST_WAITING, this.#asleep ? 1 : 0);
       this.#spin.slept((performance.now() - sleptAt) * 1000);

@@ -5,7 +5,7 @@ import {
 } from './ring-layout.js';
 import { WorkerCodec, type RingSideChannel } from './ring-codec.js';
 import { SpinBudget } from './spin-budget.js';
-import { waitAsync } from './wait-async.js';
+import { ATOMICS_SIGNAL, type RingSignal } from './ring-signal.js';
 import type { FastSignature } from '../runtime/protocol.js';
 import { libc } from '../library/libc.js';
 
@@ -44,7 +44,8 @@ export class ChannelServer {
    * @example
    * const server = new ChannelServer(request.channel, entries, stateBuffer, sidePort); server.start();
    */
-  constructor(buffer: ArrayBufferLike, entries: Array<ChannelEntry | null>, state: ArrayBufferLike | undefined, side?: RingSideChannel) {
+  constructor(buffer: ArrayBufferLike, entries: Array<ChannelEntry | null>, state: ArrayBufferLike | undefined, side?: RingSideChannel,
+    private readonly signal: RingSignal = ATOMICS_SIGNAL) {
     const views = channelViews(buffer);
     ({ header: this.#header, meta: this.#meta } = views);
     this.#codec = new WorkerCodec(views, state, side);
@@ -64,14 +65,14 @@ export class ChannelServer {
     this.#stopped = true;
     process.off('exit', this.#exited);
     Atomics.store(this.#header, WORKER_STATE, WORKER_STOPPED);
-    Atomics.notify(this.#header, HEAD);
-    Atomics.notify(this.#header, DONE);
+    this.signal.notify(this.#header, HEAD);
+    this.signal.notify(this.#header, DONE);
   }
 
   // A host blocked in callSync cannot see the worker's 'exit' event: tell it here.
   readonly #exited = (): void => {
     Atomics.store(this.#header, WORKER_STATE, WORKER_EXITED);
-    Atomics.notify(this.#header, DONE);
+    this.signal.notify(this.#header, DONE);
   };
 
   readonly #serve = (): void => {
@@ -96,7 +97,7 @@ export class ChannelServer {
     const header = this.#header;
     Atomics.store(header, WORKER_STATE, WORKER_PARKED);
     this.#parkedAt = performance.now();
-    const waited = waitAsync(header, HEAD, this.#tail);
+    const waited = this.signal.waitAsync(header, HEAD, this.#tail);
     if (!waited.async) {
       Atomics.store(header, WORKER_STATE, WORKER_RUNNING);
       return false;
@@ -119,7 +120,7 @@ export class ChannelServer {
       this.#run(this.#tail & MASK);
       this.#tail = (this.#tail + 1) | 0;
       Atomics.store(header, DONE, this.#tail); // publishes the result written by #run
-      if (Atomics.load(header, HOST_WAITING) !== 0) Atomics.notify(header, DONE);
+      if (Atomics.load(header, HOST_WAITING) !== 0) this.signal.notify(header, DONE);
     }
   }
 
