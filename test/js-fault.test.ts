@@ -31,12 +31,14 @@ test('a worker thread that dies of a JavaScript exception rejects its calls with
   // A call holds the thread in native code; meanwhile a message that comlink's listener
   // chokes on (argumentList must be an array: it throws outside its try) and one more
   // call are queued. The first call completes, then the thread throws and exits, and the
-  // call queued behind the fault is never run. (Calls with only numbers would take the
-  // shared-memory channel, which does not queue behind messages.)
+  // call queued behind the fault is never run. (Calls the shared-memory ring carries, a
+  // string argument included, do not queue behind messages: these pass their path as a
+  // Buffer, which koffi takes for a `const char *` and the ring does not.)
   const gate = join(dir, 'gate');
-  const running = host.call('wait_file', gate);
+  const viaMessage = (path: string): string => Buffer.from(`${path}\0`) as unknown as string;
+  const running = host.call('wait_file', viaMessage(gate));
   serving.postMessage({ id: 'fault', type: 'APPLY', path: ['call'], argumentList: 42 });
-  const behind = host.call('wait_file', '/'); // a string argument: the message path, behind the fault
+  const behind = host.call('wait_file', viaMessage('/')); // behind the fault
   await writeFile(gate, '');
   assert.equal(await running, 4);
   await assert.rejects(behind, (err: unknown) => {
