@@ -26,6 +26,9 @@ export const ERROR_CODES = {
   ERR_STATE_LAYOUT: 'the isoswap_state section changed size and the new version did not declare ISOSWAP_STATE_PREFIX_OK',
   ERR_BEFORE_SWAP: 'a beforeSwap listener threw or rejected (the swap went on)',
   ERR_HOOK_TIMEOUT: 'a hook (isoswap_load, isoswap_unload, a beforeSwap listener) took longer than hookTimeoutMs',
+  ERR_ADDON_INIT: 'a Node-API addon did not register (not an addon), or its init threw',
+  ERR_ADDON_THREW: 'an addon function threw; details.code keeps the code it threw with (napi_throw_error)',
+  ERR_NOT_CLONEABLE: 'an argument or result of an addon function cannot be structured-cloned (a function, an external handle...)',
 } as const;
 
 export type IsoswapErrorCode = keyof typeof ERROR_CODES;

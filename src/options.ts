@@ -52,6 +52,8 @@ export interface ResolvedOptions<F extends FunctionTable = FunctionTable> {
   hookTimeoutMs: number;
   keepBuilds: number;
   tempDir: string | undefined;
+  /** Serve a Node-API addon's exports instead of `functions` (src/addon/). */
+  addon?: boolean;
 }
 
 /** Checks the options and fills in defaults; throws ERR_INVALID_OPTIONS. */

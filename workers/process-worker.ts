@@ -2,6 +2,7 @@
 // abort() or exit() in the library ends this process only; the host sees it exit.
 import { expose, ipcEndpoint } from '../src/runtime/rpc.js';
 import { LibraryService } from '../src/runtime/library-service.js';
+import { withAddons } from '../src/runtime/addon-service.js';
 import { answerMark, serveSyncPipe } from '../src/transport/sync-pipe-server.js';
 import { libc } from '../src/library/libc.js';
 import { flushStdoutIfAsked } from '../src/library/stdout-flush.js';
@@ -16,10 +17,11 @@ process.on('disconnect', () => process.exit(0));
 dieWithParent();
 flushStdoutIfAsked(); // `isoswap run` reads our stdout: lines should not wait for 4 KiB
 
-const service = new LibraryService();
-service.onMark = answerMark;
+const library = new LibraryService();
+library.onMark = answerMark;
+const service = withAddons(library); // a Node-API addon has its own service
 expose(service, ipcEndpoint(process));
-serveSyncPipe(service); // host.callSync: its own pipes, which the host can block on
+serveSyncPipe({ call: service.callSync }); // host.callSync: its own pipes, which the host can block on
 // Messages that arrive before a 'message' listener exists are dropped, and importing
 // koffi takes a while: the host waits for this before it sends anything.
 process.send({ isoswapReady: true });

@@ -24,6 +24,9 @@ export interface LoadRequest {
   channel?: SharedArrayBuffer | undefined;
   /** The `isoswap_state` section, from the file's section headers (src/library/state-section.ts). */
   section?: SectionRef | undefined;
+  /** A Node-API addon: `process.dlopen` of the copy, its exported functions served
+   *  (src/runtime/addon-service.ts); `functions` and `section` are then unused. */
+  addon?: boolean | undefined;
 }
 
 /** Where the `isoswap_state` section is, relative to the library's load base. */

@@ -50,7 +50,7 @@ export class VersionFactory {
       : await Artifact.fromBytes(source.bytes, library, this.dir, id, source.sha256);
     try {
       const section = artifact.bytes === null ? undefined : findStateSection(artifact.bytes) ?? undefined;
-      const runtime = await this.runtimes.start({ library, copy: artifact.copy, functions, state: this.state, timeoutMs: loadTimeoutMs, section });
+      const runtime = await this.runtimes.start({ library, copy: artifact.copy, functions, state: this.state, timeoutMs: loadTimeoutMs, section, addon: this.opts.addon });
       const version = new Version(id, artifact, runtime, sourceId);
       runtime.onCrash((error) => this.onCrash(version, error));
       if (callTimeoutMs > 0) version.setCallTimeout(callTimeoutMs, (error) => this.onCrash(version, error));
