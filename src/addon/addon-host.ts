@@ -1,5 +1,5 @@
 import { IsoswapError } from '../errors.js';
-import type { HostEventMap } from '../events.js';
+import { HOST_EVENTS, HostEmitter, type HostEventMap } from '../events.js';
 import type { IsolatedHost } from '../host/isolated-host.js';
 import type { SwapReason } from '../events.js';
 import type { VersionInfo } from '../version/version-info.js';
@@ -27,8 +27,11 @@ type Result<T, K extends keyof T> = T[K] extends (...args: any[]) => infer R ? R
  * its own worker thread (or child process), and swaps it for a new build without dropping
  * a call. A facade over the library host: swaps, drain, rollback, history, events, crash
  * restarts and teardown are the same. Made by {@link createAddonHost}.
+ *
+ * @example
+ * addon.on('swap', ({ to }) => console.log(`serving v${to.id}`));
  */
-export class AddonHost<T extends object = UntypedAddon> {
+export class AddonHost<T extends object = UntypedAddon> extends HostEmitter {
   /** Every exported function as `(...args) => Promise<result>`: arguments and results are
    *  structured-cloned (functions, external handles and native objects do not cross). */
   readonly exports: AddonExports<T>;
@@ -37,7 +40,15 @@ export class AddonHost<T extends object = UntypedAddon> {
 
   /** @internal use {@link createAddonHost} */
   constructor(host: IsolatedHost, addon: string) {
+    super();
     this.#host = host;
+    // The library host's events, passed on; an error nobody listens for here stays a warning.
+    for (const event of Object.values(HOST_EVENTS)) {
+      host.on(event, (...args: unknown[]) => {
+        if (event === HOST_EVENTS.ERROR) this.reportError(args[0] as IsoswapError);
+        else (this.emit as (e: keyof HostEventMap, ...a: unknown[]) => boolean)(event, ...args);
+      });
+    }
     this.#addon = addon;
     this.exports = exportsProxy((name, args) => this.call(name as AddonFunctionName<T>, ...(args as Args<T, AddonFunctionName<T>>)), () => host.functions) as AddonExports<T>;
   }
@@ -116,27 +127,6 @@ export class AddonHost<T extends object = UntypedAddon> {
    */
   close(): Promise<void> {
     return this.#host.close();
-  }
-
-  /**
-   * Listens to the host's events: load, swap, retired, crash, error, close.
-   *
-   * @example
-   * addon.on('swap', ({ to }) => console.log(`serving v${to.id}`));
-   */
-  on<E extends keyof HostEventMap>(event: E, listener: (...args: HostEventMap[E]) => void): this {
-    (this.#host.on as (e: E, l: typeof listener) => unknown)(event, listener);
-    return this;
-  }
-
-  once<E extends keyof HostEventMap>(event: E, listener: (...args: HostEventMap[E]) => void): this {
-    (this.#host.once as (e: E, l: typeof listener) => unknown)(event, listener);
-    return this;
-  }
-
-  off<E extends keyof HostEventMap>(event: E, listener: (...args: HostEventMap[E]) => void): this {
-    (this.#host.off as (e: E, l: typeof listener) => unknown)(event, listener);
-    return this;
   }
 
   /** An argument structured clone cannot carry is refused by the transport (a

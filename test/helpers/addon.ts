@@ -2,6 +2,7 @@
 // node-api-headers package: no node-gyp, no network; Node-API symbols resolve from the
 // node binary when the addon is loaded.
 import { execFile } from 'node:child_process';
+import { copyFile, rename } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,17 +27,30 @@ export interface TestAddon {
   readonly BUILD: number;
 }
 
+/** Each variant is compiled once per process; later builds of it are copies. */
+const compiled = new Map<string, Promise<string>>();
+
+async function compile(build: number, defines: string[]): Promise<string> {
+  const out = join(await makeTempDir('isoswap-addon-build-'), 'addon.node');
+  await run('gcc', ['-shared', '-fPIC', '-O2', '-I', NODE_API_INCLUDE, `-DBUILD=${build}`, ...defines.map((d) => `-D${d}`), '-o', out, ADDON_C]);
+  return out;
+}
+
 /**
- * Compiles the test addon with `-DBUILD=build` (and `defines`, e.g. 'INIT_THROW') to
- * `out` (default: a new temp dir/addon.node), via a side file renamed into place.
+ * Puts the test addon built with `-DBUILD=build` (and `defines`, e.g. 'INIT_THROW') at
+ * `out` (default: a new temp dir/addon.node), via a side file renamed into place as a
+ * linker's output appears. gcc runs once per variant.
  *
  * @example
  * const addon = await buildAddon(1); await buildAddon(2, addon); // a rebuild in place
  */
 export async function buildAddon(build: number, out?: string, defines: string[] = []): Promise<string> {
+  const key = [build, ...defines].join(' ');
+  if (!compiled.has(key)) compiled.set(key, compile(build, defines));
+  const built = await compiled.get(key)!;
   const target = out ?? join(await makeTempDir('isoswap-addon-'), 'addon.node');
   const tmp = `${target}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  await run('gcc', ['-shared', '-fPIC', '-O2', '-I', NODE_API_INCLUDE, `-DBUILD=${build}`, ...defines.map((d) => `-D${d}`), '-o', tmp, ADDON_C]);
-  await run('mv', ['-f', tmp, target]);
+  await copyFile(built, tmp);
+  await rename(tmp, target);
   return target;
 }
