@@ -1,4 +1,4 @@
-// 100 swaps of a Node-API addon under 4 busy callers (25 in process isolation, where each
+// 100 swaps of a Node-API addon under 4 busy callers (10 in process isolation, where each
 // version is a Node process to start): every call is answered exactly once (the addon
 // counts the calls it ran in the state block; the callers count the answers), and each
 // retired version's copy is unmapped and removed (in process isolation: from every
@@ -25,7 +25,7 @@ async function mappedAnywhere(fragment: string, isolation: Isolation): Promise<n
   return count;
 }
 
-for (const [isolation, SWAPS] of [['thread', 100], ['process', 25]] as Array<[Isolation, number]>) {
+for (const [isolation, SWAPS] of [['thread', 100], ['process', 10]] as Array<[Isolation, number]>) {
   test(`${isolation}: ${SWAPS} swaps under ${CALLERS} busy callers: every call answered once, every retired copy unmapped and removed`, async () => {
     const path = await buildAddon(1);
     const addon = await createAddonHost<TestAddon>({ addon: path, isolation, state: { bytes: 64 } });

@@ -1,7 +1,6 @@
 import { IsoswapError } from '../errors.js';
-import { HOST_EVENTS, HostEmitter, type HostEventMap } from '../events.js';
+import { HOST_EVENTS, HostEmitter, type HostEventMap, type SwapReason } from '../events.js';
 import type { IsolatedHost } from '../host/isolated-host.js';
-import type { SwapReason } from '../events.js';
 import type { VersionInfo } from '../version/version-info.js';
 
 type AnyFunction = (...args: any[]) => any;
@@ -42,6 +41,7 @@ export class AddonHost<T extends object = UntypedAddon> extends HostEmitter {
   constructor(host: IsolatedHost, addon: string) {
     super();
     this.#host = host;
+    this.#addon = addon;
     // The library host's events, passed on; an error nobody listens for here stays a warning.
     for (const event of Object.values(HOST_EVENTS)) {
       host.on(event, (...args: unknown[]) => {
@@ -49,7 +49,6 @@ export class AddonHost<T extends object = UntypedAddon> extends HostEmitter {
         else (this.emit as (e: keyof HostEventMap, ...a: unknown[]) => boolean)(event, ...args);
       });
     }
-    this.#addon = addon;
     this.exports = exportsProxy((name, args) => this.call(name as AddonFunctionName<T>, ...(args as Args<T, AddonFunctionName<T>>)), () => host.functions) as AddonExports<T>;
   }
 

@@ -76,7 +76,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
     return this.#stateBlock?.view;
   }
 
-  /** The functions the current version serves (for an addon, what it exports). */
+  /** @internal the functions the current version serves (for an addon, what it exports) */
   get functions(): string[] {
     return this.#queue.closed ? [] : [...this.#queue.current.runtime.report.functions];
   }
