@@ -2,8 +2,10 @@
 // version is a Node process to start): every call is answered exactly once (the addon
 // counts the calls it ran in the state block; the callers count the answers), and each
 // retired version's copy is unmapped and removed (in process isolation: from every
-// child's maps too), as is everything after close(). Each version needs a fresh worker
-// (Node registers an addon once per thread), so a swap costs at least a thread start.
+// child's maps too), as is everything after close(). Every 8th call is a callSync: a
+// blocking call that meets a pending hand-over finishes it itself, and is counted too.
+// Each version needs a fresh worker (Node registers an addon once per thread), so a swap
+// costs at least a thread start.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -48,7 +50,7 @@ for (const [isolation, SWAPS] of [['thread', 100], ['process', 10]] as Array<[Is
     const callers = Array.from({ length: CALLERS }, async (_, c) => {
       for (let i = 0; !stop; i++) {
         const x = c * 1_000_000 + i;
-        const result = await addon.exports.tick(x);
+        const result = i % 8 === 7 ? addon.callSync('tick', x) : await addon.exports.tick(x);
         assert.ok(result === x + 1 || result === x + 2, `tick(${x}) = ${result}`);
         answered++;
       }

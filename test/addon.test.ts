@@ -90,12 +90,12 @@ for (const isolation of ['thread', 'process'] as const) {
     test('state survives swaps: isoswapLoad/isoswapUnload get a Uint8Array over the block; a refusal keeps the old build', async (t) => {
       const path = await buildAddon(1);
       const addon = await host(t, { addon: path, isolation, state: { bytes: 64 } });
-      const words = new Uint32Array(addon.state!.buffer, addon.state!.byteOffset, 3);
+      const words = new Uint32Array(addon.state!.buffer, addon.state!.byteOffset, 4);
       for (let i = 0; i < 5; i++) await addon.exports.tick(i);
       await buildAddon(2, path);
-      await addon.reload();
+      const v2 = await addon.reload();
       for (let i = 0; i < 3; i++) await addon.exports.tick(i);
-      assert.deepEqual([...words], [8, 2, 1], 'tick counted across both builds; two loads, one unload');
+      assert.deepEqual([...words], [8, 2, 1, v2.id], 'tick counted across both builds; two loads, one unload; isoswapLoad told its version');
 
       await buildAddon(3, path, ['REFUSE']);
       await assert.rejects(addon.reload(), typed('ERR_LOAD_HOOK', { result: 7 }));

@@ -84,7 +84,8 @@ export class AddonHost<T extends object = UntypedAddon> extends HostEmitter {
   /**
    * Calls an exported function and blocks until it returns: for a synchronous function
    * whose arguments and result structured clone can carry (one that returns a Promise is
-   * refused). Throws ERR_SWAP_IN_PROGRESS during a state hand-over.
+   * refused). During a state hand-over it finishes the hand-over first, as the library
+   * host's callSync does.
    *
    * @example
    * const n = addon.callSync('tick', 5);
