@@ -36,6 +36,9 @@ export const ERROR_CODES = {
   ERR_COPY_FAILED: 'writing the private copy of a build failed (no space, I/O error); nothing partial is left',
   ERR_STATE_ALLOC: 'the memory of the state block could not be reserved (memfd_create or posix_fallocate failed)',
   ERR_STATE_MAP: 'the state block could not be mapped (mmap failed)',
+  ERR_ADDON_INIT: 'a Node-API addon did not register (not an addon), or its init threw',
+  ERR_ADDON_THREW: 'an addon function threw; details.code keeps the code it threw with (napi_throw_error)',
+  ERR_NOT_CLONEABLE: 'an argument or result of an addon function cannot be structured-cloned (a function, an external handle...)',
 } as const;
 
 export type IsoswapErrorCode = keyof typeof ERROR_CODES;

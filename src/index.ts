@@ -6,3 +6,6 @@ export type { IsolatedHostOptions, FunctionTable, Isolation } from './options.js
 export type { VersionInfo, VersionStatus } from './version/version-info.js';
 export type { NativeArgument, NativeResult, PrototypeArguments, PrototypeName, PrototypeResult } from './library/prototype-types.js';
 export { assertCompleteLibrary } from './library/library-check.js';
+export { createAddonHost } from './addon/create-addon-host.js';
+export { AddonHost, type AddonExports, type AddonFunctionName, type UntypedAddon } from './addon/addon-host.js';
+export type { AddonHostOptions } from './addon/addon-options.js';

@@ -56,6 +56,8 @@ export interface ResolvedOptions<F extends FunctionTable = FunctionTable> {
   tempDir: string | undefined;
   /** Absolute directories. */
   libraryPath: string[];
+  /** Serve a Node-API addon's exports instead of `functions` (src/addon/). */
+  addon?: boolean;
 }
 
 /**

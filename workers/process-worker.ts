@@ -6,6 +6,7 @@ import type { LoadReport, LoadRequest } from '../src/runtime/protocol.js';
 import { ChannelServer } from '../src/transport/channel-server.js';
 import { ringEntries } from '../src/transport/channel-signature.js';
 import { openInheritedRing } from '../src/transport/process-ring.js';
+import { withAddons } from '../src/runtime/addon-service.js';
 import { answerMark, serveSyncPipe } from '../src/transport/sync-pipe-server.js';
 import { libc } from '../src/library/libc.js';
 import { flushStdoutIfAsked } from '../src/library/stdout-flush.js';
@@ -44,10 +45,11 @@ class ProcessLibraryService extends LibraryService {
   }
 }
 
-const service = new ProcessLibraryService();
-service.onMark = answerMark;
+const library = new ProcessLibraryService();
+library.onMark = answerMark;
+const service = withAddons(library); // a Node-API addon has its own service
 expose(service, ipcEndpoint(process));
-serveSyncPipe(service); // host.callSync: its own pipes, which the host can block on
+serveSyncPipe({ call: service.callSync }); // host.callSync: its own pipes, which the host can block on
 // Messages that arrive before a 'message' listener exists are dropped, and importing
 // koffi takes a while: the host waits for this before it sends anything.
 process.send({ isoswapReady: true });

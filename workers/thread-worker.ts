@@ -9,6 +9,7 @@ import { answerMark, serveSyncPort } from '../src/transport/sync-port-server.js'
 import { LibraryService } from '../src/runtime/library-service.js';
 import { nameThisThread } from '../src/library/guest-threads.js';
 import { gettid } from '../src/library/libc.js';
+import { withAddons } from '../src/runtime/addon-service.js';
 
 if (parentPort === null) throw new Error('thread-worker.js must run in a worker thread');
 const { syncPort, syncReplies, ringPort } = (workerData ?? {}) as { syncPort?: MessagePort; syncReplies?: Int32Array; ringPort?: MessagePort };
@@ -46,6 +47,9 @@ class ThreadLibraryService extends LibraryService {
   }
 }
 
-const service = new ThreadLibraryService();
-if (syncPort !== undefined && syncReplies !== undefined) service.onMark = (seq) => answerMark(syncPort, syncReplies, seq);
+const library = new ThreadLibraryService();
+if (syncPort !== undefined && syncReplies !== undefined) library.onMark = (seq) => answerMark(syncPort, syncReplies, seq);
+// A Node-API addon (createAddonHost) is served by its own service, blocking calls included.
+const service = withAddons(library, (addon) =>
+  syncPort === undefined || syncReplies === undefined ? () => {} : serveSyncPort(syncPort, syncReplies, (name, args) => addon.callSync(name, args)));
 expose(service, nodeEndpoint(parentPort));

@@ -18,6 +18,18 @@ const run = promisify(execFile);
 const HANDLER_C = fileURLToPath(new URL('../../../examples/dev-server/handler.c', import.meta.url));
 const SERVER_JS = fileURLToPath(new URL('./server.js', import.meta.url));
 
+/** What the server serves and how each build of it is made (default: handler.c as a
+ *  shared library for server.js; examples/addon-dev-server: a Node-API addon). */
+export interface HandlerBuild {
+  server: string;
+  source: string;
+  /** The file name the server is given, e.g. libhandler.so. */
+  file: string;
+  gccFlags: string[];
+}
+
+const LIBRARY_HANDLER: HandlerBuild = { server: SERVER_JS, source: HANDLER_C, file: 'libhandler.so', gccFlags: [] };
+
 export interface LoadOptions {
   isolation: Isolation;
   /** New builds saved during the swap phase. */
@@ -30,6 +42,7 @@ export interface LoadOptions {
   /** Save each build with the mtime of its compilation (earlier than the file it
    *  replaces, for builds compiled in parallel) instead of now. */
   keepMtime?: boolean;
+  handler?: HandlerBuild;
 }
 
 export interface PhaseFigures {
@@ -54,9 +67,9 @@ export interface LoadResult {
 }
 
 /** The handler built with -DBUILD=n to `out`, via a side file renamed into place by `save`. */
-async function compile(n: number, dir: string): Promise<{ file: string; sha256: string }> {
-  const file = join(dir, `build-${n}.so`);
-  await run('gcc', ['-shared', '-fPIC', '-O2', `-DBUILD=${n}`, '-o', file, HANDLER_C]);
+async function compile(n: number, dir: string, handler: HandlerBuild): Promise<{ file: string; sha256: string }> {
+  const file = join(dir, `build-${n}-${handler.file}`);
+  await run('gcc', ['-shared', '-fPIC', '-O2', ...handler.gccFlags, `-DBUILD=${n}`, '-o', file, handler.source]);
   return { file, sha256: createHash('sha256').update(await readFile(file)).digest('hex') };
 }
 
@@ -112,15 +125,16 @@ const requests = [{ path: '/' }, { path: '/users' }, { path: '/items' }];
 export async function runDevServerLoad(options: LoadOptions): Promise<LoadResult> {
   const dir = await mkdtemp(join(tmpdir(), 'isoswap-dev-server-'));
   try {
-    const library = join(dir, 'libhandler.so');
+    const handler = options.handler ?? LIBRARY_HANDLER;
+    const library = join(dir, handler.file);
     // Compiled ahead, two at a time (two cores): the swap phase then measures swaps, not gcc.
     const builds: Array<{ file: string; sha256: string }> = [];
     for (let n = 1; n <= options.rebuilds + 1; n += 2) {
-      builds.push(...await Promise.all([n, n + 1].filter((k) => k <= options.rebuilds + 1).map((k) => compile(k, dir))));
+      builds.push(...await Promise.all([n, n + 1].filter((k) => k <= options.rebuilds + 1).map((k) => compile(k, dir, handler))));
     }
     await rename(builds[0]!.file, library);
 
-    const server = new ServerProcess(spawn(process.execPath, [SERVER_JS, library, '--isolation', options.isolation], { stdio: ['ignore', 'pipe', 'inherit'] }));
+    const server = new ServerProcess(spawn(process.execPath, [handler.server, library, '--isolation', options.isolation], { stdio: ['ignore', 'pipe', 'inherit'] }));
     const exited = once(server.child, 'exit');
     try {
       const { port } = await server.next((e) => e['event'] === 'listening', 30_000, 'listening line') as { port: number };

@@ -83,6 +83,11 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
     return this.#stateBlock?.view;
   }
 
+  /** @internal the functions the current version serves (for an addon, what it exports) */
+  get functions(): string[] {
+    return this.#queue.closed ? [] : [...this.#queue.current.runtime.report.functions];
+  }
+
   get closed(): boolean {
     return this.#queue.closed;
   }
@@ -95,7 +100,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
    */
   call<K extends FunctionName<F>>(name: K, ...args: ArgumentsOf<F, K>): Promise<ResultOf<F, K>> {
     if (this.#queue.closed) return Promise.reject(hostClosed(`call ${name}`));
-    if (!Object.hasOwn(this.#opts.functions, name)) {
+    if (!this.#declares(name)) {
       return Promise.reject(unknownFunction(name, Object.keys(this.#opts.functions)));
     }
     const held = this.#queue.gate.waiting;
@@ -114,13 +119,18 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
   callSync<K extends FunctionName<F>>(name: K, ...args: ArgumentsOf<F, K>): ResultOf<F, K> {
     const queue = this.#queue;
     if (queue.closed) throw hostClosed(`callSync ${name}`);
-    if (!Object.hasOwn(this.#opts.functions, name)) throw unknownFunction(name, Object.keys(this.#opts.functions));
+    if (!this.#declares(name)) throw unknownFunction(name, Object.keys(this.#opts.functions));
     if (queue.gate.waiting !== null) {
       const handOver = queue.pending;
       if (handOver === null) throw swapInProgress(`callSync ${name}`, 'a crashed version is still being loaded again');
       handOver.runSync(`callSync ${name}`);
     }
     return queue.current.callSync(name, args) as ResultOf<F, K>;
+  }
+
+  /** An addon's exports are known to the worker that loaded it, which refuses other names. */
+  #declares(name: string): boolean {
+    return this.#opts.addon === true || Object.hasOwn(this.#opts.functions, name);
   }
 
   /**

@@ -33,6 +33,9 @@ export interface LoadRequest {
   /** Thread isolation: the name (prctl PR_SET_NAME, at most 15 bytes) the worker thread
    *  takes before dlopen, so that the threads the library starts inherit it. */
   threadName?: string | undefined;
+  /** A Node-API addon: `process.dlopen` of the copy, its exported functions served
+   *  (src/runtime/addon-service.ts); `functions` and `section` are then unused. */
+  addon?: boolean | undefined;
 }
 
 /** Where the `isoswap_state` section is, relative to the library's load base. */

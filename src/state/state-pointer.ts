@@ -1,7 +1,7 @@
 import { IsoswapError } from '../errors.js';
 import type { StateRef } from '../runtime/protocol.js';
 import { inheritedFd } from '../runtime/process/inherited-fds.js';
-import { mapShared } from './shared-memory.js';
+import { mapShared, type MappedFile } from './shared-memory.js';
 
 /** What the hooks receive as `void *state`, and how to let go of it. */
 export interface StatePointer {
@@ -19,10 +19,20 @@ export function openState(ref: StateRef): StatePointer {
   if (ref.kind === 'shared') {
     return { pointer: new Uint8Array(ref.buffer), bytes: ref.buffer.byteLength, close() {} };
   }
-  // Process isolation: the host's memfd, inherited at fork, mapped shared. The pointer
-  // stays valid until unload, so a library may keep it between calls here too.
-  const fd = inheritedFd('state');
-  if (fd === undefined) throw new IsoswapError('ERR_STATE_MAP', 'this process was not given the state block (no `state` fd inherited)', { bytes: ref.bytes });
-  const mapped = mapShared(fd, ref.bytes);
+  // Process isolation: the pointer stays valid until unload, so a library may keep it
+  // between calls here too.
+  const mapped = mapInheritedState(ref.bytes);
   return { pointer: mapped.pointer, bytes: ref.bytes, close: () => mapped.unmap() };
+}
+
+/**
+ * Process isolation: the host's memfd, inherited at fork, mapped shared.
+ *
+ * @example
+ * const block = mapInheritedState(4096); new Uint8Array(block.view())[0] = 1;
+ */
+export function mapInheritedState(bytes: number): MappedFile {
+  const fd = inheritedFd('state');
+  if (fd === undefined) throw new IsoswapError('ERR_STATE_MAP', 'this process was not given the state block (no `state` fd inherited)', { bytes });
+  return mapShared(fd, bytes);
 }

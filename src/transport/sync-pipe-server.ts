@@ -2,9 +2,8 @@ import { fstatSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { deserialize } from 'node:v8';
 import { IsoswapError } from '../errors.js';
-import type { MarkReply, SyncReply } from '../runtime/protocol.js';
+import type { LibraryServiceApi, MarkReply, SyncReply } from '../runtime/protocol.js';
 import { CHILD_REPLY_FD, CHILD_REQUEST_FD, frame } from './sync-pipe-call.js';
-import type { LibraryService } from '../runtime/library-service.js';
 
 /**
  * Serves the host's `callSync` frames (src/transport/sync-pipe-call.ts) from fd 4 on this
@@ -15,7 +14,7 @@ import type { LibraryService } from '../runtime/library-service.js';
  * @example
  * serveSyncPipe(new LibraryService());
  */
-export function serveSyncPipe(service: LibraryService): void {
+export function serveSyncPipe(service: Pick<LibraryServiceApi, 'call'>): void {
   try {
     fstatSync(CHILD_REQUEST_FD);
   } catch {
@@ -37,7 +36,7 @@ export function serveSyncPipe(service: LibraryService): void {
   requests.on('error', () => {}); // the host closed its end: it is gone, 'disconnect' ends us
 }
 
-function answer(service: LibraryService, name: string, args: unknown[]): Buffer {
+function answer(service: Pick<LibraryServiceApi, 'call'>, name: string, args: unknown[]): Buffer {
   try {
     return frame({ ok: true, value: service.call(name, args) } satisfies SyncReply);
   } catch (err) {

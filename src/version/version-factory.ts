@@ -62,7 +62,7 @@ export class VersionFactory {
       // The worker thread's name: threads the library starts inherit it (guest-threads.ts).
       const threadName = `isw-v${++threadNames}`;
       this.#runtimes ??= new RuntimeFactory(isolation, threads, hostChildExtras(this.state, libraryPath));
-      const runtime = await this.#runtimes.start({ library, copy: artifact.copy, functions, preload, libraryPath, state: this.state, timeoutMs: loadTimeoutMs, section, threadName });
+      const runtime = await this.#runtimes.start({ library, copy: artifact.copy, functions, preload, libraryPath, state: this.state, timeoutMs: loadTimeoutMs, section, threadName, addon: this.opts.addon });
       const version = new Version(id, artifact, runtime, sourceId);
       runtime.onCrash((error) => this.onCrash(version, error));
       if (callTimeoutMs > 0) version.setCallTimeout(callTimeoutMs, (error) => this.onCrash(version, error));

@@ -1,0 +1,164 @@
+import { IsoswapError } from '../errors.js';
+import { HOST_EVENTS, HostEmitter, type HostEventMap, type SwapReason } from '../events.js';
+import type { IsolatedHost } from '../host/isolated-host.js';
+import type { VersionInfo } from '../version/version-info.js';
+
+type AnyFunction = (...args: any[]) => any;
+
+/** The names of `T`'s function-valued properties. */
+export type AddonFunctionName<T> = { [K in keyof T]: T[K] extends AnyFunction ? K : never }[keyof T] & string;
+
+/** `host.exports`: each function of the addon's module type, returning a Promise of its result. */
+export type AddonExports<T> = {
+  readonly [K in AddonFunctionName<T>]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
+};
+
+/** What an untyped addon is taken to export. */
+export type UntypedAddon = Record<string, (...args: any[]) => any>;
+
+type Args<T, K extends keyof T> = T[K] extends (...args: infer A) => any ? A : never;
+/** The library host's call and callSync: typed from prototypes there, by name here. */
+type UntypedCall<R> = (name: string, ...args: unknown[]) => R;
+type Result<T, K extends keyof T> = T[K] extends (...args: any[]) => infer R ? R : never;
+
+/**
+ * Serves the current version of a Node-API addon, each version loaded from its own copy in
+ * its own worker thread (or child process), and swaps it for a new build without dropping
+ * a call. A facade over the library host: swaps, drain, rollback, history, events, crash
+ * restarts and teardown are the same. Made by {@link createAddonHost}.
+ *
+ * @example
+ * addon.on('swap', ({ to }) => console.log(`serving v${to.id}`));
+ */
+export class AddonHost<T extends object = UntypedAddon> extends HostEmitter {
+  /** Every exported function as `(...args) => Promise<result>`: arguments and results are
+   *  structured-cloned (functions, external handles and native objects do not cross). */
+  readonly exports: AddonExports<T>;
+  readonly #host: IsolatedHost;
+  readonly #addon: string;
+
+  /** @internal use {@link createAddonHost} */
+  constructor(host: IsolatedHost, addon: string) {
+    super();
+    this.#host = host;
+    this.#addon = addon;
+    // The library host's events, passed on; an error nobody listens for here stays a warning.
+    for (const event of Object.values(HOST_EVENTS)) {
+      host.on(event, (...args: unknown[]) => {
+        if (event === HOST_EVENTS.ERROR) this.reportError(args[0] as IsoswapError);
+        else (this.emit as (e: keyof HostEventMap, ...a: unknown[]) => boolean)(event, ...args);
+      });
+    }
+    this.exports = exportsProxy((name, args) => this.call(name as AddonFunctionName<T>, ...(args as Args<T, AddonFunctionName<T>>)), () => host.functions) as AddonExports<T>;
+  }
+
+  /** The version serving now. */
+  get current(): VersionInfo {
+    return this.#host.current;
+  }
+
+  /** The versions served so far, oldest first, with their status. */
+  get history(): VersionInfo[] {
+    return this.#host.history;
+  }
+
+  /** The state block shared by every version, or undefined without `state`. */
+  get state(): Uint8Array | undefined {
+    return this.#host.state;
+  }
+
+  get closed(): boolean {
+    return this.#host.closed;
+  }
+
+  /**
+   * Calls an exported function on the current version (as `host.exports[name]` does).
+   *
+   * @example
+   * const n = await addon.call('tick', 5);
+   */
+  call<K extends AddonFunctionName<T>>(name: K, ...args: Args<T, K>): Promise<Awaited<Result<T, K>>> {
+    return (this.#host.call as UntypedCall<Promise<unknown>>).call(this.#host, name, ...args).catch((err: unknown) => { throw this.#typed(err, name); }) as Promise<Awaited<Result<T, K>>>;
+  }
+
+  /**
+   * Calls an exported function and blocks until it returns: for a synchronous function
+   * whose arguments and result structured clone can carry (one that returns a Promise is
+   * refused). During a state hand-over it finishes the hand-over first, as the library
+   * host's callSync does.
+   *
+   * @example
+   * const n = addon.callSync('tick', 5);
+   */
+  callSync<K extends AddonFunctionName<T>>(name: K, ...args: Args<T, K>): Result<T, K> {
+    try {
+      return (this.#host.callSync as UntypedCall<unknown>).call(this.#host, name, ...args) as Result<T, K>;
+    } catch (err) {
+      throw this.#typed(err, name);
+    }
+  }
+
+  /**
+   * Loads what is at `addon` now and serves it; the old version drains in the background.
+   *
+   * @example
+   * const v = await addon.reload();
+   */
+  reload(reason?: SwapReason): Promise<VersionInfo> {
+    return this.#host.reload(reason);
+  }
+
+  /**
+   * Serves the previous good build again (ERR_NO_ROLLBACK when there is none).
+   *
+   * @example
+   * await addon.rollback();
+   */
+  rollback(): Promise<VersionInfo> {
+    return this.#host.rollback();
+  }
+
+  /**
+   * Stops watching, lets calls in flight finish, ends every version's worker (which
+   * unmaps its copy) and removes the copies. Idempotent.
+   *
+   * @example
+   * process.on('SIGINT', () => addon.close());
+   */
+  close(): Promise<void> {
+    return this.#host.close();
+  }
+
+  /** An argument structured clone cannot carry is refused by the transport (a
+   *  DataCloneError from postMessage, a plain Error from the IPC channel's serializer):
+   *  ERR_NOT_CLONEABLE naming the function. */
+  #typed(err: unknown, name: string): unknown {
+    const cause = err instanceof IsoswapError ? (err.code === 'ERR_BAD_ARGUMENTS' ? err.cause : undefined) : err;
+    if (!(cause instanceof Error) || (cause.name !== 'DataCloneError' && !cause.message.endsWith('could not be cloned.'))) return err;
+    return new IsoswapError('ERR_NOT_CLONEABLE', `an argument of ${name} (${this.#addon}) cannot cross to its worker: ${cause.message}`,
+      { function: name, file: this.#addon }, { cause });
+  }
+}
+
+/**
+ * `host.exports`: a function for any name (one the addon does not export rejects with
+ * ERR_UNKNOWN_FUNCTION), keys and `in` from the current version's exports. Not a thenable,
+ * so that `await` of it does not call the addon.
+ */
+function exportsProxy(call: (name: string, args: unknown[]) => Promise<unknown>, names: () => string[]): object {
+  const bound = new Map<string, (...args: unknown[]) => Promise<unknown>>();
+  return new Proxy(Object.create(null) as object, {
+    get(_, key) {
+      if (typeof key !== 'string' || key === 'then') return undefined;
+      let fn = bound.get(key);
+      if (fn === undefined) bound.set(key, fn = (...args) => call(key, args));
+      return fn;
+    },
+    has: (_, key) => typeof key === 'string' && names().includes(key),
+    ownKeys: () => names(),
+    getOwnPropertyDescriptor(target, key) {
+      if (typeof key !== 'string' || !names().includes(key)) return undefined;
+      return { value: (this.get as (t: object, k: string) => unknown)(target, key), enumerable: true, configurable: true, writable: false };
+    },
+  });
+}

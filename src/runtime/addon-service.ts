@@ -1,0 +1,209 @@
+import { IsoswapError } from '../errors.js';
+import { SYNC_OP, type LibraryServiceApi, type LoadInfo, type LoadReport, type LoadRequest, type StateRef } from './protocol.js';
+import type { LibraryService } from './library-service.js';
+import { mapInheritedState } from '../state/state-pointer.js';
+
+type AddonFunction = (...args: unknown[]) => unknown;
+
+/** Optional exports run at a swap with the state block, like isoswap_load/isoswap_unload. */
+const LOAD_HOOK = 'isoswapLoad';
+const UNLOAD_HOOK = 'isoswapUnload';
+
+/**
+ * One version of a Node-API addon, inside the worker thread or child process that owns
+ * it: `process.dlopen` of the private copy, its exported functions called by name. Node
+ * registers an addon once per thread and never unloads it there, hence a fresh worker (or
+ * child) per version; ending that worker is what unmaps the copy.
+ */
+export class AddonService implements LibraryServiceApi {
+  #library = '';
+  readonly #functions = new Map<string, AddonFunction>();
+  #state: { view: Uint8Array; close(): void } | null = null;
+  /** Answers a mark on the blocking path (the worker entry's, passed on by withAddons). */
+  onMark: ((seq: number) => void) | null = null;
+
+  load(request: LoadRequest): LoadReport {
+    this.#library = request.library;
+    const module = { exports: {} as Record<string, unknown> };
+    try {
+      process.dlopen(module, request.copy);
+    } catch (err) {
+      throw loadError(err, request.library);
+    }
+    for (const [name, value] of Object.entries(module.exports)) {
+      if (typeof value === 'function') this.#functions.set(name, value as AddonFunction);
+    }
+    if (request.state !== undefined) this.#state = stateView(request.state);
+    const hooks = { load: this.#functions.has(LOAD_HOOK), unload: this.#functions.has(UNLOAD_HOOK) };
+    return { hooks, section: null, functions: this.#exported(), arity: {}, params: Object.create(null) as LoadReport['params'] };
+  }
+
+  /**
+   * Calls an exported function. Its result must survive a structured clone; a Promise it
+   * returns (async work) settles first. What it throws becomes ERR_ADDON_THREW.
+   */
+  call(name: string, args: unknown[]): unknown {
+    if (name.startsWith('\0')) return this.#op(name, args);
+    const fn = this.#functions.get(name);
+    if (fn === undefined || name === LOAD_HOOK || name === UNLOAD_HOOK) {
+      throw new IsoswapError('ERR_UNKNOWN_FUNCTION', `${this.#library} exports no function ${name}; it exports ${this.#exported().join(', ') || 'none'}`,
+        { function: name, file: this.#library });
+    }
+    const result = this.#invoke(fn, name, args);
+    if (result instanceof Promise) {
+      return result.then((value) => cloneable(value, name, this.#library), (err: unknown) => { throw threw(err, name, this.#library); });
+    }
+    return cloneable(result, name, this.#library);
+  }
+
+  /** The blocking form (callSync): a function that returns a Promise is refused, since
+   *  the caller blocks the thread that would see it settle. */
+  callSync(name: string, args: unknown[]): unknown {
+    const result = this.call(name, args);
+    if (result instanceof Promise) {
+      result.catch(() => {}); // refused below: its outcome has no taker
+      throw new IsoswapError('ERR_BAD_ARGUMENTS', `${name} in ${this.#library} returns a Promise: call it with exports.${name}(), not callSync`,
+        { function: name, file: this.#library });
+    }
+    return result;
+  }
+
+  /** isoswapLoad(state, info): nothing or 0 accepts the version, another number refuses
+   *  it. `info` is what isoswap_load_ex gets: { version, reason, failure, previous }. */
+  runLoadHook(info: LoadInfo = { version: 0, reason: 0, failure: 0, previous: 0 }): number {
+    const hook = this.#functions.get(LOAD_HOOK);
+    if (hook === undefined) return 0;
+    const result = this.#invoke(hook, LOAD_HOOK, [this.#state?.view, info]);
+    return typeof result === 'number' ? result : 0;
+  }
+
+  runUnloadHook(): boolean {
+    const hook = this.#functions.get(UNLOAD_HOOK);
+    if (hook === undefined) return false;
+    this.#invoke(hook, UNLOAD_HOOK, [this.#state?.view]);
+    return true;
+  }
+
+  /** A step of a swap's hand-over, sent as a reserved call name (protocol.ts SYNC_OP); an
+   *  addon has no isoswap_state section to read or write. */
+  #op(name: string, args: unknown[]): unknown {
+    switch (name) {
+      case SYNC_OP.loadHook: return this.runLoadHook(args[0] as LoadInfo | undefined);
+      case SYNC_OP.unloadHook: return this.runUnloadHook();
+      case SYNC_OP.readSection: case SYNC_OP.writeSection: return undefined;
+      case SYNC_OP.mark: return this.onMark?.(args[0] as number);
+      default: throw new IsoswapError('ERR_UNKNOWN_FUNCTION', `unknown operation ${name.slice(1)}`, { function: name });
+    }
+  }
+
+  /** Lets go of the exports; the copy stays mapped until this thread or process ends. */
+  unload(): void {
+    this.#functions.clear();
+    this.#state?.close();
+    this.#state = null;
+  }
+
+  #invoke(fn: AddonFunction, name: string, args: unknown[]): unknown {
+    try {
+      return fn(...args);
+    } catch (err) {
+      throw threw(err, name, this.#library);
+    }
+  }
+
+  #exported(): string[] {
+    return [...this.#functions.keys()].filter((name) => name !== LOAD_HOOK && name !== UNLOAD_HOOK);
+  }
+}
+
+/**
+ * The state block as the hooks receive it: a Uint8Array, since Node-API on Node 20 does
+ * not take a bare SharedArrayBuffer for an ArrayBuffer. Thread isolation: over the host's
+ * SharedArrayBuffer; process isolation: over the shared mapping of the inherited memfd.
+ * Neither moves, so an addon may keep the data pointer until isoswapUnload.
+ */
+function stateView(ref: StateRef): { view: Uint8Array; close(): void } {
+  if (ref.kind === 'shared') return { view: new Uint8Array(ref.buffer), close() {} };
+  const mapped = mapInheritedState(ref.bytes);
+  return { view: new Uint8Array(mapped.view()), close: () => mapped.unmap() };
+}
+
+/** "did not self-register" (a plain library) or an init that threw: ERR_ADDON_INIT; any
+ *  other dlopen refusal (an undefined symbol, another machine's ELF) as for libraries. */
+function loadError(err: unknown, library: string): IsoswapError {
+  const { code, message } = describe(err);
+  if (code === 'ERR_DLOPEN_FAILED' && !message.includes('did not self-register')) {
+    return new IsoswapError('ERR_NOT_A_LIBRARY', `dlopen refused ${library}: ${message}`, { file: library });
+  }
+  const why = code === 'ERR_DLOPEN_FAILED' ? 'is not a Node-API addon (it did not register)' : `threw in its init: ${message}`;
+  return new IsoswapError('ERR_ADDON_INIT', `${library} ${why}`, { file: library, code, message });
+}
+
+/** An exception from the addon (a JS throw, napi_throw_error): its code stays in details. */
+function threw(err: unknown, name: string, library: string): IsoswapError {
+  if (err instanceof IsoswapError) return err;
+  const { code, message, errorName } = describe(err);
+  return new IsoswapError('ERR_ADDON_THREW', `${name} in ${library} threw${code === undefined ? '' : ` ${code}`}: ${message}`,
+    { function: name, file: library, code, name: errorName, message });
+}
+
+function describe(err: unknown): { code: string | undefined; message: string; errorName: string | undefined } {
+  if (!(err instanceof Error)) return { code: undefined, message: String(err), errorName: undefined };
+  const code = (err as { code?: unknown }).code;
+  return { code: typeof code === 'string' ? code : undefined, message: err.message, errorName: err.name };
+}
+
+/** Primitives pass as they are; an object is tried once with structuredClone here, so
+ *  that a function or external handle in it is a typed error naming the function rather
+ *  than the transport's anonymous one. */
+function cloneable(value: unknown, name: string, library: string): unknown {
+  if (typeof value !== 'object' && typeof value !== 'function') return value;
+  if (value === null) return value;
+  try {
+    structuredClone(value);
+  } catch (err) {
+    throw new IsoswapError('ERR_NOT_CLONEABLE', `the result of ${name} in ${library} cannot cross to the host: ${(err as Error).message}`,
+      { function: name, file: library });
+  }
+  return value;
+}
+
+/**
+ * The service a worker exposes: loads go to `library` (koffi), or for an addon to a new
+ * AddonService; later requests go to whichever loaded last, `callSync` (the blocking
+ * paths) as the addon's callSync. `onAddon` starts what the
+ * worker serves beside comlink for the addon (its blocking-call path) and returns how to
+ * stop it.
+ *
+ * @example
+ * expose(withAddons(new LibraryService()), ipcEndpoint(process));
+ */
+export function withAddons(library: LibraryService, onAddon?: (addon: AddonService) => () => void): LibraryServiceApi & Pick<AddonService, 'callSync'> {
+  let active: LibraryServiceApi = library;
+  let stop: (() => void) | undefined;
+  return {
+    /** For the blocking paths: an addon's callSync, a library's call. */
+    callSync: (name, args) => (active instanceof AddonService ? active.callSync(name, args) : active.call(name, args)),
+    load(request) {
+      if (request.addon !== true) {
+        active = library;
+        return library.load(request);
+      }
+      const addon = new AddonService();
+      addon.onMark = library.onMark;
+      const report = addon.load(request);
+      active = addon;
+      stop = onAddon?.(addon);
+      return report;
+    },
+    call: (name, args) => active.call(name, args),
+    runLoadHook: (info) => active.runLoadHook(info),
+    runUnloadHook: () => active.runUnloadHook(),
+    unload() {
+      stop?.();
+      stop = undefined;
+      active.unload();
+      active = library;
+    },
+  };
+}

@@ -1,0 +1,84 @@
+// 100 swaps of a Node-API addon under 4 busy callers (10 in process isolation, where each
+// version is a Node process to start): every call is answered exactly once (the addon
+// counts the calls it ran in the state block; the callers count the answers), and each
+// retired version's copy is unmapped and removed (in process isolation: from every
+// child's maps too), as is everything after close(). Every 8th call is a callSync: a
+// blocking call that meets a pending hand-over finishes it itself, and is counted too.
+// Each version needs a fresh worker (Node registers an addon once per thread), so a swap
+// costs at least a thread start.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { after, test } from 'node:test';
+import { createAddonHost, type Isolation, type VersionInfo } from '../src/index.js';
+import { childPids } from './helpers/act-fixture.js';
+import { buildAddon, type TestAddon } from './helpers/addon.js';
+import { mappedFiles, removeTempDirs } from './helpers/native.js';
+
+after(removeTempDirs);
+
+const CALLERS = 4;
+
+/** Files under `fragment` mapped by this process and, in process isolation, by each child. */
+async function mappedAnywhere(fragment: string, isolation: Isolation): Promise<number> {
+  let count = await mappedFiles(fragment);
+  if (isolation === 'thread') return count;
+  for (const pid of childPids()) count += await mappedFiles(fragment, pid).catch(() => 0); // a child may exit meanwhile
+  return count;
+}
+
+for (const [isolation, SWAPS] of [['thread', 100], ['process', 10]] as Array<[Isolation, number]>) {
+  test(`${isolation}: ${SWAPS} swaps under ${CALLERS} busy callers: every call answered once, every retired copy unmapped and removed`, async () => {
+    const path = await buildAddon(1);
+    const addon = await createAddonHost<TestAddon>({ addon: path, isolation, state: { bytes: 64 } });
+    const copies = dirname(addon.current.copy);
+    const words = new Uint32Array(addon.state!.buffer, addon.state!.byteOffset, 3);
+
+    const leftovers: string[] = [];
+    const retiredChecks: Array<Promise<void>> = [];
+    addon.on('retired', (v: VersionInfo) => {
+      retiredChecks.push((async () => {
+        if (existsSync(v.copy)) leftovers.push(`v${v.id} copy on disk`);
+        if (await mappedAnywhere(v.copy, isolation) > 0) leftovers.push(`v${v.id} copy mapped`);
+      })());
+    });
+    const errors: unknown[] = [];
+    addon.on('error', (err) => errors.push(err));
+
+    let stop = false;
+    let answered = 0;
+    const callers = Array.from({ length: CALLERS }, async (_, c) => {
+      for (let i = 0; !stop; i++) {
+        const x = c * 1_000_000 + i;
+        const result = i % 8 === 7 ? addon.callSync('tick', x) : await addon.exports.tick(x);
+        assert.ok(result === x + 1 || result === x + 2, `tick(${x}) = ${result}`);
+        answered++;
+      }
+    });
+
+    for (let swap = 1; swap <= SWAPS; swap++) {
+      await buildAddon(swap % 2 === 0 ? 1 : 2, path);
+      const to = await addon.reload();
+      assert.equal(await addon.exports.version(), swap % 2 === 0 ? 1 : 2, `swap ${swap} serves v${to.id}`);
+    }
+    stop = true;
+    await Promise.all(callers);
+    assert.ok(answered > SWAPS, `the callers were busy: ${answered} calls`);
+    assert.equal(words[0], answered, 'the addon ran as many ticks as the callers got answers');
+    assert.equal(words[1], SWAPS + 1, 'isoswapLoad ran once per version');
+
+    const lastCopy = addon.current.copy;
+    assert.equal(await mappedAnywhere(lastCopy, isolation), 1, 'the serving copy is mapped once (the check can see a mapping)');
+    assert.equal(await mappedFiles(copies), isolation === 'thread' ? 1 : 0, 'process isolation: the host maps no copy');
+    await addon.close();
+    await Promise.all(retiredChecks);
+    assert.equal(retiredChecks.length, SWAPS + 1, 'every version retired');
+    assert.deepEqual(leftovers, []);
+    assert.equal(words[2], SWAPS + 1, 'isoswapUnload ran once per version');
+    assert.equal(existsSync(copies), false, 'the copies directory is removed');
+    assert.equal(await mappedAnywhere(copies, isolation), 0, 'no copy is mapped anywhere');
+    if (isolation === 'process') assert.deepEqual(childPids(), [], 'no child process is left');
+    assert.deepEqual(errors, []);
+    assert.deepEqual(addon.history.map((v) => v.status).filter((s) => s !== 'retired'), []);
+  });
+}
