@@ -4,6 +4,7 @@ import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from '
 import type { LoadReport, LoadRequest } from '../src/runtime/protocol.js';
 import { expose, nodeEndpoint } from '../src/runtime/rpc.js';
 import { ChannelServer } from '../src/transport/channel-server.js';
+import { channelViews, WORKER_RUNNING, WORKER_STATE, WORKER_TID } from '../src/transport/ring-layout.js';
 import { ringEntries } from '../src/transport/channel-signature.js';
 import { answerMark, serveSyncPort } from '../src/transport/sync-port-server.js';
 import { LibraryService } from '../src/runtime/library-service.js';
@@ -50,6 +51,14 @@ class ThreadLibraryService extends LibraryService {
 const library = new ThreadLibraryService();
 if (syncPort !== undefined && syncReplies !== undefined) library.onMark = (seq) => answerMark(syncPort, syncReplies, seq);
 // A Node-API addon (createAddonHost) is served by its own service, blocking calls included.
-const service = withAddons(library, (addon) =>
-  syncPort === undefined || syncReplies === undefined ? () => {} : serveSyncPort(syncPort, syncReplies, (name, args) => addon.callSync(name, args)));
+const service = withAddons(library, (addon, request) => {
+  // No ring serves an addon, but a blocked host reads the ring's header to know this
+  // thread lives, and a standby's rehearsal left it saying "stopped".
+  if (request.channel !== undefined) {
+    const { header } = channelViews(request.channel);
+    Atomics.store(header, WORKER_TID, gettid());
+    Atomics.store(header, WORKER_STATE, WORKER_RUNNING);
+  }
+  return syncPort === undefined || syncReplies === undefined ? () => {} : serveSyncPort(syncPort, syncReplies, (name, args) => addon.callSync(name, args));
+});
 expose(service, nodeEndpoint(parentPort));

@@ -178,7 +178,7 @@ function cloneable(value: unknown, name: string, library: string): unknown {
  * @example
  * expose(withAddons(new LibraryService()), ipcEndpoint(process));
  */
-export function withAddons(library: LibraryService, onAddon?: (addon: AddonService) => () => void): LibraryServiceApi & Pick<AddonService, 'callSync'> {
+export function withAddons(library: LibraryService, onAddon?: (addon: AddonService, request: LoadRequest) => () => void): LibraryServiceApi & Pick<AddonService, 'callSync'> {
   let active: LibraryServiceApi = library;
   let stop: (() => void) | undefined;
   return {
@@ -193,7 +193,7 @@ export function withAddons(library: LibraryService, onAddon?: (addon: AddonServi
       addon.onMark = library.onMark;
       const report = addon.load(request);
       active = addon;
-      stop = onAddon?.(addon);
+      stop = onAddon?.(addon, request);
       return report;
     },
     call: (name, args) => active.call(name, args),

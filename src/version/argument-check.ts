@@ -26,8 +26,11 @@ interface ParamTest {
 export function argumentChecks(report: LoadReport, library: string): Map<string, ArgumentCheck> {
   const checks = new Map<string, ArgumentCheck>();
   for (const name of report.functions) {
-    // Own properties only: a declared name may be `constructor` or `__proto__`.
-    const params = Object.hasOwn(report.params, name) ? report.params[name]! : [];
+    // Own properties only: a declared name may be `constructor` or `__proto__`. A function
+    // without parameter types is not a C prototype (a Node-API addon's export takes any
+    // value that clones): nothing to check.
+    if (!Object.hasOwn(report.params, name)) continue;
+    const params = report.params[name]!;
     const variadic = !Object.hasOwn(report.arity, name);
     checks.set(name, checker(name, library, params.map(paramTest), variadic));
   }
