@@ -39,6 +39,8 @@ export const ERROR_CODES = {
   ERR_ADDON_INIT: 'a Node-API addon did not register (not an addon), or its init threw',
   ERR_ADDON_THREW: 'an addon function threw; details.code keeps the code it threw with (napi_throw_error)',
   ERR_NOT_CLONEABLE: 'an argument or result of an addon function cannot be structured-cloned (a function, an external handle...)',
+  ERR_HEADER: 'the `header` file cannot be read, or declares a function whose types cannot be mapped (names the line)',
+  ERR_SIGNATURE_CHANGED: 'a declared function\'s signature changed in the new build (without `allowSignatureChange`)',
 } as const;
 
 export type IsoswapErrorCode = keyof typeof ERROR_CODES;
