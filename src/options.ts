@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { closest, distance } from 'fastest-levenshtein';
 import { IsoswapError } from './errors.js';
+import type { HeaderRequest } from './header/function-table.js';
 
 /** Call name → koffi prototype, e.g. `{ do_tick: 'int32_t do_tick(int32_t)' }`. */
 export type FunctionTable = Record<string, string>;
@@ -11,8 +12,15 @@ export type Isolation = 'thread' | 'process';
 export interface IsolatedHostOptions<F extends FunctionTable = FunctionTable> {
   /** The shared library to serve (a path; relative paths are taken from the cwd). */
   library: string;
-  /** The functions to declare: call name → koffi prototype. */
-  functions: F;
+  /** The functions to declare: call name → koffi prototype. With `header`: optional, and
+   *  it picks and renames: call name → a function name of the header (or its prototype). */
+  functions?: F;
+  /** A C header (`.h`) or Rust source (`.rs`) declaring the library's functions: read again
+   *  at every new build (see docs/header.md). */
+  header?: string;
+  /** With `header`: a new build whose declared functions changed signature is served
+   *  (calls use the new prototypes) instead of refused with ERR_SIGNATURE_CHANGED. */
+  allowSignatureChange?: boolean;
   /** Reload when `library` changes on disk. Default false. */
   watch?: boolean;
   /** 'thread' (default): a worker thread per version; 'process': a child process. */
@@ -43,7 +51,9 @@ export interface IsolatedHostOptions<F extends FunctionTable = FunctionTable> {
 
 export interface ResolvedOptions<F extends FunctionTable = FunctionTable> {
   library: string;
+  /** Without `header`: the functions every version declares. With it: the pick. */
   functions: F;
+  header: HeaderRequest | undefined;
   watch: boolean;
   isolation: Isolation;
   threads: number;
@@ -98,7 +108,10 @@ export function resolveOptions<F extends FunctionTable>(options: IsolatedHostOpt
   rejectUnknown(options, OPTION_NAMES, '');
   const o = options as IsolatedHostOptions<F> & Record<string, unknown>;
   if (typeof o.library !== 'string' || o.library === '') throw invalid('library', 'a path (a non-empty string)', o.library);
-  const functions = checkFunctions<F>(o.functions);
+  const header = optional(o.header, 'header', 'a path (a non-empty string)', (v) => typeof v === 'string' && v !== '', undefined as string | undefined);
+  // with `header`, `functions` is optional: absent, every function of the header
+  const functions = checkFunctions<F>(o.functions === undefined && header !== undefined ? {} : o.functions);
+  const allowSignatureChange = optional(o.allowSignatureChange, 'allowSignatureChange', 'true or false', (v) => typeof v === 'boolean', false);
   const watch = optional(o.watch, 'watch', 'true or false', (v) => typeof v === 'boolean', false);
   const isolation = optional(o.isolation, 'isolation', "'thread' or 'process'", (v) => v === 'thread' || v === 'process', 'thread' as Isolation);
   const threads = integer(o.threads, 'threads', 1, 1, MAX_THREADS);
@@ -118,6 +131,7 @@ export function resolveOptions<F extends FunctionTable>(options: IsolatedHostOpt
   return {
     library: resolve(o.library),
     functions,
+    header: header === undefined ? undefined : { file: resolve(header), pick: functions, allowSignatureChange },
     watch,
     isolation,
     threads,

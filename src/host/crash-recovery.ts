@@ -39,7 +39,7 @@ export class CrashRecovery {
       if (queue.closed || queue.current !== version) return;
       if (restart) {
         try {
-          await queue.swap({ bytes }, 'restart', version.id, release, failure);
+          await queue.swap({ bytes, functions: version.functions }, 'restart', version.id, release, failure);
           return;
         } catch (err) {
           this.host.reportError(IsoswapError.from(err, 'ERR_VERSION_CRASHED', `restarting version ${version.id}`));

@@ -6,6 +6,7 @@ import type { PrototypeArguments, PrototypeResult } from '../library/prototype-t
 import { createStateBlock, type StateBlock } from '../state/state-block.js';
 import { SwapQueue } from './swap-queue.js';
 import { VersionFactory } from '../version/version-factory.js';
+import { hostFunctions } from './host-functions.js';
 import { LibraryWatcher } from '../watch/watcher.js';
 import type { VersionInfo } from '../version/version-info.js';
 
@@ -38,10 +39,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
     super();
     this.#opts = opts;
     this.#stateBlock = opts.stateBytes > 0 ? createStateBlock(opts.stateBytes, opts.isolation) : null;
-    // Null prototype: a function may be declared under any name, `__proto__` included.
-    const fns: Record<string, (...args: unknown[]) => Promise<unknown>> = Object.create(null);
-    for (const name of Object.keys(opts.functions)) fns[name] = (...args) => (this.call as (n: string, ...a: unknown[]) => Promise<unknown>)(name, ...args);
-    this.fns = Object.freeze(fns) as HostFunctions<F>;
+    this.fns = hostFunctions(() => this.#queue?.current?.functions ?? {}, (name, args) => (this.call as (n: string, ...a: unknown[]) => Promise<unknown>)(name, ...args)) as HostFunctions<F>;
   }
 
   /** @internal loads the first version; rejects (and cleans up) when it cannot serve. */
@@ -100,11 +98,11 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
    */
   call<K extends FunctionName<F>>(name: K, ...args: ArgumentsOf<F, K>): Promise<ResultOf<F, K>> {
     if (this.#queue.closed) return Promise.reject(hostClosed(`call ${name}`));
-    if (!this.#declares(name)) {
-      return Promise.reject(unknownFunction(name, Object.keys(this.#opts.functions)));
-    }
+    // Held calls are checked against the version they will reach (its functions may differ)
     const held = this.#queue.gate.waiting;
     if (held !== null) return held.then(() => this.call(name, ...args));
+    const { functions } = this.#queue.current;
+    if (!this.#declares(name, functions)) return Promise.reject(unknownFunction(name, Object.keys(functions)));
     return this.#queue.current.call(name, args) as Promise<ResultOf<F, K>>;
   }
 
@@ -119,18 +117,19 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
   callSync<K extends FunctionName<F>>(name: K, ...args: ArgumentsOf<F, K>): ResultOf<F, K> {
     const queue = this.#queue;
     if (queue.closed) throw hostClosed(`callSync ${name}`);
-    if (!this.#declares(name)) throw unknownFunction(name, Object.keys(this.#opts.functions));
     if (queue.gate.waiting !== null) {
       const handOver = queue.pending;
       if (handOver === null) throw swapInProgress(`callSync ${name}`, 'a crashed version is still being loaded again');
       handOver.runSync(`callSync ${name}`);
     }
+    const { functions } = queue.current; // after a hand-over it ran: the version it serves
+    if (!this.#declares(name, functions)) throw unknownFunction(name, Object.keys(functions));
     return queue.current.callSync(name, args) as ResultOf<F, K>;
   }
 
   /** An addon's exports are known to the worker that loaded it, which refuses other names. */
-  #declares(name: string): boolean {
-    return this.#opts.addon === true || Object.hasOwn(this.#opts.functions, name);
+  #declares(name: string, functions: FunctionTable): boolean {
+    return this.#opts.addon === true || Object.hasOwn(functions, name);
   }
 
   /**

@@ -81,7 +81,7 @@ export class SwapQueue {
     if (target === undefined) {
       throw new IsoswapError('ERR_NO_ROLLBACK', `no earlier good version of ${this.opts.library} to roll back to`, { file: this.opts.library });
     }
-    const info = await this.swap({ bytes: target.artifact.bytes! }, 'rollback', target.id, onServing, failure);
+    const info = await this.swap({ bytes: target.artifact.bytes!, functions: target.functions }, 'rollback', target.id, onServing, failure);
     if (from.status !== 'failed') from.status = 'rolled-back'; // a crash's rollback: 'failed' says more
     return info;
   }
@@ -90,7 +90,7 @@ export class SwapQueue {
   async swap(source: BuildSource, reason: SwapReason, sourceId?: number, onServing?: () => void, failure = 0): Promise<VersionInfo> {
     const started = performance.now();
     if (this.closed) throw hostClosed(`reload of ${this.opts.library}`);
-    const next = await this.versions.load(source, sourceId);
+    const next = await this.versions.load(source, sourceId, this.#current.functions);
     const from = this.#current;
     let pauseMs: number | undefined;
     try {

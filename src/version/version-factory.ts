@@ -5,7 +5,8 @@ import { planPreloads } from '../library/dependencies.js';
 import { readDynamic } from '../library/elf-dynamic.js';
 import { findStateSection } from '../library/state-section.js';
 import type { IsoswapError } from '../errors.js';
-import type { ResolvedOptions } from '../options.js';
+import { functionsForNewBuild } from '../header/signature-check.js';
+import type { FunctionTable, ResolvedOptions } from '../options.js';
 import type { StateRef } from '../runtime/protocol.js';
 import { hostChildExtras } from '../runtime/process/process-runtime.js';
 import { RuntimeFactory } from '../runtime/start.js';
@@ -14,8 +15,9 @@ import { Version } from './version.js';
 /** Worker threads are named per version, unique in the process (several hosts may run). */
 let threadNames = 0;
 
-/** A build to load: what is at `library` now, or bytes already read (and maybe hashed). */
-export type BuildSource = 'file' | { bytes: Buffer; sha256?: string | undefined };
+/** A build to load: what is at `library` now, or bytes already read (and maybe hashed);
+ *  a build served before (rollback, restart) brings the functions it was served with. */
+export type BuildSource = 'file' | { bytes: Buffer; sha256?: string | undefined; functions?: FunctionTable };
 
 /**
  * Makes the versions of one host: numbers them, writes each build's private copy (beside
@@ -45,14 +47,19 @@ export class VersionFactory {
 
   /**
    * Loads a build; the version is ready but not serving. Rejects with the typed load error
-   * (and leaves no copy behind) when it cannot be served.
+   * (and leaves no copy behind) when it cannot be served. A new build with `header` is
+   * declared from the header as it is now, and refused with ERR_SIGNATURE_CHANGED when it
+   * changes a function of `serving`.
    *
    * @example
-   * const next = await factory.load('file');
+   * const next = await factory.load('file', undefined, current.functions);
    */
-  async load(source: BuildSource, sourceId?: number): Promise<Version> {
+  async load(source: BuildSource, sourceId?: number, serving?: FunctionTable): Promise<Version> {
+    const { library, header, isolation, threads, callTimeoutMs, loadTimeoutMs, hookTimeoutMs, libraryPath } = this.opts;
+    const functions = source !== 'file' && source.functions !== undefined ? source.functions
+      : header !== undefined ? await functionsForNewBuild(header, serving)
+      : this.opts.functions;
     const id = ++this.#nextId;
-    const { library, functions, isolation, threads, callTimeoutMs, loadTimeoutMs, hookTimeoutMs, libraryPath } = this.opts;
     const artifact = source === 'file'
       ? await Artifact.fromFile(library, this.copies, id)
       : await Artifact.fromBytes(source.bytes, library, this.copies, id, source.sha256);
@@ -63,7 +70,7 @@ export class VersionFactory {
       const threadName = `isw-v${++threadNames}`;
       this.#runtimes ??= new RuntimeFactory(isolation, threads, hostChildExtras(this.state, libraryPath));
       const runtime = await this.#runtimes.start({ library, copy: artifact.copy, functions, preload, libraryPath, state: this.state, timeoutMs: loadTimeoutMs, section, threadName, addon: this.opts.addon });
-      const version = new Version(id, artifact, runtime, sourceId);
+      const version = new Version(id, artifact, runtime, functions, sourceId);
       runtime.onCrash((error) => this.onCrash(version, error));
       if (callTimeoutMs > 0) version.setCallTimeout(callTimeoutMs, (error) => this.onCrash(version, error));
       version.setHookTimeout(hookTimeoutMs, (error) => this.onCrash(version, error));

@@ -3,6 +3,7 @@ import type { Artifact } from '../library/artifact.js';
 import { inPhase, IsoswapError, loadHookRefused, type CrashPhase } from '../errors.js';
 import { sweepLoader } from '../library/loader-sweep.js';
 import { SYNC_OP, type LoadInfo } from '../runtime/protocol.js';
+import type { FunctionTable } from '../options.js';
 import type { VersionRuntime } from '../runtime/types.js';
 import type { Deadline } from '../transport/blocking-wait.js';
 import type { VersionInfo, VersionStatus } from './version-info.js';
@@ -49,6 +50,9 @@ export class Version {
     readonly id: number,
     readonly artifact: Artifact,
     runtime: VersionRuntime,
+    /** Call name → koffi prototype, as this build declares them (with `header`, read for
+     *  this build). */
+    readonly functions: FunctionTable,
     /** For a rollback or restart: the version whose build this one serves again. */
     readonly sourceId?: number,
   ) {

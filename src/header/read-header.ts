@@ -1,0 +1,32 @@
+import { access } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { IsoswapError } from '../errors.js';
+import { readCHeader } from './c-header.js';
+import type { DeclaredFunction } from './declared-function.js';
+import { readRustSource } from './rust-source.js';
+
+/**
+ * The functions a `header` file exports: a Rust source file (`.rs`), or else a C header
+ * (or C source). Rejects with ERR_HEADER when the file is missing or does not parse.
+ *
+ * @example
+ * for (const fn of await readHeader('game.h')) console.log(fn.line, fn.name);
+ */
+export async function readHeader(file: string): Promise<DeclaredFunction[]> {
+  try {
+    await access(file);
+  } catch {
+    throw new IsoswapError('ERR_HEADER', `header ${file} does not exist`, { file });
+  }
+  return extname(file) === '.rs' ? readRustSource(file) : readCHeader(file);
+}
+
+/**
+ * The ERR_HEADER for a function whose types cannot be mapped, naming its line.
+ *
+ * @example
+ * throw unmappable('game.h', { name: 'pos', line: 12, problem: 'vec2 is passed by value' });
+ */
+export function unmappable(file: string, fn: DeclaredFunction & { problem: string }): IsoswapError {
+  return new IsoswapError('ERR_HEADER', `${file}:${fn.line}: ${fn.name}: ${fn.problem}`, { file, line: fn.line, function: fn.name });
+}
