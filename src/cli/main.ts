@@ -5,12 +5,14 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { initCommand } from './init-command.js';
 import { runCommand } from './run-command.js';
+import { typesCommand } from './types-command.js';
 
 const HELP = `Usage: isoswap <command> [options]
 
 Commands:
   run <library>   serve a shared library, call its functions, swap in new builds
   init <dir>      write a starter project (C or Rust) that runs with one command
+  types <header>  write a TypeScript module of the functions a .h or .rs file exports
   help [command]  show the help of a command
 
 Options:
@@ -30,9 +32,11 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === 'run') return runCommand(rest);
   if (command === 'init') return initCommand(rest);
+  if (command === 'types') return typesCommand(rest);
   if (command === 'help') {
     if (rest[0] === 'run') return runCommand(['--help']);
     if (rest[0] === 'init') return initCommand(['--help']);
+    if (rest[0] === 'types') return typesCommand(['--help']);
     process.stdout.write(HELP);
     return 0;
   }

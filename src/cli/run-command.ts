@@ -12,6 +12,7 @@ import { HumanReporter } from './human-reporter.js';
 import { JsonReporter } from './json-reporter.js';
 import { OutputCapture } from './output-capture.js';
 import type { Reporter } from './reporter.js';
+import { headerLookup } from './header-lookup.js';
 import { parseRunArgs, RUN_HELP, UsageError, type RunOptions } from './run-options.js';
 import { RunSession } from './run-session.js';
 
@@ -32,7 +33,7 @@ const asError = (err: unknown, context: string): IsoswapError => IsoswapError.fr
 export async function runCommand(argv: string[]): Promise<number> {
   let opts: RunOptions | null;
   try {
-    opts = parseRunArgs(argv);
+    opts = parseRunArgs(argv, await headerLookup(argv));
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     process.stderr.write(`isoswap run: ${err.message}\nRun "isoswap run --help" for the options.\n`);
@@ -142,6 +143,7 @@ function hostOptions(opts: RunOptions): IsolatedHostOptions {
   return {
     library: opts.library,
     functions: Object.fromEntries(opts.calls.map((c) => [c.name, c.prototype])),
+    header: opts.header,
     watch: opts.watch || opts.build !== null,
     isolation: opts.isolation,
     state: opts.stateBytes === null ? undefined : { bytes: opts.stateBytes },

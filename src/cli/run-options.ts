@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Isolation } from '../options.js';
 import { checkCallArgs, type ArgTemplate } from './call-args.js';
+import type { HeaderLookup } from './header-lookup.js';
 import { UsageError, rejectUnknownOptions, type OptionSpecs } from './usage.js';
 
 export { UsageError } from './usage.js';
@@ -18,6 +19,8 @@ export interface RunOptions {
   library: string;
   /** The functions to call, in the order given. */
   calls: CallPlan[];
+  /** --header: the C header or Rust source declaring the functions. */
+  header: string | undefined;
   /** Call every `everyMs` ms; null: once at load and after every swap. */
   everyMs: number | null;
   onEnter: boolean;
@@ -41,6 +44,8 @@ Calls:
                           e.g. --fn "int32_t do_tick(int32_t)"
                           its own arguments after "=", comma-separated:
                           --fn "int32_t add(int32_t, int32_t)=2,{tick}"
+      --header <file>     read the prototypes from a C header (.h) or Rust source
+                          (.rs), again for every new build: --fn do_tick=1 is enough
   -a, --arg <value>       an argument for every --fn without "=..." that takes any;
                           repeatable; "{tick}" is the tick number (0, 1, 2, ...);
                           --arg -5 works; checked against the prototype (range, integer)
@@ -84,6 +89,7 @@ Examples:
 
 const OPTIONS = {
   fn: { type: 'string', short: 'f', multiple: true },
+  header: { type: 'string' },
   arg: { type: 'string', short: 'a', multiple: true },
   every: { type: 'string' },
   'on-enter': { type: 'boolean' },
@@ -118,7 +124,7 @@ export function functionName(prototype: string): string {
  * @example
  * parseRunArgs(['./libgame.so', '--fn', 'int32_t do_tick(int32_t)', '--arg', '{tick}', '--every', '50']);
  */
-export function parseRunArgs(argv: string[]): RunOptions | null {
+export function parseRunArgs(argv: string[], header?: HeaderLookup): RunOptions | null {
   // Not strict: node's strict mode refuses "--arg -5"; unknown options and missing
   // values are refused by rejectUnknownOptions instead, with a suggestion.
   const { values, positionals, tokens } = parseArgs({ args: argv, allowPositionals: true, strict: false, tokens: true, options: OPTIONS });
@@ -133,8 +139,10 @@ export function parseRunArgs(argv: string[]): RunOptions | null {
   const shared = strings(values.arg);
   for (const given of prototypes) {
     // "int32_t f(int32_t)=1,2": the arguments follow the prototype's closing parenthesis.
-    const split = /^(.*\))\s*=(.*)$/s.exec(given);
-    const prototype = split?.[1] ?? given;
+    // with --header, "do_tick=1": a name, its prototype from the header
+    const split = (header === undefined ? null : /^([A-Za-z_]\w*)\s*=(.*)$/s.exec(given)) ?? /^(.*\))\s*=(.*)$/s.exec(given);
+    const named = header !== undefined && /^[A-Za-z_]\w*$/.test(split?.[1] ?? given);
+    const prototype = named ? header(split?.[1] ?? given) : split?.[1] ?? given;
     const name = functionName(prototype);
     if (calls.some((c) => c.name === name)) throw new UsageError(`--fn ${name} is given twice`);
     const raw = split === null ? shared : split[2]!.split(',').map((a) => a.trim()).filter((a, _i, all) => a !== '' || all.length > 1);
@@ -152,6 +160,7 @@ export function parseRunArgs(argv: string[]): RunOptions | null {
   return {
     library: positionals[0]!,
     calls,
+    header: one(values.header),
     everyMs: every === undefined ? null : wholeNumber('--every', every, 1),
     onEnter: values['on-enter'] === true,
     watch: values.watch === true,
