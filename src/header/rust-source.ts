@@ -102,7 +102,7 @@ class RustTypes {
       case 'pointer_type': {
         const target = this.#cType(node.childForFieldName('type')!, following);
         const mutable = node.namedChildren.some((c) => c.type === 'mutable_specifier');
-        // `*const *mut T`: only the outermost `const` says what the callee may write
+        // `*mut *const T` is C's `const T **`: the innermost pointer's `const` is T's
         return { ...target, constBase: target.pointers === 0 ? !mutable : target.constBase, pointers: target.pointers + 1 };
       }
       case 'function_type':
