@@ -144,10 +144,7 @@ void move(vec2 by);
   }
 });
 
-test('without a C compiler the raw header is read: plain declarations work, a macro is an error naming its line', async (t) => {
-  const saved = process.env['CC'];
-  process.env['CC'] = join(await makeTempDir(), 'no-such-cc');
-  t.after(() => { if (saved === undefined) delete process.env['CC']; else process.env['CC'] = saved; });
+test('an extern "C" block without a guard; without a C compiler the raw header is read, and a macro is an error naming its line', async (t) => {
   const plain = await tempFile('plain.h', `#include <stdint.h>
 extern "C" {
 /* declared without any macro */
@@ -155,8 +152,12 @@ int32_t do_tick(int32_t dt);
 _Bool ready(void);
 }
 `);
-  assert.deepEqual(await headerFunctions({ file: plain, pick: {}, allowSignatureChange: false }),
-    { do_tick: 'int32_t do_tick(int32_t)', ready: 'bool ready(void)' });
+  const expected = { do_tick: 'int32_t do_tick(int32_t)', ready: 'bool ready(void)' };
+  assert.deepEqual(await headerFunctions({ file: plain, pick: {}, allowSignatureChange: false }), expected);
+  const saved = process.env['CC'];
+  process.env['CC'] = join(await makeTempDir(), 'no-such-cc');
+  t.after(() => { if (saved === undefined) delete process.env['CC']; else process.env['CC'] = saved; });
+  assert.deepEqual(await headerFunctions({ file: plain, pick: {}, allowSignatureChange: false }), expected);
   await assert.rejects(headerFunctions({ file: GAME_H, pick: {}, allowSignatureChange: false }), (err: IsoswapError) => {
     assert.equal(err.code, 'ERR_HEADER');
     assert.match(err.message, /game\.h:\d+: .*no C compiler was found/);
