@@ -105,7 +105,7 @@ test('functions with header picks and renames; a prototype in it must agree with
   await assert.rejects(createIsolatedHost({ library, header: join(GAME_H, '..', 'missing.h') }), { code: 'ERR_HEADER', message: /missing\.h does not exist/ });
 });
 
-test('unsupported types are ERR_HEADER naming the line; functions may pick around them', async () => {
+test('unsupported types and syntax errors are ERR_HEADER naming the line; functions may pick around unsupported types', async () => {
   const header = await tempFile('bad.h', `#include <stdint.h>
 typedef struct { float x, y; } vec2;
 typedef void (*on_tick)(int32_t);
@@ -136,6 +136,9 @@ void move(vec2 by);
       return true;
     });
   }
+  const broken = await tempFile('broken.h', '#include <stdint.h>\nint32_t ok(void);\nint32_t do_tick(int32_t dt;\n');
+  await assert.rejects(headerFunctions({ file: broken, pick: {}, allowSignatureChange: false }),
+    { code: 'ERR_HEADER', message: /broken\.h:3: cannot parse `int32_t do_tick\(int32_t dt;`/ });
   const host = await createIsolatedHost({ library, header, functions: { do_tick: 'do_tick' } });
   try {
     assert.equal(await host.call('do_tick', 21), 42);

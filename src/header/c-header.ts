@@ -88,6 +88,7 @@ class CHeaderReader {
     if (node.namedChildren.some((c) => c.type === 'storage_class_specifier' && (c.text === 'static' || c.text === 'inline'))) return;
     const line = this.header.lineOf(node.startPosition.row);
     if (line === undefined) return; // declared by an included file
+    if (node.hasError) return this.#syntaxError(node);
     for (const declarator of node.childrenForFieldName('declarator')) {
       const fn = this.#functionShape(declarator);
       if (fn === null || this.#seen.has(fn.name)) continue;
