@@ -49,9 +49,9 @@ test('isoswap types: an unmappable function exits 1 naming its line; usage error
   assert.match(help.stdout, /Usage: isoswap types <header>/);
 });
 
-test('isoswap run --header game.h --fn do_tick calls by name only', async () => {
+test('isoswap run --header game.h --fn do_tick=5 calls by name only', async () => {
   const library = await buildC(await readFile(join(FIXTURES, 'game.c'), 'utf8'), undefined, [`-I${FIXTURES}`]);
-  const child = spawn(process.execPath, [MAIN, 'run', library, '--header', GAME_H, '--fn', 'do_tick', '--arg', '5', '--json']);
+  const child = spawn(process.execPath, [MAIN, 'run', library, '--header', GAME_H, '--fn', 'do_tick=5', '--json']);
   let stdout = '';
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
   try {
