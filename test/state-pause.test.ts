@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, test } from 'node:test';
 import { createIsolatedHost, type SwapEvent } from '../src/index.js';
@@ -20,8 +21,10 @@ for (const isolation of ISOLATIONS) {
     host.on('swap', (e) => swaps.push(e));
 
     await buildStateFixture({ k: 2 }, library);
-    // A call in flight on build 1 keeps the pause open: the old version drains it first.
-    const inFlight = host.call('slow_bump', 300_000);
+    // A call in flight on build 1 keeps the pause open until the test lets it go: the old
+    // version drains it first.
+    const go = join(dirname(library), 'go');
+    const inFlight = host.call('wait_file', go);
     let settled = false;
     let reached!: () => void;
     const beforeSwap = new Promise<void>((resolve) => { reached = resolve; });
@@ -39,6 +42,7 @@ for (const isolation of ISOLATIONS) {
         answered.push({ x, result, newLoaded: hookLog(state).some(([k, e]) => k === 2 && e === 'load') });
       });
     });
+    await writeFile(go, '');
     const to = await reloading;
     await Promise.all(calls);
     assert.equal(await inFlight, 1, 'the call in flight ran on build 1, before its isoswap_unload');

@@ -28,6 +28,8 @@ export const FIXTURE_FUNCTIONS = {
   peek: 'int32_t peek(int32_t)',
   poke: 'void poke(int32_t, int32_t)',
   do_tick: 'int32_t do_tick(int32_t)',
+  /** Bumps the counter once the file at `path` exists (at most 20 s): a rendezvous. */
+  wait_file: 'int32_t wait_file(const char *)',
   /** abort(): only in process isolation, where it takes down a child, not the test. */
   crash: 'void crash(void)',
 } as const;
@@ -94,6 +96,7 @@ void isoswap_unload(void *state, uint32_t bytes) {
 /* -1 when the version is not attached to the block (no load hook ran, or it unloaded). */
 int32_t bump(void) { return S ? ++S[${WORD.counter}] : -1; }
 int32_t slow_bump(int32_t us) { usleep(us); return S ? ++S[${WORD.counter}] : -1; }
+int32_t wait_file(const char *path) { for (int i = 0; i < 20000 && access(path, F_OK) != 0; i++) usleep(1000); return S ? ++S[${WORD.counter}] : -1; }
 int32_t version(void) { return ${k}; }
 int32_t peek(int32_t i) { return S ? S[i] : -1; }
 void poke(int32_t i, int32_t v) { if (S) S[i] = v; }
