@@ -32,9 +32,10 @@ const errnoName = (n: number): string => Object.entries(constants.errno).find(([
  * @example
  * const fd = createSharedMemory(4096); const block = mapShared(fd, 4096);
  */
-export function createSharedMemory(bytes: number): number {
+export function createSharedMemory(bytes: number, name = 'isoswap-state'): number {
   const { memfdCreate, posixFallocate } = libcFunctions();
-  const fd = memfdCreate('isoswap-state', MFD_CLOEXEC);
+  // The name shows in /proc/<pid>/maps and fd links as /memfd:<name>.
+  const fd = memfdCreate(name, MFD_CLOEXEC);
   if (fd < 0) {
     const errno = errnoName(koffi.errno());
     throw new IsoswapError('ERR_STATE_ALLOC', `memfd_create failed for the state block (${bytes} bytes): ${errno}`, { bytes, errno });

@@ -1,6 +1,6 @@
-import { closeSync } from 'node:fs';
 import koffi from 'koffi';
-import { libcFunctions } from '../library/libc.js';
+import { IsoswapError } from '../errors.js';
+import { createSharedMemory, mapShared, type MappedFile } from '../state/shared-memory.js';
 
 /** Memory mapped MAP_SHARED from a memfd: the host and one child see the same bytes. */
 export interface RingMapping {
@@ -13,11 +13,6 @@ export interface RingMapping {
   unmap(): void;
 }
 
-const PROT_READ_WRITE = 0x1 | 0x2;
-const MAP_SHARED = 0x01;
-const MAP_FAILED = 0xffff_ffff_ffff_ffffn;
-const MFD_CLOEXEC = 0x1;
-
 /**
  * A new memfd of `bytes`, all reserved now (a sparse one would SIGBUS on a full tmpfs at
  * the first write of a page), close-on-exec (a fork passes it on only where the stdio
@@ -28,14 +23,12 @@ const MFD_CLOEXEC = 0x1;
  * const fd = createRingMemory(4096); fork(entry, [], { stdio: [..., fd] }); const ring = mapRing(fd, 4096); closeSync(fd);
  */
 export function createRingMemory(bytes: number): number {
-  const { memfdCreate, posixFallocate } = libcFunctions();
-  const fd = memfdCreate('isoswap-ring', MFD_CLOEXEC);
-  if (fd < 0) return -1;
-  if (posixFallocate(fd, 0, bytes) !== 0) {
-    closeSync(fd);
-    return -1;
+  try {
+    return createSharedMemory(bytes, 'isoswap-ring');
+  } catch (err) {
+    if (err instanceof IsoswapError) return -1; // no ring: not an error of the host
+    throw err;
   }
-  return fd;
 }
 
 /**
@@ -46,16 +39,16 @@ export function createRingMemory(bytes: number): number {
  * const ring = mapRing(inheritedFd('ring')!, RING_BYTES);
  */
 export function mapRing(fd: number, bytes: number): RingMapping | null {
-  const { mmap, munmap } = libcFunctions();
-  const pointer = mmap(null, bytes, PROT_READ_WRITE, MAP_SHARED, fd, 0);
-  if (pointer === null || koffi.address(pointer) === MAP_FAILED) return null;
-  let mapped = true;
+  let mapped: MappedFile;
+  try {
+    mapped = mapShared(fd, bytes);
+  } catch (err) {
+    if (err instanceof IsoswapError) return null;
+    throw err;
+  }
   return {
-    buffer: koffi.view(pointer, bytes),
-    address: Number(koffi.address(pointer)), // user addresses fit in 47 bits
-    unmap() {
-      if (mapped) munmap(pointer, bytes);
-      mapped = false;
-    },
+    buffer: mapped.view(),
+    address: Number(koffi.address(mapped.pointer)), // user addresses fit in 47 bits
+    unmap: () => mapped.unmap(),
   };
 }
