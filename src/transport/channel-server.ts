@@ -7,7 +7,7 @@ import { WorkerCodec, type RingSideChannel } from './ring-codec.js';
 import { SpinBudget } from './spin-budget.js';
 import { threadWorkerSignals, type WorkerSignals } from './ring-signals.js';
 import type { FastSignature } from '../runtime/protocol.js';
-import { libc } from '../library/libc.js';
+import { gettid } from '../library/libc.js';
 
 type NativeFunction = (...args: unknown[]) => unknown;
 /** Calls one native function with the arguments of the call in `slot`. */
@@ -153,7 +153,7 @@ function invoker({ fn, signature }: ChannelEntry, v: Float64Array, codec: Worker
 /** This thread's kernel id (Linux), 0 where unknown. */
 function threadId(): number {
   try {
-    return process.platform === 'linux' ? (libc().func('int gettid(void)') as () => number)() : 0;
+    return gettid();
   } catch {
     return 0;
   }
