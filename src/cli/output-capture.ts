@@ -5,7 +5,7 @@ import type { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isatty, WriteStream as TtyWriteStream } from 'node:tty';
 import { IsoswapError } from '../errors.js';
-import { libcFunctions, type LibcFunctions } from '../library/libc.js';
+import { libcFunctions, type LibcFunctions, O_CLOEXEC } from '../library/libc.js';
 import { FLUSH_STDOUT_ENV, tryFlushStdout } from '../library/stdout-flush.js';
 
 /** Which of the library's streams a line came from. */
@@ -13,7 +13,6 @@ export type OutputStream = 'stdout' | 'stderr';
 /** Where the command writes its own output: a terminal, a pipe or a file. */
 export type CliStream = Writable & { isTTY?: boolean; columns?: number };
 
-const O_CLOEXEC = 0o2000000;
 const O_NONBLOCK = 0o4000;
 const F_DUPFD_CLOEXEC = 1030;
 const F_GETFL = 3;

@@ -71,6 +71,9 @@ export interface LibcFunctions {
   funlockfile: (stream: unknown) => void;
 }
 
+/** pipe2 / open flag: the fd is not inherited by an exec unless a stdio array names it. */
+export const O_CLOEXEC = 0o2000000;
+
 let declared: LibcFunctions | null = null;
 
 /**

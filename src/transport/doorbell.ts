@@ -1,11 +1,10 @@
 import { closeSync, writeSync } from 'node:fs';
 import { Socket, type OnReadOpts, type SocketConstructorOpts } from 'node:net';
-import { libcFunctions } from '../library/libc.js';
+import { libcFunctions, O_CLOEXEC } from '../library/libc.js';
 
 // O_CLOEXEC: only the child whose stdio array names an end inherits it (see
 // sync-pipe-call.ts). O_NONBLOCK: a ring never blocks its writer; a full pipe already
 // holds a byte that will wake the reader.
-const O_CLOEXEC = 0o2000000;
 const O_NONBLOCK = 0o4000;
 
 /** The two ends of a doorbell pipe. */

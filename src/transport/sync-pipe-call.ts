@@ -2,17 +2,13 @@ import { closeSync, readSync, writeSync } from 'node:fs';
 import { deserialize, serialize } from 'node:v8';
 import { Deadline } from './blocking-wait.js';
 import { IsoswapError } from '../errors.js';
-import { libcFunctions } from '../library/libc.js';
+import { libcFunctions, O_CLOEXEC } from '../library/libc.js';
 import { isMark, type SyncReply } from '../runtime/protocol.js';
 
 /** The fds the child sees its ends of the pipes as: after stdin, stdout, stderr and IPC. */
 export const CHILD_REQUEST_FD = 4;
 export const CHILD_REPLY_FD = 5;
 
-// O_CLOEXEC: pipe() fds are inherited by every later exec; libuv passes only what the
-// stdio array names, so another child (a standby) would hold this child's write end, and
-// the host would never read EOF when this child dies.
-const O_CLOEXEC = 0o2000000;
 const POLLIN = 0x1;
 
 /**
@@ -64,6 +60,9 @@ export class ProcessSyncCall {
     const { pipe2 } = libcFunctions();
     const request = new Int32Array(2);
     const reply = new Int32Array(2);
+    // O_CLOEXEC: pipe() fds are inherited by every later exec; libuv passes only what the
+    // stdio array names, so another child (a standby) would hold this child's write end,
+    // and the host would never read EOF when this child dies.
     if (pipe2(request, O_CLOEXEC) !== 0) throw new Error('pipe2 failed');
     if (pipe2(reply, O_CLOEXEC) !== 0) {
       closeSync(request[0]!);
