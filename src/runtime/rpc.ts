@@ -25,6 +25,29 @@ if (throwHandler !== undefined && !(throwHandler as { isoswap?: boolean }).isosw
   } as Comlink.TransferHandler<unknown, unknown>);
 }
 
+/**
+ * An endpoint that forgets the worker or child behind it once `release()` ran (it exited).
+ * comlink holds the endpoint of every proxy it made (one per property read: `r.load`,
+ * `r.call`) in a FinalizationRegistry until a cleanup task after a full GC; holding the
+ * Worker, whose listeners hold the runtime handle, that kept each retired runtime (its
+ * channel, ports, streams) alive two full GCs longer, hundreds of them over a day of swaps.
+ *
+ * @example
+ * const { endpoint, release } = releasableEndpoint(nodeEndpoint(worker));
+ * const remote = wrap<LibraryServiceApi>(endpoint); worker.once('exit', release);
+ */
+export function releasableEndpoint(endpoint: Comlink.Endpoint): { endpoint: Comlink.Endpoint; release: () => void } {
+  let target: Comlink.Endpoint | null = endpoint;
+  return {
+    endpoint: {
+      postMessage: (message, transfer) => target?.postMessage(message, transfer),
+      addEventListener: (type, listener, options) => target?.addEventListener(type, listener, options),
+      removeEventListener: (type, listener, options) => target?.removeEventListener(type, listener, options),
+    },
+    release: () => { target = null; },
+  };
+}
+
 /** Either end of a Node IPC channel: the ChildProcess in the host, `process` in the child. */
 export interface IpcChannel {
   readonly connected: boolean;

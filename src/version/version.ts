@@ -41,7 +41,9 @@ export class Version {
   #phase: CrashPhase = 'call';
   /** Set once ERR_THREAD_STUCK was thrown: reported once. */
   #stuckReported = false;
-  readonly #checks: Map<string, ArgumentCheck>;
+  /** Emptied at teardown: the history keeps every version, not its checks (closures and
+   *  bounds per function). */
+  #checks: Map<string, ArgumentCheck>;
   readonly #done = (): void => {
     if (--this.#inflight === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
   };
@@ -374,6 +376,7 @@ export class Version {
 
   async #teardown(): Promise<void> {
     if (this.#killing === null || this.#killEnded) this.#runtime = null; // a stuck thread's stays
+    this.#checks = new Map();
     sweepLoader();
     await this.artifact.remove();
   }

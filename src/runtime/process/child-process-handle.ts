@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { IsoswapError } from '../../errors.js';
 import { SYNC_OP, type LibraryServiceApi } from '../protocol.js';
 import type { Deadline } from '../../transport/blocking-wait.js';
-import { ipcEndpoint, wrap, type Remote } from '../rpc.js';
+import { ipcEndpoint, releasableEndpoint, wrap, type Remote } from '../rpc.js';
 import { exitStatus } from './exit-status.js';
 import { withExtras, type ChildExtras } from './inherited-fds.js';
 import { ProcessSyncCall } from '../../transport/sync-pipe-call.js';
@@ -74,7 +74,8 @@ export class ChildProcessHandle implements RuntimeHandle {
     const signals = this.#ring?.signals(() => this.#diedDuringCallSync());
     this.channel = this.#ring === null || signals === undefined ? null
       : new CallChannel(() => this.label, this.#ring.mapping.buffer, signals.side, signals);
-    this.remote = wrap<LibraryServiceApi>(ipcEndpoint(this.child));
+    const endpoint = releasableEndpoint(ipcEndpoint(this.child));
+    this.remote = wrap<LibraryServiceApi>(endpoint.endpoint);
     this.ready = new Promise((resolve) => {
       const onMessage = (message: unknown): void => {
         if ((message as { isoswapReady?: boolean } | null)?.isoswapReady !== true) return;
@@ -89,6 +90,7 @@ export class ChildProcessHandle implements RuntimeHandle {
       // die still holds views over it until it returns).
       this.#ring?.release();
       this.#exitedNow(); // once Node has reaped it, not at a callSync that saw it die
+      endpoint.release();
     });
     // Without a listener an 'error' (fork failed, channel broke) would be thrown in the host.
     this.child.on('error', (err) => {

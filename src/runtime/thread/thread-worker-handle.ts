@@ -6,7 +6,7 @@ import { SyncMessageCall } from '../../transport/sync-port-call.js';
 import { IsoswapError } from '../../errors.js';
 import { SYNC_OP, type LibraryServiceApi } from '../protocol.js';
 import type { Deadline } from '../../transport/blocking-wait.js';
-import { nodeEndpoint, releaseProxy, wrap, type Remote } from '../rpc.js';
+import { nodeEndpoint, releasableEndpoint, releaseProxy, wrap, type Remote } from '../rpc.js';
 import { PendingRequests } from '../pending-requests.js';
 import { nextMark, type RuntimeHandle } from '../runtime-handle.js';
 
@@ -55,7 +55,8 @@ export class ThreadWorkerHandle implements RuntimeHandle {
     this.syncCall = new SyncMessageCall(() => this.channel.assertAlive());
     const { workerPort: syncPort, replies: syncReplies } = this.syncCall;
     this.worker = new Worker(WORKER_URL, { workerData: { syncPort, syncReplies, ringPort }, transferList: [syncPort, ringPort] });
-    this.remote = wrap<LibraryServiceApi>(nodeEndpoint(this.worker));
+    const endpoint = releasableEndpoint(nodeEndpoint(this.worker));
+    this.remote = wrap<LibraryServiceApi>(endpoint.endpoint);
     // A comlink GET is answered once the worker module, koffi included, has run.
     this.ready = Promise.resolve((this.remote as unknown as Record<string, unknown>)['started']).then(() => {}, () => {});
     // An 'error' without a listener would be rethrown in the host: a JS fault in a
@@ -69,6 +70,7 @@ export class ThreadWorkerHandle implements RuntimeHandle {
         this.channel.fail(this.#death);
         this.syncCall.close();
         ringHost.close();
+        endpoint.release();
         if (ring !== undefined) rings?.give(ring); // the thread that used it is gone
         if (!this.#stopping) this.#onCrash?.(this.#death);
         resolve(code);
