@@ -21,6 +21,8 @@ export class Standby<H extends RuntimeHandle> {
   #coldTaken = 0;
   #started = 0;
   #maxStarting = 0;
+  /** Standby handles whose warm-up has settled: they owe no answer. */
+  readonly #warmed = new WeakSet<H>();
 
   /**
    * @param spawn starts one handle
@@ -39,10 +41,20 @@ export class Standby<H extends RuntimeHandle> {
   take(): H {
     let handle: H | undefined;
     while ((handle = this.#ready.shift()) !== undefined && !handle.alive);
-    if (handle === undefined) {
-      handle = this.#start();
-      this.#coldTaken++;
-    }
+    handle ??= this.#startCold();
+    handle.ref();
+    return handle;
+  }
+
+  /**
+   * For a load sent on a blocking path (a restart a blocked callSync drives): a standby
+   * handle whose warm-up has settled, else a new one. One still warming is left waiting:
+   * its warm-up request is sent once the event loop sees it start, so it would reach the
+   * library loaded meanwhile.
+   */
+  takeSettled(): H {
+    const i = this.#ready.findIndex((h) => h.alive && this.#warmed.has(h));
+    const handle = i < 0 ? this.#startCold() : this.#ready.splice(i, 1)[0]!;
     handle.ref();
     return handle;
   }
@@ -72,6 +84,12 @@ export class Standby<H extends RuntimeHandle> {
     return this.spawn();
   }
 
+  #startCold(): H {
+    const handle = this.#start();
+    this.#coldTaken++;
+    return handle;
+  }
+
   #fill(): void {
     if (this.#closed || this.#ready.length >= this.size || this.#warming > 0 || this.#coldTaken > 0) return;
     const handle = this.#start();
@@ -81,6 +99,7 @@ export class Standby<H extends RuntimeHandle> {
     this.#ready.push(handle);
     const warmed = (): void => {
       this.#warming--;
+      this.#warmed.add(handle);
       // The next one (size > 1) starts now; a taken one is replaced after its load.
       if (this.#ready.includes(handle)) this.#fill();
     };

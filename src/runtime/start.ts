@@ -17,6 +17,8 @@ import type { VersionRuntime } from './types.js';
  */
 export class RuntimeFactory {
   readonly #start: (request: LoadRequest) => Promise<VersionRuntime>;
+  /** Process isolation on Linux (the blocking pipes), else null. */
+  readonly #startSync: ((request: LoadRequest, timeoutMs: number) => VersionRuntime) | null = null;
   readonly #refill: () => void;
   readonly #close: () => Promise<void>;
   readonly #stats: () => { started: number; maxStarting: number };
@@ -35,6 +37,7 @@ export class RuntimeFactory {
     } else {
       const standby = processStandby(threads, extras);
       this.#start = (request) => ProcessRuntime.start(request, threads, standby);
+      if (process.platform === 'linux') this.#startSync = (request, timeoutMs) => ProcessRuntime.startSync(request, threads, standby, timeoutMs);
       this.#refill = () => standby.refill();
       this.#close = () => standby.close();
       this.#stats = () => standby.stats;
@@ -45,13 +48,31 @@ export class RuntimeFactory {
    *  error. */
   start(request: LoadRequest): Promise<VersionRuntime> {
     this.#loading++;
-    return this.#start(request).finally(() => {
-      this.#loading--;
-      // On the next turn: a thread or Node starting beside the rest of the swap took
-      // ~2 ms of a ~5 ms reload on two cores. A load started meanwhile (reloads back to
-      // back) refills after it instead: never two starts at once.
-      setImmediate(() => { if (this.#loading === 0) this.#refill(); });
-    });
+    return this.#start(request).finally(() => this.#loaded());
+  }
+
+  /** Whether {@link startSync} can load without the event loop. */
+  get canStartSync(): boolean {
+    return this.#startSync !== null;
+  }
+
+  /** The same, blocking, within `timeoutMs` (0: none): for a restart driven by a blocked
+   *  callSync. Only where {@link canStartSync}. */
+  startSync(request: LoadRequest, timeoutMs: number): VersionRuntime {
+    this.#loading++;
+    try {
+      return this.#startSync!(request, timeoutMs);
+    } finally {
+      this.#loaded();
+    }
+  }
+
+  #loaded(): void {
+    this.#loading--;
+    // On the next turn: a thread or Node starting beside the rest of the swap took
+    // ~2 ms of a ~5 ms reload on two cores. A load started meanwhile (reloads back to
+    // back) refills after it instead: never two starts at once.
+    setImmediate(() => { if (this.#loading === 0) this.#refill(); });
   }
 
   /** Runtimes started so far (standby included), and the most ever starting at once. */
