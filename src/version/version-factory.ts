@@ -1,7 +1,7 @@
 import { dirname } from 'node:path';
 import { Artifact } from '../library/artifact.js';
 import { CopyStore } from '../library/copy-store.js';
-import { planPreloads } from '../library/dependencies.js';
+import { explainMissing, planPreloads } from '../library/dependencies.js';
 import { readDynamic } from '../library/elf-dynamic.js';
 import { findStateSection } from '../library/state-section.js';
 import type { IsoswapError } from '../errors.js';
@@ -76,8 +76,9 @@ export class VersionFactory {
       version.setHookTimeout(hookTimeoutMs, (error) => this.onCrash(version, error));
       return version;
     } catch (err) {
+      const explained = explainMissing(err, { library, copy: artifact.copy, libraryPath, isolation });
       await artifact.remove();
-      throw err;
+      throw explained;
     }
   }
 
