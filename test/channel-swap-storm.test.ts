@@ -11,6 +11,7 @@ import { setImmediate as turn } from 'node:timers/promises';
 import { after, test } from 'node:test';
 import { createIsolatedHost } from '../src/index.js';
 import { buildC, makeTempDir, removeTempDirs } from './helpers/native.js';
+import { stormSwaps } from './helpers/storm.js';
 
 after(removeTempDirs);
 
@@ -33,9 +34,9 @@ void isoswap_unload(void *state, uint32_t bytes) {
 `;
 
 const storms = [
-  { isolation: 'thread', withState: false, swaps: 25 },
-  { isolation: 'thread', withState: true, swaps: 25 },
-  { isolation: 'process', withState: false, swaps: 12 }, // a fork per swap: fewer
+  { isolation: 'thread', withState: false, swaps: stormSwaps(12, 25) },
+  { isolation: 'thread', withState: true, swaps: stormSwaps(12, 25) },
+  { isolation: 'process', withState: false, swaps: stormSwaps(6, 12) }, // a fork per swap: fewer
 ] as const;
 
 for (const { isolation, withState, swaps: SWAPS } of storms) {
