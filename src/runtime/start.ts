@@ -6,6 +6,10 @@ import { ThreadRuntime, threadStandby } from './thread/thread-runtime.js';
 import { RingPool } from '../transport/ring-pool.js';
 import type { VersionRuntime } from './types.js';
 
+/** How long after the first version serves its standby starts (a reload before then
+ *  starts a runtime itself, as one back to back does). */
+export const FIRST_STANDBY_DELAY_MS = 250;
+
 /**
  * Starts the runtimes of one host (thread or process isolation, `threads` workers or
  * children each) and owns their warm standby: workers or children started ahead, taken by
@@ -24,6 +28,9 @@ export class RuntimeFactory {
   readonly #stats: () => { started: number; maxStarting: number };
   /** Loads running now: the standby is refilled only when none is (Standby.refill). */
   #loading = 0;
+  /** No load has finished yet: the first standby waits {@link FIRST_STANDBY_DELAY_MS}. */
+  #first = true;
+  #firstRefill: NodeJS.Timeout | null = null;
 
   /** @param extras what each child process inherits (process isolation) */
   constructor(isolation: Isolation, threads: number, extras: ChildExtras = {}) {
@@ -69,10 +76,19 @@ export class RuntimeFactory {
 
   #loaded(): void {
     this.#loading--;
+    const refill = (): void => { if (this.#loading === 0) this.#refill(); };
+    if (this.#first) {
+      // A program's start is its busiest moment (its own set-up, its first frames), and a
+      // host closed within it (a CLI command, a test) would have started the standby
+      // (~100 ms of CPU for a thread, more for a Node process) for nothing.
+      this.#first = false;
+      this.#firstRefill = setTimeout(refill, FIRST_STANDBY_DELAY_MS).unref();
+      return;
+    }
     // On the next turn: a thread or Node starting beside the rest of the swap took
     // ~2 ms of a ~5 ms reload on two cores. A load started meanwhile (reloads back to
     // back) refills after it instead: never two starts at once.
-    setImmediate(() => { if (this.#loading === 0) this.#refill(); });
+    setImmediate(refill);
   }
 
   /** Runtimes started so far (standby included), and the most ever starting at once. */
@@ -82,6 +98,7 @@ export class RuntimeFactory {
 
   /** Ends the standby. */
   close(): Promise<void> {
+    if (this.#firstRefill !== null) clearTimeout(this.#firstRefill);
     return this.#close();
   }
 }

@@ -1,7 +1,7 @@
 import { dirname } from 'node:path';
 import { Artifact } from '../library/artifact.js';
 import { CopyStore } from '../library/copy-store.js';
-import { planPreloads } from '../library/dependencies.js';
+import { explainMissing, planPreloads } from '../library/dependencies.js';
 import { readDynamic } from '../library/elf-dynamic.js';
 import { findStateSection } from '../library/state-section.js';
 import type { IsoswapError } from '../errors.js';
@@ -68,8 +68,9 @@ export class VersionFactory {
       this.#runtimes ??= new RuntimeFactory(isolation, threads, hostChildExtras(this.state, libraryPath));
       return this.#version(id, artifact, await this.#runtimes.start(this.#request(artifact, functions)), functions, sourceId);
     } catch (err) {
+      const explained = this.#explained(err, artifact); // before the copy it reads is removed
       await artifact.remove();
-      throw err;
+      throw explained;
     }
   }
 
@@ -93,9 +94,16 @@ export class VersionFactory {
     try {
       return this.#version(id, artifact, this.#runtimes!.startSync(this.#request(artifact, source.functions), timeoutMs), source.functions, sourceId);
     } catch (err) {
+      const explained = this.#explained(err, artifact);
       artifact.removeSync();
-      throw err;
+      throw explained;
     }
+  }
+
+  /** A missing dependency, explained: which library needs it, where it was looked for. */
+  #explained(err: unknown, artifact: Artifact): unknown {
+    const { library, libraryPath, isolation } = this.opts;
+    return explainMissing(err, { library, copy: artifact.copy, libraryPath, isolation });
   }
 
   #request(artifact: Artifact, functions: FunctionTable): LoadRequest {
