@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test, type TestContext } from 'node:test';
 import { createIsolatedHost, IsoswapError, type IsolatedHost, type SwapEvent } from '../src/index.js';
-import { childPids } from './helpers/act-fixture.js';
+import { ACT, ACT_FUNCTIONS, actSource, childPids } from './helpers/act-fixture.js';
 import { buildC, makeTempDir, removeTempDirs } from './helpers/native.js';
 import { INCLUDE } from './helpers/section-fixture.js';
 
@@ -181,4 +181,24 @@ test('a restart that cannot finish within drainTimeoutMs + hookTimeoutMs: callSy
   assert.equal(events.errors.length, 1, 'the crash; giving up the blocking restart is not an error');
   await host.close();
   assert.deepEqual(childPids(), [], 'the child the abandoned restart loaded in was killed');
+});
+
+test('without a state block, with two processes per version: the next callSync restarts the version and runs on it', async (t) => {
+  const library = await buildC(actSource(7));
+  const host = await createIsolatedHost({ library, functions: ACT_FUNCTIONS, isolation: 'process', threads: 2 });
+  t.after(() => host.close());
+  const swaps: SwapEvent[] = [];
+  host.on('swap', (swap) => swaps.push(swap));
+  host.on('error', () => {});
+  const crashed = host.current;
+  assert.equal(host.callSync('act', ACT.RETURN), 7);
+  assert.throws(() => host.callSync('act', ACT.SEGFAULT), coded('ERR_VERSION_CRASHED'));
+  for (let i = 0; i < 10; i++) assert.equal(host.callSync('act', ACT.RETURN), 7);
+  assert.equal(swaps.length, 1);
+  assert.equal(swaps[0]!.reason, 'restart');
+  assert.equal(swaps[0]!.pauseMs, undefined, 'nothing to hand over: as on the event loop');
+  assert.equal(host.current.sourceId, crashed.id);
+  assert.equal(await host.call('act', ACT.RETURN), 7);
+  await host.close();
+  assert.deepEqual(childPids(), []);
 });

@@ -37,6 +37,9 @@ export class CrashRestart {
   #onEventLoop = false;
   /** A blocking driver ran past its bound: the event loop does the rest. */
   #gaveUp = false;
+  /** A blocking driver runs: a callSync from one of its listeners (swap, error) must not
+   *  start the steps again. */
+  #driving = false;
   readonly #started = performance.now();
 
   constructor(
@@ -83,8 +86,10 @@ export class CrashRestart {
     const { queue, versions, drainTimeoutMs, hookTimeoutMs } = this.ctx;
     if (!versions.canLoadSync) throw swapInProgress(what, `crashed version ${this.crashed.id} is being loaded again, which in thread isolation needs the event loop`);
     if (this.#onEventLoop || this.#gaveUp) throw swapInProgress(what, `crashed version ${this.crashed.id} is being loaded again on the event loop`);
+    if (this.#driving) throw swapInProgress(what, `crashed version ${this.crashed.id} is being loaded again by the callSync this one was made under`);
     const boundMs = hookTimeoutMs === 0 ? 0 : drainTimeoutMs + hookTimeoutMs;
     const deadline = new Deadline(what, boundMs);
+    this.#driving = true;
     try {
       if (this.#step === 'restart') {
         try {
@@ -110,6 +115,7 @@ export class CrashRestart {
         `${what}: crashed version ${this.crashed.id} of ${this.crashed.artifact.library} was not loaded again within drainTimeoutMs + hookTimeoutMs (${boundMs} ms); ` +
         'the event loop goes on with it (await host.call waits)', { version: this.crashed.id, timeoutMs: boundMs });
     } finally {
+      this.#driving = false;
       if (this.#step === 'done') this.#end();
     }
   }
@@ -123,8 +129,8 @@ export class CrashRestart {
   }
 
   #restartFailed(err: unknown): void {
-    this.#report(err, `restarting version ${this.crashed.id}`);
     this.#step = 'rollback';
+    this.#report(err, `restarting version ${this.crashed.id}`);
   }
 
   #report(err: unknown, what: string): void {
