@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test, type TestContext } from 'node:test';
-import { createIsolatedHost, IsoswapError, type IsolatedHost, type SwapEvent } from '../src/index.js';
+import { createAddonHost, createIsolatedHost, IsoswapError, type IsolatedHost, type SwapEvent } from '../src/index.js';
+import { buildAddon, type TestAddon } from './helpers/addon.js';
 import { ACT, ACT_FUNCTIONS, actSource, childPids } from './helpers/act-fixture.js';
 import { buildC, makeTempDir, removeTempDirs } from './helpers/native.js';
 import { INCLUDE } from './helpers/section-fixture.js';
@@ -201,4 +202,18 @@ test('without a state block, with two processes per version: the next callSync r
   assert.equal(await host.call('act', ACT.RETURN), 7);
   await host.close();
   assert.deepEqual(childPids(), []);
+});
+
+test('a Node-API addon in process isolation: the next callSync loads it again itself and runs on it', async (t) => {
+  const addon = await createAddonHost<TestAddon>({ addon: await buildAddon(1), isolation: 'process', state: { bytes: 64 } });
+  t.after(() => addon.close());
+  const words = new Uint32Array(addon.state!.buffer, addon.state!.byteOffset, 3);
+  const swaps: SwapEvent[] = [];
+  addon.on('swap', (swap) => swaps.push(swap));
+  addon.on('error', () => {});
+  assert.equal(addon.callSync('tick', 1), 2);
+  assert.throws(() => addon.callSync('crash'), coded('ERR_VERSION_CRASHED'));
+  assert.equal(addon.callSync('tick', 3), 4, 'the restarted build serves, without a turn of the event loop');
+  assert.equal(words[0], 2, 'tick(1) and tick(3) counted in the state block');
+  assert.deepEqual(swaps.map((s) => s.reason), ['restart']);
 });
