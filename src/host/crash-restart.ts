@@ -40,7 +40,6 @@ export class CrashRestart {
   /** A blocking driver runs: a callSync from one of its listeners (swap, error) must not
    *  start the steps again. */
   #driving = false;
-  readonly #started = performance.now();
 
   constructor(
     private readonly ctx: CrashRestartContext,
@@ -87,13 +86,14 @@ export class CrashRestart {
     if (!versions.canLoadSync) throw swapInProgress(what, `crashed version ${this.crashed.id} is being loaded again, which in thread isolation needs the event loop`);
     if (this.#onEventLoop || this.#gaveUp) throw swapInProgress(what, `crashed version ${this.crashed.id} is being loaded again on the event loop`);
     if (this.#driving) throw swapInProgress(what, `crashed version ${this.crashed.id} is being loaded again by the callSync this one was made under`);
+    const started = performance.now();
     const boundMs = hookTimeoutMs === 0 ? 0 : drainTimeoutMs + hookTimeoutMs;
     const deadline = new Deadline(what, boundMs);
     this.#driving = true;
     try {
       if (this.#step === 'restart') {
         try {
-          this.#swapSync(this.bytes!, this.crashed.functions, this.crashed.id, 'restart', deadline);
+          this.#swapSync(this.bytes!, this.crashed.functions, this.crashed.id, 'restart', started, deadline);
           return;
         } catch (err) {
           if (deadline.passed) throw err;
@@ -103,13 +103,14 @@ export class CrashRestart {
       this.crashed.status = 'failed';
       try {
         const target = queue.rollbackTarget();
-        this.#swapSync(target.artifact.bytes!, target.functions, target.id, 'rollback', deadline);
+        this.#swapSync(target.artifact.bytes!, target.functions, target.id, 'rollback', started, deadline);
       } catch (err) {
         if (deadline.passed) throw err;
         this.#report(err, 'rolling back');
       }
       this.#step = 'done';
-    } catch {
+    } catch (err) {
+      if (!deadline.passed) throw err;
       this.#gaveUp = true; // what this driver loaded is discarded; the event loop starts the step again
       throw new IsoswapError('ERR_SWAP_IN_PROGRESS',
         `${what}: crashed version ${this.crashed.id} of ${this.crashed.artifact.library} was not loaded again within drainTimeoutMs + hookTimeoutMs (${boundMs} ms); ` +
@@ -120,11 +121,19 @@ export class CrashRestart {
     }
   }
 
-  #swapSync(bytes: Buffer, functions: FunctionTable, sourceId: number, reason: 'restart' | 'rollback', deadline: Deadline): void {
+  /** Loads the build over the blocking paths and serves it; each hook within hookTimeoutMs
+   *  and what is left of `deadline`. */
+  #swapSync(bytes: Buffer, functions: FunctionTable, sourceId: number, reason: 'restart' | 'rollback', started: number, deadline: Deadline): void {
     const { queue, versions, hookTimeoutMs } = this.ctx;
     const next = versions.loadSync({ bytes, functions }, sourceId, deadline.stepMs());
-    const stepMs = deadline.stepMs();
-    queue.swapSync(next, reason, this.#started, this.release, this.failure, stepMs === 0 ? hookTimeoutMs : Math.min(stepMs, hookTimeoutMs));
+    let stepMs: number;
+    try {
+      stepMs = deadline.stepMs();
+    } catch (err) {
+      void queue.discard(next);
+      throw err;
+    }
+    queue.swapSync(next, reason, started, this.release, this.failure, stepMs === 0 ? hookTimeoutMs : Math.min(stepMs, hookTimeoutMs));
     this.#step = 'done';
   }
 
