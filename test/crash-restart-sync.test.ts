@@ -184,6 +184,20 @@ test('a restart that cannot finish within drainTimeoutMs + hookTimeoutMs: callSy
   assert.deepEqual(childPids(), [], 'the child the abandoned restart loaded in was killed');
 });
 
+test('a restart the event loop began (the crash was seen by an awaited call): callSync throws ERR_SWAP_IN_PROGRESS at once, then runs on it', async (t) => {
+  const { host, events } = await start(t);
+  const restarted = new Promise<SwapEvent>((resolve) => host.once('swap', resolve));
+  assert.equal(host.callSync('frame', 0), 1);
+  // The crash is seen on the event loop; its restart starts in the same turn and waits there
+  // for the new child's answer, which this turn cannot have yet.
+  await assert.rejects(host.call('frame', 1), coded('ERR_VERSION_CRASHED'));
+  assert.throws(() => host.callSync('frame', 0), (err: unknown) => coded('ERR_SWAP_IN_PROGRESS')(err)
+    && /being loaded again on the event loop/.test((err as Error).message));
+  assert.equal((await restarted).reason, 'restart');
+  assert.equal(host.callSync('frame', 0), 2, 'the refused call did not run');
+  assert.equal(events.swaps.length, 1);
+});
+
 test('without a state block, with two processes per version: the next callSync restarts the version and runs on it', async (t) => {
   const library = await buildC(actSource(7));
   const host = await createIsolatedHost({ library, functions: ACT_FUNCTIONS, isolation: 'process', threads: 2 });

@@ -83,6 +83,7 @@ export class CrashRestart {
   runSync(what: string): void {
     if (this.#step === 'done') return;
     const { queue, versions, drainTimeoutMs, hookTimeoutMs } = this.ctx;
+    if (queue.current !== this.crashed) return this.#end(); // a swap queued before the crash replaced it
     if (!versions.canLoadSync) throw swapInProgress(what, `crashed version ${this.crashed.id} is being loaded again, which in thread isolation needs the event loop`);
     if (this.#onEventLoop || this.#gaveUp) throw swapInProgress(what, `crashed version ${this.crashed.id} is being loaded again on the event loop`);
     if (this.#driving) throw swapInProgress(what, `crashed version ${this.crashed.id} is being loaded again by the callSync this one was made under`);
