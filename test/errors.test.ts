@@ -228,7 +228,7 @@ describe('IsoswapError across boundaries', () => {
     const err = await rejectsWith(host.call('count', 1, 'no_such_type', 1), 'ERR_BAD_ARGUMENTS', ['count']);
     assert.equal(err.name, 'IsoswapError');
     assert.deepEqual(err.details, { function: 'count', file: library });
-    assert.match(err.stack ?? '', /library-service/, 'the stack is the worker\'s');
+    assert.match(err.stack ?? '', /LibraryService\.invoke/, 'the stack is the worker\'s (its bundled entry)');
   });
 
   test('a load error from the worker names the symbol in details', async () => {
