@@ -9,6 +9,7 @@ class FakeHandle {
   label = 'fake';
   alive = true;
   refs = 0;
+  readonly ready = Promise.resolve();
   constructor(readonly n: number) {}
   ref(): void { this.refs++; }
   unref(): void { this.refs--; }
