@@ -19,7 +19,7 @@ export const ERROR_CODES = {
   ERR_DRAIN_TIMEOUT: 'a retiring version still had calls in flight at its deadline',
   ERR_NO_ROLLBACK: 'there is no earlier good version to roll back to',
   ERR_HOST_CLOSED: 'the host is closed',
-  ERR_SWAP_IN_PROGRESS: 'callSync waited past the swap\'s own deadlines (drainTimeoutMs + hookTimeoutMs), or found a crashed version still loading again in thread isolation',
+  ERR_SWAP_IN_PROGRESS: 'callSync waited past the swap\'s own deadlines (drainTimeoutMs + hookTimeoutMs), or found a step only the event loop can finish: a crashed version being loaded again in thread isolation, or by a restart the event loop began',
   ERR_INVALID_OPTIONS: 'the options passed to createIsolatedHost are invalid',
   ERR_BUILD_FAILED: 'the build command failed',
   ERR_WATCH: 'watching the library failed (the file system watcher reported an error)',

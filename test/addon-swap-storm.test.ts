@@ -1,5 +1,5 @@
-// 100 swaps of a Node-API addon under 4 busy callers (10 in process isolation, where each
-// version is a Node process to start): every call is answered exactly once (the addon
+// 25 swaps of a Node-API addon under 4 busy callers (4 in process isolation, where each
+// version is a Node process to start; 100 and 10 under `npm run stress`): every call is answered exactly once (the addon
 // counts the calls it ran in the state block; the callers count the answers), and each
 // retired version's copy is unmapped and removed (in process isolation: from every
 // child's maps too), as is everything after close(). Every 8th call is a callSync: a
@@ -14,6 +14,7 @@ import { createAddonHost, type Isolation, type VersionInfo } from '../src/index.
 import { childPids } from './helpers/act-fixture.js';
 import { buildAddon, type TestAddon } from './helpers/addon.js';
 import { copiesIn, mappedFiles, removeTempDirs } from './helpers/native.js';
+import { stormSwaps } from './helpers/storm.js';
 
 after(removeTempDirs);
 
@@ -27,7 +28,7 @@ async function mappedAnywhere(fragment: string, isolation: Isolation): Promise<n
   return count;
 }
 
-for (const [isolation, SWAPS] of [['thread', 100], ['process', 10]] as Array<[Isolation, number]>) {
+for (const [isolation, SWAPS] of [['thread', stormSwaps(25, 100)], ['process', stormSwaps(4, 10)]] as Array<[Isolation, number]>) {
   test(`${isolation}: ${SWAPS} swaps under ${CALLERS} busy callers: every call answered once, every retired copy unmapped and removed`, async () => {
     const path = await buildAddon(1);
     const addon = await createAddonHost<TestAddon>({ addon: path, isolation, state: { bytes: 64 } });

@@ -7,10 +7,11 @@
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setImmediate as turn } from 'node:timers/promises';
+import { setImmediate as turn, setTimeout as delay } from 'node:timers/promises';
 import { after, test } from 'node:test';
 import { createIsolatedHost } from '../src/index.js';
 import { buildC, makeTempDir, removeTempDirs } from './helpers/native.js';
+import { stormSwaps } from './helpers/storm.js';
 
 after(removeTempDirs);
 
@@ -33,9 +34,9 @@ void isoswap_unload(void *state, uint32_t bytes) {
 `;
 
 const storms = [
-  { isolation: 'thread', withState: false, swaps: 25 },
-  { isolation: 'thread', withState: true, swaps: 25 },
-  { isolation: 'process', withState: false, swaps: 12 }, // a fork per swap: fewer
+  { isolation: 'thread', withState: false, swaps: stormSwaps(12, 25) },
+  { isolation: 'thread', withState: true, swaps: stormSwaps(12, 25) },
+  { isolation: 'process', withState: false, swaps: stormSwaps(6, 12) }, // a fork per swap: fewer
 ] as const;
 
 for (const { isolation, withState, swaps: SWAPS } of storms) {
@@ -101,8 +102,14 @@ test('reload() runs the new version on a thread started before it (warm standby)
 
   const host = await createIsolatedHost({ library, functions: FUNCTIONS });
   try {
+    // The first standby starts FIRST_STANDBY_DELAY_MS after the host serves (bounded wait).
+    const serving = (await threads()).length;
+    for (const deadline = Date.now() + 20_000; (await threads()).length === serving;) {
+      assert.ok(Date.now() < deadline, 'the first standby thread started');
+      await delay(20);
+    }
     for (let swap = 0; swap < 3; swap++) {
-      await turn(); // the standby replacing the one taken starts on the next turn
+      if (swap > 0) await turn(); // the standby replacing the one taken starts on the next turn
       const startedBefore = await threads();
       const serving = host.callSync('tid');
       await host.reload();

@@ -1,26 +1,27 @@
 import { CrashPolicy } from './crash-policy.js';
 import { IsoswapError } from '../errors.js';
-import { HOST_EVENTS, type HostEmitter } from '../events.js';
+import { HOST_EVENTS } from '../events.js';
 import { failureOf } from '../version/load-info.js';
 import type { Version } from '../version/version.js';
-import type { SwapQueue } from './swap-queue.js';
+import { CrashRestart, type CrashRestartContext } from './crash-restart.js';
 
 /**
  * What follows the death of the serving version (or its kill for a call past
  * callTimeoutMs): report it, hold new calls, then start its build again, or roll back
- * when that build keeps crashing. The new version is told how the old one failed.
+ * when that build keeps crashing (CrashRestart, which a blocked callSync may drive). The
+ * new version is told how the old one failed.
  */
 export class CrashRecovery {
   readonly #policy = new CrashPolicy();
 
-  constructor(private readonly queue: SwapQueue, private readonly host: HostEmitter, private readonly library: string) {}
+  constructor(private readonly ctx: CrashRestartContext, private readonly library: string) {}
 
   /**
    * @example
    * runtime.onCrash((error) => recovery.onCrash(version, error));
    */
   onCrash(version: Version, error: IsoswapError): void {
-    const queue = this.queue;
+    const queue = this.ctx.queue;
     if (version !== queue.current || queue.closed) return; // a retiring version: its calls already rejected
     version.status = 'crashed';
     // Calls made from here on (a crash listener's too) wait for the restart (or rollback)
@@ -30,23 +31,10 @@ export class CrashRecovery {
     const crashed = error.code === 'ERR_CALL_TIMEOUT' || error.code === 'ERR_HOOK_TIMEOUT' ? error
       : new IsoswapError('ERR_VERSION_CRASHED', `version ${version.id} (${this.library}) crashed: ${error.message}`,
         { phase: version.phase, ...error.details, version: version.id, file: this.library });
-    this.host.emit(HOST_EVENTS.CRASH, { version: version.info, error: crashed });
-    this.host.reportError(crashed);
-    const failure = failureOf(crashed);
     const bytes = version.artifact.bytes;
-    const restart = bytes !== null && this.#policy.shouldRestart(version.artifact.sha256);
-    void queue.enqueue(async () => {
-      if (queue.closed || queue.current !== version) return;
-      if (restart) {
-        try {
-          await queue.swap({ bytes, functions: version.functions }, 'restart', version.id, release, failure);
-          return;
-        } catch (err) {
-          this.host.reportError(IsoswapError.from(err, 'ERR_VERSION_CRASHED', `restarting version ${version.id}`));
-        }
-      }
-      version.status = 'failed';
-      await queue.rollback(release, failure).catch((err) => this.host.reportError(IsoswapError.from(err, 'ERR_VERSION_CRASHED', 'rolling back')));
-    }).finally(release);
+    const restart = new CrashRestart(this.ctx, version, bytes, bytes !== null && this.#policy.shouldRestart(version.artifact.sha256), failureOf(crashed), release);
+    this.ctx.host.emit(HOST_EVENTS.CRASH, { version: version.info, error: crashed });
+    this.ctx.host.reportError(crashed);
+    void queue.enqueue(() => restart.run());
   }
 }

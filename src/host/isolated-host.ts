@@ -1,5 +1,5 @@
 import { CrashRecovery } from './crash-recovery.js';
-import { hostClosed, IsoswapError, swapInProgress, unknownFunction } from '../errors.js';
+import { hostClosed, IsoswapError, unknownFunction } from '../errors.js';
 import { HOST_EVENTS, HostEmitter, type SwapReason } from '../events.js';
 import type { FunctionTable, ResolvedOptions } from '../options.js';
 import type { PrototypeArguments, PrototypeResult } from '../library/prototype-types.js';
@@ -52,7 +52,8 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
       throw err;
     }
     this.#queue = new SwapQueue(this.#opts, this.#versions, this, this.#stateBlock);
-    const crashes = new CrashRecovery(this.#queue, this, this.#opts.library);
+    const { drainTimeoutMs, hookTimeoutMs } = this.#opts;
+    const crashes = new CrashRecovery({ queue: this.#queue, versions: this.#versions, host: this, drainTimeoutMs, hookTimeoutMs }, this.#opts.library);
     recovery.onCrash = (version, error) => crashes.onCrash(version, error);
     try {
       const first = await this.#queue.first();
@@ -108,8 +109,8 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
 
   /**
    * Calls a declared function and blocks until it returns: for game loops. During a swap's
-   * hand-over it finishes the hand-over itself (the event loop it would wait for is
-   * blocked here) and runs on the new version.
+   * hand-over, or (process isolation) the restart of a crashed version, it finishes that
+   * itself (the event loop it would wait for is blocked here) and runs on the new version.
    *
    * @example
    * for (let i = 0; i < 1000; i++) host.callSync('do_tick', i);
@@ -117,11 +118,8 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
   callSync<K extends FunctionName<F>>(name: K, ...args: ArgumentsOf<F, K>): ResultOf<F, K> {
     const queue = this.#queue;
     if (queue.closed) throw hostClosed(`callSync ${name}`);
-    if (queue.gate.waiting !== null) {
-      const handOver = queue.pending;
-      if (handOver === null) throw swapInProgress(`callSync ${name}`, 'a crashed version is still being loaded again');
-      handOver.runSync(`callSync ${name}`);
-    }
+    // A hand-over, else the restart of a crashed version: finished here, within their deadlines
+    if (queue.gate.waiting !== null) (queue.pending ?? queue.recovery)?.runSync(`callSync ${name}`);
     const { functions } = queue.current; // after a hand-over it ran: the version it serves
     if (!this.#declares(name, functions)) throw unknownFunction(name, Object.keys(functions));
     return queue.current.callSync(name, args) as ResultOf<F, K>;

@@ -22,6 +22,8 @@ export class SwapQueue {
   readonly gate = new CallGate();
   /** The hand-over calls are held for now, which a blocked callSync may finish. */
   pending: HandOver | null = null;
+  /** The recovery from a crash calls are held for now, which a blocked callSync may drive. */
+  recovery: { runSync(what: string): void } | null = null;
   closed = false;
   #current!: Version;
   #chain: Promise<unknown> = Promise.resolve();
@@ -77,13 +79,19 @@ export class SwapQueue {
   /** Serves the newest earlier good build again; `failure` when a crash forced it. */
   async rollback(onServing?: () => void, failure = 0): Promise<VersionInfo> {
     const from = this.#current;
-    const target = this.history.rollbackTarget(from);
-    if (target === undefined) {
-      throw new IsoswapError('ERR_NO_ROLLBACK', `no earlier good version of ${this.opts.library} to roll back to`, { file: this.opts.library });
-    }
+    const target = this.rollbackTarget();
     const info = await this.swap({ bytes: target.artifact.bytes!, functions: target.functions }, 'rollback', target.id, onServing, failure);
     if (from.status !== 'failed') from.status = 'rolled-back'; // a crash's rollback: 'failed' says more
     return info;
+  }
+
+  /** The version a rollback serves again; ERR_NO_ROLLBACK when there is none. */
+  rollbackTarget(): Version {
+    const target = this.history.rollbackTarget(this.#current);
+    if (target === undefined) {
+      throw new IsoswapError('ERR_NO_ROLLBACK', `no earlier good version of ${this.opts.library} to roll back to`, { file: this.opts.library });
+    }
+    return target;
   }
 
   /** `onServing` runs once the new version serves, before `swap` is emitted. */
@@ -105,12 +113,41 @@ export class SwapQueue {
       await this.discard(next);
       throw err;
     }
+    const to = this.#served(from, next, reason, started, pauseMs, onServing);
+    if (this.closed) throw hostClosed(`reload of ${this.opts.library}`);
+    return to;
+  }
+
+  /**
+   * swap() in one synchronous block, for a version already loaded (VersionFactory.loadSync)
+   * that replaces a crashed one: a blocked callSync drives it. No beforeSwap (the old
+   * version does not serve); the hand-over's steps run over the blocking paths, each
+   * within `hookTimeoutMs`. Throws as swap() does; `next` is then discarded.
+   */
+  swapSync(next: Version, reason: SwapReason, started: number, onServing: () => void, failure: number, hookTimeoutMs: number): VersionInfo {
+    const from = this.#current;
+    const held = performance.now();
+    try {
+      if (this.closed) throw hostClosed(`reload of ${this.opts.library}`);
+      this.#sections.check(from, next);
+      const handOver = this.#handOverOf(from, next, loadInfo(next.id, reason, failure, from.id), () => this.#serve(next), hookTimeoutMs);
+      handOver.runSync(`${reason} of ${this.opts.library}`);
+      handOver.throwIfFailed();
+    } catch (err) {
+      void this.discard(next);
+      throw err;
+    }
+    const pauseMs = this.block === null && !this.#sections.involved(from, next) ? undefined : performance.now() - held;
+    return this.#served(from, next, reason, started, pauseMs, onServing);
+  }
+
+  /** After the hand-over: `next` serves, `from` retires, `swap` is emitted. */
+  #served(from: Version, next: Version, reason: SwapReason, started: number, pauseMs: number | undefined, onServing: (() => void) | undefined): VersionInfo {
     this.#serve(next);
     onServing?.();
     this.retire(from);
     const to = next.info;
     this.host.emit(HOST_EVENTS.SWAP, { from: from.info, to, ms: performance.now() - started, reason, pauseMs });
-    if (this.closed) throw hostClosed(`reload of ${this.opts.library}`);
     return to;
   }
 
@@ -126,18 +163,10 @@ export class SwapQueue {
     }
     const held = performance.now();
     const release = this.gate.hold();
-    const handOver = new HandOver(from, next, {
-      block: this.block,
-      sections: this.#sections,
-      drainTimeoutMs: this.opts.drainTimeoutMs,
-      hookTimeoutMs: this.opts.hookTimeoutMs,
-      info,
-      commit: () => {
-        this.#serve(next); // before the gate opens, so that held calls go to the new version
-        release();
-      },
-      reportError: (error) => this.host.reportError(error),
-    });
+    const handOver = this.#handOverOf(from, next, info, () => {
+      this.#serve(next); // before the gate opens, so that held calls go to the new version
+      release();
+    }, this.opts.hookTimeoutMs);
     this.pending = handOver;
     try {
       await handOver.run();
@@ -146,6 +175,18 @@ export class SwapQueue {
       this.pending = null;
       release();
     }
+  }
+
+  #handOverOf(from: Version, next: Version, info: LoadInfo, commit: () => void, hookTimeoutMs: number): HandOver {
+    return new HandOver(from, next, {
+      block: this.block,
+      sections: this.#sections,
+      drainTimeoutMs: this.opts.drainTimeoutMs,
+      hookTimeoutMs,
+      info,
+      commit,
+      reportError: (error) => this.host.reportError(error),
+    });
   }
 
   #serve(version: Version): void {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { CopyStore } from './copy-store.js';
 import { assertCompleteLibrary } from './library-check.js';
@@ -41,8 +42,19 @@ export class Artifact {
     return new Artifact(library, copy, sha256, bytes);
   }
 
+  /** The same, blocking: for a restart driven by a blocked callSync. */
+  static fromBytesSync(bytes: Buffer, library: string, store: CopyStore, id: number, sha256?: string): Artifact {
+    assertCompleteLibrary(bytes, library);
+    sha256 ??= createHash('sha256').update(bytes).digest('hex');
+    return new Artifact(library, store.writeSync(bytes, id, sha256), sha256, bytes);
+  }
+
   /** Deletes the copy; the bytes stay for a rollback. */
   async remove(): Promise<void> {
     await rm(this.copy, { force: true });
+  }
+
+  removeSync(): void {
+    rmSync(this.copy, { force: true });
   }
 }

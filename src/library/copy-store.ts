@@ -44,6 +44,47 @@ export class CopyStore {
    * Throws ERR_TEMP_DIR or ERR_COPY_FAILED (naming the path and errno).
    */
   async write(bytes: Buffer, id: number, sha256: string): Promise<string> {
+    const beside = this.#besidePath(id, sha256);
+    if (beside !== null) {
+      try {
+        await writeCopy(beside, bytes);
+        return beside;
+      } catch (err) {
+        this.#refusedBeside(beside, err);
+      }
+    }
+    const copy = this.#claimTemp().copyPath(id, sha256, this.library);
+    try {
+      await writeCopy(copy, bytes);
+      return copy;
+    } catch (err) {
+      throw this.#copyFailed(copy, err);
+    }
+  }
+
+  /** The same, blocking: for a restart driven by a blocked callSync. */
+  writeSync(bytes: Buffer, id: number, sha256: string): string {
+    const beside = this.#besidePath(id, sha256);
+    if (beside !== null) {
+      try {
+        writeCopySync(beside, bytes);
+        return beside;
+      } catch (err) {
+        this.#refusedBeside(beside, err);
+      }
+    }
+    const copy = this.#claimTemp().copyPath(id, sha256, this.library);
+    try {
+      writeCopySync(copy, bytes);
+      return copy;
+    } catch (err) {
+      throw this.#copyFailed(copy, err);
+    }
+  }
+
+  /** The copy's path beside the library, claiming that directory at the first write;
+   *  null where it refused. */
+  #besidePath(id: number, sha256: string): string | null {
     if (this.#beside === undefined) {
       try {
         this.#beside = CopyPlace.claim(dirname(this.library));
@@ -52,23 +93,17 @@ export class CopyStore {
         this.#besideRefused = `${dirname(this.library)}: ${errno(err)}`;
       }
     }
-    if (this.#beside !== null) {
-      const copy = this.#beside.copyPath(id, sha256, this.library);
-      try {
-        await writeCopy(copy, bytes);
-        return copy;
-      } catch (err) {
-        this.#besideRefused = `${copy}: ${errno(err)}`; // full, or remounted read-only: the temp dir may take it
-      }
-    }
-    const copy = this.#claimTemp().copyPath(id, sha256, this.library);
-    try {
-      await writeCopy(copy, bytes);
-      return copy;
-    } catch (err) {
-      throw new IsoswapError('ERR_COPY_FAILED', `cannot write the private copy of ${this.library} to ${copy}: ${errno(err)}${this.#refusedNote()}`,
-        { file: this.library, path: copy, errno: errno(err) }, { cause: err });
-    }
+    return this.#beside?.copyPath(id, sha256, this.library) ?? null;
+  }
+
+  /** Full, or remounted read-only: the temp dir may take it. */
+  #refusedBeside(copy: string, err: unknown): void {
+    this.#besideRefused = `${copy}: ${errno(err)}`;
+  }
+
+  #copyFailed(copy: string, err: unknown): IsoswapError {
+    return new IsoswapError('ERR_COPY_FAILED', `cannot write the private copy of ${this.library} to ${copy}: ${errno(err)}${this.#refusedNote()}`,
+      { file: this.library, path: copy, errno: errno(err) }, { cause: err });
   }
 
   /** Removes every copy this host wrote and its lock files. */
@@ -93,15 +128,28 @@ export class CopyStore {
   }
 }
 
+const COPY_OPTIONS = { mode: 0o600, flag: 'wx' } as const;
+
 /** Writes a new file (0600, O_EXCL); on failure removes what was written and rethrows. */
 async function writeCopy(copy: string, bytes: Buffer): Promise<void> {
-  const options = { mode: 0o600, flag: 'wx' } as const;
+  if (bytes.length <= SYNC_IO_LIMIT) return writeCopySync(copy, bytes);
   try {
-    if (bytes.length <= SYNC_IO_LIMIT) writeFileSync(copy, bytes, options);
-    else await writeFile(copy, bytes, options);
+    await writeFile(copy, bytes, COPY_OPTIONS);
   } catch (err) {
-    // O_EXCL: an existing file is not ours to remove (names are unique per host, so never)
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') rmSync(copy, { force: true });
-    throw err;
+    throw removePartial(copy, err);
   }
+}
+
+function writeCopySync(copy: string, bytes: Buffer): void {
+  try {
+    writeFileSync(copy, bytes, COPY_OPTIONS);
+  } catch (err) {
+    throw removePartial(copy, err);
+  }
+}
+
+/** O_EXCL: an existing file is not ours to remove (names are unique per host, so never). */
+function removePartial(copy: string, err: unknown): unknown {
+  if ((err as NodeJS.ErrnoException).code !== 'EEXIST') rmSync(copy, { force: true });
+  return err;
 }

@@ -55,7 +55,7 @@ export function planPreloads(bytes: Buffer, dirs: readonly string[]): string[] {
   return planned;
 }
 
-/** What a worker needs to explain a dependency that did not load. */
+/** What the host needs to explain a dependency that did not load. */
 export interface MissingContext {
   /** The path the user named, and the copy that was loaded. */
   library: string;
@@ -66,12 +66,17 @@ export interface MissingContext {
 }
 
 /**
- * The name of the dependency a dlopen error is about ("libhelper.so: cannot open shared
- * object file"), or null for any other error.
+ * A load error as the user should see it: the worker's bare ERR_DEPENDENCY_MISSING (it
+ * names only the dependency dlopen missed) explained by {@link dependencyMissing} while
+ * the copy is still there to read; any other error as it is.
+ *
+ * @example
+ * catch (err) { throw explainMissing(err, { library, copy, libraryPath, isolation }); }
  */
-export function missingDependencyName(dlopenMessage: string, copy: string): string | null {
-  const name = /([^\s:]+): cannot open shared object file/.exec(dlopenMessage)?.[1];
-  return name === undefined || name === copy ? null : name;
+export function explainMissing(err: unknown, ctx: MissingContext): unknown {
+  if (!(err instanceof IsoswapError) || err.code !== 'ERR_DEPENDENCY_MISSING' || typeof err.details.dependency !== 'string'
+    || err.details.neededBy !== undefined) return err;
+  return dependencyMissing(err.details.dependency, ctx, err);
 }
 
 /**

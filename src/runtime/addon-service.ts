@@ -181,9 +181,11 @@ function cloneable(value: unknown, name: string, library: string): unknown {
 export function withAddons(library: LibraryService, onAddon?: (addon: AddonService, request: LoadRequest) => () => void): LibraryServiceApi & Pick<AddonService, 'callSync'> {
   let active: LibraryServiceApi = library;
   let stop: (() => void) | undefined;
-  return {
-    /** For the blocking paths: an addon's callSync, a library's call. */
-    callSync: (name, args) => (active instanceof AddonService ? active.callSync(name, args) : active.call(name, args)),
+  const service: LibraryServiceApi & Pick<AddonService, 'callSync'> = {
+    /** For the blocking paths: an addon's callSync, a library's call; a load (a restart
+     *  driven by a blocked host) as `load`. */
+    callSync: (name, args) => (name === SYNC_OP.load ? service.load(args[0] as LoadRequest)
+      : active instanceof AddonService ? active.callSync(name, args) : active.call(name, args)),
     load(request) {
       if (request.addon !== true) {
         active = library;
@@ -206,4 +208,5 @@ export function withAddons(library: LibraryService, onAddon?: (addon: AddonServi
       active = library;
     },
   };
+  return service;
 }

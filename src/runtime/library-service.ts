@@ -1,9 +1,7 @@
-import { isMainThread } from 'node:worker_threads';
 import koffi, { type LibraryHandle } from 'koffi';
 import { IsoswapError } from '../errors.js';
 import { SYNC_OP, type LibraryServiceApi, type LoadInfo, type LoadReport, type LoadRequest, type ParamType } from './protocol.js';
 import { paramTypes } from '../library/param-types.js';
-import { dependencyMissing, missingDependencyName } from '../library/dependencies.js';
 import { openState, type StatePointer } from '../state/state-pointer.js';
 import { StateSection } from '../state/state-section-memory.js';
 
@@ -117,11 +115,12 @@ export class LibraryService implements LibraryServiceApi {
   /** A dependency the loader could not find is ERR_DEPENDENCY_MISSING (with where it
    *  looked); any other refusal, ERR_NOT_A_LIBRARY. */
   #loadError(err: Error, request: LoadRequest): IsoswapError {
-    const dependency = missingDependencyName(err.message, request.copy);
-    if (dependency !== null) {
-      return dependencyMissing(dependency, {
-        library: request.library, copy: request.copy, libraryPath: request.libraryPath ?? [], isolation: isMainThread ? 'process' : 'thread',
-      }, err);
+    // The host explains it (dependencies.ts explainMissing: which library needs it, where
+    // it looked): the ELF reading that takes stays out of every worker's start.
+    const dependency = /([^\s:]+): cannot open shared object file/.exec(err.message)?.[1];
+    if (dependency !== undefined && dependency !== request.copy) {
+      return new IsoswapError('ERR_DEPENDENCY_MISSING', `${dependency}, needed by ${request.library}, was not found (dlopen: ${err.message})`,
+        { file: request.library, dependency });
     }
     return new IsoswapError('ERR_NOT_A_LIBRARY', `dlopen refused ${request.library}: ${err.message}`, { file: request.library });
   }

@@ -65,6 +65,9 @@ export const SYNC_OP = {
   /** Sent on the message path behind the calls in flight: answered on the blocking path
    *  once the worker reaches it, i.e. once the calls sent before it have run. */
   mark: '\0isoswap.mark',
+  /** A LoadRequest on the blocking path: the restart of a crashed version, driven by a
+   *  blocked callSync (process isolation; src/host/crash-restart.ts). */
+  load: '\0isoswap.load',
 } as const;
 
 /** How a mark is answered on the blocking path (never the answer to a call). */

@@ -15,17 +15,17 @@ import type { RuntimeHandle } from './runtime-handle.js';
 export class Standby<H extends RuntimeHandle> {
   readonly #ready: H[] = [];
   #closed = false;
-  /** A standby handle is warming up (its `warm` has not settled). */
-  #warming = 0;
-  /** Handles take() started itself, for a load not finished yet. */
-  #coldTaken = 0;
+  /** Handles started (standby, or taken cold by a load) that have not answered yet. */
+  #starting = 0;
   #started = 0;
   #maxStarting = 0;
+  /** Standby handles whose warm-up has settled: they owe no answer. */
+  readonly #warmed = new WeakSet<H>();
 
   /**
    * @param spawn starts one handle
-   * @param warm runs once on each new standby handle (a rehearsal load); resolves once it
-   *  has started (or rejects: it died)
+   * @param warm runs once on each new handle (a rehearsal load); resolves once it has
+   *  started (or rejects: it died)
    * @example
    * const standby = new Standby(1, () => new ThreadWorkerHandle(), (w) => w.request((r) => r.runLoadHook()));
    * const w = standby.take(); await load(w); standby.refill(); await standby.close();
@@ -39,19 +39,28 @@ export class Standby<H extends RuntimeHandle> {
   take(): H {
     let handle: H | undefined;
     while ((handle = this.#ready.shift()) !== undefined && !handle.alive);
-    if (handle === undefined) {
-      handle = this.#start();
-      this.#coldTaken++;
-    }
+    handle ??= this.#start(false);
+    handle.ref();
+    return handle;
+  }
+
+  /**
+   * For a load sent on a blocking path (a restart a blocked callSync drives): a standby
+   * handle whose warm-up has settled, else a new one. One still warming is left waiting:
+   * its warm-up request is sent once the event loop sees it start, so it would reach the
+   * library loaded meanwhile.
+   */
+  takeSettled(): H {
+    const i = this.#ready.findIndex((h) => h.alive && this.#warmed.has(h));
+    const handle = i < 0 ? this.#start(false) : this.#ready.splice(i, 1)[0]!;
     handle.ref();
     return handle;
   }
 
   /** Starts replacements for the handles taken: after the load that took them, not at
    *  take(), since on two cores a runtime starting beside the dlopen would slow it. Call it
-   *  only while no load runs: the handles take() started are then all started. */
+   *  only while no load runs. */
   refill(): void {
-    this.#coldTaken = 0;
     this.#fill();
   }
 
@@ -66,24 +75,27 @@ export class Standby<H extends RuntimeHandle> {
     return { started: this.#started, maxStarting: this.#maxStarting };
   }
 
-  #start(): H {
+  /** A new handle, counted as starting until it answers: a standby's rehearsal settles,
+   *  or (taken cold, for a load) it is ready. */
+  #start(standby: boolean): H {
     this.#started++;
-    this.#maxStarting = Math.max(this.#maxStarting, this.#warming + this.#coldTaken + 1);
-    return this.spawn();
-  }
-
-  #fill(): void {
-    if (this.#closed || this.#ready.length >= this.size || this.#warming > 0 || this.#coldTaken > 0) return;
-    const handle = this.#start();
-    handle.label = `standby ${handle.kind}`;
-    handle.unref();
-    this.#warming++;
-    this.#ready.push(handle);
-    const warmed = (): void => {
-      this.#warming--;
+    this.#maxStarting = Math.max(this.#maxStarting, ++this.#starting);
+    const handle = this.spawn();
+    const started = (): void => {
+      this.#starting--;
+      if (standby) this.#warmed.add(handle);
       // The next one (size > 1) starts now; a taken one is replaced after its load.
       if (this.#ready.includes(handle)) this.#fill();
     };
-    this.warm(handle).then(warmed, warmed);
+    (standby ? this.warm(handle) : handle.ready).then(started, started);
+    return handle;
+  }
+
+  #fill(): void {
+    if (this.#closed || this.#ready.length >= this.size || this.#starting > 0) return;
+    const handle = this.#start(true);
+    handle.label = `standby ${handle.kind}`;
+    handle.unref();
+    this.#ready.push(handle);
   }
 }

@@ -6,6 +6,10 @@ import { ThreadRuntime, threadStandby } from './thread/thread-runtime.js';
 import { RingPool } from '../transport/ring-pool.js';
 import type { VersionRuntime } from './types.js';
 
+/** How long after the first version serves its standby starts (a reload before then
+ *  starts a runtime itself, as one back to back does). */
+export const FIRST_STANDBY_DELAY_MS = 250;
+
 /**
  * Starts the runtimes of one host (thread or process isolation, `threads` workers or
  * children each) and owns their warm standby: workers or children started ahead, taken by
@@ -17,11 +21,16 @@ import type { VersionRuntime } from './types.js';
  */
 export class RuntimeFactory {
   readonly #start: (request: LoadRequest) => Promise<VersionRuntime>;
+  /** Process isolation on Linux (the blocking pipes), else null. */
+  readonly #startSync: ((request: LoadRequest, timeoutMs: number) => VersionRuntime) | null = null;
   readonly #refill: () => void;
   readonly #close: () => Promise<void>;
   readonly #stats: () => { started: number; maxStarting: number };
   /** Loads running now: the standby is refilled only when none is (Standby.refill). */
   #loading = 0;
+  /** No load has finished yet: the first standby waits {@link FIRST_STANDBY_DELAY_MS}. */
+  #first = true;
+  #firstRefill: NodeJS.Timeout | null = null;
 
   /** @param extras what each child process inherits (process isolation) */
   constructor(isolation: Isolation, threads: number, extras: ChildExtras = {}) {
@@ -35,6 +44,7 @@ export class RuntimeFactory {
     } else {
       const standby = processStandby(threads, extras);
       this.#start = (request) => ProcessRuntime.start(request, threads, standby);
+      if (process.platform === 'linux') this.#startSync = (request, timeoutMs) => ProcessRuntime.startSync(request, threads, standby, timeoutMs);
       this.#refill = () => standby.refill();
       this.#close = () => standby.close();
       this.#stats = () => standby.stats;
@@ -45,13 +55,40 @@ export class RuntimeFactory {
    *  error. */
   start(request: LoadRequest): Promise<VersionRuntime> {
     this.#loading++;
-    return this.#start(request).finally(() => {
-      this.#loading--;
-      // On the next turn: a thread or Node starting beside the rest of the swap took
-      // ~2 ms of a ~5 ms reload on two cores. A load started meanwhile (reloads back to
-      // back) refills after it instead: never two starts at once.
-      setImmediate(() => { if (this.#loading === 0) this.#refill(); });
-    });
+    return this.#start(request).finally(() => this.#loaded());
+  }
+
+  /** Whether {@link startSync} can load without the event loop. */
+  get canStartSync(): boolean {
+    return this.#startSync !== null;
+  }
+
+  /** The same, blocking, within `timeoutMs` (0: none): for a restart driven by a blocked
+   *  callSync. Only where {@link canStartSync}. */
+  startSync(request: LoadRequest, timeoutMs: number): VersionRuntime {
+    this.#loading++;
+    try {
+      return this.#startSync!(request, timeoutMs);
+    } finally {
+      this.#loaded();
+    }
+  }
+
+  #loaded(): void {
+    this.#loading--;
+    const refill = (): void => { if (this.#loading === 0) this.#refill(); };
+    if (this.#first) {
+      // A program's start is its busiest moment (its own set-up, its first frames), and a
+      // host closed within it (a CLI command, a test) would have started the standby
+      // (~100 ms of CPU for a thread, more for a Node process) for nothing.
+      this.#first = false;
+      this.#firstRefill = setTimeout(refill, FIRST_STANDBY_DELAY_MS).unref();
+      return;
+    }
+    // On the next turn: a thread or Node starting beside the rest of the swap took
+    // ~2 ms of a ~5 ms reload on two cores. A load started meanwhile (reloads back to
+    // back) refills after it instead: never two starts at once.
+    setImmediate(refill);
   }
 
   /** Runtimes started so far (standby included), and the most ever starting at once. */
@@ -61,6 +98,7 @@ export class RuntimeFactory {
 
   /** Ends the standby. */
   close(): Promise<void> {
+    if (this.#firstRefill !== null) clearTimeout(this.#firstRefill);
     return this.#close();
   }
 }

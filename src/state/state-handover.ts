@@ -55,7 +55,13 @@ export class HandOver {
         `version ${this.old.id} did not finish its calls within ${this.ctx.drainTimeoutMs} ms; it keeps serving`, { version: this.old.id }) };
     }
     if (this.#outcome === null) this.#finish();
-    if (!this.#outcome!.ok) throw this.#outcome!.error;
+    this.throwIfFailed();
+  }
+
+  /** Throws what a finished hand-over failed with (ERR_LOAD_HOOK, ERR_HOOK_TIMEOUT...):
+   *  for a driver that, unlike a callSync, answers for the swap. */
+  throwIfFailed(): void {
+    if (this.#outcome?.ok === false) throw this.#outcome.error;
   }
 
   /**

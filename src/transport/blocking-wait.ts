@@ -27,4 +27,17 @@ export class Deadline {
     }
     return Math.min(LIVENESS_MS, left);
   }
+
+  /** What is left, as the `timeoutMs` of the next blocking step (0: no limit); throws
+   *  ERR_CALL_TIMEOUT once past the end. */
+  stepMs(): number {
+    if (this.#end === Number.POSITIVE_INFINITY) return 0;
+    this.sliceMs();
+    return Math.max(1, Math.ceil(this.#end - performance.now()));
+  }
+
+  /** The end has passed. */
+  get passed(): boolean {
+    return performance.now() >= this.#end;
+  }
 }

@@ -1,15 +1,16 @@
 import { dirname } from 'node:path';
 import { Artifact } from '../library/artifact.js';
 import { CopyStore } from '../library/copy-store.js';
-import { planPreloads } from '../library/dependencies.js';
+import { explainMissing, planPreloads } from '../library/dependencies.js';
 import { readDynamic } from '../library/elf-dynamic.js';
 import { findStateSection } from '../library/state-section.js';
 import type { IsoswapError } from '../errors.js';
 import { functionsForNewBuild } from '../header/signature-check.js';
 import type { FunctionTable, ResolvedOptions } from '../options.js';
-import type { StateRef } from '../runtime/protocol.js';
+import type { LoadRequest, StateRef } from '../runtime/protocol.js';
 import { hostChildExtras } from '../runtime/process/process-runtime.js';
 import { RuntimeFactory } from '../runtime/start.js';
+import type { VersionRuntime } from '../runtime/types.js';
 import { Version } from './version.js';
 
 /** Worker threads are named per version, unique in the process (several hosts may run). */
@@ -55,7 +56,7 @@ export class VersionFactory {
    * const next = await factory.load('file', undefined, current.functions);
    */
   async load(source: BuildSource, sourceId?: number, serving?: FunctionTable): Promise<Version> {
-    const { library, header, isolation, threads, callTimeoutMs, loadTimeoutMs, hookTimeoutMs, libraryPath } = this.opts;
+    const { library, header, isolation, threads, libraryPath } = this.opts;
     const functions = source !== 'file' && source.functions !== undefined ? source.functions
       : header !== undefined ? await functionsForNewBuild(header, serving)
       : this.opts.functions;
@@ -64,21 +65,64 @@ export class VersionFactory {
       ? await Artifact.fromFile(library, this.copies, id)
       : await Artifact.fromBytes(source.bytes, library, this.copies, id, source.sha256);
     try {
-      const preload = planPreloads(artifact.bytes!, [...libraryPath, ...this.#originDirs(artifact)]);
-      const section = findStateSection(artifact.bytes!) ?? undefined;
-      // The worker thread's name: threads the library starts inherit it (guest-threads.ts).
-      const threadName = `isw-v${++threadNames}`;
       this.#runtimes ??= new RuntimeFactory(isolation, threads, hostChildExtras(this.state, libraryPath));
-      const runtime = await this.#runtimes.start({ library, copy: artifact.copy, functions, preload, libraryPath, state: this.state, timeoutMs: loadTimeoutMs, section, threadName, addon: this.opts.addon });
-      const version = new Version(id, artifact, runtime, functions, sourceId);
-      runtime.onCrash((error) => this.onCrash(version, error));
-      if (callTimeoutMs > 0) version.setCallTimeout(callTimeoutMs, (error) => this.onCrash(version, error));
-      version.setHookTimeout(hookTimeoutMs, (error) => this.onCrash(version, error));
-      return version;
+      return this.#version(id, artifact, await this.#runtimes.start(this.#request(artifact, functions)), functions, sourceId);
     } catch (err) {
+      const explained = this.#explained(err, artifact); // before the copy it reads is removed
       await artifact.remove();
-      throw err;
+      throw explained;
     }
+  }
+
+  /** Whether {@link loadSync} can load without the event loop (process isolation). */
+  get canLoadSync(): boolean {
+    return this.#runtimes?.canStartSync === true;
+  }
+
+  /**
+   * The same for a build served before (a restart, a rollback), blocking: the copy is
+   * written and the runtime loads over the blocking paths, within `timeoutMs` (0: none;
+   * past it, ERR_CALL_TIMEOUT). For a restart a blocked callSync drives; only where
+   * {@link canLoadSync}.
+   *
+   * @example
+   * const next = factory.loadSync({ bytes, functions }, crashed.id, 15_000);
+   */
+  loadSync(source: { bytes: Buffer; functions: FunctionTable }, sourceId: number, timeoutMs: number): Version {
+    const id = ++this.#nextId;
+    const artifact = Artifact.fromBytesSync(source.bytes, this.opts.library, this.copies, id);
+    try {
+      return this.#version(id, artifact, this.#runtimes!.startSync(this.#request(artifact, source.functions), timeoutMs), source.functions, sourceId);
+    } catch (err) {
+      const explained = this.#explained(err, artifact);
+      artifact.removeSync();
+      throw explained;
+    }
+  }
+
+  /** A missing dependency, explained: which library needs it, where it was looked for. */
+  #explained(err: unknown, artifact: Artifact): unknown {
+    const { library, libraryPath, isolation } = this.opts;
+    return explainMissing(err, { library, copy: artifact.copy, libraryPath, isolation });
+  }
+
+  #request(artifact: Artifact, functions: FunctionTable): LoadRequest {
+    const { library, loadTimeoutMs, libraryPath } = this.opts;
+    const preload = planPreloads(artifact.bytes!, [...libraryPath, ...this.#originDirs(artifact)]);
+    const section = findStateSection(artifact.bytes!) ?? undefined;
+    // The worker thread's name: threads the library starts inherit it (guest-threads.ts).
+    const threadName = `isw-v${++threadNames}`;
+    return { library, copy: artifact.copy, functions, preload, libraryPath, state: this.state, timeoutMs: loadTimeoutMs, section, threadName, addon: this.opts.addon };
+  }
+
+  /** A loaded version, its crashes and timeouts reported to the host. */
+  #version(id: number, artifact: Artifact, runtime: VersionRuntime, functions: FunctionTable, sourceId: number | undefined): Version {
+    const { callTimeoutMs, hookTimeoutMs } = this.opts;
+    const version = new Version(id, artifact, runtime, functions, sourceId);
+    runtime.onCrash((error) => this.onCrash(version, error));
+    if (callTimeoutMs > 0) version.setCallTimeout(callTimeoutMs, (error) => this.onCrash(version, error));
+    version.setHookTimeout(hookTimeoutMs, (error) => this.onCrash(version, error));
+    return version;
   }
 
   /**

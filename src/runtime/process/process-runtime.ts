@@ -1,6 +1,7 @@
-import { IsoswapError } from '../../errors.js';
+import { inPhase, IsoswapError } from '../../errors.js';
+import { Deadline } from '../../transport/blocking-wait.js';
 import { NOT_FAST } from '../../transport/call-channel.js';
-import type { LoadRequest, StateRef } from '../protocol.js';
+import { SYNC_OP, type LoadReport, type LoadRequest, type StateRef } from '../protocol.js';
 import { ChildProcessHandle } from './child-process-handle.js';
 import type { ChildExtras } from './inherited-fds.js';
 import { loadAll, PooledRuntime } from '../pooled-runtime.js';
@@ -69,6 +70,33 @@ export class ProcessRuntime extends PooledRuntime<ChildProcessHandle> implements
       return new ProcessRuntime(report, handles);
     } catch (err) {
       throw loadError(err, request.library);
+    }
+  }
+
+  /**
+   * The same without the event loop, for the restart of a crashed version driven by a
+   * blocked callSync: children whose warm-up settled (else new ones: fork is synchronous,
+   * and a child reads the request written to its pipe once it has started), the load sent
+   * on each one's blocking path. Throws as `start`, or ERR_CALL_TIMEOUT past `timeoutMs`
+   * (0: none); the children are then killed.
+   *
+   * @example
+   * const rt = ProcessRuntime.startSync(request, 1, standby, 5000);
+   */
+  static startSync(request: LoadRequest, processes: number, standby: Standby<ChildProcessHandle>, timeoutMs: number): ProcessRuntime {
+    const handles = Array.from({ length: processes }, () => standby.takeSettled());
+    handles.forEach((h, i) => { h.label = `${h.kind} ${i} of ${request.library}`; });
+    const deadline = new Deadline(`loading ${request.library}`, timeoutMs);
+    try {
+      const reports = handles.map((c) => {
+        const loaded = c.syncCall.call(SYNC_OP.load, [{ ...request, processRing: c.channel !== null }], deadline.stepMs()) as LoadReport;
+        c.channel?.open(loaded, undefined);
+        return loaded;
+      });
+      return new ProcessRuntime(reports[0]!, handles);
+    } catch (err) {
+      for (const h of handles) void h.kill();
+      throw loadError(inPhase(err, 'constructor'), request.library);
     }
   }
 
