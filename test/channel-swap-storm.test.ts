@@ -102,16 +102,17 @@ test('reload() runs the new version on a thread started before it (warm standby)
 
   const host = await createIsolatedHost({ library, functions: FUNCTIONS });
   try {
-    // The first standby starts FIRST_STANDBY_DELAY_MS after the host serves (bounded wait).
-    const serving = (await threads()).length;
-    for (const deadline = Date.now() + 20_000; (await threads()).length === serving;) {
-      assert.ok(Date.now() < deadline, 'the first standby thread started');
-      await delay(20);
-    }
+    const served = new Set(before); // threads that are not the standby: the host's, and versions'
     for (let swap = 0; swap < 3; swap++) {
-      if (swap > 0) await turn(); // the standby replacing the one taken starts on the next turn
-      const startedBefore = await threads();
       const serving = host.callSync('tid');
+      served.add(String(serving));
+      // The standby starts a while after the version it follows serves (250 ms after the
+      // first, 20 ms after a swap): wait for its thread (bounded).
+      for (const deadline = Date.now() + 20_000; (await threads()).every((t) => served.has(t));) {
+        assert.ok(Date.now() < deadline, 'the standby thread started');
+        await delay(10);
+      }
+      const startedBefore = await threads();
       await host.reload();
       const tid = host.callSync('tid');
       assert.notEqual(tid, serving, 'the new version runs on another thread');
