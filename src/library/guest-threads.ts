@@ -1,7 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { libc } from './libc.js';
+import { libcFunctions, setThreadName } from './libc.js';
 
-const PR_SET_NAME = 15;
 const RTLD_NOW = 2;
 
 /**
@@ -15,8 +14,7 @@ const RTLD_NOW = 2;
  */
 export function nameThisThread(name: string): void {
   if (process.platform !== 'linux') return;
-  const prctl = libc().func('int prctl(int option, ...)') as (...args: unknown[]) => number;
-  prctl(PR_SET_NAME, 'const char *', name.slice(0, 15));
+  setThreadName(name);
 }
 
 /**
@@ -52,6 +50,5 @@ export function guestThreads(name: string, workers: readonly number[]): number[]
  * if (guestThreads(name, tids).length > 0) keepMapped(artifact.copy);
  */
 export function keepMapped(path: string): void {
-  const dlopen = libc().func('void *dlopen(const char *file, int mode)') as (file: string, mode: number) => unknown;
-  dlopen(path, RTLD_NOW); // null when already gone (the threads ended meanwhile): nothing to keep
+  libcFunctions().dlopen(path, RTLD_NOW); // null when already gone (the threads ended meanwhile): nothing to keep
 }

@@ -13,6 +13,7 @@ import type { VersionRuntime } from '../types.js';
 const rehearsal = (worker: ThreadWorkerHandle): LoadRequest => ({
   library: 'standby rehearsal', copy: process.platform === 'darwin' ? 'libSystem.dylib' : 'libc.so.6',
   functions: { abs: 'int abs(int)', strlen: 'size_t strlen(const char *)' }, channel: worker.channel.buffer,
+  threadName: 'isw-standby', // declares prctl ahead: the real load names the thread again
 });
 
 /**
