@@ -76,7 +76,7 @@ export class OutputCapture {
     const saved: [number, number] = [c.fcntl(1, F_DUPFD_CLOEXEC, 'int', 10), c.fcntl(2, F_DUPFD_CLOEXEC, 'int', 10)];
     const readFds = [1, 2].map((target) => {
       const fds = new Int32Array(2);
-      if (c.pipe2(fds, O_CLOEXEC) !== 0) throw new IsoswapError('ERR_INVALID_OPTIONS', 'isoswap run: pipe2 failed, the library\'s output cannot be captured');
+      if (c.pipe2(fds, O_CLOEXEC) !== 0) throw new IsoswapError('ERR_OUTPUT_CAPTURE', 'isoswap run: pipe2 failed, the library\'s output cannot be captured');
       c.fcntl(fds[1]!, F_SETPIPE_SZ, 'int', PIPE_BYTES); // may be refused (a lower limit): 64 KiB then
       c.dup2(fds[1]!, target); // fd 1 (2) without O_CLOEXEC: child processes inherit it
       c.close(fds[1]!);

@@ -54,7 +54,7 @@ export class ProcessSyncCall {
       // No pipe2 there: process isolation serves on, without its blocking form.
       this.childFds = [];
       this.#requestFd = this.#replyFd = -1;
-      this.#broken = new IsoswapError('ERR_INVALID_OPTIONS', 'callSync in process isolation needs Linux (libc pipe2 and poll)');
+      this.#broken = new IsoswapError('ERR_UNSUPPORTED_PLATFORM', 'callSync in process isolation needs Linux (libc pipe2 and poll)');
       return;
     }
     const { pipe2 } = libcFunctions();
