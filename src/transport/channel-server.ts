@@ -5,6 +5,7 @@ import {
 } from './ring-layout.js';
 import { WorkerCodec, type RingSideChannel } from './ring-codec.js';
 import { SpinBudget } from './spin-budget.js';
+import { nowMs } from './clock.js';
 import { threadWorkerSignals, type WorkerSignals } from './ring-signals.js';
 import type { FastSignature } from '../runtime/protocol.js';
 import { gettid } from '../library/libc.js';
@@ -76,11 +77,11 @@ export class ChannelServer {
   };
 
   readonly #serve = (): void => {
-    const started = performance.now();
+    const started = nowMs();
     for (;;) {
       if (this.#stopped) return;
       this.#drain();
-      if (performance.now() - started > YIELD_MS) {
+      if (nowMs() - started > YIELD_MS) {
         setImmediate(this.#serve);
         return;
       }
@@ -94,13 +95,13 @@ export class ChannelServer {
    *  sequentially consistent atomics one of us sees the other, so no request is left
    *  unnoticed. */
   #park(): boolean {
-    this.#parkedAt = performance.now();
+    this.#parkedAt = nowMs();
     return this.signals.park(this.#header, this.#tail, this.#wake);
   }
 
   readonly #wake = (): void => {
     if (this.#stopped) return;
-    this.#spin.slept((performance.now() - this.#parkedAt) * 1000);
+    this.#spin.slept((nowMs() - this.#parkedAt) * 1000);
     Atomics.store(this.#header, WORKER_STATE, WORKER_RUNNING);
     this.#serve();
   };

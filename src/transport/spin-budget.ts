@@ -1,3 +1,5 @@
+import { nowMs } from './clock.js';
+
 /**
  * How long to spin before sleeping, adapted to the traffic: a spin that saw the awaited
  * change doubles the next budget (up to `maxUs`), one that saw nothing halves it (down to
@@ -25,7 +27,7 @@ export class SpinBudget {
    * `maxUs` would have been caught by a longer spin: the budget grows past it.
    *
    * @example
-   * const t = performance.now(); Atomics.wait(words, 0, seen); spin.slept((performance.now() - t) * 1000);
+   * const t = nowMs(); Atomics.wait(words, 0, seen); spin.slept((nowMs() - t) * 1000);
    */
   slept(us: number): void {
     if (us <= this.maxUs) this.#us = Math.min(this.maxUs, Math.max(this.#us * 2, us * 2));
@@ -40,14 +42,14 @@ export class SpinBudget {
    */
   spin(ready: () => boolean): boolean {
     if (ready()) return true;
-    const deadline = performance.now() + this.#us / 1000;
+    const deadline = nowMs() + this.#us / 1000;
     for (let i = 1; ; i++) {
       if (ready()) {
         this.#us = Math.min(this.maxUs, this.#us * 2);
         return true;
       }
-      // performance.now() costs tens of ns: look at the clock every 32 turns only.
-      if ((i & 31) === 0 && performance.now() > deadline) {
+      // The clock costs tens of ns: look at the clock every 32 turns only.
+      if ((i & 31) === 0 && nowMs() > deadline) {
         this.#us = Math.max(this.minUs, this.#us / 2);
         return false;
       }
