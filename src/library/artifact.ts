@@ -24,19 +24,21 @@ export class Artifact {
 
   /**
    * Reads `library` (a regular file only), checks it is a complete shared library, and
-   * writes its copy.
+   * writes its copy. `checked` runs once the bytes passed the check, before they are
+   * hashed and copied (the caller starts a runtime meanwhile).
    *
    * @example
    * const a = await Artifact.fromFile('/src/libgame.so', store, 3); // /src/.isoswap-4242-a1b2c3-v3-1a2b3c4d5e6f-libgame.so
    */
-  static async fromFile(library: string, store: CopyStore, id: number): Promise<Artifact> {
-    return Artifact.fromBytes(await readLibrary(library), library, store, id);
+  static async fromFile(library: string, store: CopyStore, id: number, checked?: () => void): Promise<Artifact> {
+    return Artifact.fromBytes(await readLibrary(library), library, store, id, undefined, checked);
   }
 
   /** Writes a copy of bytes already read (a rollback to a kept build, a watched save
    *  whose hash the watcher already took). */
-  static async fromBytes(bytes: Buffer, library: string, store: CopyStore, id: number, sha256?: string): Promise<Artifact> {
+  static async fromBytes(bytes: Buffer, library: string, store: CopyStore, id: number, sha256?: string, checked?: () => void): Promise<Artifact> {
     assertCompleteLibrary(bytes, library);
+    checked?.();
     sha256 ??= createHash('sha256').update(bytes).digest('hex');
     const copy = await store.write(bytes, id, sha256);
     return new Artifact(library, copy, sha256, bytes);

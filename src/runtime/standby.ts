@@ -45,6 +45,19 @@ export class Standby<H extends RuntimeHandle> {
   }
 
   /**
+   * Starts a handle now for the load that is about to {@link take} it, when none waits or
+   * is starting: the host prepares the load (hashes and copies the build) while the runtime
+   * boots. Not warmed (a rehearsal would delay the real load) and unref'd until taken; if
+   * no load takes it, it waits as the standby does.
+   */
+  prestart(): void {
+    if (this.#closed || this.#starting > 0 || this.#ready.some((h) => h.alive)) return;
+    const handle = this.#start(false);
+    handle.unref();
+    this.#ready.push(handle);
+  }
+
+  /**
    * For a load sent on a blocking path (a restart a blocked callSync drives): a standby
    * handle whose warm-up has settled, else a new one. One still warming is left waiting:
    * its warm-up request is sent once the event loop sees it start, so it would reach the

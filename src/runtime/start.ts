@@ -27,6 +27,7 @@ export class RuntimeFactory {
   /** Process isolation on Linux (the blocking pipes), else null. */
   readonly #startSync: ((request: LoadRequest, timeoutMs: number) => VersionRuntime) | null = null;
   readonly #refill: () => void;
+  readonly #prestart: () => void;
   readonly #close: () => Promise<void>;
   readonly #stats: () => { started: number; maxStarting: number };
   /** Loads running now: the standby is refilled only when none is (Standby.refill). */
@@ -42,6 +43,7 @@ export class RuntimeFactory {
       const standby = threadStandby(threads, rings);
       this.#start = (request) => ThreadRuntime.start(request, threads, standby, rings);
       this.#refill = () => standby.refill();
+      this.#prestart = () => standby.prestart();
       this.#close = () => standby.close();
       this.#stats = () => standby.stats;
     } else {
@@ -49,9 +51,16 @@ export class RuntimeFactory {
       this.#start = (request) => ProcessRuntime.start(request, threads, standby);
       if (process.platform === 'linux') this.#startSync = (request, timeoutMs) => ProcessRuntime.startSync(request, threads, standby, timeoutMs);
       this.#refill = () => standby.refill();
+      this.#prestart = () => standby.prestart();
       this.#close = () => standby.close();
       this.#stats = () => standby.stats;
     }
+  }
+
+  /** Starts the runtime the next {@link start} takes, unless one waits or is starting: a
+   *  load still preparing its request (hashing, copying) overlaps the runtime's boot. */
+  prestart(): void {
+    this.#prestart();
   }
 
   /** Loads a version into a runtime (pre-started ones first); rejects with a typed load
