@@ -1,5 +1,5 @@
 import { closeSync } from 'node:fs';
-import { constants } from 'node:os';
+import { getSystemErrorName } from 'node:util';
 import koffi from 'koffi';
 import { IsoswapError } from '../errors.js';
 import { libcFunctions } from '../library/libc.js';
@@ -20,8 +20,12 @@ const MAP_SHARED = 0x01;
 const MAP_FAILED = 0xffff_ffff_ffff_ffffn;
 const MFD_CLOEXEC = 0x1;
 
-/** ENOSPC for 28: the name an errno number has. */
-const errnoName = (n: number): string => Object.entries(constants.errno).find(([, v]) => v === n)?.[0] ?? `errno ${n}`;
+/** ENOSPC for 28: the name an errno number has. From node:util, which a worker has loaded
+ *  already: node:os would cost every new worker ~0.3 ms for an error message. */
+const errnoName = (n: number): string => {
+  const name = n > 0 ? getSystemErrorName(-n) : '';
+  return name.startsWith('E') ? name : `errno ${n}`;
+};
 
 /**
  * Makes anonymous shared memory of `bytes` (a memfd: no file anywhere, freed when the
