@@ -25,7 +25,7 @@ interface Queued {
 const YIELD_MS = 1;
 
 /**
- * The host side of one worker's shared-memory call channel (layout.ts), for the functions
+ * The host side of one worker's shared-memory call channel (ring-layout.ts), for the functions
  * the worker reported as fast. Calls made in the same turn are written into the ring as
  * they come and the worker is woken once, by a microtask; results are picked up by a
  * short adaptive spin, then by sleeping; `callSync` spins, then blocks. How a side sleeps
