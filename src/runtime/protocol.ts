@@ -139,3 +139,8 @@ export interface LibraryServiceApi {
 
 /** The answer to one blocking call (callSync), on a port (thread) or a pipe (process). */
 export type SyncReply = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** Thread isolation: the global symbol (`Symbol.for`) under which a worker's boot script
+ *  (src/runtime/thread/code-cache.ts) leaves the function that makes its bundle's V8 code
+ *  cache, for the worker entry's `codeCache`. */
+export const CODE_CACHE_KEY = 'isoswap.codeCache';

@@ -4,6 +4,7 @@ import type { LoadRequest } from '../protocol.js';
 import { loadAll, PooledRuntime } from '../pooled-runtime.js';
 import { Standby } from '../standby.js';
 import { ThreadWorkerHandle } from './thread-worker-handle.js';
+import { hasCodeCache, keepCodeCache } from './code-cache.js';
 import type { VersionRuntime } from '../types.js';
 
 /** What a standby worker loads once to warm up: the C library, already in every process
@@ -31,7 +32,10 @@ export function threadStandby(size: number, rings?: RingPool): Standby<ThreadWor
     const loaded = worker.request((r) => r.load(rehearsal(worker))).catch(() => {});
     void worker.request((r) => r.runLoadHook()).catch(() => {});
     const unloaded = worker.request((r) => r.unload());
-    return Promise.all([loaded, unloaded]);
+    // The code cache made after the rehearsal (the load and unload paths compiled) starts
+    // every later worker of the process, a cold one back to back too.
+    const cached = hasCodeCache() ? undefined : worker.request((r) => r.codeCache()).then(keepCodeCache);
+    return Promise.all([loaded, unloaded, cached]);
   });
 }
 

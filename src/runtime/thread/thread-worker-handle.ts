@@ -9,10 +9,16 @@ import type { Deadline } from '../../transport/blocking-wait.js';
 import { nodeEndpoint, releasableEndpoint, releaseProxy, wrap, type Remote } from '../rpc.js';
 import { PendingRequests } from '../pending-requests.js';
 import { nextMark, type RuntimeHandle } from '../runtime-handle.js';
+import { workerBoot } from './code-cache.js';
 
-const WORKER_URL = new URL('../../../workers/thread-worker.js', import.meta.url);
 /** How long kill() lets a thread that is still starting finish before terminating it. */
 const START_GRACE_MS = 5_000;
+
+/** A worker thread's service: a version's, and the code cache of the thread's bundle
+ *  (code-cache.ts), null where none can be made. */
+export interface ThreadServiceApi extends LibraryServiceApi {
+  codeCache(): Uint8Array | null;
+}
 
 /**
  * One worker thread and the comlink proxy to its LibraryService. comlink's promises never
@@ -21,7 +27,7 @@ const START_GRACE_MS = 5_000;
  */
 export class ThreadWorkerHandle implements RuntimeHandle {
   readonly worker: Worker;
-  readonly remote: Remote<LibraryServiceApi>;
+  readonly remote: Remote<ThreadServiceApi>;
   /** The shared-memory call channel (fast path) and the blocking message path. */
   readonly channel: CallChannel;
   readonly syncCall: SyncMessageCall;
@@ -54,9 +60,10 @@ export class ThreadWorkerHandle implements RuntimeHandle {
     });
     this.syncCall = new SyncMessageCall(() => this.channel.assertAlive());
     const { workerPort: syncPort, replies: syncReplies } = this.syncCall;
-    this.worker = new Worker(WORKER_URL, { workerData: { syncPort, syncReplies, ringPort }, transferList: [syncPort, ringPort] });
+    const { boot, bundle } = workerBoot();
+    this.worker = new Worker(boot, { eval: true, workerData: { syncPort, syncReplies, ringPort, bundle }, transferList: [syncPort, ringPort] });
     const endpoint = releasableEndpoint(nodeEndpoint(this.worker));
-    this.remote = wrap<LibraryServiceApi>(endpoint.endpoint);
+    this.remote = wrap<ThreadServiceApi>(endpoint.endpoint);
     // A comlink GET is answered once the worker module, koffi included, has run.
     this.ready = Promise.resolve((this.remote as unknown as Record<string, unknown>)['started']).then(() => {}, () => {});
     // An 'error' without a listener would be rethrown in the host: a JS fault in a
@@ -103,7 +110,7 @@ export class ThreadWorkerHandle implements RuntimeHandle {
   }
 
   /** Sends one request; rejects with ERR_VERSION_CRASHED if the thread dies first. */
-  request<T>(send: (remote: Remote<LibraryServiceApi>) => Promise<T>): Promise<T> {
+  request<T>(send: (remote: Remote<ThreadServiceApi>) => Promise<T>): Promise<T> {
     if (this.#death !== null) return Promise.reject(this.#death);
     return this.#pending.track(send(this.remote).then((value) => { this.#answered = true; return value; }));
   }
