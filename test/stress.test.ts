@@ -18,6 +18,7 @@ test(`${SWAPS} swaps under 4 busy callers: no call lost, duplicated or stale; <=
   assert.equal(figures['lost'], 0);
   assert.equal(figures['duplicated'], 0);
   assert.equal(figures['stale'], 0);
+  assert.ok(Number(figures['maxCopiesMapped']) >= 1, 'the sampler sees the serving version\'s copy (it looks where the host puts copies)');
   assert.ok(Number(figures['maxCopiesMapped']) <= 2);
   assert.equal(figures['mappedAfterClose'], 0);
   assert.equal(figures['onDiskAfterClose'], 0);

@@ -3,10 +3,11 @@
 // differs), counts its executions natively, and tags every result with its build id.
 import { createHash } from 'node:crypto';
 import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createIsolatedHost, type IsolatedHost, type Isolation } from '../../src/index.js';
+import { COPY_PREFIX } from '../../src/library/copy-place.js';
 import { buildC, makeTempDir, mappedFiles } from './native.js';
 
 export interface StressOptions {
@@ -104,10 +105,10 @@ async function childPids(): Promise<number[]> {
   return pids;
 }
 
-/** Copies under `dir` mapped by this process and each of its children. */
-async function copiesMapped(dir: string): Promise<number> {
-  let mapped = await mappedFiles(dir);
-  for (const pid of await childPids()) mapped += await mappedFiles(dir, pid).catch(() => 0); // it may just have exited
+/** Files whose path starts with `prefix` mapped by this process and each of its children. */
+async function copiesMapped(prefix: string): Promise<number> {
+  let mapped = await mappedFiles(prefix);
+  for (const pid of await childPids()) mapped += await mappedFiles(prefix, pid).catch(() => 0); // it may just have exited
   return mapped;
 }
 const mib = (bytes: number): number => Math.round((bytes / 2 ** 20) * 10) / 10;
@@ -138,7 +139,7 @@ export async function runStress(options: StressOptions): Promise<StressResult> {
   if (swaps + 1 > MAX_BUILD) throw new RangeError(`at most ${MAX_BUILD - 1} swaps`);
   const dir = await makeTempDir('isoswap-stress-');
   const countDir = await makeTempDir('isoswap-stress-counts-');
-  const copiesDir = await makeTempDir('isoswap-stress-copies-');
+  const tempDir = await makeTempDir('isoswap-stress-copies-');
   const build = await makeBuilds(dir, countDir);
   const library = join(dir, 'libstress.so');
   const buildOfSha = new Map<string, number>();
@@ -154,8 +155,11 @@ export async function runStress(options: StressOptions): Promise<StressResult> {
   const problems: string[] = [];
   const baselineTasks = await taskCount();
   const host: IsolatedHost = await createIsolatedHost({
-    library, functions: { work: 'int32_t work(int32_t)' }, isolation, threads, tempDir: copiesDir,
+    library, functions: { work: 'int32_t work(int32_t)' }, isolation, threads, tempDir,
   });
+  // Where the host put its copies: beside the library (the temp dir is its fallback).
+  const copiesDir = dirname(host.current.copy);
+  const copies = join(copiesDir, COPY_PREFIX);
   const start = memory();
   const rssStart = start.rss;
   let rssPeak = rssStart;
@@ -188,7 +192,7 @@ export async function runStress(options: StressOptions): Promise<StressResult> {
     }
   };
   const sample = async (): Promise<void> => {
-    maxMapped = Math.max(maxMapped, await copiesMapped(copiesDir));
+    maxMapped = Math.max(maxMapped, await copiesMapped(copies));
     rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
   };
 
@@ -242,9 +246,10 @@ export async function runStress(options: StressOptions): Promise<StressResult> {
   if (stale > 0) problems.push(`${stale} calls served by a version older than the one current when they were made`);
   if (failed > 0) problems.push(`${failed} calls failed`);
 
-  const mappedAfterClose = await settle(() => copiesMapped(copiesDir), 0, 2000);
+  const mappedAfterClose = await settle(() => copiesMapped(copies), 0, 2000);
   const childrenAfterClose = await settle(async () => (await childPids()).length, 0, 2000);
-  const onDiskAfterClose = (await readdir(copiesDir)).length;
+  const onDiskAfterClose = (await readdir(copiesDir)).filter((name) => name.startsWith(COPY_PREFIX)).length
+    + (copiesDir === tempDir ? 0 : (await readdir(tempDir)).length);
   const workersAfterClose = Math.max(0, (await settle(taskCount, baselineTasks, 2000)) - baselineTasks);
   if (mappedAfterClose > 0) problems.push(`${mappedAfterClose} copies still mapped after close`);
   if (onDiskAfterClose > 0) problems.push(`${onDiskAfterClose} entries left in the copies directory after close`);
