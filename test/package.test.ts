@@ -13,7 +13,7 @@ test('npm pack ships dist, types, README, LICENSE and native/include, and no tes
   const files = pack!.files.map((f) => f.path);
   for (const wanted of [
     'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/host/isolated-host.d.ts', 'dist/src/cli/main.js',
-    'dist/workers/thread-worker.cjs', 'dist/workers/process-worker.js', 'README.md', 'LICENSE', 'CHANGELOG.md', 'package.json',
+    'dist/workers/thread-worker.cjs', 'dist/workers/process-worker.cjs', 'README.md', 'LICENSE', 'CHANGELOG.md', 'package.json',
   ]) {
     assert.ok(files.includes(wanted), `${wanted} is shipped`);
   }
