@@ -1,7 +1,10 @@
 import type { Isolation } from '../options.js';
 import type { LoadRequest } from './protocol.js';
 import type { ChildExtras } from './process/inherited-fds.js';
+import type { ChildProcessHandle } from './process/child-process-handle.js';
 import { ProcessRuntime, processStandby } from './process/process-runtime.js';
+import type { Standby } from './standby.js';
+import type { ThreadWorkerHandle } from './thread/thread-worker-handle.js';
 import { ThreadRuntime, threadStandby } from './thread/thread-runtime.js';
 import { RingPool } from '../transport/ring-pool.js';
 import type { VersionRuntime } from './types.js';
@@ -26,41 +29,33 @@ export class RuntimeFactory {
   readonly #start: (request: LoadRequest) => Promise<VersionRuntime>;
   /** Process isolation on Linux (the blocking pipes), else null. */
   readonly #startSync: ((request: LoadRequest, timeoutMs: number) => VersionRuntime) | null = null;
-  readonly #refill: () => void;
-  readonly #prestart: () => void;
-  readonly #close: () => Promise<void>;
-  readonly #stats: () => { started: number; maxStarting: number };
+  readonly #standby: Standby<ThreadWorkerHandle> | Standby<ChildProcessHandle>;
   /** Loads running now: the standby is refilled only when none is (Standby.refill). */
   #loading = 0;
   /** No load has finished yet: the first standby waits {@link FIRST_STANDBY_DELAY_MS}. */
   #first = true;
-  #firstRefill: NodeJS.Timeout | null = null;
+  /** The standby's refill, due after the last load. */
+  #refill: NodeJS.Timeout | null = null;
 
   /** @param extras what each child process inherits (process isolation) */
   constructor(isolation: Isolation, threads: number, extras: ChildExtras = {}) {
     if (isolation === 'thread') {
       const rings = new RingPool();
       const standby = threadStandby(threads, rings);
+      this.#standby = standby;
       this.#start = (request) => ThreadRuntime.start(request, threads, standby, rings);
-      this.#refill = () => standby.refill();
-      this.#prestart = () => standby.prestart();
-      this.#close = () => standby.close();
-      this.#stats = () => standby.stats;
     } else {
       const standby = processStandby(threads, extras);
+      this.#standby = standby;
       this.#start = (request) => ProcessRuntime.start(request, threads, standby);
       if (process.platform === 'linux') this.#startSync = (request, timeoutMs) => ProcessRuntime.startSync(request, threads, standby, timeoutMs);
-      this.#refill = () => standby.refill();
-      this.#prestart = () => standby.prestart();
-      this.#close = () => standby.close();
-      this.#stats = () => standby.stats;
     }
   }
 
   /** Starts the runtime the next {@link start} takes, unless one waits or is starting: a
    *  load still preparing its request (hashing, copying) overlaps the runtime's boot. */
   prestart(): void {
-    this.#prestart();
+    this.#standby.prestart();
   }
 
   /** Loads a version into a runtime (pre-started ones first); rejects with a typed load
@@ -86,33 +81,35 @@ export class RuntimeFactory {
     }
   }
 
+  /**
+   * Schedules the standby's refill after a load. After the first one it waits longer: a
+   * program's start is its busiest moment (its own set-up, its first frames), and a host
+   * closed within it (a CLI command, a test) would have started the standby (~100 ms of
+   * CPU for a thread, more for a Node process) for nothing. After a later one it waits a
+   * little: a thread or Node starting beside the rest of the swap took ~2 ms of a ~5 ms
+   * reload on two cores, and on the next turn it still slowed the new version's first
+   * calls (the first one after a reload: 2.4 ms p50 instead of 0.9). A load started
+   * meanwhile (reloads back to back) refills after it instead: never two starts at once.
+   */
   #loaded(): void {
     this.#loading--;
-    const refill = (): void => { if (this.#loading === 0) this.#refill(); };
-    if (this.#first) {
-      // A program's start is its busiest moment (its own set-up, its first frames), and a
-      // host closed within it (a CLI command, a test) would have started the standby
-      // (~100 ms of CPU for a thread, more for a Node process) for nothing.
-      this.#first = false;
-      this.#firstRefill = setTimeout(refill, FIRST_STANDBY_DELAY_MS).unref();
-      return;
-    }
-    // A little later: a thread or Node starting beside the rest of the swap took ~2 ms of
-    // a ~5 ms reload on two cores, and on the next turn it still slowed the new version's
-    // first calls (the first one after a reload: 2.4 ms p50 instead of 0.9). A load
-    // started meanwhile (reloads back to back) refills after it instead: never two starts
-    // at once.
-    setTimeout(refill, REFILL_DELAY_MS);
+    const delayMs = this.#first ? FIRST_STANDBY_DELAY_MS : REFILL_DELAY_MS;
+    this.#first = false;
+    if (this.#refill !== null) clearTimeout(this.#refill);
+    this.#refill = setTimeout(() => {
+      this.#refill = null;
+      if (this.#loading === 0) this.#standby.refill();
+    }, delayMs).unref();
   }
 
   /** Runtimes started so far (standby included), and the most ever starting at once. */
   get stats(): { started: number; maxStarting: number } {
-    return this.#stats();
+    return this.#standby.stats;
   }
 
   /** Ends the standby. */
   close(): Promise<void> {
-    if (this.#firstRefill !== null) clearTimeout(this.#firstRefill);
-    return this.#close();
+    if (this.#refill !== null) clearTimeout(this.#refill);
+    return this.#standby.close();
   }
 }
