@@ -91,7 +91,11 @@ export class LibraryService implements LibraryServiceApi {
   }
 
   runLoadHook(info: LoadInfo = { version: 0, reason: 0, failure: 0, previous: 0 }): number {
-    if (this.#loadExHook !== null) return Number(this.#loadExHook(this.#state.pointer, this.#state.bytes, info));
+    if (this.#loadExHook !== null) {
+      // struct isoswap_info by pointer, not a JS object koffi would copy into its heap (libc.ts cString)
+      const struct = Uint32Array.of(info.version, info.reason, info.failure, info.previous);
+      return Number(this.#loadExHook(this.#state.pointer, this.#state.bytes, struct));
+    }
     if (this.#loadHook === null) return 0;
     return Number(this.#loadHook(this.#state.pointer, this.#state.bytes));
   }

@@ -1,6 +1,5 @@
-import koffi from 'koffi';
 import { IsoswapError } from '../errors.js';
-import { libcFunctions } from '../library/libc.js';
+import { cString, libcFunctions } from '../library/libc.js';
 import type { SectionRef } from '../runtime/protocol.js';
 
 const RTLD_LAZY = 0x1;
@@ -22,13 +21,15 @@ export class StateSection {
    * const section = new StateSection(request.copy, request.section); section.read();
    */
   constructor(copy: string, section: SectionRef) {
-    const { dlopen, dlinfo, dlclose } = libcFunctions();
-    const handle = dlopen(copy, RTLD_LAZY | RTLD_NOLOAD);
+    const { dlopen, dlinfo, dlclose, copyFrom } = libcFunctions();
+    const handle = dlopen(cString(copy), RTLD_LAZY | RTLD_NOLOAD);
     if (handle === null) throw new IsoswapError('ERR_NOT_A_LIBRARY', `${copy} is not loaded: cannot find its isoswap_state section`, { file: copy });
     try {
-      const linkMap: unknown[] = [null];
-      if (dlinfo(handle, RTLD_DI_LINKMAP, linkMap) !== 0) throw new IsoswapError('ERR_NOT_A_LIBRARY', `dlinfo refused ${copy}`, { file: copy });
-      this.#address = BigInt(koffi.decode(linkMap[0], 'uint64_t') as number | bigint) + BigInt(section.vaddr);
+      // Out values in typed arrays, not koffi's: see cString
+      const word = new BigUint64Array(1);
+      if (dlinfo(handle, RTLD_DI_LINKMAP, word) !== 0) throw new IsoswapError('ERR_NOT_A_LIBRARY', `dlinfo refused ${copy}`, { file: copy });
+      copyFrom(new Uint8Array(word.buffer), word[0]!, 8); // l_addr
+      this.#address = word[0]! + BigInt(section.vaddr);
     } finally {
       dlclose(handle); // RTLD_NOLOAD still counted a reference
     }
