@@ -64,6 +64,34 @@ test('history lists the versions served, oldest first, with their status', async
     'after close nothing serves');
 });
 
+test('an old version kept only as its info reports what it did while it still existed', async (t) => {
+  const library = join(await makeTempDir(), 'libgame.so');
+  await buildStateFixture({ k: 1 }, library);
+  // keepBuilds 1: from the third version on, the oldest have no bytes and are kept as info
+  const host = await createIsolatedHost({ library, functions: FIXTURE_FUNCTIONS, keepBuilds: 1 });
+  t.after(() => host.close());
+  const retired = trackRetired(host);
+  const seen = new Map<number, VersionInfo>();
+  host.on('retired', (v) => seen.set(v.id, v));
+  for (const k of [2, 3, 2, 4, 5, 6]) {
+    await buildStateFixture({ k }, library);
+    await host.reload();
+  }
+  await host.rollback(); // v8 serves build 5 again; v7 rolled back from
+  await retired.until([1, 2, 3, 4, 5, 6]);
+  const history = host.history;
+  assert.deepEqual(history.map((v) => v.status), ['retired', 'retired', 'retired', 'retired', 'retired', 'retired', 'rolled-back', 'serving']);
+  for (const [id, info] of seen) {
+    const { status, ...rest } = info;
+    const { status: now, ...kept } = history[id - 1]!;
+    assert.deepEqual(kept, rest, `version ${id}: what history shows of it is what it was`);
+    assert.ok(status === now || (status === 'draining' && now === 'retired'), `version ${id}: ${status} -> ${now}`);
+  }
+  assert.equal(history[1]!.sha256, history[3]!.sha256, 'build 2 twice: one hash');
+  assert.equal(history[7]!.sha256, history[5]!.sha256, 'the rollback serves build 5 again');
+  await assert.rejects(host.rollback(), { code: 'ERR_NO_ROLLBACK' }, 'build 6 was rolled back from; older builds have no bytes');
+});
+
 test('a build rolled back from can be reloaded; that later run is judged on its own', async (t) => {
   const library = join(await makeTempDir(), 'libgame.so');
   await buildStateFixture({ k: 1 }, library);

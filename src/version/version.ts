@@ -41,6 +41,7 @@ export class Version {
   #phase: CrashPhase = 'call';
   /** Set once ERR_THREAD_STUCK was thrown: reported once. */
   #stuckReported = false;
+  #ended = false;
   /** Emptied at teardown: the history keeps every version, not its checks (closures and
    *  bounds per function). */
   #checks: Map<string, ArgumentCheck>;
@@ -379,5 +380,11 @@ export class Version {
     this.#checks = new Map();
     sweepLoader();
     await this.artifact.remove();
+    this.#ended = true;
+  }
+
+  /** Torn down: runtime ended (or abandoned, stuck), copy removed. */
+  get ended(): boolean {
+    return this.#ended;
   }
 }
