@@ -100,6 +100,11 @@ export class CallChannel {
     return this.#buffer as SharedArrayBuffer;
   }
 
+  /** Whether a call was ever published on this ring. */
+  get called(): boolean {
+    return this.#head !== 0;
+  }
+
   /** Calls written and not yet settled. */
   get inflight(): number {
     return ((this.#head - this.#tail) | 0) + this.#queued();

@@ -4,7 +4,7 @@ import type { LoadRequest } from '../protocol.js';
 import { loadAll, PooledRuntime } from '../pooled-runtime.js';
 import { Standby } from '../standby.js';
 import { ThreadWorkerHandle } from './thread-worker-handle.js';
-import { hasCodeCache, keepCodeCache } from './code-cache.js';
+import { hasCodeCache, keepCodeCache, takeServingCodeCache } from './code-cache.js';
 import type { VersionRuntime } from '../types.js';
 
 /** What a standby worker loads once to warm up: the C library, already in every process
@@ -62,6 +62,12 @@ export class ThreadRuntime extends PooledRuntime<ThreadWorkerHandle> implements 
       return loaded;
     });
     return new ThreadRuntime({ ...report, tids }, handles);
+  }
+
+  override async shutdown(): Promise<void> {
+    const worker = this.handles[0]!;
+    if (worker.channel.called) await takeServingCodeCache(() => worker.request((r) => r.codeCache()));
+    await super.shutdown();
   }
 
   call(name: string, args: unknown[]): Promise<unknown> {
