@@ -12,21 +12,39 @@ export class PendingRequests {
   }
 
   /**
-   * Settles as `work` does, or with the error {@link failAll} gives first.
+   * Settles as `work` does, or with the error of a {@link failAll} that came first.
    *
    * @example
    * return pending.track(send(remote));
    */
   track<T>(work: Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const fail = (error: unknown): void => { if (this.#fails.delete(fail)) reject(error); };
+      let settled = false;
+      const fail = (error: unknown): void => {
+        if (settled) return;
+        settled = true;
+        this.#fails.delete(fail);
+        reject(error);
+      };
       this.#fails.add(fail);
-      work.then((value) => { if (this.#fails.delete(fail)) resolve(value); }, fail);
+      work.then((value) => {
+        if (settled) return;
+        settled = true;
+        this.#fails.delete(fail);
+        resolve(value);
+      }, fail);
     });
   }
 
-  /** Rejects every request in flight with `error`. */
+  /**
+   * Rejects every request in flight with `error`; none is in flight from now on. A
+   * request answered in the same turn still resolves: Node hands a dying worker's last
+   * messages to their listeners right before 'exit', and the answer reaches the request
+   * through promise reactions that have not run yet.
+   */
   failAll(error: unknown): void {
-    for (const fail of [...this.#fails]) fail(error);
+    const fails = [...this.#fails];
+    this.#fails.clear();
+    setImmediate(() => { for (const fail of fails) fail(error); });
   }
 }
