@@ -20,19 +20,15 @@ export class PendingRequests {
   track<T>(work: Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       let settled = false;
-      const fail = (error: unknown): void => {
+      const settle = (end: () => void): void => {
         if (settled) return;
         settled = true;
         this.#fails.delete(fail);
-        reject(error);
+        end();
       };
+      const fail = (error: unknown): void => settle(() => reject(error));
       this.#fails.add(fail);
-      work.then((value) => {
-        if (settled) return;
-        settled = true;
-        this.#fails.delete(fail);
-        resolve(value);
-      }, fail);
+      work.then((value) => settle(() => resolve(value)), fail);
     });
   }
 

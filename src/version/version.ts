@@ -42,8 +42,8 @@ export class Version {
   /** Set once ERR_THREAD_STUCK was thrown: reported once. */
   #stuckReported = false;
   #ended = false;
-  /** Emptied at teardown: the history keeps every version, not its checks (closures and
-   *  bounds per function). */
+  /** Emptied at teardown: a version the history still holds (with its bytes, for a
+   *  rollback) does not keep its checks (closures and bounds per function). */
   #checks: Map<string, ArgumentCheck>;
   readonly #done = (): void => {
     if (--this.#inflight === 0) for (const wake of this.#idleWaiters.splice(0)) wake();

@@ -44,7 +44,7 @@ export function keepCodeCache(bytes: Uint8Array | null): void {
   if (bytes !== null && bytes.length > 0) cache ??= bytes;
 }
 
-let servingCache: 'wanted' | 'asked' = 'wanted';
+let servingCacheAsked = false;
 
 /**
  * Once per process, the code cache of a worker that served calls on its ring, asked for
@@ -56,8 +56,8 @@ let servingCache: 'wanted' | 'asked' = 'wanted';
  * if (worker.channel.called) await takeServingCodeCache(() => worker.request((r) => r.codeCache()));
  */
 export async function takeServingCodeCache(make: () => Promise<Uint8Array | null>): Promise<void> {
-  if (servingCache === 'asked') return;
-  servingCache = 'asked';
+  if (servingCacheAsked) return;
+  servingCacheAsked = true;
   const bytes = await make().catch(() => null);
   if (bytes !== null && bytes.length > 0) cache = bytes;
 }
