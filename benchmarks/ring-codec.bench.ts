@@ -6,7 +6,7 @@
 import { deserialize, serialize } from 'node:v8';
 import { channelViews, createChannelBuffer } from '../src/transport/ring-layout.js';
 import { HostCodec, ringFunction, WorkerCodec, type RingFunction } from '../src/transport/ring-codec.js';
-import type { FastSignature } from '../src/runtime/protocol.js';
+import type { FastSignature } from '../src/wire/protocol.js';
 import { r3 } from './fixtures.js';
 import { report } from './report.js';
 

@@ -1,7 +1,17 @@
 import { resolve } from 'node:path';
 import { closest, distance } from 'fastest-levenshtein';
 import { IsoswapError } from './errors.js';
-import type { HeaderRequest } from './header/function-table.js';
+
+/** What a `header` option resolves with. */
+export interface HeaderRequest {
+  /** The header (or Rust source), absolute. */
+  file: string;
+  /** `functions` given with the header: call name → the header's function name, or a
+   *  prototype of it (checked against the header). Empty: every function of the header. */
+  pick: FunctionTable;
+  /** A prototype in `pick` that differs from the header is accepted (the header wins). */
+  allowSignatureChange: boolean;
+}
 
 /** Call name → koffi prototype, e.g. `{ do_tick: 'int32_t do_tick(int32_t)' }`. */
 export type FunctionTable = Record<string, string>;

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { NOT_FAST } from '../src/transport/call-channel.js';
 import { channelViews, SLOTS, WORKER_PARKED, WORKER_STATE, WORKER_TID } from '../src/transport/ring-layout.js';
-import type { LoadReport } from '../src/runtime/protocol.js';
+import type { LoadReport } from '../src/wire/protocol.js';
 import { SpinBudget } from '../src/transport/spin-budget.js';
 import { ThreadWorkerHandle } from '../src/runtime/thread/thread-worker-handle.js';
 import { buildC, removeTempDirs } from './helpers/native.js';

@@ -9,7 +9,7 @@ import { runInNewContext } from 'node:vm';
 import { ThreadWorkerHandle } from '../src/runtime/thread/thread-worker-handle.js';
 import { ChildProcessHandle } from '../src/runtime/process/child-process-handle.js';
 import type { RuntimeHandle } from '../src/runtime/runtime-handle.js';
-import type { LibraryServiceApi, LoadRequest } from '../src/runtime/protocol.js';
+import type { LibraryServiceApi, LoadRequest } from '../src/wire/protocol.js';
 import { releasableEndpoint, type Endpoint, type Remote } from '../src/runtime/rpc.js';
 import { buildC, removeTempDirs, tickSource } from './helpers/native.js';
 

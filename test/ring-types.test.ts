@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { NOT_FAST } from '../src/transport/call-channel.js';
 import { RingPool } from '../src/transport/ring-pool.js';
-import type { LoadReport } from '../src/runtime/protocol.js';
+import type { LoadReport } from '../src/wire/protocol.js';
 import { ThreadWorkerHandle } from '../src/runtime/thread/thread-worker-handle.js';
 import { createIsolatedHost } from '../src/index.js';
 import { buildC, removeTempDirs } from './helpers/native.js';

@@ -2,7 +2,7 @@
 // abort() or exit() in the library ends this process only; the host sees it exit.
 import { expose, ipcEndpoint } from '../src/runtime/rpc.js';
 import { LibraryService } from '../src/runtime/library-service.js';
-import type { LoadReport, LoadRequest } from '../src/runtime/protocol.js';
+import type { LoadReport, LoadRequest } from '../src/wire/protocol.js';
 import { ChannelServer } from '../src/transport/channel-server.js';
 import { ringEntries } from '../src/transport/channel-signature.js';
 import { openInheritedRing } from '../src/transport/process-ring.js';

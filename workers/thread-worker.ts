@@ -1,7 +1,7 @@
 // Entry of a worker thread that runs one version. koffi is imported before the host asks
 // for anything, so a pre-started (standby) worker only has to dlopen.
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
-import { CODE_CACHE_KEY, type LoadReport, type LoadRequest } from '../src/runtime/protocol.js';
+import { CODE_CACHE_KEY, type LoadReport, type LoadRequest } from '../src/wire/protocol.js';
 import { expose, nodeEndpoint } from '../src/runtime/rpc.js';
 import { ChannelServer } from '../src/transport/channel-server.js';
 import { channelViews, WORKER_RUNNING, WORKER_STATE, WORKER_TID } from '../src/transport/ring-layout.js';

@@ -1,5 +1,5 @@
 import { IsoswapError } from '../errors.js';
-import type { FunctionTable } from '../options.js';
+import type { FunctionTable, HeaderRequest } from '../options.js';
 import { readCDeclarations } from './c-header.js';
 import type { DeclaredFunction } from './declared-function.js';
 import { readHeader, unmappable } from './read-header.js';
@@ -8,16 +8,6 @@ import { readHeader, unmappable } from './read-header.js';
  *  declared as callable functions. */
 const HOOKS = new Set(['isoswap_load', 'isoswap_unload']);
 
-/** What a `header` option resolves with. */
-export interface HeaderRequest {
-  /** The header (or Rust source), absolute. */
-  file: string;
-  /** `functions` given with the header: call name → the header's function name, or a
-   *  prototype of it (checked against the header). Empty: every function of the header. */
-  pick: FunctionTable;
-  /** A prototype in `pick` that differs from the header is accepted (the header wins). */
-  allowSignatureChange: boolean;
-}
 
 /**
  * Reads the header and returns the function table to serve: call name → the header's

@@ -1,6 +1,6 @@
 import { IsoswapError } from '../errors.js';
-import type { FunctionTable } from '../options.js';
-import { headerFunctions, type HeaderRequest } from './function-table.js';
+import type { FunctionTable, HeaderRequest } from '../options.js';
+import { headerFunctions } from './function-table.js';
 
 /**
  * The function table of a new build, read from the header at the swap, so that it

@@ -1,4 +1,4 @@
-import type { ParamType } from '../runtime/protocol.js';
+import type { ParamType } from '../wire/protocol.js';
 
 /** One parameter in koffi 3's `fn.info.arguments` (run-time shape). */
 interface KoffiParam {

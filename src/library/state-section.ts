@@ -1,5 +1,5 @@
 import elfy from 'elfy';
-import type { SectionRef } from '../runtime/protocol.js';
+import type { SectionRef } from '../wire/protocol.js';
 
 /** The section whose bytes isoswap carries from one version to the next (native/include/isoswap.h). */
 export const STATE_SECTION = 'isoswap_state';

@@ -1,5 +1,5 @@
 import { IsoswapError } from '../errors.js';
-import { SYNC_OP, type LibraryServiceApi, type LoadInfo, type LoadReport, type LoadRequest, type StateRef } from './protocol.js';
+import { SYNC_OP, type LibraryServiceApi, type LoadInfo, type LoadReport, type LoadRequest, type StateRef } from '../wire/protocol.js';
 import type { LibraryService } from './library-service.js';
 import { mapInheritedState } from '../state/state-pointer.js';
 

@@ -1,6 +1,6 @@
 import koffi, { type LibraryHandle } from 'koffi';
 import { IsoswapError } from '../errors.js';
-import { SYNC_OP, type LibraryServiceApi, type LoadInfo, type LoadReport, type LoadRequest, type ParamType } from './protocol.js';
+import { SYNC_OP, type LibraryServiceApi, type LoadInfo, type LoadReport, type LoadRequest, type ParamType } from '../wire/protocol.js';
 import { paramTypes } from '../library/param-types.js';
 import { openState, type StatePointer } from '../state/state-pointer.js';
 import { StateSection } from '../state/state-section-memory.js';

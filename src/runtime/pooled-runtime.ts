@@ -1,6 +1,6 @@
 import { inPhase, IsoswapError } from '../errors.js';
 import { abandonLoad } from '../library/loader-sweep.js';
-import { SYNC_OP, type LoadInfo, type LoadReport, type LoadRequest } from './protocol.js';
+import { SYNC_OP, type LoadInfo, type LoadReport, type LoadRequest } from '../wire/protocol.js';
 import type { Deadline } from '../transport/blocking-wait.js';
 import { withDeadline } from './deadline.js';
 import type { RuntimeHandle } from './runtime-handle.js';

@@ -1,6 +1,6 @@
 import type { IsoswapError } from '../errors.js';
 import type { Deadline } from '../transport/blocking-wait.js';
-import type { LibraryServiceApi } from './protocol.js';
+import type { LibraryServiceApi } from '../wire/protocol.js';
 import type { Remote } from './rpc.js';
 
 /** The path a host blocked in callSync can read: a sync port (thread) or pipes (process). */

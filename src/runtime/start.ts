@@ -1,6 +1,6 @@
 import type { Isolation } from '../options.js';
-import type { LoadRequest } from './protocol.js';
-import type { ChildExtras } from './process/inherited-fds.js';
+import type { LoadRequest } from '../wire/protocol.js';
+import type { ChildExtras } from '../wire/inherited-fds.js';
 import type { ChildProcessHandle } from './process/child-process-handle.js';
 import { ProcessRuntime, processStandby } from './process/process-runtime.js';
 import type { Standby } from './standby.js';

@@ -1,5 +1,5 @@
 import type { IsoswapError } from '../errors.js';
-import type { LoadInfo, LoadReport } from './protocol.js';
+import type { LoadInfo, LoadReport } from '../wire/protocol.js';
 import type { Deadline } from '../transport/blocking-wait.js';
 
 /**

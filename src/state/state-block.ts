@@ -1,7 +1,7 @@
 import { closeSync } from 'node:fs';
 import { IsoswapError } from '../errors.js';
 import type { Isolation } from '../options.js';
-import type { StateRef } from '../runtime/protocol.js';
+import type { StateRef } from '../wire/protocol.js';
 import { createSharedMemory, mapShared } from './shared-memory.js';
 
 /** The memory that survives swaps, as the host holds it. */

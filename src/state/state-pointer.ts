@@ -1,6 +1,6 @@
 import { IsoswapError } from '../errors.js';
-import type { StateRef } from '../runtime/protocol.js';
-import { inheritedFd } from '../runtime/process/inherited-fds.js';
+import type { StateRef } from '../wire/protocol.js';
+import { inheritedFd } from '../wire/inherited-fds.js';
 import { mapShared, type MappedFile } from './shared-memory.js';
 
 /** What the hooks receive as `void *state`, and how to let go of it. */

@@ -1,6 +1,6 @@
 import { IsoswapError } from '../errors.js';
 import { cString, libcFunctions } from '../library/libc.js';
-import type { SectionRef } from '../runtime/protocol.js';
+import type { SectionRef } from '../wire/protocol.js';
 
 const RTLD_LAZY = 0x1;
 const RTLD_NOLOAD = 0x4;

@@ -1,5 +1,5 @@
 import { IsoswapError } from '../errors.js';
-import type { LoadReport } from '../runtime/protocol.js';
+import type { LoadReport } from '../wire/protocol.js';
 import {
   ARENA_BYTES, channelViews, createChannelBuffer, DONE, HEAD, HOST_WAITING, MASK, META_FN, META_STATUS, SLOT_META,
   SLOTS, STATUS_OK, STATUS_UNKNOWN_FUNCTION, type ChannelViews,

@@ -7,7 +7,7 @@ import { WorkerCodec, type RingSideChannel } from './ring-codec.js';
 import { SpinBudget } from './spin-budget.js';
 import { nowMs } from './clock.js';
 import { threadWorkerSignals, type WorkerSignals } from './ring-signals.js';
-import type { FastSignature } from '../runtime/protocol.js';
+import type { FastSignature } from '../wire/protocol.js';
 import { gettid } from '../library/libc.js';
 
 type NativeFunction = (...args: unknown[]) => unknown;

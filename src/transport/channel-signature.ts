@@ -1,4 +1,4 @@
-import type { FastArgKind, FastResultKind, FastSignature } from '../runtime/protocol.js';
+import type { FastArgKind, FastResultKind, FastSignature } from '../wire/protocol.js';
 import { MAX_ARGS } from './ring-layout.js';
 
 /** koffi primitives a float64 carries exactly. */

@@ -1,5 +1,5 @@
 import type { IsoswapError } from '../errors.js';
-import { inheritedFd } from '../runtime/process/inherited-fds.js';
+import { inheritedFd } from '../wire/inherited-fds.js';
 import { closeDoorbellFd, doorbellPipe, type DoorbellPipe } from './doorbell.js';
 import { FUTEX_AVAILABLE } from './futex.js';
 import { ProcessHostSignals, ProcessWorkerSignals } from './process-ring-signals.js';

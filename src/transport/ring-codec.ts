@@ -17,7 +17,7 @@
  * reserved for it (its offset and size are in the result word when the call is written),
  * and one that does not fit there is posted on the side channel (TAG_SPILLED).
  */
-import type { FastArgKind, FastResultKind, FastSignature } from '../runtime/protocol.js';
+import type { FastArgKind, FastResultKind, FastSignature } from '../wire/protocol.js';
 import {
   MAX_ARGS, MAX_CALL_BYTES, META_ELEMENTS, META_TAGS, SLOT_META, SLOT_VALUES, type ChannelViews,
 } from './ring-layout.js';

@@ -3,7 +3,7 @@ import { deserialize, serialize } from 'node:v8';
 import { Deadline } from './blocking-wait.js';
 import { IsoswapError } from '../errors.js';
 import { libcFunctions, O_CLOEXEC } from '../library/libc.js';
-import { isMark, type SyncReply } from '../runtime/protocol.js';
+import { isMark, type SyncReply } from '../wire/protocol.js';
 
 /** The fds the child sees its ends of the pipes as: after stdin, stdout, stderr and IPC. */
 export const CHILD_REQUEST_FD = 4;

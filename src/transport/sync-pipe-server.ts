@@ -2,7 +2,7 @@ import { fstatSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { deserialize } from 'node:v8';
 import { IsoswapError } from '../errors.js';
-import type { LibraryServiceApi, MarkReply, SyncReply } from '../runtime/protocol.js';
+import type { LibraryServiceApi, MarkReply, SyncReply } from '../wire/protocol.js';
 import { CHILD_REPLY_FD, CHILD_REQUEST_FD, frame } from './sync-pipe-call.js';
 
 /**

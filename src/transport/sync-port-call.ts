@@ -1,7 +1,7 @@
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { IsoswapError } from '../errors.js';
 import { Deadline } from './blocking-wait.js';
-import { isMark, type SyncReply } from '../runtime/protocol.js';
+import { isMark, type SyncReply } from '../wire/protocol.js';
 
 
 /**

@@ -1,6 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import { IsoswapError } from '../errors.js';
-import type { MarkReply, SyncReply } from '../runtime/protocol.js';
+import type { MarkReply, SyncReply } from '../wire/protocol.js';
 
 /**
  * The worker side of src/transport/sync-port-call.ts: answers each blocking call on

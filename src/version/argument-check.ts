@@ -1,5 +1,5 @@
 import { IsoswapError } from '../errors.js';
-import type { LoadReport, ParamType } from '../runtime/protocol.js';
+import type { LoadReport, ParamType } from '../wire/protocol.js';
 
 /** Checks one call's arguments: null when they fit, else the ERR_BAD_ARGUMENTS to throw. */
 export type ArgumentCheck = (args: readonly unknown[]) => IsoswapError | null;

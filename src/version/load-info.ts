@@ -1,5 +1,5 @@
 import type { IsoswapError } from '../errors.js';
-import type { LoadInfo } from '../runtime/protocol.js';
+import type { LoadInfo } from '../wire/protocol.js';
 
 /** enum isoswap_reason of native/include/isoswap.h. */
 export const LOAD_REASON = { first: 0, reload: 1, watch: 1, rollback: 2, restart: 3, reattach: 4 } as const;

@@ -7,7 +7,7 @@ import { findStateSection } from '../library/state-section.js';
 import type { IsoswapError } from '../errors.js';
 import { functionsForNewBuild } from '../header/signature-check.js';
 import type { FunctionTable, ResolvedOptions } from '../options.js';
-import type { LoadRequest, StateRef } from '../runtime/protocol.js';
+import type { LoadRequest, StateRef } from '../wire/protocol.js';
 import { hostChildExtras } from '../runtime/process/process-runtime.js';
 import { RuntimeFactory } from '../runtime/start.js';
 import type { VersionRuntime } from '../runtime/types.js';

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Artifact } from '../library/artifact.js';
 import { inPhase, IsoswapError, loadHookRefused, type CrashPhase } from '../errors.js';
 import { sweepLoader } from '../library/loader-sweep.js';
-import { SYNC_OP, type LoadInfo } from '../runtime/protocol.js';
+import { SYNC_OP, type LoadInfo } from '../wire/protocol.js';
 import type { FunctionTable } from '../options.js';
 import type { VersionRuntime } from '../runtime/types.js';
 import type { Deadline } from '../transport/blocking-wait.js';

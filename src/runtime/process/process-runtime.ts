@@ -1,9 +1,9 @@
 import { inPhase, IsoswapError } from '../../errors.js';
 import { Deadline } from '../../transport/blocking-wait.js';
 import { NOT_FAST } from '../../transport/call-channel.js';
-import { SYNC_OP, type LoadReport, type LoadRequest, type StateRef } from '../protocol.js';
+import { SYNC_OP, type LoadReport, type LoadRequest, type StateRef } from '../../wire/protocol.js';
 import { ChildProcessHandle } from './child-process-handle.js';
-import type { ChildExtras } from './inherited-fds.js';
+import type { ChildExtras } from '../../wire/inherited-fds.js';
 import { loadAll, PooledRuntime } from '../pooled-runtime.js';
 import { Standby } from '../standby.js';
 import type { VersionRuntime } from '../types.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CODE_CACHE_KEY } from '../protocol.js';
+import { CODE_CACHE_KEY } from '../../wire/protocol.js';
 
 /** The worker thread's bundle (`npm run build`: workers/thread-worker.ts as one script). */
 const BUNDLE = fileURLToPath(new URL('../../../workers/thread-worker.cjs', import.meta.url));

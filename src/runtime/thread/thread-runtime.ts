@@ -1,6 +1,6 @@
 import { NOT_FAST } from '../../transport/call-channel.js';
 import type { RingPool } from '../../transport/ring-pool.js';
-import type { LoadRequest } from '../protocol.js';
+import type { LoadRequest } from '../../wire/protocol.js';
 import { loadAll, PooledRuntime } from '../pooled-runtime.js';
 import { Standby } from '../standby.js';
 import { ThreadWorkerHandle } from './thread-worker-handle.js';

@@ -4,7 +4,7 @@ import { CallChannel } from '../../transport/call-channel.js';
 import type { RingPool } from '../../transport/ring-pool.js';
 import { SyncMessageCall } from '../../transport/sync-port-call.js';
 import { IsoswapError } from '../../errors.js';
-import { SYNC_OP, type LibraryServiceApi } from '../protocol.js';
+import { SYNC_OP, type LibraryServiceApi } from '../../wire/protocol.js';
 import type { Deadline } from '../../transport/blocking-wait.js';
 import { nodeEndpoint, releasableEndpoint, releaseProxy, wrap, type Remote } from '../rpc.js';
 import { PendingRequests } from '../pending-requests.js';

@@ -1,10 +1,10 @@
 import { IsoswapError, swapInProgress } from '../errors.js';
-import type { LoadInfo } from '../runtime/protocol.js';
+import type { LoadInfo } from '../wire/protocol.js';
 import { Deadline } from '../transport/blocking-wait.js';
 import { loadInfo } from '../version/load-info.js';
 import type { Version } from '../version/version.js';
 import type { SectionStore } from './section-store.js';
-import type { StateBlock } from './state-block.js';
+import type { StateBlock } from '../state/state-block.js';
 
 /** What a hand-over needs from its host. */
 export interface HandOverContext {
