@@ -61,10 +61,23 @@ export interface HostEventMap {
  * of a throw: a broken build must not take the program down.
  */
 export class HostEmitter extends EventEmitter<HostEventMap> {
+  override emit<K extends keyof HostEventMap>(event: K, ...args: HostEventMap[K]): boolean {
+    this.observe(event, args);
+    return (super.emit as (e: K, ...a: HostEventMap[K]) => boolean)(event, ...args);
+  }
+
+  /** @internal Told every event as it is emitted, listened for or not (an `error` nobody
+   *  listens for too): the host publishes them on its diagnostics channels. */
+  protected observe<K extends keyof HostEventMap>(_event: K, _args: HostEventMap[K]): void {}
+
   /** @internal Emits `error` if anyone listens, else a warning. */
   reportError(error: IsoswapError): void {
-    if (this.listenerCount(HOST_EVENTS.ERROR) > 0) this.emit(HOST_EVENTS.ERROR, error);
-    else process.emitWarning(error.message, { code: error.code, type: 'IsoswapWarning' });
+    if (this.listenerCount(HOST_EVENTS.ERROR) > 0) {
+      this.emit(HOST_EVENTS.ERROR, error);
+      return;
+    }
+    this.observe(HOST_EVENTS.ERROR, [error]);
+    process.emitWarning(error.message, { code: error.code, type: 'IsoswapWarning' });
   }
 
   /**

@@ -12,9 +12,12 @@ import { CrashRestart, type CrashRestartContext } from './crash-restart.js';
  * new version is told how the old one failed.
  */
 export class CrashRecovery {
-  readonly #policy = new CrashPolicy();
+  readonly #policy: CrashPolicy;
 
-  constructor(private readonly ctx: CrashRestartContext, private readonly library: string) {}
+  /** `policy`: the `crashPolicy` option (`max` crashes of one build within `windowMs`). */
+  constructor(private readonly ctx: CrashRestartContext, private readonly library: string, policy: { max: number; windowMs: number }) {
+    this.#policy = new CrashPolicy(policy.max, policy.windowMs);
+  }
 
   /**
    * @example

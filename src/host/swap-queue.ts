@@ -28,7 +28,7 @@ export class SwapQueue {
   #current!: Version;
   #chain: Promise<unknown> = Promise.resolve();
   #queuedReload: Promise<VersionInfo> | null = null;
-  readonly #retiring = new Set<Promise<void>>();
+  readonly #retiring = new Map<Version, Promise<void>>();
   readonly #sections: SectionStore;
 
   constructor(
@@ -210,10 +210,17 @@ export class SwapQueue {
         }
       })
       .then(() => {
-        this.#retiring.delete(retiring);
+        this.#retiring.delete(version);
         this.host.emit(HOST_EVENTS.RETIRED, version.info);
       });
-    this.#retiring.add(retiring);
+    this.#retiring.set(version, retiring);
+  }
+
+  /** close({ force: true }): the serving and the retiring versions end now, their calls
+   *  in flight rejecting with `reason`; close() then tears them down without hooks. */
+  forceEnd(reason: IsoswapError): void {
+    this.closed = true;
+    for (const version of [this.#current, ...this.#retiring.keys()]) version.abandon(reason);
   }
 
   /** After the queued swaps: retires the current version and waits for every retiring one. */
@@ -221,6 +228,6 @@ export class SwapQueue {
     this.closed = true;
     await this.#chain;
     this.retire(this.#current);
-    while (this.#retiring.size > 0) await Promise.all(this.#retiring);
+    while (this.#retiring.size > 0) await Promise.all(this.#retiring.values());
   }
 }

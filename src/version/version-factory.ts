@@ -123,7 +123,8 @@ export class VersionFactory {
     const { callTimeoutMs, hookTimeoutMs } = this.opts;
     const version = new Version(id, artifact, runtime, functions, sourceId);
     runtime.onCrash((error) => this.onCrash(version, error));
-    if (callTimeoutMs > 0) version.setCallTimeout(callTimeoutMs, (error) => this.onCrash(version, error));
+    // Also with callTimeoutMs 0: a call's own timeoutMs (callWith) kills and replaces too
+    version.setCallTimeout(callTimeoutMs, (error) => this.onCrash(version, error));
     version.setHookTimeout(hookTimeoutMs, (error) => this.onCrash(version, error));
     return version;
   }

@@ -80,20 +80,21 @@ export class Version {
     return Object.freeze({ id, library: artifact.library, copy: artifact.copy, sha256: artifact.sha256, loadedAt, status, sourceId });
   }
 
-  /** Runs one call on this version, counted until it settles (or times out). */
-  call(name: string, args: unknown[]): Promise<unknown> {
+  /** Runs one call on this version, counted until it settles (or times out: after
+   *  `timeoutMs`, the host's callTimeoutMs unless the call has its own; 0: none). */
+  call(name: string, args: unknown[], timeoutMs = this.#callTimeoutMs): Promise<unknown> {
     if (this.#killReason !== null) return Promise.reject(this.#killReason);
     const bad = this.#checks.get(name)?.(args);
     if (bad) return Promise.reject(bad);
     this.#inflight++;
     const result = this.runtime.call(name, args);
-    if (this.#callTimeoutMs > 0) return this.#timed(name, result);
+    if (timeoutMs > 0) return this.#timed(name, result, timeoutMs);
     result.then(this.#done, this.#done);
     return result;
   }
 
   /**
-   * From now on a call that takes longer than `ms` rejects with ERR_CALL_TIMEOUT; the
+   * From now on a call that takes longer than `ms` (or its own timeoutMs) rejects with ERR_CALL_TIMEOUT; the
    * version is then killed (its other calls reject with ERR_VERSION_CRASHED) and
    * `listener` is told, so that the host replaces it.
    *
@@ -105,7 +106,7 @@ export class Version {
     this.#onCallTimeout = listener;
   }
 
-  #timed(name: string, result: Promise<unknown>): Promise<unknown> {
+  #timed(name: string, result: Promise<unknown>, ms: number): Promise<unknown> {
     return new Promise((resolve, reject) => {
       let settled = false;
       const settle = (): boolean => {
@@ -116,8 +117,8 @@ export class Version {
         return true;
       };
       const timer = setTimeout(() => {
-        if (settle()) reject(this.#timedOut(name));
-      }, this.#callTimeoutMs);
+        if (settle()) reject(this.#timedOut(name, ms));
+      }, ms);
       result.then((value) => { if (settle()) resolve(value); }, (err: unknown) => { if (settle()) reject(err); });
     });
   }
@@ -128,26 +129,25 @@ export class Version {
     if (bad) throw bad;
     const sync = this.runtime.callSync;
     if (sync === undefined) {
-      throw new IsoswapError('ERR_INVALID_OPTIONS', 'callSync is not available in this isolation mode');
+      throw new IsoswapError('ERR_INVALID_OPTIONS', 'callSync is not available in this isolation mode', { option: 'isolation' });
     }
     this.#inflight++;
     try {
       return sync(name, args, this.#callTimeoutMs);
     } catch (err) {
       if (!(err instanceof IsoswapError) || err.code !== 'ERR_CALL_TIMEOUT') throw err;
-      throw this.#timedOut(name); // as for `call`; the call may still be running
+      throw this.#timedOut(name, this.#callTimeoutMs); // as for `call`; the call may still be running
     } finally {
       this.#done();
     }
   }
 
   /**
-   * A call to `name` outlived callTimeoutMs: the version is killed (its other calls reject
+   * A call to `name` outlived its timeout (`ms`): the version is killed (its other calls reject
    * with ERR_VERSION_CRASHED) and the host told, so that it replaces it. Returns the
    * ERR_CALL_TIMEOUT the call rejects with.
    */
-  #timedOut(name: string): IsoswapError {
-    const ms = this.#callTimeoutMs;
+  #timedOut(name: string, ms: number): IsoswapError {
     const where = { function: name, version: this.id, file: this.artifact.library, timeoutMs: ms };
     const error = new IsoswapError('ERR_CALL_TIMEOUT',
       `${name} on version ${this.id} (${this.artifact.library}) took longer than ${ms} ms; the version is killed and replaced`, where);
@@ -262,9 +262,11 @@ export class Version {
     this.runtime.writeSectionSync(bytes, timeoutMs);
   }
 
-  /** Ends a version whose hook outlived its deadline: it cannot be unloaded cleanly. */
+  /** Ends a version that is not to be unloaded cleanly (a hook past its deadline, a
+   *  forced close): its calls in flight reject with `reason` now, no hook runs. */
   abandon(reason: IsoswapError): void {
     this.#attached = false;
+    if (this.#runtime === null) return; // already torn down: nothing runs
     void this.#kill(reason, false); // a stuck thread is reported when the version retires
   }
 
