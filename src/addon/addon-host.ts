@@ -142,9 +142,12 @@ export class AddonHost<T extends object = UntypedAddon> extends HostEmitter {
     return this.close();
   }
 
-  /** @internal createAddonHost's: the host serving the addon's first build. */
+  /** @internal createAddonHost's: the host serving the addon's first build (made before
+   *  it starts, so that its `load` event and diagnostics name this host). */
   static async open<T extends object>(opts: ResolvedOptions): Promise<AddonHost<T>> {
-    return new AddonHost<T>(await IsolatedHost.open(opts), opts.library, FACTORY);
+    let addon: AddonHost<T> | undefined;
+    await IsolatedHost.open(opts, (host) => { addon = new AddonHost<T>(host, opts.library, FACTORY); });
+    return addon!;
   }
 
   /**

@@ -60,9 +60,11 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
   }
 
   /** @internal createIsolatedHost's and createAddonHost's: a host serving its first
-   *  version, or the typed error that kept it from serving (nothing left behind). */
-  static async open<F extends FunctionTable>(opts: ResolvedOptions<F>): Promise<IsolatedHost<F>> {
+   *  version, or the typed error that kept it from serving (nothing left behind).
+   *  `wrap` is handed the host before it starts (an AddonHost that passes its events on). */
+  static async open<F extends FunctionTable>(opts: ResolvedOptions<F>, wrap?: (host: IsolatedHost<F>) => void): Promise<IsolatedHost<F>> {
     const host = new IsolatedHost(opts, FACTORY);
+    wrap?.(host);
     await host.#start();
     return host;
   }
