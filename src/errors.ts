@@ -22,7 +22,7 @@ export const ERROR_CODES = {
   ERR_CALL_ABORTED: 'the call\'s AbortSignal fired (callWith); details.started says whether it had reached the version (its work then runs to its end there, its result discarded)',
   ERR_ILLEGAL_CONSTRUCTOR: 'a host was made with `new`: hosts are made by createIsolatedHost and createAddonHost',
   ERR_SWAP_IN_PROGRESS: 'callSync waited past the swap\'s own deadlines (drainTimeoutMs + hookTimeoutMs), or found a step only the event loop can finish: a crashed version being loaded again in thread isolation, or by a restart the event loop began',
-  ERR_INVALID_OPTIONS: 'the options passed to createIsolatedHost are invalid',
+  ERR_INVALID_OPTIONS: 'the options passed to createIsolatedHost, createAddonHost, callWith or close are invalid (details.option names it)',
   ERR_BUILD_FAILED: 'the build command failed',
   ERR_WATCH: 'watching the library failed (the file system watcher reported an error)',
   ERR_STATE_LAYOUT: 'the isoswap_state section changed size and the new version did not declare ISOSWAP_STATE_PREFIX_OK',
