@@ -5,33 +5,18 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, test, type TestContext } from 'node:test';
-import { createAddonHost, createIsolatedHost, IsoswapError, type IsolatedHost, type IsolatedHostOptions, type IsoswapErrorCode, type SwapEvent } from '../src/index.js';
-import { ACT, ACT_FUNCTIONS, actSource, ticks } from './helpers/act-fixture.js';
+import { after, test } from 'node:test';
+import { createAddonHost, IsoswapError, type SwapEvent } from '../src/index.js';
+import { ACT, actHost, ticks } from './helpers/act-fixture.js';
 import { buildAddon, type TestAddon } from './helpers/addon.js';
-import { buildC, makeTempDir, removeTempDirs } from './helpers/native.js';
+import { makeTempDir, removeTempDirs } from './helpers/native.js';
+import { typed } from './helpers/typed-error.js';
 
 after(removeTempDirs);
 
-type Host = IsolatedHost<typeof ACT_FUNCTIONS>;
-
-async function start(t: TestContext, options: Partial<IsolatedHostOptions<typeof ACT_FUNCTIONS>> = {}): Promise<Host> {
-  const host: Host = await createIsolatedHost({ library: await buildC(actSource(5)), functions: ACT_FUNCTIONS, ...options });
-  t.after(() => host.close());
-  host.on('error', () => {}); // the crashes below are provoked
-  return host;
-}
-
-/** An assert.rejects matcher: an IsoswapError with `code` and these details. */
-const typed = (code: IsoswapErrorCode, details: Record<string, unknown> = {}) => (err: unknown): boolean => {
-  assert.ok(err instanceof IsoswapError, `expected an IsoswapError, got ${String(err)}`);
-  assert.equal(err.code, code, err.message);
-  for (const [key, value] of Object.entries(details)) assert.deepEqual(err.details[key], value, `${key} in ${err.message}`);
-  return true;
-};
 
 test('an aborted signal: ERR_CALL_ABORTED, started false, and nothing ran', async (t) => {
-  const host = await start(t, { state: { bytes: 64 } });
+  const host = await actHost(t, { state: { bytes: 64 } });
   assert.equal(await host.call('tick'), 1);
   const aborted = AbortSignal.abort(new Error('gone'));
   await assert.rejects(host.callWith({ signal: aborted }, 'tick'), (err: unknown) => {
@@ -46,7 +31,7 @@ test('an aborted signal: ERR_CALL_ABORTED, started false, and nothing ran', asyn
 });
 
 test('aborted while held (a crash restart): ERR_CALL_ABORTED at once, started false; the restarted build never runs it', async (t) => {
-  const host = await start(t, { isolation: 'process', state: { bytes: 64 } });
+  const host = await actHost(t, { isolation: 'process', state: { bytes: 64 } });
   assert.equal(await host.call('tick'), 1);
   const held = new Promise<{ call: Promise<unknown> }>((resolve) => host.once('crash', () => {
     // calls made from a crash listener wait for the restart
@@ -63,7 +48,7 @@ test('aborted while held (a crash restart): ERR_CALL_ABORTED at once, started fa
 });
 
 test('aborted while it runs: ERR_CALL_ABORTED at once, started true; the version runs it to its end', async (t) => {
-  const host = await start(t, { isolation: 'process' });
+  const host = await actHost(t, { isolation: 'process' });
   const go = join(await makeTempDir(), 'go');
   const controller = new AbortController();
   const running = host.callWith({ signal: controller.signal }, 'wait_file', go);
@@ -76,7 +61,7 @@ test('aborted while it runs: ERR_CALL_ABORTED at once, started true; the version
 });
 
 test('timeoutMs replaces callTimeoutMs for one call: a shorter one kills and replaces the version, 0 lifts the limit', async (t) => {
-  const host = await start(t, { isolation: 'process', callTimeoutMs: 1000 });
+  const host = await actHost(t, { isolation: 'process', callTimeoutMs: 1000 });
   const restarted = new Promise<SwapEvent>((resolve) => host.once('swap', resolve));
   await assert.rejects(host.callWith({ timeoutMs: 150 }, 'act', ACT.HANG), typed('ERR_CALL_TIMEOUT', { timeoutMs: 150, function: 'act' }));
   assert.equal((await restarted).reason, 'restart');
@@ -86,7 +71,7 @@ test('timeoutMs replaces callTimeoutMs for one call: a shorter one kills and rep
 });
 
 test('a per-call timeout without callTimeoutMs also replaces the version (thread)', async (t) => {
-  const host = await start(t);
+  const host = await actHost(t);
   const restarted = new Promise<SwapEvent>((resolve) => host.once('swap', resolve));
   // SLEEP_2S returns by itself: the abandoned thread ends, the test process can exit
   await assert.rejects(host.callWith({ timeoutMs: 100 }, 'act', ACT.SLEEP_2S), typed('ERR_CALL_TIMEOUT', { timeoutMs: 100 }));
@@ -95,7 +80,7 @@ test('a per-call timeout without callTimeoutMs also replaces the version (thread
 });
 
 test('call options are checked: ERR_INVALID_OPTIONS names the option', async (t) => {
-  const host = await start(t);
+  const host = await actHost(t);
   const untyped = host.callWith as (options: unknown, name: string, ...args: unknown[]) => Promise<unknown>;
   await assert.rejects(untyped.call(host, { timeout: 5 }, 'tick'), typed('ERR_INVALID_OPTIONS', { option: 'timeout', suggestion: 'timeoutMs' }));
   await assert.rejects(untyped.call(host, { timeoutMs: -1 }, 'tick'), typed('ERR_INVALID_OPTIONS', { option: 'timeoutMs' }));

@@ -4,35 +4,20 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, test, type TestContext } from 'node:test';
+import { after, test } from 'node:test';
 import {
-  AddonHost, createAddonHost, createIsolatedHost, IsolatedHost, IsoswapError, type IsolatedHostOptions, type IsoswapErrorCode, type SwapEvent, type VersionInfo,
+  AddonHost, createAddonHost, createIsolatedHost, IsolatedHost, IsoswapError, type SwapEvent, type VersionInfo,
 } from '../src/index.js';
-import { ACT, ACT_FUNCTIONS, actSource, alive, childPids } from './helpers/act-fixture.js';
+import { ACT, ACT_FUNCTIONS, actHost, actSource, alive, childPids } from './helpers/act-fixture.js';
 import { buildAddon, type TestAddon } from './helpers/addon.js';
 import { buildC, holdingSource, makeTempDir, removeTempDirs, waitForFile } from './helpers/native.js';
+import { typed } from './helpers/typed-error.js';
 
 after(removeTempDirs);
 
-type Host = IsolatedHost<typeof ACT_FUNCTIONS>;
-
-async function start(t: TestContext, options: Partial<IsolatedHostOptions<typeof ACT_FUNCTIONS>> = {}): Promise<Host> {
-  const host: Host = await createIsolatedHost({ library: await buildC(actSource(5)), functions: ACT_FUNCTIONS, ...options });
-  t.after(() => host.close());
-  host.on('error', () => {}); // the crashes and stuck threads below are provoked
-  return host;
-}
-
-/** An assert.rejects matcher: an IsoswapError with `code` and these details. */
-const typed = (code: IsoswapErrorCode, details: Record<string, unknown> = {}) => (err: unknown): boolean => {
-  assert.ok(err instanceof IsoswapError, `expected an IsoswapError, got ${String(err)}`);
-  assert.equal(err.code, code, err.message);
-  for (const [key, value] of Object.entries(details)) assert.deepEqual(err.details[key], value, `${key} in ${err.message}`);
-  return true;
-};
 
 test('process: close({ force: true }) rejects calls in flight at once (ERR_HOST_CLOSED, forced), also during a plain close, and kills the children', async (t) => {
-  const host = await start(t, { isolation: 'process', threads: 2 });
+  const host = await actHost(t, { isolation: 'process', threads: 2 });
   const never = join(await makeTempDir(), 'never');
   const hung = host.call('act', ACT.HANG);
   const waiting = host.call('wait_file', never);
@@ -69,7 +54,7 @@ test('thread: close({ force: true }) rejects a call stuck in native code at once
 });
 
 test('close() options are checked', async (t) => {
-  const host = await start(t);
+  const host = await actHost(t);
   const untyped = host.close as (options: unknown) => Promise<void>;
   await assert.rejects(untyped.call(host, { forse: true }), typed('ERR_INVALID_OPTIONS', { option: 'forse', suggestion: 'force' }));
   await assert.rejects(untyped.call(host, { force: 'yes' }), typed('ERR_INVALID_OPTIONS', { option: 'force' }));
@@ -79,7 +64,7 @@ test('close() options are checked', async (t) => {
 });
 
 test('Symbol.asyncDispose closes both hosts: `await using`', async () => {
-  let library: Host | undefined;
+  let library: IsolatedHost<typeof ACT_FUNCTIONS> | undefined;
   let addon: AddonHost<TestAddon> | undefined;
   {
     await using scoped = await createIsolatedHost({ library: await buildC(actSource(5)), functions: ACT_FUNCTIONS });
@@ -96,7 +81,7 @@ test('Symbol.asyncDispose closes both hosts: `await using`', async () => {
 
 test('crashPolicy { max: 1 }: the first crash of a build rolls back instead of restarting it', async (t) => {
   const library = await buildC(actSource(1));
-  const host = await start(t, { library, isolation: 'process', crashPolicy: { max: 1, windowMs: 60_000 } });
+  const host = await actHost(t, { library, isolation: 'process', crashPolicy: { max: 1, windowMs: 60_000 } });
   await buildC(actSource(2), library);
   await host.reload();
   const swapped = new Promise<SwapEvent>((resolve) => host.once('swap', resolve));
@@ -126,7 +111,7 @@ test('hosts are made by their factories: `new` throws ERR_ILLEGAL_CONSTRUCTOR (a
 });
 
 test('reload() takes no reason: an argument passed anyway is not recorded', async (t) => {
-  const host = await start(t);
+  const host = await actHost(t);
   const swapped = new Promise<SwapEvent>((resolve) => host.once('swap', resolve));
   // @ts-expect-error reload() takes no argument
   const info: VersionInfo = await host.reload('rollback');
