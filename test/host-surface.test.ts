@@ -53,6 +53,19 @@ test('thread: close({ force: true }) rejects a call stuck in native code at once
   await writeFile(go, ''); // the native call returns: the thread ends, the test process may exit
 });
 
+test('close({ force: true }) rejects calls held during a crash restart at once', async (t) => {
+  const host = await actHost(t, { isolation: 'process' });
+  const held = new Promise<{ call: Promise<unknown>; closing: Promise<void> }>((resolve) => host.once('crash', () => {
+    const call = host.call('act', ACT.RETURN); // held until the restart serves
+    resolve({ call, closing: host.close({ force: true }) });
+  }));
+  await assert.rejects(host.call('act', ACT.SEGFAULT), typed('ERR_VERSION_CRASHED'));
+  const { call, closing } = await held;
+  await assert.rejects(call, typed('ERR_HOST_CLOSED', { forced: true }));
+  await closing;
+  assert.equal(host.closed, true);
+});
+
 test('close() options are checked', async (t) => {
   const host = await actHost(t);
   const untyped = host.close as (options: unknown) => Promise<void>;

@@ -39,9 +39,6 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
   #closing: Promise<void> | null = null;
   /** Set by close({ force: true }): calls held or made from then on reject with it. */
   #forced: IsoswapError | null = null;
-  /** Rejects at a forced close: what a call held at the gate races. */
-  readonly #forcedClose: Promise<never>;
-  #endHeldCalls: (error: IsoswapError) => void = () => {};
   #watcher: LibraryWatcher | null = null;
   #versions!: VersionFactory;
   #queue!: SwapQueue;
@@ -55,8 +52,6 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
     this.#opts = opts;
     this.#stateBlock = opts.stateBytes > 0 ? createStateBlock(opts.stateBytes, opts.isolation) : null;
     this.fns = hostFunctions(() => this.#queue?.current?.functions ?? {}, (name, args) => this.#call(name, args)) as HostFunctions<F>;
-    this.#forcedClose = new Promise<never>((_, reject) => { this.#endHeldCalls = reject; });
-    this.#forcedClose.catch(() => {}); // raced by held calls only
   }
 
   /** @internal createIsolatedHost's and createAddonHost's: a host serving its first
@@ -162,7 +157,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
     if (this.#queue.closed) return Promise.reject(hostClosed(`call ${name}`, this.#forced !== null));
     // Held calls are checked against the version they will reach (its functions may differ)
     const held = this.#queue.gate.waiting;
-    if (held !== null) return Promise.race([held.then(() => this.#call(name, args, timeoutMs, mayStart)), this.#forcedClose]);
+    if (held !== null) return held.then(() => this.#call(name, args, timeoutMs, mayStart));
     const { functions } = this.#queue.current;
     if (!this.#declares(name, functions)) return Promise.reject(unknownFunction(name, Object.keys(functions)));
     if (mayStart?.() === false) return Promise.reject(callAborted(name, false, undefined));
@@ -252,7 +247,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
     if (force && this.#forced === null) {
       this.#forced = hostClosed(`a call on ${this.#opts.library}`, true);
       this.#queue.forceEnd(this.#forced);
-      this.#endHeldCalls(this.#forced);
+      this.#queue.gate.fail(this.#forced);
     }
     this.#closing ??= this.#close();
     return this.#closing;
