@@ -3,5 +3,4 @@
  * `Symbol.asyncDispose`, or where the runtime lacks it the symbol Node itself falls back
  * to (`Symbol.for('nodejs.asyncDispose')`), so that both name the same method.
  */
-export const ASYNC_DISPOSE: typeof Symbol.asyncDispose =
-  (Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose')) as typeof Symbol.asyncDispose;
+export const ASYNC_DISPOSE: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose');

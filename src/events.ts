@@ -62,13 +62,13 @@ export interface HostEventMap {
  */
 export class HostEmitter extends EventEmitter<HostEventMap> {
   override emit<K extends keyof HostEventMap>(event: K, ...args: HostEventMap[K]): boolean {
-    this.observe(event, args);
+    this.observe?.(event, args);
     return (super.emit as (e: K, ...a: HostEventMap[K]) => boolean)(event, ...args);
   }
 
   /** @internal Told every event as it is emitted, listened for or not (an `error` nobody
    *  listens for too): the host publishes them on its diagnostics channels. */
-  protected observe<K extends keyof HostEventMap>(_event: K, _args: HostEventMap[K]): void {}
+  protected observe?<K extends keyof HostEventMap>(event: K, args: HostEventMap[K]): void;
 
   /** @internal Emits `error` if anyone listens, else a warning. */
   reportError(error: IsoswapError): void {
@@ -76,7 +76,7 @@ export class HostEmitter extends EventEmitter<HostEventMap> {
       this.emit(HOST_EVENTS.ERROR, error);
       return;
     }
-    this.observe(HOST_EVENTS.ERROR, [error]);
+    this.observe?.(HOST_EVENTS.ERROR, [error]);
     process.emitWarning(error.message, { code: error.code, type: 'IsoswapWarning' });
   }
 

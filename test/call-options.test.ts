@@ -81,14 +81,14 @@ test('a per-call timeout without callTimeoutMs also replaces the version (thread
 
 test('call options are checked: ERR_INVALID_OPTIONS names the option', async (t) => {
   const host = await actHost(t);
-  const untyped = host.callWith as (options: unknown, name: string, ...args: unknown[]) => Promise<unknown>;
-  await assert.rejects(untyped.call(host, { timeout: 5 }, 'tick'), typed('ERR_INVALID_OPTIONS', { option: 'timeout', suggestion: 'timeoutMs' }));
-  await assert.rejects(untyped.call(host, { timeoutMs: -1 }, 'tick'), typed('ERR_INVALID_OPTIONS', { option: 'timeoutMs' }));
-  await assert.rejects(untyped.call(host, { timeoutMs: 2 ** 31 }, 'tick'), typed('ERR_INVALID_OPTIONS', { option: 'timeoutMs' }));
-  await assert.rejects(untyped.call(host, { signal: {} }, 'tick'), typed('ERR_INVALID_OPTIONS', { option: 'signal' }));
-  await assert.rejects(untyped.call(host, 'tick', 'tick'), typed('ERR_INVALID_OPTIONS', { option: 'options' }));
-  await assert.rejects(untyped.call(host, null, 'tick'), typed('ERR_INVALID_OPTIONS', { option: 'options' }));
-  await assert.rejects(untyped.call(host, {}, 'nope'), typed('ERR_UNKNOWN_FUNCTION', { function: 'nope' }));
+  const untyped = host as unknown as { callWith(options: unknown, name: string, ...args: unknown[]): Promise<unknown> };
+  await assert.rejects(untyped.callWith({ timeout: 5 }, 'tick'), typed('ERR_INVALID_OPTIONS', { option: 'timeout', suggestion: 'timeoutMs' }));
+  await assert.rejects(untyped.callWith({ timeoutMs: -1 }, 'tick'), typed('ERR_INVALID_OPTIONS', { option: 'timeoutMs' }));
+  await assert.rejects(untyped.callWith({ timeoutMs: 2 ** 31 }, 'tick'), typed('ERR_INVALID_OPTIONS', { option: 'timeoutMs' }));
+  await assert.rejects(untyped.callWith({ signal: {} }, 'tick'), typed('ERR_INVALID_OPTIONS', { option: 'signal' }));
+  await assert.rejects(untyped.callWith('tick', 'tick'), typed('ERR_INVALID_OPTIONS', { option: 'options' }));
+  await assert.rejects(untyped.callWith(null, 'tick'), typed('ERR_INVALID_OPTIONS', { option: 'options' }));
+  await assert.rejects(untyped.callWith({}, 'nope'), typed('ERR_UNKNOWN_FUNCTION', { function: 'nope' }));
   assert.equal(await host.callWith({}, 'act', ACT.RETURN), 5);
 });
 

@@ -147,7 +147,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
     try {
       call = resolveCallOptions(options);
     } catch (err) {
-      return Promise.reject(err);
+      return Promise.reject(IsoswapError.from(err, 'ERR_INVALID_OPTIONS', 'options'));
     }
     return abortable(call.signal, name, (mayStart) => this.#call(name, args, call.timeoutMs, mayStart)) as Promise<ResultOf<F, K>>;
   }
@@ -242,7 +242,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
     try {
       force = resolveCloseOptions(options).force;
     } catch (err) {
-      return Promise.reject(err);
+      return Promise.reject(IsoswapError.from(err, 'ERR_INVALID_OPTIONS', 'options'));
     }
     if (force && this.#forced === null) {
       this.#forced = hostClosed(`a call on ${this.#opts.library}`, true);
