@@ -71,6 +71,11 @@ export interface IsoswapErrorDetailsMap {
 export type IsoswapErrorDetails<C extends IsoswapErrorCode = IsoswapErrorCode> =
   C extends keyof IsoswapErrorDetailsMap ? IsoswapErrorDetailsMap[C] & Record<string, unknown> : Record<string, unknown>;
 
+/** The constructor's `details` (required where the code's details have required facts) and `options`. */
+type DetailsArguments<C extends IsoswapErrorCode> = {} extends IsoswapErrorDetails<C>
+  ? [details?: IsoswapErrorDetails<C>, options?: ErrorOptions]
+  : [details: IsoswapErrorDetails<C>, options?: ErrorOptions];
+
 /** An IsoswapError of any code, as a union that `err.code === '...'` narrows. */
 export type AnyIsoswapError = { [C in IsoswapErrorCode]: IsoswapError<C> }[IsoswapErrorCode];
 
@@ -99,10 +104,10 @@ export class IsoswapError<C extends IsoswapErrorCode = IsoswapErrorCode> extends
    *  stable ({@link IsoswapErrorDetailsMap}). */
   readonly details: IsoswapErrorDetails<C>;
 
-  constructor(code: C, message: string, details: IsoswapErrorDetails<C> = {} as IsoswapErrorDetails<C>, options?: ErrorOptions) {
+  constructor(code: C, message: string, ...[details, options]: DetailsArguments<C>) {
     super(message, options);
     this.code = code;
-    this.details = details;
+    this.details = details ?? {} as IsoswapErrorDetails<C>;
     Object.defineProperty(this, BRAND, { value: true });
   }
 

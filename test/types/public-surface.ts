@@ -84,6 +84,12 @@ export function details(err: unknown): void {
   }
   const other: unknown = err.details['anything']; // every code may carry more facts
   void [unsure, other];
+  // An error is made with the details its code promises
+  // @ts-expect-error ERR_CALL_ABORTED carries `started`
+  void new IsoswapError('ERR_CALL_ABORTED', 'aborted', { function: 'tick' });
+  // @ts-expect-error and cannot go without details
+  void new IsoswapError('ERR_INVALID_OPTIONS', 'invalid');
+  void new IsoswapError('ERR_BUILD_FAILED', 'a code without stable details takes none');
 }
 
 export type Details = [
