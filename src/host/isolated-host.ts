@@ -37,8 +37,10 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
   readonly #opts: ResolvedOptions<F>;
   readonly #stateBlock: StateBlock | null;
   #closing: Promise<void> | null = null;
-  /** Set by close({ force: true }): calls held or made from then on reject with it. */
+  /** Set by close({ force: true }) before the close ended: calls held or made from then on reject with it. */
   #forced: IsoswapError | null = null;
+  /** close() has ended: nothing is left to force. */
+  #closed = false;
   #watcher: LibraryWatcher | null = null;
   #versions!: VersionFactory;
   #queue!: SwapQueue;
@@ -244,7 +246,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
     } catch (err) {
       return Promise.reject(IsoswapError.from(err, 'ERR_INVALID_OPTIONS', 'options'));
     }
-    if (force && this.#forced === null) {
+    if (force && this.#forced === null && !this.#closed) {
       this.#forced = hostClosed(`a call on ${this.#opts.library}`, true);
       this.#queue.forceEnd(this.#forced);
       this.#queue.gate.fail(this.#forced);
@@ -264,6 +266,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
     await this.#queue.close();
     this.#stateBlock?.close();
     await this.#versions.close();
+    this.#closed = true;
     this.emit(HOST_EVENTS.CLOSE);
   }
 

@@ -28,7 +28,8 @@ export class SwapQueue {
   #current!: Version;
   #chain: Promise<unknown> = Promise.resolve();
   #queuedReload: Promise<VersionInfo> | null = null;
-  readonly #retiring = new Map<Version, Promise<void>>();
+  /** Each retirement under way, and its version. */
+  readonly #retiring = new Map<Promise<void>, Version>();
   readonly #sections: SectionStore;
 
   constructor(
@@ -210,17 +211,17 @@ export class SwapQueue {
         }
       })
       .then(() => {
-        this.#retiring.delete(version);
+        this.#retiring.delete(retiring);
         this.host.emit(HOST_EVENTS.RETIRED, version.info);
       });
-    this.#retiring.set(version, retiring);
+    this.#retiring.set(retiring, version);
   }
 
   /** close({ force: true }): the serving and the retiring versions end now, their calls
    *  in flight rejecting with `reason`; close() then tears them down without hooks. */
   forceEnd(reason: IsoswapError): void {
     this.closed = true;
-    for (const version of [this.#current, ...this.#retiring.keys()]) version.abandon(reason);
+    for (const version of [this.#current, ...this.#retiring.values()]) version.abandon(reason);
   }
 
   /** After the queued swaps: retires the current version and waits for every retiring one. */
@@ -228,6 +229,6 @@ export class SwapQueue {
     this.closed = true;
     await this.#chain;
     this.retire(this.#current);
-    while (this.#retiring.size > 0) await Promise.all(this.#retiring.values());
+    while (this.#retiring.size > 0) await Promise.all(this.#retiring.keys());
   }
 }
