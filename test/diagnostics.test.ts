@@ -4,10 +4,10 @@
 // program holds.
 import assert from 'node:assert/strict';
 import diagnosticsChannel from 'node:diagnostics_channel';
-import { writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { after, test, type TestContext } from 'node:test';
 import { threadId } from 'node:worker_threads';
-import { createAddonHost, createIsolatedHost, DIAGNOSTICS_CHANNELS, type DiagnosticsMessages, type SwapEvent } from '../src/index.js';
+import { createAddonHost, createIsolatedHost, DIAGNOSTICS_CHANNELS, type DiagnosticsMessages, type IsoswapError, type SwapEvent } from '../src/index.js';
 import { ACT, ACT_FUNCTIONS, actSource } from './helpers/act-fixture.js';
 import { buildAddon, type TestAddon } from './helpers/addon.js';
 import { buildC, removeTempDirs } from './helpers/native.js';
@@ -68,6 +68,20 @@ test('isoswap:swap-failed carries a reload that was refused; isoswap:retired and
   assert.deepEqual((mine('isoswap:retired') as DiagnosticsMessages['isoswap:retired'][]).map((m) => m.version.id), [1]);
   assert.equal(mine('isoswap:close').length, 1);
   assert.deepEqual(mine('isoswap:swap'), [], 'no swap happened');
+});
+
+test('isoswap:swap-failed carries a broken build the watcher found, with reason watch', async (t) => {
+  const seen = subscribeAll(t);
+  const library = await buildC(actSource(1));
+  const host = await createIsolatedHost({ library, functions: ACT_FUNCTIONS, watch: true });
+  t.after(() => host.close());
+  const reported = new Promise<IsoswapError>((resolve) => host.once('error', resolve));
+  await writeFile(`${library}.part`, 'not a library either');
+  await rename(`${library}.part`, library); // one complete save
+  assert.equal((await reported).code, 'ERR_NOT_A_LIBRARY');
+  const failed = seen.filter((s) => s.channel === 'isoswap:swap-failed' && s.message.host === host).map((s) => s.message as DiagnosticsMessages['isoswap:swap-failed']);
+  assert.deepEqual(failed.map((m) => [m.reason, m.error.code]), [['watch', 'ERR_NOT_A_LIBRARY']]);
+  assert.equal(await host.call('act', ACT.RETURN), 1, 'the current version serves on');
 });
 
 test('an AddonHost publishes as itself, once per event', async (t) => {
