@@ -4,7 +4,6 @@ import { CopyStore } from '../library/copy-store.js';
 import { explainMissing, planPreloads } from '../library/dependencies.js';
 import { readDynamic } from '../library/elf-dynamic.js';
 import { findStateSection } from '../library/state-section.js';
-import type { IsoswapError } from '../errors.js';
 import { functionsForNewBuild } from '../header/signature-check.js';
 import type { FunctionTable, ResolvedOptions } from '../options.js';
 import type { LoadRequest, StateRef } from '../wire/protocol.js';
@@ -40,15 +39,10 @@ export class VersionFactory {
     private readonly opts: ResolvedOptions,
     private readonly copies: CopyStore,
     private readonly state: StateRef | undefined,
-    private readonly onCrash: (version: Version, error: IsoswapError) => void,
   ) {}
 
-  /**
-   * @example
-   * const factory = VersionFactory.create(opts, block?.ref, (v, err) => recover(v, err));
-   */
-  static create(opts: ResolvedOptions, state: StateRef | undefined, onCrash: (version: Version, error: IsoswapError) => void): VersionFactory {
-    return new VersionFactory(opts, CopyStore.open(opts.library, opts.tempDir), state, onCrash);
+  static create(opts: ResolvedOptions, state: StateRef | undefined): VersionFactory {
+    return new VersionFactory(opts, CopyStore.open(opts.library, opts.tempDir), state);
   }
 
   /**
@@ -102,13 +96,10 @@ export class VersionFactory {
     return { library, copy: artifact.copy, functions, preload, libraryPath, state: this.state, timeoutMs: loadTimeoutMs, section, threadName, addon: this.opts.addon };
   }
 
-  /** A loaded version, its crashes and timeouts reported to the host. */
+  /** A loaded version with the host's deadlines (the swap queue listens to its faults). */
   #version(id: number, artifact: Artifact, runtime: VersionRuntime, functions: FunctionTable, sourceId: number | undefined): Version {
-    const { callTimeoutMs, hookTimeoutMs } = this.opts;
     const version = new Version(id, artifact, runtime, functions, sourceId);
-    runtime.onCrash((error) => this.onCrash(version, error));
-    if (callTimeoutMs > 0) version.setCallTimeout(callTimeoutMs, (error) => this.onCrash(version, error));
-    version.setHookTimeout(hookTimeoutMs, (error) => this.onCrash(version, error));
+    version.setDeadlines(this.opts.callTimeoutMs, this.opts.hookTimeoutMs);
     return version;
   }
 
