@@ -7,7 +7,7 @@ import type { Version } from '../version/version.js';
 import type { VersionFactory } from '../version/version-factory.js';
 import { CrashRestart, type CrashRestartContext } from './crash-restart.js';
 import type { HostEmitter } from '../events.js';
-import type { SwapQueue } from './swap-queue.js';
+import type { RecoveringQueue } from './swap-contract.js';
 
 /**
  * What follows the death of the serving version (or its kill for a call past
@@ -20,7 +20,7 @@ export class CrashRecovery {
   readonly #ctx: CrashRestartContext;
   readonly #library: string;
 
-  constructor(queue: SwapQueue, versions: VersionFactory, host: HostEmitter, opts: ResolvedOptions) {
+  constructor(queue: RecoveringQueue, versions: VersionFactory, host: HostEmitter, opts: ResolvedOptions) {
     const { drainTimeoutMs, hookTimeoutMs, library } = opts;
     this.#ctx = { queue, versions, host, drainTimeoutMs, hookTimeoutMs };
     this.#library = library;

@@ -4,11 +4,11 @@ import { awaited, blocking, type Steps } from '../procedure.js';
 import { Deadline } from '../transport/blocking-wait.js';
 import type { Version } from '../version/version.js';
 import type { VersionFactory } from '../version/version-factory.js';
-import type { HeldWork, SwapQueue } from './swap-queue.js';
+import type { HeldWork, RecoveringQueue } from './swap-contract.js';
 
 /** What a restart needs besides the queue: where versions come from, the deadlines. */
 export interface CrashRestartContext {
-  queue: SwapQueue;
+  queue: RecoveringQueue;
   versions: VersionFactory;
   host: HostEmitter;
   drainTimeoutMs: number;

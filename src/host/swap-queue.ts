@@ -12,27 +12,8 @@ import type { Version } from '../version/version.js';
 import type { BuildSource, VersionFactory } from '../version/version-factory.js';
 import type { VersionInfo } from '../version/version-info.js';
 import { awaited, awaitOnly, blocking, step, type Steps } from '../procedure.js';
-import type { Deadline } from '../transport/blocking-wait.js';
+import type { HeldWork, RecoveringQueue, SwapOptions } from './swap-contract.js';
 import { CrashRecovery } from './crash-recovery.js';
-
-/** How a swap is asked for, besides its build and reason. */
-export interface SwapOptions {
-  /** The version whose build this one serves again (rollback, restart). */
-  sourceId?: number | undefined;
-  /** Runs once the new version serves, before `swap` is emitted. */
-  onServing?: (() => void) | undefined;
-  /** How the version it replaces failed (a crash forced the swap), else 0. */
-  failure?: number | undefined;
-  /** A blocked callSync's bound over the whole swap, else none. */
-  deadline?: Deadline | null | undefined;
-}
-
-/** Calls held for a swap that a blocked callSync can finish itself. */
-export interface HeldWork {
-  /** Finishes it from a callSync whose thread is blocked; ERR_SWAP_IN_PROGRESS when it
-   *  cannot (the event loop then does). */
-  runBlocked(what: string): void;
-}
 
 /**
  * The serving version and the swaps that replace it, one at a time, in order: load the
@@ -41,7 +22,7 @@ export interface HeldWork {
  * (CrashRecovery). Each swap is one procedure, which a blocked callSync can drive too (the
  * restart of a crashed version in process isolation).
  */
-export class SwapQueue {
+export class SwapQueue implements RecoveringQueue {
   readonly history: History;
   /** Holds new calls during a hand-over and while a crashed version restarts. */
   readonly gate = new CallGate();
