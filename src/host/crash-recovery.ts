@@ -1,12 +1,11 @@
 import { CrashPolicy } from './crash-policy.js';
 import { IsoswapError } from '../errors.js';
-import { HOST_EVENTS } from '../events.js';
+import { HOST_EVENTS, type HostEmitter } from '../events.js';
 import { failureOf } from '../version/load-info.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Version } from '../version/version.js';
 import type { VersionFactory } from '../version/version-factory.js';
 import { CrashRestart, type CrashRestartContext } from './crash-restart.js';
-import type { HostEmitter } from '../events.js';
 import type { RecoveringQueue } from './swap-contract.js';
 
 /**

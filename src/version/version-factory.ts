@@ -61,8 +61,8 @@ export class VersionFactory {
     const functions = source !== 'file' && source.functions !== undefined ? source.functions
       : header !== undefined ? yield* readFunctions(header, serving)
       : this.opts.functions;
+    const id = ++this.#nextId; // a build refused still takes its number
     const bytes = source === 'file' ? yield* readBuild(library) : source.bytes;
-    const id = ++this.#nextId;
     // Once the bytes are known to be a library, the runtime boots while they are hashed and
     // copied (a cold start back to back, 1-3 ms sooner); a file refused costs no start.
     const runtimes = (): RuntimeFactory => (this.#runtimes ??= new RuntimeFactory(isolation, threads, hostChildExtras(this.state, libraryPath)));
