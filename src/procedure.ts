@@ -10,11 +10,8 @@ import { swapInProgress } from './errors.js';
  */
 export type Steps<T> = Generator<unknown, T, unknown>;
 
-type Gensync<A extends unknown[], R> = ((...args: A) => Steps<R>) & { sync(...args: A): R; async(...args: A): Promise<R> };
-
-const run = gensync(function* <T>(steps: Steps<T>): Generator<gensync.Handler, T> {
-  return (yield* steps as Generator<gensync.Handler, T>);
-}) as unknown as Gensync<[Steps<unknown>], unknown>;
+/** Both drivers take the steps as they are: gensync's own run loops, sync and async. */
+const run = gensync((steps: Steps<unknown>) => steps as gensync.Handler<unknown>);
 
 /** Runs the steps on the event loop. */
 export function awaited<T>(steps: Steps<T>): Promise<T> {
@@ -28,7 +25,7 @@ export function blocking<T>(steps: Steps<T>): T {
 
 /** A leaf step with its two forms: how it blocks, and how it awaits. */
 export function step<A extends unknown[], R>(blocks: (...args: A) => R, awaits: (...args: A) => Promise<R>): (...args: A) => Steps<R> {
-  return gensync({ sync: blocks, async: awaits }) as unknown as (...args: A) => Steps<R>;
+  return gensync({ sync: blocks, async: awaits });
 }
 
 /** A step only the event loop takes (a blocking driver brings what it would fetch, or
@@ -42,4 +39,4 @@ export function awaitOnly<A extends unknown[], R>(what: string, awaits: (...args
 export const onEventLoop: () => Steps<boolean> = gensync({
   sync: () => false,
   errback: (done: (err: unknown, result: boolean) => void) => done(null, true),
-}) as unknown as () => Steps<boolean>;
+});

@@ -36,6 +36,8 @@ export class CallLedger {
       const timer = setTimeout(() => {
         if (settle()) reject(timedOut());
       }, timeoutMs);
+      // The call's own rejection, passed on as it came (an IsoswapError from the runtime).
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
       result.then((value) => { if (settle()) resolve(value); }, (err: unknown) => { if (settle()) reject(err); });
     });
   }

@@ -6,7 +6,10 @@ import { awaited, awaitOnly, blocking, onEventLoop, step, type Steps } from '../
 /** A leaf that records which form ran, and fails on demand. */
 const read = step(
   (log: string[], value: number): number => { log.push(`blocks ${value}`); if (value < 0) throw new Error('negative'); return value * 2; },
-  async (log: string[], value: number): Promise<number> => { log.push(`awaits ${value}`); if (value < 0) throw new Error('negative'); return value * 2; },
+  (log: string[], value: number): Promise<number> => {
+    log.push(`awaits ${value}`);
+    return value < 0 ? Promise.reject(new Error('negative')) : Promise.resolve(value * 2);
+  },
 );
 
 /** One procedure: two steps, a failure caught inside it, the driver asked once. */
@@ -40,7 +43,7 @@ test('a failure a procedure does not catch reaches the driver', async () => {
 });
 
 test('a step only the event loop takes is ERR_SWAP_IN_PROGRESS when blocked', async () => {
-  const fetch = awaitOnly('reading a header', async (name: string) => `${name} read`);
+  const fetch = awaitOnly('reading a header', (name: string) => Promise.resolve(`${name} read`));
   assert.equal(await awaited(fetch('game.h')), 'game.h read');
   assert.throws(() => blocking(fetch('game.h')), (err: unknown) => err instanceof IsoswapError && err.code === 'ERR_SWAP_IN_PROGRESS' && /reading a header/.test(err.message));
 });
