@@ -71,11 +71,6 @@ export class HookRunner {
     return into ?? (read as Uint8Array);
   }
 
-  /** A version whose hook outlived its deadline cannot be unloaded cleanly. */
-  forget(): void {
-    this.#attached = false;
-  }
-
   *#run(hook: string, op: string, args: unknown[], timeoutMs: number): Steps<unknown> {
     const killed = this.version.killReason();
     if (killed !== null) throw killed;

@@ -188,12 +188,6 @@ export class Version {
     }
   }, (timeoutMs: number) => this.#calls.whenIdle(timeoutMs));
 
-  /** Ends a version whose hook outlived its deadline: it cannot be unloaded cleanly. */
-  abandon(reason: IsoswapError): void {
-    this.#hooks.forget();
-    void this.#kill(reason, false); // a stuck thread is reported when the version retires
-  }
-
   /**
    * Drains (calls in flight finish, up to `drainTimeoutMs`), runs isoswap_unload unless it
    * already ran, unloads, ends the runtime, sweeps the loader and removes the copy. Throws
