@@ -1,6 +1,5 @@
 import { ASYNC_DISPOSE } from '../async-dispose.js';
 import { abortable, callAborted, resolveCallOptions, resolveCloseOptions, type CallOptions, type CloseOptions } from './call-options.js';
-import { CrashRecovery } from './crash-recovery.js';
 import { publishFailedSwap, publishHostEvent, type DiagnosticsHost, type FailedSwapReason } from '../diagnostics.js';
 import { hostClosed, illegalConstructor, IsoswapError, unknownFunction } from '../errors.js';
 import { HOST_EVENTS, HostEmitter, type HostEventMap } from '../events.js';
@@ -10,6 +9,7 @@ import { createStateBlock, type StateBlock } from '../state/state-block.js';
 import { SwapQueue } from './swap-queue.js';
 import { VersionFactory } from '../version/version-factory.js';
 import { hostFunctions } from './host-functions.js';
+import { awaited } from '../procedure.js';
 import { LibraryWatcher } from '../watch/watcher.js';
 import type { VersionInfo } from '../version/version-info.js';
 
@@ -78,17 +78,13 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
 
   /** Loads the first version; rejects (and cleans up) when it cannot serve. */
   async #start(): Promise<void> {
-    const recovery: { onCrash?: CrashRecovery['onCrash'] } = {};
     try {
-      this.#versions = VersionFactory.create(this.#opts, this.#stateBlock?.ref, (version, error) => recovery.onCrash?.(version, error));
+      this.#versions = VersionFactory.create(this.#opts, this.#stateBlock?.ref);
     } catch (err) {
       this.#stateBlock?.close();
       throw err;
     }
     this.#queue = new SwapQueue(this.#opts, this.#versions, this, this.#stateBlock);
-    const { drainTimeoutMs, hookTimeoutMs } = this.#opts;
-    const crashes = new CrashRecovery({ queue: this.#queue, versions: this.#versions, host: this, drainTimeoutMs, hookTimeoutMs }, this.#opts.library, this.#opts.crashPolicy);
-    recovery.onCrash = (version, error) => crashes.onCrash(version, error);
     try {
       const first = await this.#queue.first();
       // Only once chokidar is ready: it reports nothing from before (docs/architecture.md).
@@ -178,7 +174,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
     const queue = this.#queue;
     if (queue.closed) throw hostClosed(`callSync ${name}`);
     // A hand-over, else the restart of a crashed version: finished here, within their deadlines
-    if (queue.gate.waiting !== null) (queue.pending ?? queue.recovery)?.runSync(`callSync ${name}`);
+    if (queue.gate.waiting !== null) queue.finishHeld(`callSync ${name}`);
     const { functions } = queue.current; // after a hand-over it ran: the version it serves
     if (!this.#declares(name, functions)) throw unknownFunction(name, Object.keys(functions));
     return queue.current.callSync(name, args) as ResultOf<F, K>;
@@ -211,7 +207,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
    */
   rollback(): Promise<VersionInfo> {
     if (this.#queue.closed) return Promise.reject(hostClosed(`rollback of ${this.#opts.library}`));
-    return this.#reportingFaults(this.#queue.enqueue(() => this.#queue.rollback()), 'rollback');
+    return this.#reportingFaults(this.#queue.enqueue(() => awaited(this.#queue.rollback())), 'rollback');
   }
 
   /** A crash or a hook past its deadline also reaches the `error` event, not only the
@@ -261,7 +257,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
   }
 
   async #close(): Promise<void> {
-    this.#queue.closed = true;
+    this.#queue.refuse();
     await this.#watcher?.close();
     await this.#queue.close();
     this.#stateBlock?.close();
@@ -278,7 +274,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
       swap: (bytes, sha256) => this.#queue.enqueue(async () => {
         // A reload() may have served these very bytes while this change waited its turn.
         if (sha256 === this.#queue.current.artifact.sha256) return this.#queue.current.info;
-        return this.#queue.swap({ bytes, sha256 }, 'watch');
+        return awaited(this.#queue.swap({ bytes, sha256 }, 'watch'));
       }),
       onError: (err) => {
         // A broken build or a failed swap; ERR_WATCH is the watcher's own failure
