@@ -46,7 +46,8 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
   async start(): Promise<void> {
     const recovery: { onCrash?: CrashRecovery['onCrash'] } = {};
     try {
-      this.#versions = VersionFactory.create(this.#opts, this.#stateBlock?.ref, (version, error) => recovery.onCrash?.(version, error));
+      this.#versions = VersionFactory.create(this.#opts, this.#stateBlock?.ref, (version, error) => recovery.onCrash?.(version, error),
+        (error) => this.reportWarning(error));
     } catch (err) {
       this.#stateBlock?.close();
       throw err;

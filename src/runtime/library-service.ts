@@ -4,6 +4,7 @@ import { SYNC_OP, type LibraryServiceApi, type LoadInfo, type LoadReport, type L
 import { paramTypes } from '../library/param-types.js';
 import { openState, type StatePointer } from '../state/state-pointer.js';
 import { StateSection } from '../state/state-section-memory.js';
+import { copiesOf, type CopiedBack } from '../transport/copy-back.js';
 
 type NativeFunction = (...args: unknown[]) => unknown;
 
@@ -72,6 +73,11 @@ export class LibraryService implements LibraryServiceApi {
       case SYNC_OP.readSection: return this.#section?.read(args[0] as Uint8Array | undefined);
       case SYNC_OP.writeSection: return this.#section?.write(args[0] as Uint8Array);
       case SYNC_OP.mark: return this.onMark?.(args[0] as number);
+      case SYNC_OP.callOut: {
+        const [fn, fnArgs, positions] = args as [string, unknown[], number[]];
+        const value = this.invoke(this.#function(fn), fn, fnArgs);
+        return { value, out: copiesOf(fnArgs, positions) } satisfies CopiedBack;
+      }
       default: throw new IsoswapError('ERR_UNKNOWN_FUNCTION', `unknown operation ${name.slice(1)}`, { function: name });
     }
   }

@@ -36,14 +36,18 @@ export class VersionFactory {
     private readonly copies: CopyStore,
     private readonly state: StateRef | undefined,
     private readonly onCrash: (version: Version, error: IsoswapError) => void,
+    private readonly onWarning: (error: IsoswapError) => void,
   ) {}
 
   /**
    * @example
    * const factory = VersionFactory.create(opts, block?.ref, (v, err) => recover(v, err));
    */
-  static create(opts: ResolvedOptions, state: StateRef | undefined, onCrash: (version: Version, error: IsoswapError) => void): VersionFactory {
-    return new VersionFactory(opts, CopyStore.open(opts.library, opts.tempDir), state, onCrash);
+  static create(
+    opts: ResolvedOptions, state: StateRef | undefined, onCrash: (version: Version, error: IsoswapError) => void,
+    onWarning: (error: IsoswapError) => void = () => {},
+  ): VersionFactory {
+    return new VersionFactory(opts, CopyStore.open(opts.library, opts.tempDir), state, onCrash, onWarning);
   }
 
   /**
@@ -123,6 +127,7 @@ export class VersionFactory {
     const { callTimeoutMs, hookTimeoutMs } = this.opts;
     const version = new Version(id, artifact, runtime, functions, sourceId);
     runtime.onCrash((error) => this.onCrash(version, error));
+    runtime.onWarning(this.onWarning);
     if (callTimeoutMs > 0) version.setCallTimeout(callTimeoutMs, (error) => this.onCrash(version, error));
     version.setHookTimeout(hookTimeoutMs, (error) => this.onCrash(version, error));
     return version;
