@@ -24,10 +24,12 @@ int32_t slow_fill(uint8_t *p, int32_t n) {
   return n;
 }
 int32_t sum_u8(const uint8_t *p, int32_t n) { int32_t s = 0; for (int32_t i = 0; i < n; i++) s += p[i]; return s; }
+int32_t sum2(const uint8_t *a, int32_t n, const uint8_t *b, int32_t m) { return sum_u8(a, n) + sum_u8(b, m); }
 `;
 const FUNCTIONS = {
   slow_fill: 'int32_t slow_fill(_Out_ uint8_t *p, int32_t n)',
   sum_u8: 'int32_t sum_u8(const uint8_t *p, int32_t n)',
+  sum2: 'int32_t sum2(const uint8_t *a, int32_t n, const uint8_t *b, int32_t m)',
 };
 const ISOLATIONS: Isolation[] = ['thread', 'process'];
 const RSS_CHILD = fileURLToPath(new URL('fixtures/shared-buffer-rss.js', import.meta.url));
@@ -64,6 +66,19 @@ for (const isolation of ISOLATIONS) {
     await assert.rejects(host.call('sum_u8', view, 0), refused);
     assert.throws(() => host.callSync('sum_u8', view, 0), refused);
     assert.equal(await host.call('sum_u8', new Uint8Array([1, 2]), 2), 3, 'the host serves on');
+  });
+
+  test(`${isolation} isolation: a view left out of bounds by a shrunk resizable buffer, beside one too big for the ring: served or ERR_BAD_ARGUMENTS, never an untyped error`, async (t) => {
+    const host = await createIsolatedHost({ library, functions: FUNCTIONS, isolation });
+    t.after(() => host.close());
+    const big = new Uint8Array(100 * 1024).fill(1);
+    const memory = new Resizable(16, { maxByteLength: 32 });
+    const outOfBounds = new Uint8Array(memory, 8, 8);
+    memory.resize(4);
+    await host.call('sum2', big, big.length, outOfBounds, 0).then(
+      (sum) => assert.equal(sum, big.length),
+      (err: unknown) => assert.ok(err instanceof IsoswapError && err.code === 'ERR_BAD_ARGUMENTS', String(err)));
+    assert.equal(await host.call('sum_u8', Uint8Array.of(4, 5), 2), 9, 'the host serves on');
   });
 
   // 64 bytes ride the ring (a copy in its arena); 100 KiB is more than a ring call carries

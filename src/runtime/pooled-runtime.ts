@@ -49,6 +49,15 @@ export async function loadAll<H extends RuntimeHandle>(
   return { handles, report: (results[0] as PromiseFulfilledResult<LoadReport>).value };
 }
 
+/** A message that could not be cloned (a view over a resizable buffer shrunk under it, a
+ *  buffer detached after the call was checked) is the caller's arguments' fault. */
+const unsendable = (name: string) => (err: unknown): never => {
+  if (err instanceof Error && err.name === 'DataCloneError') {
+    throw new IsoswapError('ERR_BAD_ARGUMENTS', `the arguments of ${name} cannot be sent to the version: ${err.message}`, { function: name }, { cause: err });
+  }
+  throw err;
+};
+
 /**
  * What the thread and process runtimes share: a version served by several handles, the
  * hooks run once per version in the first one, teardown of all.
@@ -65,9 +74,9 @@ export abstract class PooledRuntime<H extends RuntimeHandle> {
    *  written into the caller's views. */
   protected viaMessage(handle: H, name: string, args: unknown[]): Promise<unknown> {
     const positions = this.#copied(name, args);
-    if (positions === null) return handle.request((r) => r.call(name, args));
+    if (positions === null) return handle.request((r) => r.call(name, args)).catch(unsendable(name));
     return handle.request((r) => r.call(SYNC_OP.callOut, [name, args, positions]))
-      .then((copied) => applyCopies(name, args, positions, copied as CopiedBack, this.#lost, handle.label));
+      .then((copied) => applyCopies(name, args, positions, copied as CopiedBack, this.#lost, handle.label), unsendable(name));
   }
 
   /** The same on the blocking path (callSync). */
