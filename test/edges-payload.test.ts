@@ -8,26 +8,17 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createIsolatedHost, IsoswapError, type Isolation } from '../src/index.js';
 import { buildC, makeTempDir, removeTempDirs } from './helpers/native.js';
+import { PAYLOAD_SOURCE, patternOf, textOf } from './helpers/payload-fixture.js';
 
 /** text(n): n bytes of a pattern; fill_*: write pattern(i) = (i * 31 + 7) & 255 into p[0..n),
  *  returning n as size_t / int64_t / "filled" / the sum of what p held (_Inout_);
  *  hold(): waits (up to 20 s) for the file `go`; sum(p, n): the sum of n bytes. */
-const source = (go: string): string => `#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
+const source = (go: string): string => `${PAYLOAD_SOURCE}
 #include <unistd.h>
-static char *text_buffer;
-const char *text(int32_t n) {
-  text_buffer = realloc(text_buffer, (size_t)n + 1);
-  for (int32_t i = 0; i < n; i++) text_buffer[i] = (char)('a' + i % 26);
-  text_buffer[n] = 0;
-  return text_buffer;
-}
-static void fill(uint8_t *p, int32_t n) { for (int32_t i = 0; i < n; i++) p[i] = (uint8_t)(i * 31 + 7); }
-size_t fill_size(uint8_t *p, int32_t n) { fill(p, n); return (size_t)n; }
-int64_t fill_i64(uint8_t *p, int32_t n) { fill(p, n); return -(int64_t)n; }
-const char *fill_str(uint8_t *p, int32_t n) { fill(p, n); return "filled"; }
-int64_t add_fill(uint8_t *p, int32_t n) { int64_t s = 0; for (int32_t i = 0; i < n; i++) s += p[i]; fill(p, n); return s; }
+size_t fill_size(uint8_t *p, int32_t n) { fill_pattern(p, n); return (size_t)n; }
+int64_t fill_i64(uint8_t *p, int32_t n) { fill_pattern(p, n); return -(int64_t)n; }
+const char *fill_str(uint8_t *p, int32_t n) { fill_pattern(p, n); return "filled"; }
+int64_t add_fill(uint8_t *p, int32_t n) { int64_t s = 0; for (int32_t i = 0; i < n; i++) s += p[i]; fill_pattern(p, n); return s; }
 int32_t hold(void) { for (int i = 0; i < 20000 && access("${go}", F_OK) != 0; i++) usleep(1000); return 1; }
 int64_t sum(const uint8_t *p, int32_t n) { int64_t s = 0; for (int32_t i = 0; i < n; i++) s += p[i]; return s; }
 `;
@@ -63,17 +54,13 @@ async function within<T>(ms: number, what: string, work: Promise<T>): Promise<T>
   }
 }
 
-const expectedText = (n: number): string => {
-  const alphabet = 'abcdefghijklmnopqrstuvwxyz';
-  return alphabet.repeat(Math.ceil(n / 26)).slice(0, n);
-};
-const pattern = (n: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 31 + 7) & 255);
+const pattern = (n: number): Uint8Array => new Uint8Array(patternOf(n));
 
 test('process isolation: string results of 64 KiB, 1 MiB and 4 MiB arrive, 12 times each (call and callSync)', async (t) => {
   const host = await createIsolatedHost({ library, functions: FUNCTIONS, isolation: 'process' });
   t.after(() => host.close());
   for (const n of [64 * KiB, MiB, 4 * MiB]) {
-    const expected = expectedText(n);
+    const expected = textOf(n);
     for (let i = 0; i < 12; i++) {
       assert.equal(await within(20_000, `text(${n}) #${i}`, host.call('text', n) as Promise<string>), expected, `text(${n}) #${i}`);
     }

@@ -6,20 +6,13 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createIsolatedHost, type Isolation } from '../src/index.js';
 import { buildC, removeTempDirs } from './helpers/native.js';
+import { PAYLOAD_SOURCE, patternOf, textOf } from './helpers/payload-fixture.js';
 
-const SOURCE = `#include <stdint.h>
-#include <stdlib.h>
+const SOURCE = `${PAYLOAD_SOURCE}
 #include <string.h>
 size_t len(const char *s) { return strlen(s); }
 int64_t sum(const uint8_t *p, int32_t n) { int64_t s = 0; for (int32_t i = 0; i < n; i++) s += p[i]; return s; }
-static char *text_buffer;
-const char *text(int32_t n) {
-  text_buffer = realloc(text_buffer, (size_t)n + 1);
-  for (int32_t i = 0; i < n; i++) text_buffer[i] = (char)('a' + i % 26);
-  text_buffer[n] = 0;
-  return text_buffer;
-}
-int32_t fill(uint8_t *p, int32_t n) { for (int32_t i = 0; i < n; i++) p[i] = (uint8_t)(i * 31 + 7); return n; }
+int32_t fill(uint8_t *p, int32_t n) { fill_pattern(p, n); return n; }
 `;
 const FUNCTIONS = {
   len: 'size_t len(const char *s)',
@@ -38,12 +31,6 @@ let library = '';
 before(async () => { library = await buildC(SOURCE); });
 after(removeTempDirs);
 
-const text = (n: number): string => 'abcdefghijklmnopqrstuvwxyz'.repeat(Math.ceil(n / 26)).slice(0, n);
-const pattern = (n: number): Buffer => {
-  const bytes = Buffer.alloc(n);
-  for (let i = 0; i < n; i++) bytes[i] = (i * 31 + 7) & 255;
-  return bytes;
-};
 const asBigInt = (value: unknown): bigint => BigInt(value as number | bigint);
 
 for (const isolation of ISOLATIONS) {
@@ -51,7 +38,7 @@ for (const isolation of ISOLATIONS) {
     const host = await createIsolatedHost({ library, functions: FUNCTIONS, isolation, callTimeoutMs: CALL_TIMEOUT_MS });
     t.after(() => host.close());
     for (const n of SIZES) {
-      const argument = text(n);
+      const argument = textOf(n);
       assert.equal(asBigInt(await host.call('len', argument)), BigInt(n), `len(${n}) via call`);
       assert.equal(asBigInt(host.callSync('len', argument)), BigInt(n), `len(${n}) via callSync`);
       const ones = new Uint8Array(n).fill(1);
@@ -59,7 +46,7 @@ for (const isolation of ISOLATIONS) {
       assert.equal(asBigInt(host.callSync('sum', ones, n)), BigInt(n), `sum(${n}) via callSync`);
       assert.ok(await host.call('text', n) === argument, `text(${n}) via call`);
       assert.ok(host.callSync('text', n) === argument, `text(${n}) via callSync`);
-      const expected = pattern(n);
+      const expected = patternOf(n);
       const viaCall = Buffer.alloc(n);
       assert.equal(await host.call('fill', viaCall, n), n);
       assert.ok(viaCall.equals(expected), `fill(${n}) via call: written back`);
