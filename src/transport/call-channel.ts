@@ -70,6 +70,7 @@ export class CallChannel {
   readonly #stranded: unknown[][] = [];
   /** Hears of `_Out_` bytes that could not be written back (the host's `warning`). */
   onLost: LostBytes | undefined;
+  readonly #lostAt = (fn: RingFunction, position: number): void => this.onLost?.(lostBytes(fn.name, position, this.label()));
   readonly #progress = (): boolean => Atomics.load(this.#header, DONE) !== this.#tail;
 
   /**
@@ -356,7 +357,7 @@ export class CallChannel {
       if (status === STATUS_OK) {
         let value: unknown;
         try {
-          value = this.#codec.read(slot, fn, args, (position) => this.onLost?.(lostBytes(fn.name, position, this.label())));
+          value = this.#codec.read(slot, fn, args, this.#lostAt);
         } catch (err) { // a long result whose worker died before it was sent whole
           this.#arenaTail = this.#arenaEnd[slot]!;
           reject(this.#death ?? new IsoswapError('ERR_VERSION_CRASHED', `${this.label()} died while sending the result of ${fn.name}`, { function: fn.name }, { cause: err }));

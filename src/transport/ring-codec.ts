@@ -243,7 +243,7 @@ export class HostCodec {
 
   /** The result of the call answered in `slot`; copies `_Out_` buffers back into `args`
    *  (`lost` hears of each position whose view was detached or shrunk meanwhile). */
-  read(slot: number, fn: RingFunction, args: unknown[] | undefined, lost?: (position: number) => void): unknown {
+  read(slot: number, fn: RingFunction, args: unknown[] | undefined, lost?: (fn: RingFunction, position: number) => void): unknown {
     const { values, words, arena, meta } = this.views;
     const at = slot * SLOT_VALUES + MAX_ARGS;
     const kind: FastResultKind = fn.signature.result;
@@ -268,14 +268,14 @@ export class HostCodec {
     }
   }
 
-  #copyBack(slot: number, fn: RingFunction, args: unknown[], lost: ((position: number) => void) | undefined): void {
+  #copyBack(slot: number, fn: RingFunction, args: unknown[], lost: ((fn: RingFunction, position: number) => void) | undefined): void {
     const { words, arena, meta } = this.views;
     const tags = meta[slot * SLOT_META + META_TAGS]!;
     const kinds = fn.signature.args;
     for (let i = 0; i < kinds.length; i++) {
       if (kinds[i] !== 'pointer-out' || ((tags >> (4 * i)) & 15) !== TAG_COPY) continue;
       const w = (slot * SLOT_VALUES + i) * 2;
-      if (!writeBack(args[i] as ArrayBufferView, arena.subarray(words[w]!, words[w]! + words[w + 1]!))) lost?.(i);
+      if (!writeBack(args[i] as ArrayBufferView, arena.subarray(words[w]!, words[w]! + words[w + 1]!))) lost?.(fn, i);
     }
   }
 
