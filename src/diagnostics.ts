@@ -22,6 +22,8 @@ export const DIAGNOSTICS_CHANNELS = {
   crash: 'isoswap:crash',
   /** What the `error` event carries, listened for or not: `{ host, error }`. */
   error: 'isoswap:error',
+  /** What the `warning` event carries, listened for or not: `{ host, error }`. */
+  warning: 'isoswap:warning',
   /** The host closed: `{ host }`. */
   close: 'isoswap:close',
 } as const;
@@ -43,6 +45,7 @@ export interface DiagnosticsMessages {
   'isoswap:retired': { host: DiagnosticsHost; version: VersionInfo };
   'isoswap:crash': HostEventMap['crash'][0] & { host: DiagnosticsHost };
   'isoswap:error': { host: DiagnosticsHost; error: IsoswapError };
+  'isoswap:warning': { host: DiagnosticsHost; error: IsoswapError };
   'isoswap:close': { host: DiagnosticsHost };
 }
 
@@ -68,6 +71,7 @@ export function publishHostEvent<K extends keyof HostEventMap>(host: Diagnostics
     case 'retired': return publish('isoswap:retired', () => ({ host, version: first as VersionInfo }));
     case 'crash': return publish('isoswap:crash', () => ({ ...(first as HostEventMap['crash'][0]), host }));
     case 'error': return publish('isoswap:error', () => ({ host, error: first as IsoswapError }));
+    case 'warning': return publish('isoswap:warning', () => ({ host, error: first as IsoswapError }));
     case 'close': return publish('isoswap:close', () => ({ host }));
     default: return undefined;
   }

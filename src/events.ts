@@ -20,6 +20,9 @@ export const HOST_EVENTS = {
   ERROR: 'error',
   /** The host closed. */
   CLOSE: 'close',
+  /** Something went wrong that failed nothing, e.g. an `_Out_` buffer detached while its
+   *  call ran (ERR_BUFFER_LOST): `(error)`, an IsoswapError. */
+  WARNING: 'warning',
 } as const;
 
 export type HostEventName = (typeof HOST_EVENTS)[keyof typeof HOST_EVENTS];
@@ -54,6 +57,7 @@ export interface HostEventMap {
   crash: [{ version: VersionInfo; error: IsoswapError }];
   error: [IsoswapError];
   close: [];
+  warning: [IsoswapError];
 }
 
 /**
@@ -70,13 +74,23 @@ export class HostEmitter extends EventEmitter<HostEventMap> {
    *  listens for too): the host publishes them on its diagnostics channels. */
   protected observe?<K extends keyof HostEventMap>(event: K, args: HostEventMap[K]): void;
 
-  /** @internal Emits `error` if anyone listens, else a warning. */
+  /** @internal Emits `error` if anyone listens, else a process warning. */
   reportError(error: IsoswapError): void {
-    if (this.listenerCount(HOST_EVENTS.ERROR) > 0) {
-      this.emit(HOST_EVENTS.ERROR, error);
+    this.#report(HOST_EVENTS.ERROR, error);
+  }
+
+  /** @internal Emits `warning` if anyone listens, else a process warning. */
+  reportWarning(error: IsoswapError): void {
+    this.#report(HOST_EVENTS.WARNING, error);
+  }
+
+  /** Unheard, the event still reaches the diagnostics channels. */
+  #report(event: 'error' | 'warning', error: IsoswapError): void {
+    if (this.listenerCount(event) > 0) {
+      this.emit(event, error);
       return;
     }
-    this.observe?.(HOST_EVENTS.ERROR, [error]);
+    this.observe?.(event, [error]);
     process.emitWarning(error.message, { code: error.code, type: 'IsoswapWarning' });
   }
 

@@ -4,10 +4,11 @@
 // program holds.
 import assert from 'node:assert/strict';
 import diagnosticsChannel from 'node:diagnostics_channel';
+import { once } from 'node:events';
 import { rename, writeFile } from 'node:fs/promises';
 import { after, test, type TestContext } from 'node:test';
 import { threadId } from 'node:worker_threads';
-import { createAddonHost, createIsolatedHost, DIAGNOSTICS_CHANNELS, type DiagnosticsMessages, type IsoswapError, type SwapEvent } from '../src/index.js';
+import { createAddonHost, createIsolatedHost, DIAGNOSTICS_CHANNELS, IsoswapError, type DiagnosticsMessages, type SwapEvent } from '../src/index.js';
 import { ACT, ACT_FUNCTIONS, actSource } from './helpers/act-fixture.js';
 import { buildAddon, type TestAddon } from './helpers/addon.js';
 import { buildC, removeTempDirs } from './helpers/native.js';
@@ -82,6 +83,23 @@ test('isoswap:swap-failed carries a broken build the watcher found, with reason 
   const failed = seen.filter((s) => s.channel === 'isoswap:swap-failed' && s.message.host === host).map((s) => s.message as DiagnosticsMessages['isoswap:swap-failed']);
   assert.deepEqual(failed.map((m) => [m.reason, m.error.code]), [['watch', 'ERR_NOT_A_LIBRARY']]);
   assert.equal(await host.call('act', ACT.RETURN), 1, 'the current version serves on');
+});
+
+test('isoswap:warning carries what the warning event carries, listened for or not', async (t) => {
+  const seen = subscribeAll(t);
+  const host = await createIsolatedHost({ library: await buildC(actSource(1)), functions: ACT_FUNCTIONS });
+  t.after(() => host.close());
+  // The host's own path (an _Out_ buffer lost: test/edges-buffers.test.ts) ends here
+  const lost = new IsoswapError('ERR_BUFFER_LOST', 'the bytes of an _Out_ buffer could not be written back');
+  const warned = once(process, 'warning');
+  host.reportWarning(lost); // nobody listens: a process warning, and the channel
+  await warned;
+  const heard: IsoswapError[] = [];
+  host.on('warning', (err) => heard.push(err));
+  host.reportWarning(lost);
+  assert.deepEqual(heard, [lost]);
+  const published = seen.filter((s) => s.channel === 'isoswap:warning' && s.message.host === host);
+  assert.deepEqual(published.map((s) => (s.message as DiagnosticsMessages['isoswap:warning']).error), [lost, lost]);
 });
 
 test('an AddonHost publishes as itself, once per event', async (t) => {
