@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import type { CopyStore } from './copy-store.js';
+import { platform } from '../platform/platform.js';
 import { assertCompleteLibrary } from './library-check.js';
 import { readLibrary } from './read-library.js';
 
@@ -51,12 +50,12 @@ export class Artifact {
     return new Artifact(library, store.writeSync(bytes, id, sha256), sha256, bytes);
   }
 
-  /** Deletes the copy; the bytes stay for a rollback. */
+  /** Deletes the copy (Windows may hold it a moment after unloading); the bytes stay for a rollback. */
   async remove(): Promise<void> {
-    await rm(this.copy, { force: true });
+    await platform().removeCopy(this.copy);
   }
 
   removeSync(): void {
-    rmSync(this.copy, { force: true });
+    platform().removeCopySync(this.copy);
   }
 }

@@ -4,6 +4,7 @@ import { SYNC_OP, type LibraryServiceApi, type LoadInfo, type LoadReport, type L
 import { paramTypes } from '../library/param-types.js';
 import { openState, type StatePointer } from '../state/state-pointer.js';
 import { StateSection } from '../state/state-section-memory.js';
+import { platform } from '../platform/platform.js';
 
 type NativeFunction = (...args: unknown[]) => unknown;
 
@@ -23,6 +24,8 @@ export class LibraryService implements LibraryServiceApi {
   #lib: LibraryHandle | null = null;
   /** Dependencies loaded before the library (request.preload), let go after it. */
   #preloaded: LibraryHandle[] = [];
+  /** Undoes what the platform did so that the copy's dependencies are found beside it. */
+  #afterUnload: () => void = () => {};
   #library = '';
   readonly #functions = new Map<string, NativeFunction>();
   #loadHook: NativeFunction | null = null;
@@ -37,9 +40,10 @@ export class LibraryService implements LibraryServiceApi {
     this.#library = request.library;
     try {
       for (const dependency of request.preload ?? []) this.#preloaded.push(koffi.load(dependency));
+      this.#afterUnload = platform().beforeLoad(request.copy);
       this.#lib = koffi.load(request.copy);
     } catch (err) {
-      for (const dependency of this.#preloaded.splice(0).reverse()) dependency.unload();
+      this.#releaseLibrary();
       throw this.#loadError(err as Error, request);
     }
     for (const [name, prototype] of Object.entries(request.functions)) {
@@ -111,8 +115,14 @@ export class LibraryService implements LibraryServiceApi {
     this.#loadHook = this.#loadExHook = this.#unloadHook = null;
     this.#section = null;
     this.#state.close();
+    this.#releaseLibrary();
+  }
+
+  #releaseLibrary(): void {
     this.#lib?.unload();
     this.#lib = null;
+    this.#afterUnload();
+    this.#afterUnload = () => {};
     for (const dependency of this.#preloaded.splice(0).reverse()) dependency.unload();
   }
 

@@ -8,6 +8,7 @@ import type { ThreadWorkerHandle } from './thread/thread-worker-handle.js';
 import { ThreadRuntime, threadStandby } from './thread/thread-runtime.js';
 import { RingPool } from '../transport/ring-pool.js';
 import type { VersionRuntime } from './types.js';
+import { platform } from '../platform/platform.js';
 
 /** How long after the first version serves its standby starts (a reload before then
  *  starts a runtime itself, as one back to back does). */
@@ -48,7 +49,7 @@ export class RuntimeFactory {
       const standby = processStandby(threads, extras);
       this.#standby = standby;
       this.#start = (request) => ProcessRuntime.start(request, threads, standby);
-      if (process.platform === 'linux') this.#startSync = (request, timeoutMs) => ProcessRuntime.startSync(request, threads, standby, timeoutMs);
+      if (platform().inheritedChannels) this.#startSync = (request, timeoutMs) => ProcessRuntime.startSync(request, threads, standby, timeoutMs);
     }
   }
 
