@@ -22,6 +22,10 @@ export interface PeSection {
 export interface PeImage {
   machine: number;
   characteristics: number;
+  /** SizeOfHeaders: what the loader maps from the start of the file. */
+  headerBytes: number;
+  /** Where the COFF symbol table and the string table after it end (0 without them). */
+  symbolsEnd: number;
   sections: PeSection[];
 }
 
@@ -46,8 +50,11 @@ export function readPe(bytes: Uint8Array): PeImage | null {
   const optionalBytes = view.getUint16(pe + 20, true);
   const characteristics = view.getUint16(pe + 22, true);
   const table = pe + 24 + optionalBytes;
-  if (!inside(table, count * SECTION_HEADER_BYTES)) return null;
+  if (optionalBytes < 64 || !inside(table, count * SECTION_HEADER_BYTES)) return null;
+  const headerBytes = view.getUint32(pe + 24 + 60, true);
   const strings = symbols === 0 ? -1 : symbols + symbolCount * SYMBOL_BYTES;
+  // The string table starts with its own size (those 4 bytes included).
+  const symbolsEnd = strings < 0 ? 0 : strings + (inside(strings, 4) ? Math.max(4, view.getUint32(strings, true)) : 4);
   const sections: PeSection[] = [];
   for (let i = 0; i < count; i++) {
     const at = table + i * SECTION_HEADER_BYTES;
@@ -61,13 +68,13 @@ export function readPe(bytes: Uint8Array): PeImage | null {
       rawOffset: view.getUint32(at + 20, true),
     });
   }
-  return { machine, characteristics, sections };
+  return { machine, characteristics, headerBytes, symbolsEnd, sections };
 }
 
 /**
  * Throws ERR_NOT_A_LIBRARY unless `bytes` hold a whole DLL this process could load: PE
- * headers, the process's machine, the DLL flag, and every section's raw data inside the
- * file. Windows maps sections from the file: a build cut short must never reach
+ * headers, the process's machine, the DLL flag, and every section's raw data (and the
+ * symbol table, when there is one) inside the file. Windows maps sections from the file: a build cut short must never reach
  * LoadLibrary.
  *
  * @example
@@ -84,11 +91,14 @@ export function assertCompletePe(bytes: Uint8Array, file: string): void {
   }
   if ((image.characteristics & IMAGE_FILE_DLL) === 0) throw notALibrary(file, 'it is an executable, not a DLL');
   if (image.sections.length === 0) throw notALibrary(file, 'it has no section');
+  if (image.headerBytes > bytes.length) throw notALibrary(file, `it is incomplete: its headers end at byte ${image.headerBytes}, the file has ${bytes.length}`);
   for (const s of image.sections) {
     if (s.rawSize > 0 && s.rawOffset + s.rawSize > bytes.length) {
       throw notALibrary(file, `it is incomplete: section ${s.name} ends at byte ${s.rawOffset + s.rawSize}, the file has ${bytes.length}`);
     }
   }
+  // A linker writes the symbol and string tables (unstripped mingw builds) last.
+  if (image.symbolsEnd > bytes.length) throw notALibrary(file, `it is incomplete: its symbol table ends at byte ${image.symbolsEnd}, the file has ${bytes.length}`);
 }
 
 /**
