@@ -4,34 +4,51 @@
 import { join } from 'node:path';
 
 export interface DllFixture {
+  /** C source, or the path of a C file of the repository (`{root}/test/fixtures/addon.c`). */
   source: string;
-  /** Extra gcc arguments (after the source); `{dir}` is the fixtures directory. */
+  /** Extra gcc arguments (after the source); `{dir}` is the fixtures directory, `{root}`
+   *  the repository (node-api-headers is in its node_modules). */
   flags?: string[];
   /** Not a DLL: built without -shared. */
   executable?: boolean;
+  /** The file name's ending: `.dll` unless said (`.node` for an addon, `.exe`). */
+  extension?: string;
 }
+
+/** A Node-API addon: a DLL that imports napi_* from node.exe, through the import library
+ *  the lane makes from node-api-headers' def file (`{dir}/libnode_api.a`). */
+const addon = (build: number): DllFixture => ({
+  source: '{root}/test/fixtures/addon.c',
+  flags: [`-DBUILD=${build}`, '-I{root}/node_modules/node-api-headers/include', '-L{dir}', '-lnode_api'],
+  extension: '.node',
+});
 
 const tick = (k: number): string => `#include <stdint.h>
 int32_t do_tick(int32_t x) { return x + ${k}; }
 int32_t version(void) { return ${k}; }
 `;
 
-const stateSource = (k: number): string => `#include <stdint.h>
+/** Version 1 leaves exports to mingw (every function); version 2 marks each one with
+ *  ISOSWAP_EXPORT, as an MSVC build must, so that only the marked ones are exported. */
+const stateSource = (k: number): string => {
+  const ex = k === 1 ? '' : 'ISOSWAP_EXPORT ';
+  return `#include <stdint.h>
 #include "isoswap.h"
 ISOSWAP_STATE static int32_t counter;
 ISOSWAP_STATE static int32_t loads;
-int32_t bump(void) { return ++counter; }
-int32_t version(void) { return ${k}; }
-int32_t loads_seen(void) { return loads; }
-int32_t isoswap_load(void *state, uint32_t bytes) {
+${ex}int32_t bump(void) { return ++counter; }
+${ex}int32_t version(void) { return ${k}; }
+${ex}int32_t loads_seen(void) { return loads; }
+${ex}int32_t isoswap_load(void *state, uint32_t bytes) {
   loads++;
   if (state != 0 && bytes >= 4) ((int32_t *)state)[0] += ${k};
   return 0;
 }
-void isoswap_unload(void *state, uint32_t bytes) {
+${ex}void isoswap_unload(void *state, uint32_t bytes) {
   if (state != 0 && bytes >= 8) ((int32_t *)state)[1] += 1;
 }
 `;
+};
 
 function crashSource(k: number, crashes: boolean): string {
   return `#include <stdint.h>
@@ -68,7 +85,9 @@ export const DLL_FIXTURES: Record<string, DllFixture> = {
   // The same exports twice: version 1 never crashes, version 2 does what each name says.
   safe: { source: crashSource(1, false) },
   crash: { source: crashSource(2, true) },
-  notadll: { source: tick(1).concat('int main(void) { return 0; }\n'), executable: true },
+  notadll: { source: tick(1).concat('int main(void) { return 0; }\n'), executable: true, extension: '.exe' },
+  addon1: addon(1),
+  addon2: addon(2),
 };
 
 /** Where the lane put fixture `name` (a file name with its extension). */

