@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { cString, gettid, libcFunctions, setThreadName } from '../library/libc.js';
 import { assertCompleteElf, findElfSection } from './elf-image.js';
-import type { Platform } from './platform.js';
+import type { Platform } from './platform-api.js';
 
 const LOCK_EX = 2;
 const LOCK_NB = 4;

@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { kernel32 } from './kernel32.js';
 import { assertCompletePe, findPeSection } from './pe-image.js';
-import type { Platform } from './platform.js';
+import type { Platform } from './platform-api.js';
 
 /** libuv's open flag for a share mode of 0: no other open of the file succeeds (EBUSY)
  *  while this handle lives, and Windows closes it when the process ends, however it ends. */
