@@ -11,6 +11,12 @@ export interface Kernel32 {
   copyTo: (address: bigint, from: Uint8Array, bytes: number) => void;
   copyFrom: (to: Uint8Array, address: bigint, bytes: number) => void;
   getCurrentThreadId: () => number;
+  /** A job object: a set of processes ended together (a build command's tree). */
+  createJobObject: (attributes: null, name: null) => unknown;
+  openProcess: (access: number, inherit: number, pid: number) => unknown;
+  assignProcessToJobObject: (job: unknown, process: unknown) => number;
+  terminateJobObject: (job: unknown, exitCode: number) => number;
+  closeHandle: (handle: unknown) => number;
   getLastError: () => number;
 }
 
@@ -30,6 +36,11 @@ export function kernel32(): Kernel32 {
       copyTo: lib.func('RtlMoveMemory', 'void', ['uintptr_t', 'const void *', 'size_t']) as Kernel32['copyTo'],
       copyFrom: lib.func('RtlMoveMemory', 'void', ['void *', 'uintptr_t', 'size_t']) as Kernel32['copyFrom'],
       getCurrentThreadId: lib.func('uint32_t GetCurrentThreadId(void)') as Kernel32['getCurrentThreadId'],
+      createJobObject: lib.func('void *CreateJobObjectW(void *attributes, const char16_t *name)') as Kernel32['createJobObject'],
+      openProcess: lib.func('void *OpenProcess(uint32_t access, int inherit, uint32_t pid)') as Kernel32['openProcess'],
+      assignProcessToJobObject: lib.func('int AssignProcessToJobObject(void *job, void *process)') as Kernel32['assignProcessToJobObject'],
+      terminateJobObject: lib.func('int TerminateJobObject(void *job, uint32_t exitCode)') as Kernel32['terminateJobObject'],
+      closeHandle: lib.func('int CloseHandle(void *handle)') as Kernel32['closeHandle'],
       getLastError: lib.func('uint32_t GetLastError(void)') as Kernel32['getLastError'],
     };
   })();

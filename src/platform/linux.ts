@@ -26,6 +26,7 @@ export const linux: Platform = {
   name: 'linux',
   libraryExtension: '.so',
   libraryPrefix: 'lib',
+  buildC: 'cc -shared -fPIC -O2 -o {out} {src}',
   cLibrary: 'libc.so.6',
   libraryPathVariable: 'LD_LIBRARY_PATH',
   pathSeparator: ':',
@@ -119,4 +120,13 @@ export const linux: Platform = {
     }
   },
   crashName: () => undefined, // a signal names itself
+  // detached: the root leads a process group of its own, which every child joins.
+  processTree() {
+    let group = 0;
+    return {
+      adopt(pid) { group = pid; },
+      end(signal) { if (group !== 0) try { process.kill(-group, signal); } catch { /* gone */ } },
+      release() {},
+    };
+  },
 };

@@ -12,6 +12,9 @@ export interface Platform {
   readonly libraryExtension: string;
   /** Whether library files carry a `lib` prefix (rustc's `libname.so`; `name.dll`). */
   readonly libraryPrefix: string;
+  /** How a C file becomes a library here (`isoswap init`'s build command), `{out}` and
+   *  `{src}` to fill in. */
+  readonly buildC: string;
   /** A C library every process has loaded, with `abs` and `strlen` (a worker's warm-up). */
   readonly cLibrary: string;
   /** The variable a child's loader searches for dependencies (`libraryPath`). */
@@ -65,4 +68,17 @@ export interface Platform {
   exitStatus(pid: number): { exitCode: number | null; signal: NodeJS.Signals | null } | null;
   /** The system's name for a child's exit code (`STATUS_ACCESS_VIOLATION`); undefined for none. */
   crashName(exitCode: number | null): string | undefined;
+  /** A tree of processes ended as one (a build command with its compilers), made before
+   *  its root is spawned: the root joins it right after. */
+  processTree(): ProcessTree;
+}
+
+/** A process and all it started, ended together (`isoswap run --build`). */
+export interface ProcessTree {
+  /** Makes `pid` (just spawned `detached`) the root: every process it starts belongs too. */
+  adopt(pid: number): void;
+  /** Ends every process of the tree (Windows ends them outright, whatever `signal`). */
+  end(signal: NodeJS.Signals): void;
+  /** Lets go of what holds the tree, once its root has exited. */
+  release(): void;
 }

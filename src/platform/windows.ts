@@ -9,6 +9,8 @@ import type { Platform } from './platform-api.js';
  *  while this handle lives, and Windows closes it when the process ends, however it ends. */
 const UV_FS_O_EXLOCK = 0x10000000;
 const LOAD_LIBRARY_SEARCH_DLL_LOAD_DIR = 0x100;
+const PROCESS_TERMINATE = 0x0001;
+const PROCESS_SET_QUOTA = 0x0100;
 const LOAD_LIBRARY_SEARCH_DEFAULT_DIRS = 0x1000;
 /** Windows (and an antivirus scanner) may hold a DLL a moment after FreeLibrary:
  *  removal is retried on EBUSY/EPERM, with a linear back-off (~1.4 s in all). */
@@ -31,6 +33,7 @@ export const windows: Platform = {
   name: 'windows',
   libraryExtension: '.dll',
   libraryPrefix: '',
+  buildC: 'gcc -shared -O2 -o {out} {src}', // mingw-w64's gcc
   cLibrary: 'msvcrt.dll',
   libraryPathVariable: 'PATH',
   pathSeparator: ';',
@@ -82,4 +85,23 @@ export const windows: Platform = {
 
   exitStatus: () => null,
   crashName: (exitCode) => exitCode === null ? undefined : CRASH_NAMES[exitCode >>> 0],
+  // A job object: the processes the root starts belong to it too (Windows has no process
+  // groups, and taskkill /T is refused under Wine). Made before the spawn, so that the
+  // root (a shell that has barely started) joins at once: a process it started before
+  // joining would escape.
+  processTree() {
+    const k = kernel32();
+    const job = k.createJobObject(null, null);
+    let open = job !== null;
+    return {
+      adopt(pid) {
+        const root = k.openProcess(PROCESS_SET_QUOTA | PROCESS_TERMINATE, 0, pid);
+        if (root === null) return;
+        if (open) k.assignProcessToJobObject(job, root);
+        k.closeHandle(root);
+      },
+      end() { if (open) k.terminateJobObject(job, 1); },
+      release() { if (open) k.closeHandle(job); open = false; },
+    };
+  },
 };

@@ -2,6 +2,8 @@
 // them on Linux with x86_64-w64-mingw32-gcc before Windows Node starts (there is no
 // compiler inside Wine); the tests find them in ISOSWAP_WINDOWS_FIXTURES.
 import { join } from 'node:path';
+import { cStarter } from '../../src/cli/starters/c.js';
+import { platformOf } from '../../src/platform/platform.js';
 
 export interface DllFixture {
   /** C source, or the path of a C file of the repository (`{root}/test/fixtures/addon.c`). */
@@ -86,6 +88,8 @@ export const DLL_FIXTURES: Record<string, DllFixture> = {
   safe: { source: crashSource(1, false) },
   crash: { source: crashSource(2, true) },
   notadll: { source: tick(1).concat('int main(void) { return 0; }\n'), executable: true, extension: '.exe' },
+  // What `isoswap init --lang c` writes on Windows, built as its package.json says.
+  starter: { source: cStarter(platformOf('win32')).files['game.c']! },
   addon1: addon(1),
   addon2: addon(2),
 };
