@@ -43,6 +43,7 @@ export const ERROR_CODES = {
   ERR_UNSUPPORTED_PLATFORM: 'isoswap, or this feature of it, does not run on this system (macOS: nothing yet; Windows: process isolation without callSync and state blocks; docs/platforms.md)',
   ERR_OUTPUT_CAPTURE: '`isoswap run` could not set up the pipes that capture the library\'s output (pipe2 failed)',
   ERR_SIGNATURE_CHANGED: 'a declared function\'s signature changed in the new build (without `allowSignatureChange`)',
+  ERR_BUFFER_LOST: 'a `warning`: an `_Out_`/`_Inout_` buffer was detached or shrunk while its call ran, so what the library wrote could not be written back (the call itself resolved); details.position names the argument',
 } as const;
 
 export type IsoswapErrorCode = keyof typeof ERROR_CODES;

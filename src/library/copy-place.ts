@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, readdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { platform } from '../platform/platform.js';
+import { blocking } from '../procedure.js';
 
 /** Every file isoswap writes beside a library or in the temp dir starts with this. */
 export const COPY_PREFIX = '.isoswap-';
@@ -92,7 +93,7 @@ function removeOwned(dir: string, owner: string, names: string[]): void {
   const copy = `${COPY_PREFIX}${owner}-v`;
   for (const name of names) {
     if (name.startsWith(copy)) {
-      try { platform().removeCopySync(join(dir, name)); } catch { /* best effort */ }
+      try { blocking(platform().removeCopy(join(dir, name))); } catch { /* best effort */ }
     }
   }
 }

@@ -1,6 +1,7 @@
 import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { constants } from 'node:os';
+import { step } from '../procedure.js';
 import { cString, gettid, libcFunctions, setThreadName } from '../library/libc.js';
 import { assertCompleteElf, findElfSection } from './elf-image.js';
 import type { Platform } from './platform-api.js';
@@ -51,8 +52,7 @@ export const linux: Platform = {
     closeSync(fd);
     return null; // alive, or another sweeper got there first
   },
-  removeCopy: (path) => rm(path, { force: true }),
-  removeCopySync: (path) => rmSync(path, { force: true }),
+  removeCopy: step((path: string) => rmSync(path, { force: true }), (path: string) => rm(path, { force: true })),
 
   beforeLoad: () => () => {},
   loadBase(copy) {

@@ -1,3 +1,4 @@
+import type { Steps } from '../procedure.js';
 import type { SectionRef } from '../wire/protocol.js';
 
 /**
@@ -40,9 +41,9 @@ export interface Platform {
   /** Opens the existing lock file `path` and takes it when its owner is gone (returns the
    *  fd, to close before removing); null while the owner lives. Throws the fs error (ENOENT). */
   takeAbandonedLock(path: string): number | null;
-  /** Removes a file that a loader may still hold for a moment after unloading it. */
-  removeCopy(path: string): Promise<void>;
-  removeCopySync(path: string): void;
+  /** Removes a file that a loader may still hold for a moment after unloading it: a step
+   *  either driver runs (src/procedure.ts). */
+  removeCopy(path: string): Steps<void>;
 
   /** Prepares this thread to load `copy` so that its dependencies are found beside the
    *  original; returns what undoes it once the copy is unloaded. */

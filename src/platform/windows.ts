@@ -1,6 +1,7 @@
 import { constants, openSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
+import { step } from '../procedure.js';
 import { kernel32 } from './kernel32.js';
 import { assertCompletePe, findPeSection } from './pe-image.js';
 import type { Platform } from './platform-api.js';
@@ -53,8 +54,7 @@ export const windows: Platform = {
       throw err;
     }
   },
-  removeCopy: (path) => rm(path, REMOVE_RETRIES),
-  removeCopySync: (path) => rmSync(path, REMOVE_RETRIES),
+  removeCopy: step((path: string) => rmSync(path, REMOVE_RETRIES), (path: string) => rm(path, REMOVE_RETRIES)),
 
   beforeLoad(copy) {
     // LoadLibrary looks for a DLL's imports beside node.exe, in the system folders and on
