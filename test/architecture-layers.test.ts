@@ -13,7 +13,7 @@ const ROOT = new URL('../../', import.meta.url);
 export const FLOORS: readonly (readonly string[])[] = [
   ['src/errors.ts', 'src/wire/', 'src/procedure.ts', 'src/async-dispose.ts'],
   ['src/options.ts'],
-  ['src/library/', 'src/header/'],
+  ['src/library/', 'src/header/', 'src/platform/'],
   ['src/state/'],
   ['src/transport/'],
   ['src/runtime/'],

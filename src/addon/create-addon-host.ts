@@ -1,3 +1,4 @@
+import { platform } from '../platform/platform.js';
 import { AddonHost, type UntypedAddon } from './addon-host.js';
 import { resolveAddonOptions, type AddonHostOptions } from './addon-options.js';
 
@@ -13,5 +14,6 @@ import { resolveAddonOptions, type AddonHostOptions } from './addon-options.js';
  * await addon.close();
  */
 export async function createAddonHost<T extends object = UntypedAddon>(options: AddonHostOptions): Promise<AddonHost<T>> {
+  platform(); // ERR_UNSUPPORTED_PLATFORM where isoswap has no platform layer (macOS)
   return AddonHost.open<T>(resolveAddonOptions(options));
 }
