@@ -22,6 +22,7 @@ export class CrashRecovery {
    */
   onCrash(version: Version, error: IsoswapError): void {
     const queue = this.ctx.queue;
+    if (version.status === 'loading') version.status = 'crashed'; // prepared, not serving: its commit refuses it
     if (version !== queue.current || queue.closed) return; // a retiring version: its calls already rejected
     version.status = 'crashed';
     // Calls made from here on (a crash listener's too) wait for the restart (or rollback)

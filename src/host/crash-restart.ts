@@ -13,6 +13,9 @@ export interface CrashRestartContext {
   host: HostEmitter;
   drainTimeoutMs: number;
   hookTimeoutMs: number;
+  /** False in a fleet member: only the fleet rolls back; a build that keeps crashing
+   *  stays crashed (its calls reject) and the fleet is told. */
+  rollsBack: boolean;
 }
 
 /**
@@ -68,6 +71,7 @@ export class CrashRestart {
         }
       }
       this.crashed.status = 'failed';
+      if (!this.ctx.rollsBack) return;
       await queue.rollback(this.release, this.failure).catch((err) => this.#report(err, 'rolling back'));
     } finally {
       this.#end();
@@ -102,12 +106,14 @@ export class CrashRestart {
         }
       }
       this.crashed.status = 'failed';
-      try {
-        const target = queue.rollbackTarget();
-        this.#swapSync(target.artifact.bytes!, target.functions, target.id, 'rollback', started, deadline);
-      } catch (err) {
-        if (deadline.passed) throw err;
-        this.#report(err, 'rolling back');
+      if (this.ctx.rollsBack) {
+        try {
+          const target = queue.rollbackTarget();
+          this.#swapSync(target.artifact.bytes!, target.functions, target.id, 'rollback', started, deadline);
+        } catch (err) {
+          if (deadline.passed) throw err;
+          this.#report(err, 'rolling back');
+        }
       }
       this.#step = 'done';
     } catch (err) {

@@ -46,8 +46,8 @@ export class SwapQueue {
   }
 
   /** Loads and serves the first version; rejects (and cleans up) when it cannot serve. */
-  async first(): Promise<Version> {
-    const first = await this.versions.load('file');
+  async first(source: BuildSource = 'file'): Promise<Version> {
+    const first = await this.versions.load(source);
     try {
       await first.attach(loadInfo(first.id, 'first', 0, 0));
     } catch (err) {
@@ -116,6 +116,43 @@ export class SwapQueue {
     const to = this.#served(from, next, reason, started, pauseMs, onServing);
     if (this.closed) throw hostClosed(`reload of ${this.opts.library}`);
     return to;
+  }
+
+  /**
+   * The first half of swap(), for a prepared swap (prepared-swap.ts): loads and checks a
+   * build without serving it. Its isoswap_load runs now where the old version may keep
+   * serving meanwhile; with a state block or section it must run inside the hand-over, at
+   * commit (`attached` false).
+   */
+  async prepare(source: BuildSource, reason: SwapReason): Promise<{ next: Version; attached: boolean }> {
+    if (this.closed) throw hostClosed(`prepare of ${this.opts.library}`);
+    const next = await this.versions.load(source, undefined, this.#current.functions);
+    try {
+      this.#sections.check(this.#current, next);
+      const attached = this.block === null && !this.#sections.involved(this.#current, next);
+      if (attached) await next.attach(loadInfo(next.id, reason, 0, this.#current.id));
+      return { next, attached };
+    } catch (err) {
+      await this.discard(next);
+      throw err;
+    }
+  }
+
+  /** The second half: `next`, prepared, serves (beforeSwap, the hand-over, retire the old). */
+  async commitPrepared(next: Version, attached: boolean, reason: SwapReason, started: number): Promise<VersionInfo> {
+    const from = this.#current;
+    let pauseMs: number | undefined;
+    try {
+      if (this.closed) throw hostClosed(`commit of ${this.opts.library}`);
+      if (next.status !== 'loading') throw new IsoswapError('ERR_VERSION_CRASHED', `prepared version ${next.id} of ${this.opts.library} died before its commit`, { version: next.id, file: this.opts.library });
+      if (from.status === 'serving') await this.host.beforeSwap({ from: from.info, to: next.info, reason }, this.opts.hookTimeoutMs);
+      if (this.closed) throw hostClosed(`commit of ${this.opts.library}`);
+      if (!attached) pauseMs = await this.#handOver(from, next, loadInfo(next.id, reason, 0, from.id));
+    } catch (err) {
+      await this.discard(next);
+      throw err;
+    }
+    return this.#served(from, next, reason, started, pauseMs, undefined);
   }
 
   /**
