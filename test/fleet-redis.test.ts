@@ -1,0 +1,92 @@
+// A fleet over a real Redis server (started here on a private port): its members are
+// hosts in this process, each with its own connections, as on separate machines.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { createFleet, createIsolatedHost, IsoswapError, type IsolatedHost } from '../src/index.js';
+import { buildC, makeTempDir, removeTempDirs, tickSource } from './helpers/native.js';
+import { startRedis } from './helpers/redis-server.js';
+
+after(removeTempDirs);
+
+const FUNCTIONS = { do_tick: 'int32_t do_tick(int32_t)' };
+const sha256Of = async (file: string): Promise<string> => createHash('sha256').update(await readFile(file)).digest('hex');
+const isCode = (code: string) => (err: unknown): boolean => err instanceof IsoswapError && err.code === code;
+
+async function member(library: string, redis: string): Promise<IsolatedHost<typeof FUNCTIONS>> {
+  return createIsolatedHost({ library, functions: FUNCTIONS, fleet: { transport: { redis, group: 'game' }, joinTimeoutMs: 60_000 } });
+}
+
+test('Redis stopped during prepare: the swap aborts and no member serves the new build', async (t) => {
+  const redis = await startRedis();
+  t.after(() => redis.kill());
+  const dir = await makeTempDir('isoswap-fleet-redis-');
+  const library = join(dir, 'libgame.so');
+  const hold = join(dir, 'hold');
+  await buildC(tickSource(1), library);
+  const old = await sha256Of(library);
+  const created = createFleet({ transport: { redis: redis.url, group: 'game' }, library, members: 3, joinTimeoutMs: 60_000 });
+  const hosts = await Promise.all([1, 2, 3].map(() => member(library, redis.url)));
+  t.after(() => Promise.all(hosts.map((h) => h.close())));
+  const fleet = await created;
+  t.after(() => fleet.close());
+  assert.deepEqual(fleet.status().map((m) => m.sha256), [old, old, old]);
+
+  await buildC(tickSource(4, `#include <unistd.h>\nint32_t isoswap_load(void *s, uint32_t b) { (void)s; (void)b; for (int i = 0; i < 120000 && access("${hold}", F_OK) != 0; i++) usleep(1000); return 0; }`), library);
+  const fresh = await sha256Of(library);
+  const swapping = fleet.swap();
+  await once(fleet, 'prepare');
+  await redis.kill();
+  await writeFile(hold, ''); // the members' load hooks return now, with the fleet unreachable
+  await assert.rejects(swapping, isCode('ERR_FLEET_ABORTED'));
+  for (const host of hosts) {
+    assert.equal(host.current.sha256, old);
+    assert.ok(host.history.every((v) => v.sha256 !== fresh), 'the new build never served');
+    assert.equal(await host.call('do_tick', 1), 2);
+  }
+});
+
+test('a member restarted after a commit serves the committed build, fetched from Redis by its sha256', async (t) => {
+  const redis = await startRedis();
+  t.after(() => redis.kill());
+  const library = join(await makeTempDir('isoswap-fleet-redis-'), 'libgame.so');
+  await buildC(tickSource(1), library);
+  const created = createFleet({ transport: { redis: redis.url, group: 'game' }, library, members: 2, joinTimeoutMs: 60_000 });
+  const hosts = await Promise.all([1, 2].map(() => member(library, redis.url)));
+  t.after(() => Promise.all(hosts.map((h) => h.close())));
+  const fleet = await created;
+  t.after(() => fleet.close());
+
+  await buildC(tickSource(3), library);
+  const committed = await sha256Of(library);
+  const result = await fleet.swap();
+  assert.equal(result.sha256, committed);
+  for (const host of hosts) {
+    assert.equal(host.current.sha256, committed);
+    assert.equal(host.history.at(-1)?.sha256, committed);
+    await assert.rejects(host.reload(), isCode('ERR_FLEET_MEMBER'));
+  }
+
+  // One member restarts while its disk holds another build: it serves the fleet's.
+  const left = once(fleet, 'leave');
+  await hosts[0]!.close();
+  await left;
+  await buildC(tickSource(7), library);
+  const joined = once(fleet, 'join');
+  const restarted = await member(library, redis.url);
+  hosts[0] = restarted;
+  assert.equal(restarted.current.sha256, committed);
+  assert.equal(await restarted.call('do_tick', 1), 4);
+  await joined;
+  assert.deepEqual(fleet.status().map((m) => m.sha256), [committed, committed]);
+
+  // A second coordinator is refused while this one holds the lease.
+  await assert.rejects(createFleet({ transport: { redis: redis.url, group: 'game' }, library, members: 0 }), isCode('ERR_FLEET_LEASE'));
+  // And the fleet rolls back as one.
+  const back = await fleet.rollback();
+  assert.notEqual(back.sha256, committed);
+  for (const host of hosts) assert.equal(await host.call('do_tick', 1), 2);
+});
