@@ -1,13 +1,17 @@
 // The skew of a fleet swap: from the first member serving the new build to the last (each
 // member's cut-over time, on one machine's clock), for 4 and 16 node:cluster workers on
 // this machine's cores, beside the whole swap (prepare everywhere, then commit). Members
-// carry a light load (one lane of calls each), as a server would.
+// carry a light load (one lane of calls each), as a server would. Swaps come APART_MS
+// apart, as deployments do: each member's standby and retiring version are done by then.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadavg } from 'node:os';
 import { createFleet } from '../src/index.js';
 import { closeWorkers, forkMember } from '../test/helpers/fleet-cluster.js';
 import { buildC, removeTempDirs, tickSource } from '../test/helpers/native.js';
 import { percentile, report } from './report.js';
 
 const SWAPS = 10;
+const APART_MS = 500;
 const r3 = (n: number): number => Math.round(n * 1000) / 1000;
 
 const library = await buildC(tickSource(1));
@@ -21,6 +25,7 @@ try {
     try {
       for (let i = 0; i < SWAPS; i++) {
         await buildC(tickSource(2 + (i % 2)), library);
+        await sleep(APART_MS);
         const started = performance.now();
         const result = await fleet.swap();
         swapMs.push(performance.now() - started);
@@ -34,6 +39,7 @@ try {
       members, swaps: SWAPS,
       skewMsP50: r3(percentile(skew, 50)), skewMsMax: r3(Math.max(...skew)),
       swapMsP50: r3(percentile(swapMs, 50)), swapMsMax: r3(Math.max(...swapMs)),
+      loadAvg1: r3(loadavg()[0] ?? NaN),
     });
   }
 } finally {
