@@ -90,3 +90,45 @@ test('a member restarted after a commit serves the committed build, fetched from
   assert.notEqual(back.sha256, committed);
   for (const host of hosts) assert.equal(await host.call('do_tick', 1), 2);
 });
+
+test('a member whose build keeps crashing restarts that build and never rolls back alone; the fleet rolls it back', async (t) => {
+  const redis = await startRedis();
+  t.after(() => redis.kill());
+  const library = join(await makeTempDir('isoswap-fleet-redis-'), 'libgame.so');
+  await buildC(tickSource(1), library);
+  const first = await sha256Of(library);
+  const created = createFleet({ transport: { redis: redis.url, group: 'game' }, library, members: 1, joinTimeoutMs: 60_000 });
+  // Process isolation: a native crash ends the version's child, not this process.
+  const host = await createIsolatedHost({ library, functions: FUNCTIONS, isolation: 'process', fleet: { transport: { redis: redis.url, group: 'game' } } });
+  t.after(() => host.close());
+  host.on('error', () => {}); // the crashes, reported
+  const fleet = await created;
+  t.after(() => fleet.close());
+  const failures: string[] = [];
+  fleet.on('failure', (f) => failures.push(f.type));
+
+  await buildC('#include <stdint.h>\n#include <signal.h>\nint32_t do_tick(int32_t x) { if (x < 0) raise(SIGSEGV); return x + 3; }\n', library);
+  const crashing = await sha256Of(library);
+  await fleet.swap();
+  assert.equal(host.current.sha256, crashing);
+  const reasons: string[] = [];
+  host.on('swap', (e) => reasons.push(e.reason));
+
+  // Three crashes within the crash policy's window (3 in 10 s): restarted twice, then given
+  // up on. A host alone would roll back to the first build; a member stays on the fleet's.
+  for (let i = 0; i < 3; i++) await assert.rejects(host.call('do_tick', -1), isCode('ERR_VERSION_CRASHED'));
+  await assert.rejects(host.call('do_tick', 1), isCode('ERR_VERSION_CRASHED')); // waits for the recovery, then finds it crashed
+  assert.deepEqual(reasons, ['restart', 'restart']);
+  assert.equal(host.current.sha256, crashing);
+  assert.notEqual(host.current.status, 'serving');
+  await assert.rejects(host.rollback(), isCode('ERR_FLEET_MEMBER'));
+  const told = AbortSignal.timeout(30_000); // the reports travel through Redis
+  while (failures.length < 3) await once(fleet, 'failure', { signal: told });
+  assert.deepEqual(failures, ['crash', 'crash', 'crash'], 'the fleet is told of every crash, once');
+
+  const back = await fleet.rollback();
+  assert.equal(back.sha256, first);
+  assert.equal(host.current.sha256, first);
+  assert.equal(await host.call('do_tick', 1), 2);
+  assert.deepEqual(reasons, ['restart', 'restart', 'fleet']);
+});

@@ -64,8 +64,15 @@ export class FleetMember {
   serve(host: MemberHost): void {
     this.#host = host;
     host.on(HOST_EVENTS.SWAP, ({ to }) => this.link.report({ type: 'serving', sha256: to.sha256, version: to.id }));
-    host.on(HOST_EVENTS.CRASH, ({ version, error }) => this.link.report({ type: 'crash', sha256: version.sha256, code: error.code }));
-    host.on(HOST_EVENTS.ERROR, (error) => this.link.report({ type: 'error', sha256: host.current.sha256, code: error.code }));
+    // A crash is reported once: the host's `error` event that follows it carries the same error.
+    const crashes = new WeakSet<object>();
+    host.on(HOST_EVENTS.CRASH, ({ version, error }) => {
+      crashes.add(error);
+      this.link.report({ type: 'crash', sha256: version.sha256, code: error.code });
+    });
+    host.on(HOST_EVENTS.ERROR, (error) => {
+      if (!crashes.has(error)) this.link.report({ type: 'error', sha256: host.current.sha256, code: error.code });
+    });
     this.link.serve((request) => this.#answer(request), () => this.#discardAll(), (committed) => void this.#catchUp(committed));
     this.link.report({ type: 'serving', sha256: host.current.sha256, version: host.current.id });
   }

@@ -22,6 +22,7 @@ export class PendingReplies<T> {
       }, timeoutMs);
       this.#pending.set(rid, { peer, resolve, reject, timer });
     });
+    reply.catch(() => {}); // failed before its sender awaits it (a link lost mid-send): not unhandled
     return { rid, reply };
   }
 
