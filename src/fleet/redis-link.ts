@@ -170,7 +170,7 @@ export class RedisCoordinatorLink extends RedisEnd implements CoordinatorLink {
   }
 
   async store(sha256: string, bytes: Buffer): Promise<void> {
-    await this.#command(`storing build ${sha256.slice(0, 12)}`, () => this.cmd.set(this.key(`build:${sha256}`), bytes));
+    await this.#command(`storing build ${sha256.slice(0, 12)}`, () => this.cmd.multi().set(this.key(`build:${sha256}`), bytes).sadd(this.key('builds'), sha256).exec());
   }
 
   async initial(sha256: string): Promise<string> {
@@ -188,9 +188,9 @@ export class RedisCoordinatorLink extends RedisEnd implements CoordinatorLink {
       throw new IsoswapError('ERR_FLEET_LEASE', `this coordinator lost the fleet's lease before committing ${sha256.slice(0, 12)}…`);
     }
     // Kept: the committed build and the one before it (a rollback).
-    const builds = await this.cmd.keys(this.key('build:*')).catch(() => []);
-    const stale = builds.filter((key) => !key.endsWith(sha256) && (previous === null || !key.endsWith(previous)));
-    if (stale.length > 0) await this.cmd.del(...stale).catch(() => {});
+    const stored = await this.cmd.smembers(this.key('builds')).catch(() => []);
+    const stale = stored.filter((sha) => sha !== sha256 && sha !== previous);
+    if (stale.length > 0) await this.cmd.multi().del(...stale.map((sha) => this.key(`build:${sha}`))).srem(this.key('builds'), ...stale).exec().catch(() => {});
   }
 
   async #command<T>(what: string, run: () => Promise<T>): Promise<T> {
