@@ -38,17 +38,18 @@ export class ClusterCoordinatorLink implements CoordinatorLink {
   #committed = '';
   #events: CoordinatorEvents | null = null;
 
-  static async open(): Promise<ClusterCoordinatorLink> {
-    if (!cluster.isPrimary) throw transportError("a fleet with transport 'cluster' is coordinated from the cluster primary");
-    return new ClusterCoordinatorLink();
+  static open(): Promise<ClusterCoordinatorLink> {
+    if (!cluster.isPrimary) return Promise.reject(transportError("a fleet with transport 'cluster' is coordinated from the cluster primary"));
+    return Promise.resolve(new ClusterCoordinatorLink());
   }
 
-  async start(events: CoordinatorEvents): Promise<void> {
+  start(events: CoordinatorEvents): Promise<void> {
     this.#events = events;
     cluster.on('message', this.#onMessage);
     cluster.on('exit', this.#onExit);
     // Workers that said hello before this primary listened say it again.
     for (const worker of Object.values(cluster.workers ?? {})) if (worker?.isConnected()) send(worker, { kind: 'coordinator' });
+    return Promise.resolve();
   }
 
   readonly #onMessage = (worker: Worker, raw: unknown): void => {
@@ -83,16 +84,18 @@ export class ClusterCoordinatorLink implements CoordinatorLink {
     return reply;
   }
 
-  async store(sha256: string, bytes: Buffer): Promise<void> {
+  store(sha256: string, bytes: Buffer): Promise<void> {
     this.#builds.set(sha256, bytes);
+    return Promise.resolve();
   }
 
-  async commit(sha256: string): Promise<void> {
+  commit(sha256: string): Promise<void> {
     const previous = this.#committed;
     this.#committed = sha256;
     // Kept: the committed build and the one before (a rollback); a build prepared and
     // aborted goes once another commits.
     for (const sha of this.#builds.keys()) if (sha !== sha256 && sha !== previous) this.#builds.delete(sha);
+    return Promise.resolve();
   }
 
   async initial(sha256: string): Promise<string> {
@@ -100,10 +103,11 @@ export class ClusterCoordinatorLink implements CoordinatorLink {
     return sha256;
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     cluster.off('message', this.#onMessage);
     cluster.off('exit', this.#onExit);
     this.#pending.failAll(transportError('the fleet is closed'));
+    return Promise.resolve();
   }
 }
 
@@ -118,12 +122,12 @@ export class ClusterMemberLink implements MemberLink {
   #hello: (() => void) | null = null;
   #lost: (() => void) | null = null;
 
-  static async open(): Promise<ClusterMemberLink> {
-    if (!cluster.isWorker || process.send === undefined) throw transportError("a fleet member with transport 'cluster' must run in a node:cluster worker");
+  static open(): Promise<ClusterMemberLink> {
+    if (!cluster.isWorker || process.send === undefined) return Promise.reject(transportError("a fleet member with transport 'cluster' must run in a node:cluster worker"));
     const link = new ClusterMemberLink();
     process.on('message', link.#onMessage);
     process.on('disconnect', link.#onDisconnect);
-    return link;
+    return Promise.resolve(link);
   }
 
   readonly #onMessage = (raw: unknown): void => {
@@ -173,11 +177,12 @@ export class ClusterMemberLink implements MemberLink {
     post({ kind: 'report', report });
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     post({ kind: 'bye' });
     process.off('message', this.#onMessage);
     process.off('disconnect', this.#onDisconnect);
     this.#waiting.failAll(transportError('the fleet member closed'));
+    return Promise.resolve();
   }
 }
 

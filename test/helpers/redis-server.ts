@@ -29,12 +29,12 @@ export async function startRedis(timeoutMs = 30_000): Promise<RedisServer> {
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`redis-server did not start within ${timeoutMs} ms: ${output}`)), timeoutMs);
     child.once('error', (err) => { clearTimeout(timer); reject(err); });
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       if (output.includes('Ready to accept connections')) { clearTimeout(timer); resolve(); }
     });
   });
-  child.stdout!.resume();
+  child.stdout.resume();
   return {
     url: `redis://127.0.0.1:${port}`,
     process: child,
