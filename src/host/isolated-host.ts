@@ -214,8 +214,8 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
   }
 
   async #close(): Promise<void> {
-    await this.#fleet?.close();
-    this.#queue.closed = true;
+    this.#queue.closed = true; // before any await: a call made after close() rejects
+    if (this.#fleet !== null) await this.#fleet.close();
     await this.#watcher?.close();
     await this.#queue.close();
     this.#stateBlock?.close();
