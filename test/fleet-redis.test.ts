@@ -132,3 +132,33 @@ test('a member whose build keeps crashing restarts that build and never rolls ba
   assert.equal(await host.call('do_tick', 1), 2);
   assert.deepEqual(reasons, ['restart', 'restart', 'fleet']);
 });
+
+test('a member that reconnects reads where the fleet is in Redis and catches up with the committed build', async (t) => {
+  const redis = await startRedis();
+  t.after(() => redis.kill());
+  const library = join(await makeTempDir('isoswap-fleet-redis-'), 'libgame.so');
+  await buildC(tickSource(1), library);
+  const first = await sha256Of(library);
+  const created = createFleet({ transport: { redis: redis.url, group: 'game' }, library, members: 1, joinTimeoutMs: 60_000 });
+  const host = await member(library, redis.url);
+  t.after(() => host.close());
+  const fleet = await created;
+  t.after(() => fleet.close());
+  await buildC(tickSource(3), library);
+  await fleet.swap();
+  assert.equal(await host.call('do_tick', 1), 4);
+
+  // While the member is away, the fleet's record moves back to the first build (as a
+  // commit the member missed would); every connection but this one is cut.
+  const { Redis } = await import('ioredis');
+  const admin = new Redis(redis.url);
+  t.after(() => admin.disconnect());
+  await admin.set('isoswap:fleet:game:committed', first);
+  const swapped = once(host, 'swap');
+  await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+  await admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+  const [event] = await swapped as [{ reason: string; to: { sha256: string } }];
+  assert.equal(event.reason, 'fleet');
+  assert.equal(event.to.sha256, first);
+  assert.equal(await host.call('do_tick', 1), 2);
+});
