@@ -4,11 +4,11 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { after, test } from 'node:test';
-import { createFleet, createIsolatedHost, IsoswapError, type IsolatedHost } from '../src/index.js';
+import { dirname, join } from 'node:path';
+import { after, test, type TestContext } from 'node:test';
+import { createFleet, createIsolatedHost, IsoswapError, type Fleet, type IsolatedHost } from '../src/index.js';
 import { buildC, makeTempDir, removeTempDirs, tickSource } from './helpers/native.js';
-import { startRedis } from './helpers/redis-server.js';
+import { startRedis, type RedisServer } from './helpers/redis-server.js';
 
 after(removeTempDirs);
 
@@ -16,23 +16,29 @@ const FUNCTIONS = { do_tick: 'int32_t do_tick(int32_t)' };
 const sha256Of = async (file: string): Promise<string> => createHash('sha256').update(await readFile(file)).digest('hex');
 const isCode = (code: string) => (err: unknown): boolean => err instanceof IsoswapError && err.code === code;
 
-async function member(library: string, redis: string): Promise<IsolatedHost<typeof FUNCTIONS>> {
-  return createIsolatedHost({ library, functions: FUNCTIONS, fleet: { transport: { redis, group: 'game' }, joinTimeoutMs: 60_000 } });
+type Member = IsolatedHost<typeof FUNCTIONS>;
+
+async function member(library: string, redis: string, isolation: 'thread' | 'process' = 'thread'): Promise<Member> {
+  return createIsolatedHost({ library, functions: FUNCTIONS, isolation, fleet: { transport: { redis, group: 'game' }, joinTimeoutMs: 60_000 } });
 }
 
-test('Redis stopped during prepare: the swap aborts and no member serves the new build', async (t) => {
+/** A private Redis, a library (do_tick + 1), a fleet of `count` members on it; all ended after the test. */
+async function redisFleet(t: TestContext, count: number, isolation: 'thread' | 'process' = 'thread'): Promise<{ redis: RedisServer; library: string; first: string; fleet: Fleet; hosts: Member[] }> {
   const redis = await startRedis();
   t.after(() => redis.kill());
-  const dir = await makeTempDir('isoswap-fleet-redis-');
-  const library = join(dir, 'libgame.so');
-  const hold = join(dir, 'hold');
+  const library = join(await makeTempDir('isoswap-fleet-redis-'), 'libgame.so');
   await buildC(tickSource(1), library);
-  const old = await sha256Of(library);
-  const created = createFleet({ transport: { redis: redis.url, group: 'game' }, library, members: 3, joinTimeoutMs: 60_000 });
-  const hosts = await Promise.all([1, 2, 3].map(() => member(library, redis.url)));
+  const created = createFleet({ transport: { redis: redis.url, group: 'game' }, library, members: count, joinTimeoutMs: 60_000 });
+  const hosts = await Promise.all(Array.from({ length: count }, () => member(library, redis.url, isolation)));
   t.after(() => Promise.all(hosts.map((h) => h.close())));
   const fleet = await created;
   t.after(() => fleet.close());
+  return { redis, library, first: await sha256Of(library), fleet, hosts };
+}
+
+test('Redis stopped during prepare: the swap aborts and no member serves the new build', async (t) => {
+  const { redis, library, first: old, fleet, hosts } = await redisFleet(t, 3);
+  const hold = join(dirname(library), 'hold');
   assert.deepEqual(fleet.status().map((m) => m.sha256), [old, old, old]);
 
   await buildC(tickSource(4, `#include <unistd.h>\nint32_t isoswap_load(void *s, uint32_t b) { (void)s; (void)b; for (int i = 0; i < 120000 && access("${hold}", F_OK) != 0; i++) usleep(1000); return 0; }`), library);
@@ -50,15 +56,7 @@ test('Redis stopped during prepare: the swap aborts and no member serves the new
 });
 
 test('a member restarted after a commit serves the committed build, fetched from Redis by its sha256', async (t) => {
-  const redis = await startRedis();
-  t.after(() => redis.kill());
-  const library = join(await makeTempDir('isoswap-fleet-redis-'), 'libgame.so');
-  await buildC(tickSource(1), library);
-  const created = createFleet({ transport: { redis: redis.url, group: 'game' }, library, members: 2, joinTimeoutMs: 60_000 });
-  const hosts = await Promise.all([1, 2].map(() => member(library, redis.url)));
-  t.after(() => Promise.all(hosts.map((h) => h.close())));
-  const fleet = await created;
-  t.after(() => fleet.close());
+  const { redis, library, fleet, hosts } = await redisFleet(t, 2);
 
   await buildC(tickSource(3), library);
   const committed = await sha256Of(library);
@@ -92,18 +90,10 @@ test('a member restarted after a commit serves the committed build, fetched from
 });
 
 test('a member whose build keeps crashing restarts that build and never rolls back alone; the fleet rolls it back', async (t) => {
-  const redis = await startRedis();
-  t.after(() => redis.kill());
-  const library = join(await makeTempDir('isoswap-fleet-redis-'), 'libgame.so');
-  await buildC(tickSource(1), library);
-  const first = await sha256Of(library);
-  const created = createFleet({ transport: { redis: redis.url, group: 'game' }, library, members: 1, joinTimeoutMs: 60_000 });
   // Process isolation: a native crash ends the version's child, not this process.
-  const host = await createIsolatedHost({ library, functions: FUNCTIONS, isolation: 'process', fleet: { transport: { redis: redis.url, group: 'game' } } });
-  t.after(() => host.close());
+  const { library, first, fleet, hosts } = await redisFleet(t, 1, 'process');
+  const host = hosts[0]!;
   host.on('error', () => {}); // the crashes, reported
-  const fleet = await created;
-  t.after(() => fleet.close());
   const failures: string[] = [];
   fleet.on('failure', (f) => failures.push(f.type));
 
@@ -134,16 +124,8 @@ test('a member whose build keeps crashing restarts that build and never rolls ba
 });
 
 test('a member that reconnects reads where the fleet is in Redis and catches up with the committed build', async (t) => {
-  const redis = await startRedis();
-  t.after(() => redis.kill());
-  const library = join(await makeTempDir('isoswap-fleet-redis-'), 'libgame.so');
-  await buildC(tickSource(1), library);
-  const first = await sha256Of(library);
-  const created = createFleet({ transport: { redis: redis.url, group: 'game' }, library, members: 1, joinTimeoutMs: 60_000 });
-  const host = await member(library, redis.url);
-  t.after(() => host.close());
-  const fleet = await created;
-  t.after(() => fleet.close());
+  const { redis, library, first, fleet, hosts } = await redisFleet(t, 1);
+  const host = hosts[0]!;
   await buildC(tickSource(3), library);
   await fleet.swap();
   assert.equal(await host.call('do_tick', 1), 4);
