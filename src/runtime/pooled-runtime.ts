@@ -1,7 +1,8 @@
 import { inPhase, IsoswapError } from '../errors.js';
 import { abandonLoad } from '../library/loader-sweep.js';
 import { SYNC_OP, type LoadInfo, type LoadReport, type LoadRequest } from '../wire/protocol.js';
-import type { Deadline } from '../transport/blocking-wait.js';
+import { Deadline } from '../transport/blocking-wait.js';
+import { awaited, blocking, onEventLoop, step, type Steps } from '../procedure.js';
 import { withDeadline } from './deadline.js';
 import type { RuntimeHandle } from './runtime-handle.js';
 import type { Standby } from './standby.js';
@@ -9,20 +10,37 @@ import type { Standby } from './standby.js';
 /** How long a worker thread or child process may take to start (boot Node, import koffi). */
 const RUNTIME_START_MS = 60_000;
 
+/** How one handle loads the version (the blocking form within `timeoutMs`, 0: none). */
+export type LoadOne<H> = (handle: H, timeoutMs: number) => Steps<LoadReport>;
+
 /**
  * Takes `count` handles (from `standby` where one waits), loads the version in each with
  * `load`, and returns the handles and the first report; if any load fails, all are ended
- * and that error is thrown. The standby is refilled by VersionFactory, after the swap.
- *
- * @example
- * const { handles, report } = await loadAll(request, 2, standby, () => new ThreadWorkerHandle(), (w) => w.request((r) => r.load(request)));
+ * and that error is thrown. The standby is refilled by RuntimeFactory, after the swap. A
+ * blocking driver loads within `timeoutMs` (0: none; past it ERR_CALL_TIMEOUT).
  */
-export async function loadAll<H extends RuntimeHandle>(
-  request: LoadRequest, count: number, standby: Standby<H> | undefined, spawn: () => H, load: (handle: H) => Promise<LoadReport>,
-): Promise<{ handles: H[]; report: LoadReport }> {
-  const handles = Array.from({ length: count }, () => standby?.take() ?? spawn());
+export function* loadAll<H extends RuntimeHandle>(
+  request: LoadRequest, count: number, standby: Standby<H> | undefined, spawn: () => H, load: LoadOne<H>, timeoutMs = 0,
+): Steps<{ handles: H[]; report: LoadReport }> {
+  // A load sent on a blocking path needs a handle whose warm-up settled (Standby.takeSettled).
+  const take = (yield* onEventLoop()) ? () => standby?.take() : () => standby?.takeSettled();
+  const handles = Array.from({ length: count }, () => take() ?? spawn());
   handles.forEach((h, i) => { h.label = `${h.kind} ${i} of ${request.library}`; });
-  const loads = handles.map(load);
+  const reports = yield* loadEach(request, handles, load as LoadOne<RuntimeHandle>, timeoutMs);
+  return { handles, report: reports[0]! };
+}
+
+/** The loads of every handle: at once on the event loop, one after the other when blocked. */
+const loadEach = step((request: LoadRequest, handles: RuntimeHandle[], load: LoadOne<RuntimeHandle>, timeoutMs: number): LoadReport[] => {
+  const deadline = new Deadline(`loading ${request.library}`, timeoutMs);
+  try {
+    return handles.map((h) => blocking(load(h, deadline.stepMs())));
+  } catch (err) {
+    for (const h of handles) void h.kill();
+    throw inPhase(err, 'constructor');
+  }
+}, async (request, handles, load) => {
+  const loads = handles.map((h) => awaited(load(h, 0)));
   const settled = Promise.allSettled(loads);
   // loadTimeoutMs times the load itself (dlopen, constructors): its clock starts once the
   // runtimes run. Starting Node in a child took 250-365 ms on a loaded machine.
@@ -45,8 +63,8 @@ export async function loadAll<H extends RuntimeHandle>(
     await Promise.all(handles.map((h) => h.kill()));
     throw inPhase(failed.reason, 'constructor');
   }
-  return { handles, report: (results[0] as PromiseFulfilledResult<LoadReport>).value };
-}
+  return results.map((r) => (r as PromiseFulfilledResult<LoadReport>).value);
+});
 
 /**
  * What the thread and process runtimes share: a version served by several handles, the
