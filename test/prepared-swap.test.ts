@@ -73,3 +73,15 @@ test('a fleet member refuses watch, and the fleet option is checked', async () =
   // Outside a cluster worker there is no fleet to join over cluster IPC.
   await assert.rejects(createIsolatedHost({ library, functions: FUNCTIONS, fleet: { transport: 'cluster' } }), isCode('ERR_FLEET_TRANSPORT'));
 });
+
+test('with a state block, isoswap_load runs at commit, inside the hand-over: a refusal there leaves the old version serving', async (t) => {
+  const library = await buildC(tickSource(1));
+  const host = await createIsolatedHost({ library, functions: FUNCTIONS, state: { bytes: 64 } });
+  t.after(() => host.close());
+  await buildC(tickSource(2, 'int32_t isoswap_load(void *s, uint32_t b) { (void)s; (void)b; return 3; }'), library);
+  await assert.rejects(host.prepare({ smoke: { call: 'do_tick', args: [1] } }), isCode('ERR_INVALID_OPTIONS'));
+  const prepared = await host.prepare(); // the hook has not run: it needs the old version unloaded first
+  await assert.rejects(prepared.commit(), isCode('ERR_LOAD_HOOK'));
+  assert.equal(host.current.id, 1);
+  assert.equal(await host.call('do_tick', 1), 2);
+});
