@@ -51,6 +51,7 @@ export const ERROR_CODES = {
   ERR_FLEET_HASH_MISMATCH: 'the bytes of a fleet build do not hash to the sha256 the fleet named',
   ERR_FLEET_TRANSPORT: 'the fleet\'s transport failed: Redis unreachable or lost, the optional `ioredis` package missing, or a cluster IPC channel closed',
   ERR_FLEET_LEASE: 'another coordinator holds the fleet\'s lease in Redis, or this one lost it',
+  ERR_BUFFER_LOST: 'a `warning`: an `_Out_`/`_Inout_` buffer was detached or shrunk while its call ran, so what the library wrote could not be written back (the call itself resolved); details.position names the argument',
 } as const;
 
 export type IsoswapErrorCode = keyof typeof ERROR_CODES;

@@ -195,6 +195,7 @@ export class SwapQueue implements RecoveringQueue {
   *#load(source: BuildSource, sourceId?: number, serving?: FunctionTable, timeoutMs = 0): Steps<Version> {
     const version = yield* this.versions.load(source, sourceId, serving, timeoutMs);
     version.onFault((error) => this.#crashes.onCrash(version, error));
+    version.runtime.onWarning((error) => this.host.reportWarning(error));
     return version;
   }
 

@@ -5,6 +5,7 @@ import { paramTypes } from '../library/param-types.js';
 import { openState, type StatePointer } from '../state/state-pointer.js';
 import { StateSection } from '../state/state-section-memory.js';
 import { isSyncOp, runSyncOp, type SyncOpTarget } from './sync-ops.js';
+import { copiesOf, type CopiedBack } from '../transport/copy-back.js';
 
 type NativeFunction = (...args: unknown[]) => unknown;
 
@@ -70,6 +71,12 @@ export class LibraryService implements LibraryServiceApi, SyncOpTarget {
 
   writeSection(bytes: Uint8Array): void {
     this.#section?.write(bytes);
+  }
+
+  /** A call whose `_Out_` buffers travel back with its answer (a message path). */
+  callOut(fn: string, fnArgs: unknown[], positions: number[]): CopiedBack {
+    const value = this.invoke(this.#function(fn), fn, fnArgs);
+    return { value, out: copiesOf(fnArgs, positions) };
   }
 
   /** The native function bound to `name`, for a channel that calls it many times. */

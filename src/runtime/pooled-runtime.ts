@@ -4,6 +4,7 @@ import { SYNC_OP, type LoadInfo, type LoadReport, type LoadRequest } from '../wi
 import { Deadline } from '../transport/blocking-wait.js';
 import { awaited, blocking, onEventLoop, step, type Steps } from '../procedure.js';
 import { withDeadline } from './deadline.js';
+import { applyCopies, needingCopies, outPositions, type CopiedBack, type LostBytes } from '../transport/copy-back.js';
 import type { RuntimeHandle } from './runtime-handle.js';
 import type { Standby } from './standby.js';
 
@@ -66,12 +67,60 @@ const loadEach = step((request: LoadRequest, handles: RuntimeHandle[], load: Loa
   return results.map((r) => (r as PromiseFulfilledResult<LoadReport>).value);
 });
 
+/** A message that could not be cloned (a view over a resizable buffer shrunk under it, a
+ *  buffer detached after the call was checked) is the caller's arguments' fault. */
+const unsendable = (name: string) => (err: unknown): never => {
+  if (err instanceof Error && err.name === 'DataCloneError') {
+    throw new IsoswapError('ERR_BAD_ARGUMENTS', `the arguments of ${name} cannot be sent to the version: ${err.message}`, { function: name }, { cause: err });
+  }
+  throw err;
+};
+
 /**
  * What the thread and process runtimes share: a version served by several handles, the
  * hooks run once per version in the first one, teardown of all.
  */
 export abstract class PooledRuntime<H extends RuntimeHandle> {
-  protected constructor(readonly report: LoadReport, protected readonly handles: H[]) {}
+  /** Per function: the positions of its `_Out_`/`_Inout_` pointers (found on first call). */
+  readonly #outs = new Map<string, number[]>();
+  #lost: LostBytes | undefined;
+
+  /** @param shares a view over a SharedArrayBuffer reaches the worker as the memory itself (thread isolation) */
+  protected constructor(readonly report: LoadReport, protected readonly handles: H[], private readonly shares: boolean) {}
+
+  /** A call on the message path: `_Out_` buffers come back with the answer and are
+   *  written into the caller's views. */
+  protected viaMessage(handle: H, name: string, args: unknown[]): Promise<unknown> {
+    const positions = this.#copied(name, args);
+    if (positions === null) return handle.request((r) => r.call(name, args)).catch(unsendable(name));
+    return handle.request((r) => r.call(SYNC_OP.callOut, [name, args, positions]))
+      .then((copied) => applyCopies(name, args, positions, copied as CopiedBack, this.#lost, handle.label), unsendable(name));
+  }
+
+  /** The same on the blocking path (callSync). */
+  protected viaBlocking(handle: H, name: string, args: unknown[], timeoutMs: number): unknown {
+    const positions = this.#copied(name, args);
+    if (positions === null) return handle.syncCall.call(name, args, timeoutMs);
+    const copied = handle.syncCall.call(SYNC_OP.callOut, [name, args, positions], timeoutMs) as CopiedBack;
+    return applyCopies(name, args, positions, copied, this.#lost, handle.label);
+  }
+
+  /** The positions whose bytes must come back for this call, or null for none. */
+  #copied(name: string, args: unknown[]): number[] | null {
+    let positions = this.#outs.get(name);
+    if (positions === undefined) {
+      positions = Object.hasOwn(this.report.params, name) ? outPositions(this.report.params[name]!) : [];
+      this.#outs.set(name, positions);
+    }
+    if (positions.length === 0) return null;
+    const copied = needingCopies(args, positions, this.shares);
+    return copied.length > 0 ? copied : null;
+  }
+
+  onWarning(listener: (error: IsoswapError) => void): void {
+    this.#lost = listener;
+    for (const h of this.handles) if (h.channel !== null) h.channel.onLost = listener;
+  }
 
   // Most libraries export no hooks: no round trip for those (~0.5 ms of a swap).
   runLoadHook(info?: LoadInfo): Promise<number> {

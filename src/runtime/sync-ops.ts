@@ -17,6 +17,8 @@ export interface SyncOpTarget {
   writeSection(bytes: Uint8Array): unknown;
   /** Answers a mark on the blocking path (set by the worker entry that owns that path). */
   readonly onMark: ((seq: number) => void) | null;
+  /** A call whose `_Out_` buffers travel back with its answer; libraries only. */
+  callOut?(fn: string, args: unknown[], positions: number[]): unknown;
 }
 
 /** The worker end of SYNC_OP: one hand-over step, sent as a reserved call name. */
@@ -27,6 +29,8 @@ export function runSyncOp(target: SyncOpTarget, name: string, args: unknown[]): 
     case SYNC_OP.readSection: return target.readSection(args[0] as Uint8Array | undefined);
     case SYNC_OP.writeSection: return target.writeSection(args[0] as Uint8Array);
     case SYNC_OP.mark: return target.onMark?.(args[0] as number);
+    case SYNC_OP.callOut: if (target.callOut !== undefined) return target.callOut(...(args as [string, unknown[], number[]]));
+    // falls through: addons have no declared buffers to copy back
     default: throw new IsoswapError('ERR_UNKNOWN_FUNCTION', `unknown operation ${name.slice(1)}`, { function: name });
   }
 }

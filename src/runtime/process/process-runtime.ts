@@ -49,7 +49,7 @@ export class ProcessRuntime extends PooledRuntime<ChildProcessHandle> implements
   readonly callSync = (name: string, args: unknown[], timeoutMs = 0): unknown => {
     const child = this.leastBusy();
     const result = child.channel === null ? NOT_FAST : child.channel.callSync(name, args, timeoutMs);
-    return result === NOT_FAST ? child.syncCall.call(name, args, timeoutMs) : result;
+    return result === NOT_FAST ? this.viaBlocking(child, name, args, timeoutMs) : result;
   };
 
   /**
@@ -70,7 +70,7 @@ export class ProcessRuntime extends PooledRuntime<ChildProcessHandle> implements
         c.channel?.open(loaded, undefined); // views over the state block are copied, as over IPC
         return loaded;
       }, timeoutMs);
-      return new ProcessRuntime(report, handles);
+      return new ProcessRuntime(report, handles, false);
     } catch (err) {
       throw loadError(err, request.library);
     }
@@ -78,7 +78,7 @@ export class ProcessRuntime extends PooledRuntime<ChildProcessHandle> implements
 
   call(name: string, args: unknown[]): Promise<unknown> {
     const child = this.leastBusy();
-    return child.channel?.call(name, args) ?? child.request((r) => r.call(name, args));
+    return child.channel?.call(name, args) ?? this.viaMessage(child, name, args);
   }
 }
 

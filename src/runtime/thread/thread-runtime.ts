@@ -62,7 +62,7 @@ export class ThreadRuntime extends PooledRuntime<ThreadWorkerHandle> implements 
       tids.push(...loaded.tids ?? []);
       return loaded;
     }));
-    return new ThreadRuntime({ ...report, tids }, handles);
+    return new ThreadRuntime({ ...report, tids }, handles, true);
   }
 
   override async shutdown(): Promise<void> {
@@ -73,7 +73,7 @@ export class ThreadRuntime extends PooledRuntime<ThreadWorkerHandle> implements 
 
   call(name: string, args: unknown[]): Promise<unknown> {
     const worker = this.leastBusy();
-    return worker.channel.call(name, args) ?? worker.request((r) => r.call(name, args));
+    return worker.channel.call(name, args) ?? this.viaMessage(worker, name, args);
   }
 
   /** Blocks until the call returns: on the channel, or for other functions on the
@@ -81,7 +81,7 @@ export class ThreadRuntime extends PooledRuntime<ThreadWorkerHandle> implements 
   readonly callSync = (name: string, args: unknown[], timeoutMs = 0): unknown => {
     const worker = this.leastBusy();
     const result = worker.channel.callSync(name, args, timeoutMs);
-    return result === NOT_FAST ? worker.syncCall.call(name, args, timeoutMs) : result;
+    return result === NOT_FAST ? this.viaBlocking(worker, name, args, timeoutMs) : result;
   };
 }
 
