@@ -15,7 +15,7 @@ import type { RecoveringQueue } from './swap-contract.js';
  * new version is told how the old one failed.
  */
 export class CrashRecovery {
-  readonly #policy = new CrashPolicy();
+  readonly #policy: CrashPolicy;
   readonly #ctx: CrashRestartContext;
   readonly #library: string;
 
@@ -24,6 +24,7 @@ export class CrashRecovery {
     // A fleet member never rolls back alone: only its fleet does (docs/fleet.md).
     this.#ctx = { queue, versions, host, drainTimeoutMs, hookTimeoutMs, rollsBack: opts.fleet === undefined };
     this.#library = library;
+    this.#policy = new CrashPolicy(opts.crashPolicy.max, opts.crashPolicy.windowMs);
   }
 
   /** The serving version died, or outlived a deadline: what a version's faults reach. */
