@@ -45,6 +45,14 @@ export const ERROR_CODES = {
   ERR_UNSUPPORTED_PLATFORM: 'isoswap, or this feature of it, does not run on this system (macOS: nothing yet; Windows: process isolation without callSync and state blocks; docs/platforms.md)',
   ERR_OUTPUT_CAPTURE: '`isoswap run` could not set up the pipes that capture the library\'s output (pipe2 failed)',
   ERR_SIGNATURE_CHANGED: 'a declared function\'s signature changed in the new build (without `allowSignatureChange`)',
+  ERR_PREPARED_SETTLED: 'commit() or discard() of a prepared swap that was already committed or discarded',
+  ERR_FLEET_ABORTED: 'a fleet swap was aborted at prepare (details.refusals names each member that refused or was lost, and why): no member moved',
+  ERR_FLEET_ROLLED_BACK: 'a fleet swap\'s canary wave failed during its soak (crashes or errors past the margin) and the fleet was swapped back',
+  ERR_FLEET_MEMBER: 'a fleet member does not swap on its own: reload(), rollback() and prepare() are the fleet\'s (fleet.swap(), fleet.rollback())',
+  ERR_FLEET_JOIN: 'joining a fleet failed: no coordinator answered, or too few members joined, within joinTimeoutMs',
+  ERR_FLEET_HASH_MISMATCH: 'the bytes of a fleet build do not hash to the sha256 the fleet named',
+  ERR_FLEET_TRANSPORT: 'the fleet\'s transport failed: Redis unreachable or lost, the optional `ioredis` package missing, or a cluster IPC channel closed',
+  ERR_FLEET_LEASE: 'another coordinator holds the fleet\'s lease in Redis, or this one lost it',
   ERR_BUFFER_LOST: 'a `warning`: an `_Out_`/`_Inout_` buffer was detached or shrunk while its call ran, so what the library wrote could not be written back (the call itself resolved); details.position names the argument',
 } as const;
 

@@ -28,7 +28,7 @@ export const HOST_EVENTS = {
 export type HostEventName = (typeof HOST_EVENTS)[keyof typeof HOST_EVENTS];
 
 /** Why a version replaced another. */
-export type SwapReason = 'reload' | 'watch' | 'rollback' | 'restart';
+export type SwapReason = 'reload' | 'watch' | 'rollback' | 'restart' | 'fleet';
 
 export interface SwapEvent {
   from: VersionInfo;

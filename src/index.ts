@@ -12,3 +12,10 @@ export type { NativeArgument, NativeResult, PrototypeArguments, PrototypeName, P
 export { createAddonHost } from './addon/create-addon-host.js';
 export { AddonHost, type AddonExports, type AddonFunctionName, type UntypedAddon } from './addon/addon-host.js';
 export type { AddonHostOptions } from './addon/addon-options.js';
+export { PreparedSwap, type PrepareOptions } from './host/prepared-swap.js';
+export { createFleet } from './fleet/create-fleet.js';
+export { Fleet } from './fleet/fleet.js';
+export { FLEET_EVENTS, type FleetEventMap, type FleetSwapResult, type FleetMemberStatus, type MemberCutOver } from './fleet/fleet-events.js';
+export type { FleetOptions, FleetSwapOptions } from './fleet/fleet-options.js';
+export type { SmokeCall } from './fleet/protocol.js';
+export type { FleetMemberOptions, FleetTransport } from './options.js';

@@ -18,6 +18,17 @@ export type FunctionTable = Record<string, string>;
 
 export type Isolation = 'thread' | 'process';
 
+/** How fleet members and their coordinator meet: `node:cluster` IPC (one machine), or a
+ *  Redis server and a group name (many machines). See docs/fleet.md. */
+export type FleetTransport = 'cluster' | { redis: string; group: string };
+
+/** The `fleet` option: this host is a member of a fleet, swapped only by it. */
+export interface FleetMemberOptions {
+  transport: FleetTransport;
+  /** How long joining may wait for a coordinator's answer. Default 30000. */
+  joinTimeoutMs?: number;
+}
+
 /** Options of {@link createIsolatedHost}. */
 export interface IsolatedHostOptions<F extends FunctionTable = FunctionTable> {
   /** The shared library to serve (a path; relative paths are taken from the cwd). */
@@ -57,6 +68,9 @@ export interface IsolatedHostOptions<F extends FunctionTable = FunctionTable> {
   /** Directories the version's dependencies are found in (CLI `--lib-path`), e.g. Rust's
    *  `$(rustc --print sysroot)/lib/rustlib/<target>/lib` for a `-C prefer-dynamic` dylib. */
   libraryPath?: string[];
+  /** Join a fleet (docs/fleet.md): the first build is the fleet's committed one, and only
+   *  the fleet swaps this host (`reload()` rejects ERR_FLEET_MEMBER; no `watch`). */
+  fleet?: FleetMemberOptions;
   /** When the serving build keeps crashing: after `max` crashes of the same build within
    *  `windowMs` it is rolled back instead of started again. Default `{ max: 3, windowMs: 10000 }`. */
   crashPolicy?: CrashPolicyOptions;
@@ -90,6 +104,7 @@ export interface ResolvedOptions<F extends FunctionTable = FunctionTable> {
   crashPolicy: Required<CrashPolicyOptions>;
   /** Serve a Node-API addon's exports instead of `functions` (src/addon/). */
   addon?: boolean;
+  fleet: Required<FleetMemberOptions> | undefined;
 }
 
 /**
@@ -100,7 +115,7 @@ export interface ResolvedOptions<F extends FunctionTable = FunctionTable> {
  */
 export const OPTION_NAMES = [
   'library', 'functions', 'watch', 'isolation', 'threads', 'state', 'callTimeoutMs', 'loadTimeoutMs',
-  'drainTimeoutMs', 'hookTimeoutMs', 'keepBuilds', 'tempDir', 'libraryPath', 'header', 'allowSignatureChange', 'crashPolicy',
+  'drainTimeoutMs', 'hookTimeoutMs', 'keepBuilds', 'tempDir', 'libraryPath', 'header', 'allowSignatureChange', 'crashPolicy', 'fleet',
 ] as const;
 type Unlisted = Exclude<keyof IsolatedHostOptions, (typeof OPTION_NAMES)[number]>;
 const everyOptionListed: [Unlisted] extends [never] ? true : Unlisted = true;
@@ -166,6 +181,7 @@ export function resolveOptions<F extends FunctionTable>(options: IsolatedHostOpt
     keepBuilds: integer(o.keepBuilds, 'keepBuilds', 5, 1, MAX_KEEP_BUILDS),
     tempDir,
     libraryPath: libraryPathOf(o.libraryPath),
+    fleet: fleetOf(o.fleet, watch),
     crashPolicy: crashPolicyOf(o.crashPolicy),
   };
 }
@@ -181,6 +197,21 @@ function crashPolicyOf(value: unknown): Required<CrashPolicyOptions> {
 /** A per-call timeout (`callWith`): an integer from 0 (no limit) to MAX_TIMEOUT_MS. */
 export function checkTimeoutMs(value: unknown, option: string): number {
   return integer(value, option, undefined, 0, MAX_TIMEOUT_MS);
+
+}
+
+function fleetOf(value: unknown, watch: boolean): Required<FleetMemberOptions> | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid('fleet', "{ transport: 'cluster' | { redis, group } }", value);
+  rejectUnknownOptions(value, ['transport', 'joinTimeoutMs'], 'fleet.');
+  const { transport, joinTimeoutMs } = value as FleetMemberOptions;
+  const redis = typeof transport === 'object' && transport !== null && !Array.isArray(transport);
+  if (redis) rejectUnknownOptions(transport, ['redis', 'group'], 'fleet.transport.');
+  const fits = transport === 'cluster' || (redis && typeof transport.redis === 'string' && transport.redis !== '' && typeof transport.group === 'string' && transport.group !== '');
+  if (!fits) throw invalid('fleet.transport', "'cluster' or { redis: 'redis://…', group: 'name' }", transport);
+  // The fleet decides what a member serves: a save on disk must not move one member alone.
+  if (watch) throw new IsoswapError('ERR_INVALID_OPTIONS', 'invalid options: `watch: true` with `fleet`: a fleet member is swapped by its fleet only (fleet.swap())', { option: 'watch', allowed: 'false with fleet' });
+  return { transport, joinTimeoutMs: integer(joinTimeoutMs, 'fleet.joinTimeoutMs', 30_000, 1, MAX_TIMEOUT_MS) };
 }
 
 function libraryPathOf(value: unknown): string[] {

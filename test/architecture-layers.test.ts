@@ -17,7 +17,7 @@ export const FLOORS: readonly (readonly string[])[] = [
   ['src/state/'],
   ['src/transport/'],
   ['src/runtime/'],
-  ['src/version/', 'src/events.ts', 'src/diagnostics.ts', 'src/watch/', 'workers/'],
+  ['src/version/', 'src/events.ts', 'src/diagnostics.ts', 'src/watch/', 'src/fleet/', 'workers/'],
   ['src/host/'],
   ['src/addon/'],
   ['src/cli/', 'src/index.ts'],

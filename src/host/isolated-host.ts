@@ -12,6 +12,10 @@ import { hostFunctions } from './host-functions.js';
 import { awaited } from '../procedure.js';
 import { LibraryWatcher } from '../watch/watcher.js';
 import type { VersionInfo } from '../version/version-info.js';
+import { FleetMember, fleetMemberError, type PreparedBuild } from '../fleet/fleet-member.js';
+import type { FleetBuild } from '../fleet/fleet-build.js';
+import type { SmokeCall } from '../fleet/protocol.js';
+import { PreparedSwap, type PrepareOptions } from './prepared-swap.js';
 
 /** `host.fns`: one async function per declared name, typed from its prototype. */
 export type HostFunctions<F extends FunctionTable> = {
@@ -44,6 +48,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
   #watcher: LibraryWatcher | null = null;
   #versions!: VersionFactory;
   #queue!: SwapQueue;
+  #fleet: FleetMember | null = null;
   /** Whom the diagnostics channels name: this host, or the AddonHost over it. */
   #publicHost: DiagnosticsHost = this;
 
@@ -86,11 +91,16 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
     }
     this.#queue = new SwapQueue(this.#opts, this.#versions, this, this.#stateBlock);
     try {
-      const first = await this.#queue.first();
+      // A member serves the fleet's committed build, whatever its own `library` holds.
+      const joined = this.#opts.fleet === undefined ? null : await FleetMember.join(this.#opts.fleet, this.#opts.library);
+      this.#fleet = joined?.member ?? null;
+      const first = await this.#queue.first(joined === null ? 'file' : joined.first);
       // Only once chokidar is ready: it reports nothing from before (docs/architecture.md).
       if (this.#opts.watch) await this.#startWatcher().catch(async (err) => { await this.#queue.discard(first); throw err; });
       this.emit(HOST_EVENTS.LOAD, first.info);
+      this.#fleet?.serve(this);
     } catch (err) {
+      await this.#fleet?.close();
       await this.#versions.close();
       this.#stateBlock?.close();
       throw err;
@@ -195,6 +205,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
    */
   reload(): Promise<VersionInfo> {
     if (this.#queue.closed) return Promise.reject(hostClosed(`reload of ${this.#opts.library}`));
+    if (this.#fleet !== null) return Promise.reject(fleetMemberError('reload()', this.#opts.library));
     return this.#reportingFaults(this.#queue.reload('reload'), 'reload');
   }
 
@@ -207,7 +218,29 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
    */
   rollback(): Promise<VersionInfo> {
     if (this.#queue.closed) return Promise.reject(hostClosed(`rollback of ${this.#opts.library}`));
+    if (this.#fleet !== null) return Promise.reject(fleetMemberError('rollback()', this.#opts.library));
     return this.#reportingFaults(this.#queue.enqueue(() => awaited(this.#queue.rollback())), 'rollback');
+  }
+
+  /**
+   * Loads a build (default: what is at `library` now) into a standby version and runs every
+   * check, the load hook and the optional smoke call, without serving it: `commit()` then
+   * serves it, `discard()` drops it. Rejects as reload() does, the current version serving on.
+   *
+   * @example
+   * const prepared = await host.prepare({ smoke: { call: 'do_tick', args: [0] } });
+   * await prepared.commit(); // or prepared.discard()
+   */
+  prepare(options: PrepareOptions = {}): Promise<PreparedSwap> {
+    if (this.#queue.closed) return Promise.reject(hostClosed(`prepare of ${this.#opts.library}`));
+    if (this.#fleet !== null) return Promise.reject(fleetMemberError('prepare()', this.#opts.library));
+    return PreparedSwap.prepare(this.#queue, options, 'reload');
+  }
+
+  /** @internal the fleet's prepare (src/fleet/fleet-member.ts): its swaps carry reason 'fleet' */
+  prepareForFleet(build: FleetBuild, smoke: SmokeCall | undefined): Promise<PreparedBuild> {
+    if (this.#queue.closed) return Promise.reject(hostClosed(`prepare of ${this.#opts.library}`));
+    return PreparedSwap.prepare(this.#queue, { bytes: build.bytes, smoke }, 'fleet', build.sha256);
   }
 
   /** A crash or a hook past its deadline also reaches the `error` event, not only the
@@ -257,7 +290,8 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
   }
 
   async #close(): Promise<void> {
-    this.#queue.refuse();
+    this.#queue.refuse(); // before any await: a call made after close() rejects
+    if (this.#fleet !== null) await this.#fleet.close();
     await this.#watcher?.close();
     await this.#queue.close();
     this.#stateBlock?.close();
