@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   ERR_VERSION_CRASHED: 'the version serving the call died',
   ERR_CALL_TIMEOUT: 'the call took longer than callTimeoutMs',
   ERR_LOAD_TIMEOUT: 'loading the library took longer than loadTimeoutMs',
+  ERR_LOADER_BLOCKED: 'a library constructor or destructor in another worker thread of this process has not returned and holds the dynamic loader\'s lock: no worker thread can load a library until it does (isolation: \'process\' is not affected)',
   ERR_THREAD_STUCK: 'a worker thread is stuck in a native call: it cannot be stopped, and the process cannot exit before the call returns',
   ERR_DRAIN_TIMEOUT: 'a retiring version still had calls in flight at its deadline',
   ERR_NO_ROLLBACK: 'there is no earlier good version to roll back to',

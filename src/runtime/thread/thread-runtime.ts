@@ -1,3 +1,4 @@
+import { loaderFree, loaderHeld } from '../../library/loader-sweep.js';
 import { NOT_FAST } from '../../transport/call-channel.js';
 import type { RingPool } from '../../transport/ring-pool.js';
 import type { LoadRequest } from '../../wire/protocol.js';
@@ -24,6 +25,7 @@ const rehearsal = (worker: ThreadWorkerHandle): LoadRequest => ({
  * const standby = threadStandby(1); await ThreadRuntime.start(request, 1, standby);
  */
 export function threadStandby(size: number, rings?: RingPool): Standby<ThreadWorkerHandle> {
+  // No thread starts while a guest may hold the loader lock: its koffi import would wait.
   return new Standby(size, () => new ThreadWorkerHandle(rings), (worker) => {
     // A rehearsal: load and unload a library that is always there, so that the swap
     // taking this worker runs warm code on both sides (a first load took 2.2 ms, the
@@ -36,7 +38,7 @@ export function threadStandby(size: number, rings?: RingPool): Standby<ThreadWor
     // every later worker of the process, a cold one back to back too.
     const cached = hasCodeCache() ? undefined : worker.request((r) => r.codeCache()).then(keepCodeCache);
     return Promise.all([loaded, unloaded, cached]);
-  });
+  }, () => !loaderHeld());
 }
 
 /**
@@ -53,10 +55,14 @@ export class ThreadRuntime extends PooledRuntime<ThreadWorkerHandle> implements 
    * const rt = await ThreadRuntime.start({ library, copy, functions }, 2);
    */
   static async start(request: LoadRequest, threads: number, standby?: Standby<ThreadWorkerHandle>, rings?: RingPool): Promise<ThreadRuntime> {
+    // A constructor that never returned (an earlier load past its deadline) holds glibc's
+    // loader lock: a thread started now would wait on it for good, so the load waits for
+    // it at most loadTimeoutMs, then is refused (ERR_LOADER_BLOCKED).
+    await loaderFree(request.library, request.timeoutMs ?? 0);
     const state = request.state?.kind === 'shared' ? request.state.buffer : undefined;
     const tids: number[] = [];
     const { handles, report } = await loadAll(request, threads, standby, () => new ThreadWorkerHandle(rings), async (w) => {
-      const loaded = await w.request((r) => r.load({ ...request, channel: w.channel.buffer }));
+      const loaded = await w.loaderRequest((r) => r.load({ ...request, channel: w.channel.buffer }));
       w.channel.open(loaded, state);
       tids.push(...loaded.tids ?? []);
       return loaded;
