@@ -44,7 +44,8 @@ export interface IsolatedHostOptions<F extends FunctionTable = FunctionTable> {
   /** How long loading a build may take (a constructor that never returns); 0: no limit.
    *  Default 30000. */
   loadTimeoutMs?: number;
-  /** How long a retiring version may take to finish its calls in flight. Default 10000. */
+  /** How long a retiring version (or the old one at a state hand-over) may take to finish
+   *  its calls in flight; 0: no limit. Default 10000. */
   drainTimeoutMs?: number;
   /** How long isoswap_load, isoswap_unload or a `beforeSwap` listener may run before it is given up
    *  (ERR_HOOK_TIMEOUT); 0: no limit. Default 5000. */

@@ -73,7 +73,7 @@ export class HandOver {
     if (this.#outcome !== null) return;
     if (this.#live) {
       try {
-        this.old.settleSync(new Deadline(what, Math.max(1, this.ctx.drainTimeoutMs)));
+        this.old.settleSync(new Deadline(what, this.ctx.drainTimeoutMs));
       } catch (err) {
         if (!(err instanceof IsoswapError) || err.code !== 'ERR_CALL_TIMEOUT') throw err;
         throw swapInProgress(what, `version ${this.old.id} still had calls in flight after drainTimeoutMs (${this.ctx.drainTimeoutMs} ms)`);
