@@ -25,6 +25,7 @@ export const ERROR_CODES = {
   ERR_BUILD_FAILED: 'the build command failed',
   ERR_WATCH: 'watching the library failed (the file system watcher reported an error)',
   ERR_STATE_LAYOUT: 'the isoswap_state section changed size and the new version did not declare ISOSWAP_STATE_PREFIX_OK',
+  ERR_LISTENER_THREW: 'a listener of a host event threw; what the host did stands (reported as an `error` event, `cause` is what it threw)',
   ERR_BEFORE_SWAP: 'a beforeSwap listener threw or rejected (the swap went on)',
   ERR_HOOK_TIMEOUT: 'isoswap_load or isoswap_unload (or unloading: the library destructors, or a beforeSwap listener) ran longer than hookTimeoutMs; the version was killed or, in a thread, abandoned',
   ERR_GUEST_THREADS: 'a retired version left threads it started running: its copy stays mapped until the process exits',

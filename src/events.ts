@@ -56,15 +56,50 @@ export interface HostEventMap {
   close: [];
 }
 
+function listenerThrew(event: string, err: unknown): IsoswapError {
+  return new IsoswapError('ERR_LISTENER_THREW', `a '${event}' listener threw: ${err instanceof Error ? err.message : String(err)}`,
+    { event }, { cause: err });
+}
+
 /**
  * A typed EventEmitter. An `error` nobody listens for becomes a process warning instead
  * of a throw: a broken build must not take the program down.
  */
 export class HostEmitter extends EventEmitter<HostEventMap> {
-  /** @internal Emits `error` if anyone listens, else a warning. */
+  /** @internal Emits `error` if anyone listens, else a warning. An `error` listener that
+   *  throws is told as a warning: nothing it does reaches the swap that reported. */
   reportError(error: IsoswapError): void {
-    if (this.listenerCount(HOST_EVENTS.ERROR) > 0) this.emit(HOST_EVENTS.ERROR, error);
-    else process.emitWarning(error.message, { code: error.code, type: 'IsoswapWarning' });
+    if (this.listenerCount(HOST_EVENTS.ERROR) > 0) {
+      try {
+        super.emit(HOST_EVENTS.ERROR, error);
+        return;
+      } catch (err) {
+        error = listenerThrew(HOST_EVENTS.ERROR, err);
+      }
+    }
+    process.emitWarning(error.message, { code: error.code, type: 'IsoswapWarning' });
+  }
+
+  /**
+   * Calls every listener, each on its own: one that throws does not keep the others from
+   * running nor change what the host did (a `swap` listener's throw made `reload()` reject
+   * while the new version served). Its error is reported as an `error` event
+   * (ERR_LISTENER_THREW, the thrown value as `cause`), or a warning when nobody listens; so
+ * is the rejection of a promise a listener returns.
+   */
+  override emit<K extends keyof HostEventMap>(event: K, ...args: HostEventMap[K]): boolean {
+    if (event === HOST_EVENTS.ERROR) return super.emit(HOST_EVENTS.ERROR, ...(args as HostEventMap['error']));
+    const listeners = this.rawListeners(event) as Array<(...a: unknown[]) => unknown>;
+    for (const listener of listeners) {
+      try {
+        const returned = listener.apply(this, args as unknown[]);
+        // An async listener's rejection would otherwise be unhandled: the program would exit.
+        if (returned instanceof Promise) returned.catch((err: unknown) => this.reportError(listenerThrew(String(event), err)));
+      } catch (err) {
+        this.reportError(listenerThrew(String(event), err));
+      }
+    }
+    return listeners.length > 0;
   }
 
   /**
