@@ -11,6 +11,8 @@ export interface HeaderRequest {
   pick: FunctionTable;
   /** A prototype in `pick` that differs from the header is accepted (the header wins). */
   allowSignatureChange: boolean;
+  /** How long the C preprocessor may run (`loadTimeoutMs`; its own default when 0 or absent). */
+  timeoutMs?: number;
 }
 
 /** Call name → koffi prototype, e.g. `{ do_tick: 'int32_t do_tick(int32_t)' }`. */
@@ -138,17 +140,18 @@ export function resolveOptions<F extends FunctionTable>(options: IsolatedHostOpt
     throw new IsoswapError('ERR_INVALID_OPTIONS', 'invalid options: `state` with `isolation: \'process\'` needs `threads: 1` (the hooks run in one process per version)',
       { option: 'threads', allowed: '1 with state in process isolation' });
   }
+  const loadTimeoutMs = integer(o.loadTimeoutMs, 'loadTimeoutMs', 30_000, 0, MAX_TIMEOUT_MS);
   const tempDir = optional(o.tempDir, 'tempDir', 'a directory path (a non-empty string)', (v) => typeof v === 'string' && v !== '', undefined as string | undefined);
   return {
     library: resolve(o.library),
     functions,
-    header: header === undefined ? undefined : { file: resolve(header), pick: functions, allowSignatureChange },
+    header: header === undefined ? undefined : { file: resolve(header), pick: functions, allowSignatureChange, timeoutMs: loadTimeoutMs },
     watch,
     isolation,
     threads,
     stateBytes,
     callTimeoutMs: integer(o.callTimeoutMs, 'callTimeoutMs', 0, 0, MAX_TIMEOUT_MS),
-    loadTimeoutMs: integer(o.loadTimeoutMs, 'loadTimeoutMs', 30_000, 0, MAX_TIMEOUT_MS),
+    loadTimeoutMs,
     drainTimeoutMs: integer(o.drainTimeoutMs, 'drainTimeoutMs', 10_000, 0, MAX_TIMEOUT_MS),
     hookTimeoutMs: integer(o.hookTimeoutMs, 'hookTimeoutMs', 5_000, 0, MAX_TIMEOUT_MS),
     keepBuilds: integer(o.keepBuilds, 'keepBuilds', 5, 1, MAX_KEEP_BUILDS),
