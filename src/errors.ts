@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   ERR_INVALID_OPTIONS: 'the options passed to createIsolatedHost are invalid',
   ERR_BUILD_FAILED: 'the build command failed',
   ERR_WATCH: 'watching the library failed (the file system watcher reported an error)',
+  ERR_STATE_SECTION: 'the isoswap_state section is not memory the loader maps writable in full (read-only, not allocated, or larger than its segment): the build is refused before anything touches it',
   ERR_STATE_LAYOUT: 'the isoswap_state section changed size and the new version did not declare ISOSWAP_STATE_PREFIX_OK',
   ERR_LISTENER_THREW: 'a listener of a host event threw; what the host did stands (reported as an `error` event, `cause` is what it threw)',
   ERR_BEFORE_SWAP: 'a beforeSwap listener threw or rejected (the swap went on)',
