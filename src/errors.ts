@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   ERR_BEFORE_SWAP: 'a beforeSwap listener threw or rejected (the swap went on)',
   ERR_HOOK_TIMEOUT: 'isoswap_load or isoswap_unload (or unloading: the library destructors, or a beforeSwap listener) ran longer than hookTimeoutMs; the version was killed or, in a thread, abandoned',
   ERR_GUEST_THREADS: 'a retired version left threads it started running: its copy stays mapped until the process exits',
+  ERR_SIGNAL_HANDLER: 'a retired version (thread isolation) left a process-wide signal handler pointing into its code: its copy stays mapped until the process exits',
   ERR_THREAD_EXITED: 'a worker thread ended inside a native call (pthread_exit): its calls never return',
   ERR_DEPENDENCY_MISSING: 'a library the version needs (DT_NEEDED) was found in none of the places searched',
   ERR_LIBRARY_UNREADABLE: 'the library exists but cannot be read (permissions, I/O error)',

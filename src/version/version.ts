@@ -10,6 +10,7 @@ import type { VersionInfo, VersionStatus } from './version-info.js';
 import { argumentChecks, type ArgumentCheck } from './argument-check.js';
 import { withDeadline } from '../runtime/deadline.js';
 import { guestThreads, keepMapped } from '../library/guest-threads.js';
+import { signalHandlersIn } from '../library/signal-handlers.js';
 import { threadAlive } from '../transport/thread-alive.js';
 
 /** How long a killed runtime may take to end. A worker thread stuck in native code never
@@ -324,15 +325,23 @@ export class Version {
 
   /**
    * Thread isolation: threads the library started (they carry the version's thread name)
-   * and that still run would execute unmapped code once the copy is unloaded. Their copy
-   * is pinned instead (never unmapped) and the ERR_GUEST_THREADS to report is returned.
+   * and that still run, or signal handlers it installed for the whole process, would
+   * execute unmapped code once the copy is unloaded. The copy is pinned instead (never
+   * unmapped) and the ERR_GUEST_THREADS or ERR_SIGNAL_HANDLER to report is returned.
    */
   #keepGuestThreadsMapped(): IsoswapError | null {
     const name = this.runtime.report.threadName;
     if (name === undefined) return null;
     const running = guestThreads(name, this.runtime.report.tids ?? []);
-    if (running.length === 0) return null;
+    const signals = running.length === 0 ? signalHandlersIn(this.artifact.copy) : [];
+    if (running.length === 0 && signals.length === 0) return null;
     keepMapped(this.artifact.copy);
+    if (running.length === 0) {
+      return new IsoswapError('ERR_SIGNAL_HANDLER',
+        `version ${this.id} (${this.artifact.library}) left its handler installed for signal(s) ${signals.join(', ')}: ` +
+        'its copy stays mapped until the process exits; restore the previous handlers in isoswap_unload',
+        { version: this.id, file: this.artifact.library, signals, phase: 'unload-hook' });
+    }
     return new IsoswapError('ERR_GUEST_THREADS',
       `version ${this.id} (${this.artifact.library}) left ${running.length} thread(s) running (tid ${running.join(', ')}): ` +
       'its copy stays mapped until the process exits; stop them in isoswap_unload',

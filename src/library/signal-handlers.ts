@@ -1,0 +1,46 @@
+import { readFileSync } from 'node:fs';
+import { libcFunctions } from './libc.js';
+
+/** Linux's signals: 1 to SIGRTMAX. */
+const LAST_SIGNAL = 64;
+/** struct sigaction, with room to spare; its first member is the handler (a union with
+ *  sa_sigaction, the same word). */
+const SIGACTION_BYTES = 256;
+/** SIG_DFL and SIG_IGN: no code to run. */
+const NO_HANDLER = 1n;
+
+/**
+ * The signals whose handler, installed process-wide, is code of the library mapped from
+ * `copy`: unmapping that copy would make the next such signal jump into nothing (a
+ * segfault of the whole program in thread isolation). Linux only; elsewhere none.
+ *
+ * @example
+ * if (signalHandlersIn(artifact.copy).length > 0) keepMapped(artifact.copy);
+ */
+export function signalHandlersIn(copy: string): number[] {
+  if (process.platform !== 'linux') return [];
+  const ranges = mappedRanges(copy);
+  if (ranges.length === 0) return [];
+  const { sigaction } = libcFunctions();
+  const old = new Uint8Array(SIGACTION_BYTES);
+  const view = new DataView(old.buffer);
+  const found: number[] = [];
+  for (let signal = 1; signal <= LAST_SIGNAL; signal++) {
+    if (sigaction(signal, null, old) !== 0) continue; // reserved by the C library, or none
+    const handler = view.getBigUint64(0, true);
+    if (handler > NO_HANDLER && ranges.some(([start, end]) => handler >= start && handler < end)) found.push(signal);
+  }
+  return found;
+}
+
+/** The address ranges /proc/self/maps shows for `path`. */
+function mappedRanges(path: string): Array<[bigint, bigint]> {
+  const ranges: Array<[bigint, bigint]> = [];
+  for (const line of readFileSync('/proc/self/maps', 'utf8').split('\n')) {
+    const fields = line.split(/\s+/);
+    if (fields.slice(5).join(' ') !== path) continue;
+    const [start, end] = fields[0]!.split('-');
+    ranges.push([BigInt(`0x${start}`), BigInt(`0x${end}`)]);
+  }
+  return ranges;
+}
