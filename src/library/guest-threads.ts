@@ -27,7 +27,13 @@ export function nameThisThread(name: string): void {
 export function guestThreads(name: string, workers: readonly number[]): number[] {
   if (process.platform !== 'linux') return [];
   const found: number[] = [];
-  for (const entry of readdirSync('/proc/self/task')) {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc/self/task');
+  } catch {
+    return found; // no fd left (EMFILE): nothing can be looked at; the version is unloaded as usual
+  }
+  for (const entry of entries) {
     const tid = Number(entry);
     if (workers.includes(tid)) continue;
     try {

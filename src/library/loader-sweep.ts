@@ -113,7 +113,10 @@ export function sweepLoader(): void {
   sweepWanted = false;
   try {
     koffi.load(SWEEP_LIBRARY).unload();
-  } catch {
-    sweepable = false; // no such stub on this system: copies are collected by the next real unload
+  } catch (err) {
+    // No fd left (every one in use): the next sweep tries again. No such stub on this
+    // system: copies are collected by the next real unload.
+    if (/too many open files/i.test(String(err))) sweepWanted = true;
+    else sweepable = false;
   }
 }

@@ -36,7 +36,13 @@ export function signalHandlersIn(copy: string): number[] {
 /** The address ranges /proc/self/maps shows for `path`. */
 function mappedRanges(path: string): Array<[bigint, bigint]> {
   const ranges: Array<[bigint, bigint]> = [];
-  for (const line of readFileSync('/proc/self/maps', 'utf8').split('\n')) {
+  let maps: string;
+  try {
+    maps = readFileSync('/proc/self/maps', 'utf8');
+  } catch {
+    return ranges; // no fd left (EMFILE): nothing can be looked at
+  }
+  for (const line of maps.split('\n')) {
     const fields = line.split(/\s+/);
     if (fields.slice(5).join(' ') !== path) continue;
     const [start, end] = fields[0]!.split('-');
