@@ -18,7 +18,7 @@ const headerError = (pattern: RegExp) => (err: IsoswapError): boolean => {
   return true;
 };
 
-async function fifoIn(dir: string): Promise<string> {
+function fifoIn(dir: string): string {
   const fifo = join(dir, 'pipe.h');
   execFileSync('mkfifo', [fifo]);
   return fifo;
@@ -44,7 +44,7 @@ function withCC(t: TestContext, cc: string): void {
 
 test('a header that is a FIFO is refused at once; one that includes a FIFO is refused at its deadline and its compiler is killed', async () => {
   const dir = await makeTempDir();
-  const fifo = await fifoIn(dir);
+  const fifo = fifoIn(dir);
   await assert.rejects(headerFunctions({ file: fifo, pick: {}, allowSignatureChange: false }), headerError(/not a regular file/));
   const header = join(dir, 'game.h');
   await writeFile(header, `#include <stdint.h>\n#include "pipe.h"\nint32_t do_tick(int32_t);\n`);

@@ -1,6 +1,8 @@
 // The function proxies (`host.fns`, `addon.exports`) answer the keys JavaScript asks for
 // itself (`then`, `toJSON`, `toString`, symbols): `await`, `JSON.stringify`, a template
 // string or util.inspect never start a native call whose rejection would end the program.
+// What the linter flags here (awaiting a non-thenable, stringifying an object) is the point.
+/* eslint-disable @typescript-eslint/await-thenable, @typescript-eslint/no-base-to-string, @typescript-eslint/restrict-template-expressions, @typescript-eslint/no-unnecessary-type-assertion */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
