@@ -82,3 +82,28 @@ test('a destructor that never returns, hit by a reload in thread isolation: the 
   assert.equal(await next.call('do_tick', 1), 8);
   await Promise.all([next.close(), host.close()]);
 });
+
+test('a retiring version whose threads still run, while another load is stuck in its constructor: close() returns without a dlopen on the main thread (the worker is kept instead)', async () => {
+  const dir = await makeTempDir();
+  const go = join(dir, 'go');
+  const stuck = join(dir, 'libstuck.so');
+  await buildC(tickSource(1), stuck);
+  const blocker = await createIsolatedHost({ library: stuck, functions, loadTimeoutMs: 300 });
+  const threaded = await buildC(tickSource(4, `#include <pthread.h>
+#include <unistd.h>
+static void *wait_for_go(void *arg) { (void)arg; for (int i = 0; i < 60000 && access("${go}", F_OK) != 0; i++) usleep(1000); return 0; }
+int32_t start(void) { pthread_t t; return pthread_create(&t, 0, wait_for_go, 0); }`), join(dir, 'libthreaded.so'));
+  const host = await createIsolatedHost({ library: threaded, functions: { ...functions, start: 'int32_t start(void)' }, hookTimeoutMs: 200 });
+  const errors: string[] = [];
+  host.on('error', (err) => errors.push(err.code));
+  try {
+    assert.equal(await host.call('start'), 0);
+    await buildC(waitsFor('constructor', go, 2), stuck);
+    await assert.rejects(blocker.reload(), { code: 'ERR_LOAD_TIMEOUT' });
+    assert.notEqual(await settlesWithin(host.close()), 'hung');
+    assert.deepEqual(errors, ['ERR_GUEST_THREADS']);
+  } finally {
+    await writeFile(go, '');
+  }
+  await blocker.close();
+});

@@ -36,6 +36,34 @@ export function loaderWork<T>(work: Promise<T>): Promise<T> {
 function settled(): void {
   running--;
   if (running === 0 && sweepWanted) setImmediate(sweepLoader);
+  wakeIdle();
+}
+
+const idle: Array<() => void> = [];
+
+function wakeIdle(): void {
+  if (running === 0 && stuck === 0) for (const wake of idle.splice(0)) wake();
+}
+
+/**
+ * Resolves true once no guest loader work runs in any worker thread (the main thread may
+ * then dlopen without waiting on a guest), false if `timeoutMs` passes first (0: at once).
+ *
+ * @example
+ * if (await whenLoaderIdle(5000)) keepMapped(copy);
+ */
+export function whenLoaderIdle(timeoutMs: number): Promise<boolean> {
+  if (running === 0 && stuck === 0) return Promise.resolve(true);
+  if (timeoutMs <= 0) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const wake = (): void => { clearTimeout(timer); resolve(true); };
+    const timer = setTimeout(() => {
+      const waiting = idle.indexOf(wake);
+      if (waiting >= 0) idle.splice(waiting, 1);
+      resolve(false);
+    }, timeoutMs);
+    idle.push(wake);
+  });
 }
 
 /**
@@ -49,6 +77,7 @@ export function loaderStuck(work: Promise<unknown>): void {
   stuck++;
   const returned = (): void => {
     if (--stuck === 0) for (const wake of freed.splice(0)) wake();
+    wakeIdle();
   };
   void work.then(returned, returned);
 }

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Artifact } from '../library/artifact.js';
 import { inPhase, IsoswapError, loadHookRefused, type CrashPhase } from '../errors.js';
-import { sweepLoader } from '../library/loader-sweep.js';
+import { sweepLoader, whenLoaderIdle } from '../library/loader-sweep.js';
 import { SYNC_OP, type LoadInfo } from '../wire/protocol.js';
 import type { FunctionTable } from '../options.js';
 import type { VersionRuntime } from '../runtime/types.js';
@@ -42,6 +42,8 @@ export class Version {
   #phase: CrashPhase = 'call';
   /** Set once ERR_THREAD_STUCK was thrown: reported once. */
   #stuckReported = false;
+  /** Set when the copy had to stay mapped but could not be pinned: the runtime is kept. */
+  #keepRuntime = false;
   #ended = false;
   /** Emptied at teardown: a version the history still holds (with its bytes, for a
    *  rollback) does not keep its checks (closures and bounds per function). */
@@ -297,8 +299,10 @@ export class Version {
         this.#attached = false;
         failure = await this.#hook('isoswap_unload', 'unload-hook', () => this.runtime.runUnloadHook()).then(() => null, (err: unknown) => err);
       }
-      failure = this.#keepGuestThreadsMapped() ?? failure;
-      if (drained && this.#killing === null) {
+      failure = (await this.#keepGuestThreadsMapped()) ?? failure;
+      if (this.#keepRuntime) {
+        this.runtime.abandon();
+      } else if (drained && this.#killing === null) {
         await this.#bounded(this.runtime.shutdown());
       } else {
         await this.#kill(drained ? undefined : new IsoswapError('ERR_DRAIN_TIMEOUT',
@@ -329,13 +333,17 @@ export class Version {
    * execute unmapped code once the copy is unloaded. The copy is pinned instead (never
    * unmapped) and the ERR_GUEST_THREADS or ERR_SIGNAL_HANDLER to report is returned.
    */
-  #keepGuestThreadsMapped(): IsoswapError | null {
+  async #keepGuestThreadsMapped(): Promise<IsoswapError | null> {
     const name = this.runtime.report.threadName;
     if (name === undefined) return null;
     const running = guestThreads(name, this.runtime.report.tids ?? []);
     const signals = running.length === 0 ? signalHandlersIn(this.artifact.copy) : [];
     if (running.length === 0 && signals.length === 0) return null;
-    keepMapped(this.artifact.copy);
+    // keepMapped is a dlopen on this thread: never while a guest constructor or destructor
+    // may hold the loader lock. If none lets go in time, the worker thread is kept instead
+    // (its end would unload the copy).
+    if (await whenLoaderIdle(this.#hookTimeoutMs)) keepMapped(this.artifact.copy);
+    else this.#keepRuntime = true;
     if (running.length === 0) {
       return new IsoswapError('ERR_SIGNAL_HANDLER',
         `version ${this.id} (${this.artifact.library}) left its handler installed for signal(s) ${signals.join(', ')}: ` +
@@ -352,8 +360,9 @@ export class Version {
   async discard(status: VersionStatus): Promise<void> {
     this.status = status;
     try {
-      const guests = this.#keepGuestThreadsMapped();
-      await this.#kill();
+      const guests = await this.#keepGuestThreadsMapped();
+      if (this.#keepRuntime) this.runtime.abandon();
+      else await this.#kill();
       if (guests !== null) throw guests;
     } finally {
       await this.#teardown();
@@ -386,7 +395,7 @@ export class Version {
   }
 
   async #teardown(): Promise<void> {
-    if (this.#killing === null || this.#killEnded) this.#runtime = null; // a stuck thread's stays
+    if ((this.#killing === null || this.#killEnded) && !this.#keepRuntime) this.#runtime = null; // a stuck or kept thread's stays
     this.#checks = new Map();
     sweepLoader();
     await this.artifact.remove();
