@@ -18,6 +18,8 @@ import { nextMark, type RuntimeHandle } from '../runtime-handle.js';
 const ENTRY = fileURLToPath(new URL('../../../workers/process-worker.cjs', import.meta.url));
 /** How long a child may take to exit after unload and disconnect before it is SIGKILLed. */
 const EXIT_GRACE_MS = 2000;
+/** How long the requests of a dead child wait for its IPC channel to hand over its last answers. */
+const IPC_DRAIN_MS = 1000;
 
 /**
  * One child process and the comlink proxy to its LibraryService. comlink's promises never
@@ -194,6 +196,22 @@ export class ChildProcessHandle implements RuntimeHandle {
     return this.#killReason ?? this.#death!;
   }
 
+  /** Settles once the IPC channel has delivered every message the child sent (its
+   *  'disconnect' comes after them), at most IPC_DRAIN_MS: a process the library forked
+   *  may hold the channel open. */
+  #ipcDrained(): Promise<void> {
+    if (!this.child.connected) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, IPC_DRAIN_MS);
+      timer.unref();
+      this.child.once('disconnect', done);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  }
+
   #exitError(code: number | null, signal: NodeJS.Signals | null): IsoswapError {
     const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
     return new IsoswapError('ERR_VERSION_CRASHED', `${this.label} (pid ${this.child.pid}) ${how}`,
@@ -204,7 +222,9 @@ export class ChildProcessHandle implements RuntimeHandle {
     if (this.#death !== null) return;
     this.#death = death;
     this.syncCall.close(this.#killReason ?? death);
-    this.#pending.failAll(this.#killReason ?? death);
+    // An answer the child sent before it died is still an answer: the calls it answered
+    // over IPC resolve once the channel has handed over what it holds.
+    this.#pending.failAll(this.#killReason ?? death, this.#ipcDrained());
     // The calls the child held on the ring, exactly those.
     this.channel?.fail(this.#killReason ?? death);
     if (!this.#stopping) this.#onCrash?.(death);
