@@ -70,29 +70,19 @@ function listenerThrew(event: string, err: unknown): IsoswapError {
  * of a throw: a broken build must not take the program down.
  */
 export class HostEmitter extends EventEmitter<HostEventMap> {
-  /** @internal Emits `error` if anyone listens, else a warning. An `error` listener that
-   *  throws is told as a warning: nothing it does reaches the swap that reported. */
-  reportError(error: IsoswapError): void {
-    if (this.listenerCount(HOST_EVENTS.ERROR) > 0) {
-      try {
-        super.emit(HOST_EVENTS.ERROR, error);
-        return;
-      } catch (err) {
-        error = listenerThrew(HOST_EVENTS.ERROR, err);
-      }
-    }
-    process.emitWarning(error.message, { code: error.code, type: 'IsoswapWarning' });
-  }
-
   /**
-   * Calls every listener, each on its own: one that throws does not keep the others from
-   * running nor change what the host did (a `swap` listener's throw made `reload()` reject
-   * while the new version served). Its error is reported as an `error` event
-   * (ERR_LISTENER_THREW, the thrown value as `cause`), or a warning when nobody listens; so
- * is the rejection of a promise a listener returns.
+   * Tells the diagnostics channels, then calls every listener, each on its own: one that
+   * throws does not keep the others from running nor change what the host did (a `swap`
+   * listener's throw made `reload()` reject while the new version served). Its error is
+   * reported as an `error` event (ERR_LISTENER_THREW, the thrown value as `cause`), or a
+   * warning when nobody listens; so is the rejection of a promise a listener returns.
+   * `error` and `warning` keep Node's own semantics ({@link reportError}).
    */
   override emit<K extends keyof HostEventMap>(event: K, ...args: HostEventMap[K]): boolean {
-    if (event === HOST_EVENTS.ERROR) return super.emit(HOST_EVENTS.ERROR, ...(args as HostEventMap['error']));
+    this.observe?.(event, args);
+    if (event === HOST_EVENTS.ERROR || event === HOST_EVENTS.WARNING) {
+      return (super.emit as (e: K, ...a: HostEventMap[K]) => boolean)(event, ...args);
+    }
     const listeners = this.rawListeners(event) as Array<(...a: unknown[]) => unknown>;
     for (const listener of listeners) {
       try {
@@ -106,10 +96,34 @@ export class HostEmitter extends EventEmitter<HostEventMap> {
     return listeners.length > 0;
   }
 
+  /** @internal Told every event as it is emitted, listened for or not (an `error` nobody
+   *  listens for too): the host publishes them on its diagnostics channels. */
+  protected observe?<K extends keyof HostEventMap>(event: K, args: HostEventMap[K]): void;
+
+  /** @internal Emits `error` if anyone listens, else a process warning. */
+  reportError(error: IsoswapError): void {
+    this.#report(HOST_EVENTS.ERROR, error);
+  }
+
   /** @internal Emits `warning` if anyone listens, else a process warning. */
   reportWarning(error: IsoswapError): void {
-    if (this.listenerCount(HOST_EVENTS.WARNING) > 0) this.emit(HOST_EVENTS.WARNING, error);
-    else process.emitWarning(error.message, { code: error.code, type: 'IsoswapWarning' });
+    this.#report(HOST_EVENTS.WARNING, error);
+  }
+
+  /** Unheard, the event still reaches the diagnostics channels. */
+  #report(event: 'error' | 'warning', error: IsoswapError): void {
+    if (this.listenerCount(event) > 0) {
+      try {
+        this.emit(event, error);
+        return;
+      } catch (err) {
+        // A listener of it threw: told as a warning, nothing reaches what reported.
+        error = listenerThrew(event, err);
+      }
+    } else {
+      this.observe?.(event, [error]);
+    }
+    process.emitWarning(error.message, { code: error.code, type: 'IsoswapWarning' });
   }
 
   /**

@@ -60,6 +60,17 @@ export interface IsolatedHostOptions<F extends FunctionTable = FunctionTable> {
   /** Directories the version's dependencies are found in (CLI `--lib-path`), e.g. Rust's
    *  `$(rustc --print sysroot)/lib/rustlib/<target>/lib` for a `-C prefer-dynamic` dylib. */
   libraryPath?: string[];
+  /** When the serving build keeps crashing: after `max` crashes of the same build within
+   *  `windowMs` it is rolled back instead of started again. Default `{ max: 3, windowMs: 10000 }`. */
+  crashPolicy?: CrashPolicyOptions;
+}
+
+/** `crashPolicy`: `max` crashes of one build within `windowMs` and it is given up on. */
+export interface CrashPolicyOptions {
+  /** 1 to 1000; 1: never restarted, rolled back at its first crash. Default 3. */
+  max?: number;
+  /** 1 to 2³¹−1 ms. Default 10000. */
+  windowMs?: number;
 }
 
 export interface ResolvedOptions<F extends FunctionTable = FunctionTable> {
@@ -79,6 +90,7 @@ export interface ResolvedOptions<F extends FunctionTable = FunctionTable> {
   tempDir: string | undefined;
   /** Absolute directories. */
   libraryPath: string[];
+  crashPolicy: Required<CrashPolicyOptions>;
   /** Serve a Node-API addon's exports instead of `functions` (src/addon/). */
   addon?: boolean;
 }
@@ -91,7 +103,7 @@ export interface ResolvedOptions<F extends FunctionTable = FunctionTable> {
  */
 export const OPTION_NAMES = [
   'library', 'functions', 'watch', 'isolation', 'threads', 'state', 'callTimeoutMs', 'loadTimeoutMs',
-  'drainTimeoutMs', 'hookTimeoutMs', 'keepBuilds', 'tempDir', 'libraryPath', 'header', 'allowSignatureChange',
+  'drainTimeoutMs', 'hookTimeoutMs', 'keepBuilds', 'tempDir', 'libraryPath', 'header', 'allowSignatureChange', 'crashPolicy',
 ] as const;
 type Unlisted = Exclude<keyof IsolatedHostOptions, (typeof OPTION_NAMES)[number]>;
 const everyOptionListed: [Unlisted] extends [never] ? true : Unlisted = true;
@@ -105,6 +117,7 @@ export const MAX_STATE_BYTES = 2 ** 32 - 1;
 /** Node turns a longer timer into 1 ms: a larger timeout is refused, 0 means no limit. */
 export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 const MAX_KEEP_BUILDS = 1000;
+const MAX_CRASHES = 1000;
 
 /**
  * Checks every option (type, range, unknown names) and fills in defaults; throws
@@ -118,7 +131,7 @@ export function resolveOptions<F extends FunctionTable>(options: IsolatedHostOpt
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw invalid('options', 'an object', options);
   }
-  rejectUnknown(options, OPTION_NAMES, '');
+  rejectUnknownOptions(options, OPTION_NAMES, '');
   const o = options as IsolatedHostOptions<F> & Record<string, unknown>;
   if (typeof o.library !== 'string' || o.library === '') throw invalid('library', 'a path (a non-empty string)', o.library);
   const header = optional(o.header, 'header', 'a path (a non-empty string)', (v) => typeof v === 'string' && v !== '', undefined as string | undefined);
@@ -131,7 +144,7 @@ export function resolveOptions<F extends FunctionTable>(options: IsolatedHostOpt
   let stateBytes = 0;
   if (o.state !== undefined) {
     if (typeof o.state !== 'object' || o.state === null || Array.isArray(o.state)) throw invalid('state', '{ bytes }', o.state);
-    rejectUnknown(o.state, ['bytes'], 'state.');
+    rejectUnknownOptions(o.state, ['bytes'], 'state.');
     stateBytes = integer(o.state.bytes, 'state.bytes', undefined, 1, MAX_STATE_BYTES);
   }
   // Each child process has its own instance of the library and only the first runs the
@@ -157,7 +170,21 @@ export function resolveOptions<F extends FunctionTable>(options: IsolatedHostOpt
     keepBuilds: integer(o.keepBuilds, 'keepBuilds', 5, 1, MAX_KEEP_BUILDS),
     tempDir,
     libraryPath: libraryPathOf(o.libraryPath),
+    crashPolicy: crashPolicyOf(o.crashPolicy),
   };
+}
+
+function crashPolicyOf(value: unknown): Required<CrashPolicyOptions> {
+  if (value === undefined) return { max: 3, windowMs: 10_000 };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid('crashPolicy', '{ max, windowMs }', value);
+  rejectUnknownOptions(value, ['max', 'windowMs'], 'crashPolicy.');
+  const { max, windowMs } = value as CrashPolicyOptions;
+  return { max: integer(max, 'crashPolicy.max', 3, 1, MAX_CRASHES), windowMs: integer(windowMs, 'crashPolicy.windowMs', 10_000, 1, MAX_TIMEOUT_MS) };
+}
+
+/** A per-call timeout (`callWith`): an integer from 0 (no limit) to MAX_TIMEOUT_MS. */
+export function checkTimeoutMs(value: unknown, option: string): number {
+  return integer(value, option, undefined, 0, MAX_TIMEOUT_MS);
 }
 
 function libraryPathOf(value: unknown): string[] {
@@ -181,8 +208,8 @@ function show(value: unknown): string {
   return String(value);
 }
 
-/** Names outside `known` are refused, with the closest known one when it is near. */
-function rejectUnknown(object: object, known: readonly string[], prefix: string): void {
+/** Names outside `known` are refused (ERR_INVALID_OPTIONS), with the closest known one when it is near. */
+export function rejectUnknownOptions(object: object, known: readonly string[], prefix: string): void {
   for (const name of Object.keys(object)) {
     if (known.includes(name)) continue;
     const guess = closest(name, known as string[]);

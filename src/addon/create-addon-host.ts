@@ -1,4 +1,3 @@
-import { IsolatedHost } from '../host/isolated-host.js';
 import { AddonHost, type UntypedAddon } from './addon-host.js';
 import { resolveAddonOptions, type AddonHostOptions } from './addon-options.js';
 
@@ -14,8 +13,5 @@ import { resolveAddonOptions, type AddonHostOptions } from './addon-options.js';
  * await addon.close();
  */
 export async function createAddonHost<T extends object = UntypedAddon>(options: AddonHostOptions): Promise<AddonHost<T>> {
-  const opts = resolveAddonOptions(options);
-  const host = new IsolatedHost(opts);
-  await host.start();
-  return new AddonHost<T>(host, opts.library);
+  return AddonHost.open<T>(resolveAddonOptions(options));
 }

@@ -15,7 +15,7 @@ import type { RecoveringQueue } from './swap-contract.js';
  * new version is told how the old one failed.
  */
 export class CrashRecovery {
-  readonly #policy = new CrashPolicy();
+  readonly #policy: CrashPolicy;
   readonly #ctx: CrashRestartContext;
   readonly #library: string;
 
@@ -23,6 +23,7 @@ export class CrashRecovery {
     const { drainTimeoutMs, hookTimeoutMs, library } = opts;
     this.#ctx = { queue, versions, host, drainTimeoutMs, hookTimeoutMs };
     this.#library = library;
+    this.#policy = new CrashPolicy(opts.crashPolicy.max, opts.crashPolicy.windowMs);
   }
 
   /** The serving version died, or outlived a deadline: what a version's faults reach. */

@@ -18,7 +18,5 @@ import { resolveOptions, type FunctionTable, type IsolatedHostOptions } from '..
 export async function createIsolatedHost<const F extends FunctionTable>(options: IsolatedHostOptions<F>): Promise<IsolatedHost<F>> {
   const opts = resolveOptions(options);
   opts.library = await findLibrary(opts.library); // a glob: the one file it matches, from now on
-  const host = new IsolatedHost(opts);
-  await host.start();
-  return host;
+  return IsolatedHost.open(opts);
 }

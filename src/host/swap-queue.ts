@@ -34,7 +34,8 @@ export class SwapQueue implements RecoveringQueue {
   #current!: Version;
   #chain: Promise<unknown> = Promise.resolve();
   #queuedReload: Promise<VersionInfo> | null = null;
-  readonly #retiring = new Set<Promise<void>>();
+  /** Each retirement under way, and its version. */
+  readonly #retiring = new Map<Promise<void>, Version>();
   readonly #sections: SectionStore;
   readonly #crashes: CrashRecovery;
 
@@ -233,7 +234,14 @@ export class SwapQueue implements RecoveringQueue {
         this.#retiring.delete(retiring);
         this.host.emit(HOST_EVENTS.RETIRED, version.info);
       });
-    this.#retiring.add(retiring);
+    this.#retiring.set(retiring, version);
+  }
+
+  /** close({ force: true }): the serving and the retiring versions end now, their calls
+   *  in flight rejecting with `reason`; close() then tears them down without hooks. */
+  forceEnd(reason: IsoswapError): void {
+    this.#closed = true;
+    for (const version of [this.#current, ...this.#retiring.values()]) version.forceEnd(reason);
   }
 
   /** Refuses new swaps and calls from now on (close() follows). */
@@ -246,7 +254,7 @@ export class SwapQueue implements RecoveringQueue {
     this.#closed = true;
     await this.#chain;
     this.retire(this.#current);
-    while (this.#retiring.size > 0) await Promise.all(this.#retiring);
+    while (this.#retiring.size > 0) await Promise.all(this.#retiring.keys());
   }
 }
 
