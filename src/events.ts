@@ -60,14 +60,40 @@ export interface HostEventMap {
   warning: [IsoswapError];
 }
 
+function listenerThrew(event: string, err: unknown): IsoswapError {
+  return new IsoswapError('ERR_LISTENER_THREW', `a '${event}' listener threw: ${err instanceof Error ? err.message : String(err)}`,
+    { event }, { cause: err });
+}
+
 /**
  * A typed EventEmitter. An `error` nobody listens for becomes a process warning instead
  * of a throw: a broken build must not take the program down.
  */
 export class HostEmitter extends EventEmitter<HostEventMap> {
+  /**
+   * Tells the diagnostics channels, then calls every listener, each on its own: one that
+   * throws does not keep the others from running nor change what the host did (a `swap`
+   * listener's throw made `reload()` reject while the new version served). Its error is
+   * reported as an `error` event (ERR_LISTENER_THREW, the thrown value as `cause`), or a
+   * warning when nobody listens; so is the rejection of a promise a listener returns.
+   * `error` and `warning` keep Node's own semantics ({@link reportError}).
+   */
   override emit<K extends keyof HostEventMap>(event: K, ...args: HostEventMap[K]): boolean {
     this.observe?.(event, args);
-    return (super.emit as (e: K, ...a: HostEventMap[K]) => boolean)(event, ...args);
+    if (event === HOST_EVENTS.ERROR || event === HOST_EVENTS.WARNING) {
+      return (super.emit as (e: K, ...a: HostEventMap[K]) => boolean)(event, ...args);
+    }
+    const listeners = this.rawListeners(event) as Array<(...a: unknown[]) => unknown>;
+    for (const listener of listeners) {
+      try {
+        const returned = listener.apply(this, args as unknown[]);
+        // An async listener's rejection would otherwise be unhandled: the program would exit.
+        if (returned instanceof Promise) returned.catch((err: unknown) => this.reportError(listenerThrew(String(event), err)));
+      } catch (err) {
+        this.reportError(listenerThrew(String(event), err));
+      }
+    }
+    return listeners.length > 0;
   }
 
   /** @internal Told every event as it is emitted, listened for or not (an `error` nobody
@@ -87,10 +113,16 @@ export class HostEmitter extends EventEmitter<HostEventMap> {
   /** Unheard, the event still reaches the diagnostics channels. */
   #report(event: 'error' | 'warning', error: IsoswapError): void {
     if (this.listenerCount(event) > 0) {
-      this.emit(event, error);
-      return;
+      try {
+        this.emit(event, error);
+        return;
+      } catch (err) {
+        // A listener of it threw: told as a warning, nothing reaches what reported.
+        error = listenerThrew(event, err);
+      }
+    } else {
+      this.observe?.(event, [error]);
     }
-    this.observe?.(event, [error]);
     process.emitWarning(error.message, { code: error.code, type: 'IsoswapWarning' });
   }
 

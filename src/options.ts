@@ -11,6 +11,8 @@ export interface HeaderRequest {
   pick: FunctionTable;
   /** A prototype in `pick` that differs from the header is accepted (the header wins). */
   allowSignatureChange: boolean;
+  /** How long the C preprocessor may run (`loadTimeoutMs`; its own default when 0 or absent). */
+  timeoutMs?: number;
 }
 
 /** Call name → koffi prototype, e.g. `{ do_tick: 'int32_t do_tick(int32_t)' }`. */
@@ -55,7 +57,8 @@ export interface IsolatedHostOptions<F extends FunctionTable = FunctionTable> {
   /** How long loading a build may take (a constructor that never returns); 0: no limit.
    *  Default 30000. */
   loadTimeoutMs?: number;
-  /** How long a retiring version may take to finish its calls in flight. Default 10000. */
+  /** How long a retiring version (or the old one at a state hand-over) may take to finish
+   *  its calls in flight; 0: no limit. Default 10000. */
   drainTimeoutMs?: number;
   /** How long isoswap_load, isoswap_unload or a `beforeSwap` listener may run before it is given up
    *  (ERR_HOOK_TIMEOUT); 0: no limit. Default 5000. */
@@ -165,17 +168,18 @@ export function resolveOptions<F extends FunctionTable>(options: IsolatedHostOpt
     throw new IsoswapError('ERR_INVALID_OPTIONS', 'invalid options: `state` with `isolation: \'process\'` needs `threads: 1` (the hooks run in one process per version)',
       { option: 'threads', allowed: '1 with state in process isolation' });
   }
+  const loadTimeoutMs = integer(o.loadTimeoutMs, 'loadTimeoutMs', 30_000, 0, MAX_TIMEOUT_MS);
   const tempDir = optional(o.tempDir, 'tempDir', 'a directory path (a non-empty string)', (v) => typeof v === 'string' && v !== '', undefined as string | undefined);
   return {
     library: resolve(o.library),
     functions,
-    header: header === undefined ? undefined : { file: resolve(header), pick: functions, allowSignatureChange },
+    header: header === undefined ? undefined : { file: resolve(header), pick: functions, allowSignatureChange, timeoutMs: loadTimeoutMs },
     watch,
     isolation,
     threads,
     stateBytes,
     callTimeoutMs: integer(o.callTimeoutMs, 'callTimeoutMs', 0, 0, MAX_TIMEOUT_MS),
-    loadTimeoutMs: integer(o.loadTimeoutMs, 'loadTimeoutMs', 30_000, 0, MAX_TIMEOUT_MS),
+    loadTimeoutMs,
     drainTimeoutMs: integer(o.drainTimeoutMs, 'drainTimeoutMs', 10_000, 0, MAX_TIMEOUT_MS),
     hookTimeoutMs: integer(o.hookTimeoutMs, 'hookTimeoutMs', 5_000, 0, MAX_TIMEOUT_MS),
     keepBuilds: integer(o.keepBuilds, 'keepBuilds', 5, 1, MAX_KEEP_BUILDS),

@@ -1,6 +1,6 @@
 // elfy ships no types; this is the part of its parser isoswap uses.
 declare module 'elfy' {
-  export interface ElfProgram { type: string; offset: number; filesz: number; vaddr: number; memsz: number }
+  export interface ElfProgram { type: string; offset: number; filesz: number; vaddr: number; memsz: number; flags?: Partial<Record<'r' | 'w' | 'x', true>> }
   export interface ElfHeader {
     class: string;
     endian: string;
@@ -12,7 +12,7 @@ declare module 'elfy' {
     shentsize: number;
     shstrndx: number;
   }
-  export interface ElfSection { name: number | string; type: string | number; addr: number; size: number; data: Buffer }
+  export interface ElfSection { name: number | string; type: string | number; addr: number; size: number; data: Buffer; flags?: Partial<Record<'write' | 'alloc' | 'execinstr', true>> }
   class Parser {
     parseHeader(buf: Uint8Array): ElfHeader;
     parsePrograms(buf: Uint8Array, header: ElfHeader): ElfProgram[];

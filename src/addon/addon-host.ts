@@ -1,4 +1,5 @@
 import { ASYNC_DISPOSE } from '../async-dispose.js';
+import { isProtocolKey, protocolAnswer } from '../host/proxy-protocol.js';
 import { illegalConstructor, IsoswapError } from '../errors.js';
 import { HOST_EVENTS, HostEmitter, type HostEventMap } from '../events.js';
 import type { CallOptions, CloseOptions } from '../host/call-options.js';
@@ -175,23 +176,27 @@ export class AddonHost<T extends object = UntypedAddon> extends HostEmitter {
 
 /**
  * `host.exports`: a function for any name (one the addon does not export rejects with
- * ERR_UNKNOWN_FUNCTION), keys and `in` from the current version's exports. Not a thenable,
- * so that `await` of it does not call the addon.
+ * ERR_UNKNOWN_FUNCTION), keys and `in` from the current version's exports. The keys
+ * JavaScript asks for itself (`then`, `toJSON`, `toString`, symbols: proxy-protocol.ts) are
+ * answered here, so that `await`, `JSON.stringify` or a template string never call the
+ * addon; an export of such a name is reached with `host.call(name)`.
  */
 function exportsProxy(call: (name: string, args: unknown[]) => Promise<unknown>, names: () => string[]): object {
   const bound = new Map<string, (...args: unknown[]) => Promise<unknown>>();
-  return new Proxy(Object.create(null) as object, {
+  const exports: object = new Proxy(Object.create(null) as object, {
     get(_, key) {
-      if (typeof key !== 'string' || key === 'then') return undefined;
+      if (isProtocolKey(key)) return protocolAnswer(key, exports, 'AddonExports');
+      if (typeof key !== 'string') return undefined;
       let fn = bound.get(key);
       if (fn === undefined) bound.set(key, fn = (...args) => call(key, args));
       return fn;
     },
-    has: (_, key) => typeof key === 'string' && names().includes(key),
-    ownKeys: () => names(),
+    has: (_, key) => typeof key === 'string' && !isProtocolKey(key) && names().includes(key),
+    ownKeys: () => names().filter((name) => !isProtocolKey(name)),
     getOwnPropertyDescriptor(target, key) {
-      if (typeof key !== 'string' || !names().includes(key)) return undefined;
+      if (typeof key !== 'string' || isProtocolKey(key) || !names().includes(key)) return undefined;
       return { value: (this.get as (t: object, k: string) => unknown)(target, key), enumerable: true, configurable: true, writable: false };
     },
   });
+  return exports;
 }

@@ -7,6 +7,7 @@ import { IsoswapError } from '../errors.js';
 import { createIsolatedHost } from '../host/create-isolated-host.js';
 import type { IsolatedHost } from '../host/isolated-host.js';
 import type { IsolatedHostOptions } from '../options.js';
+import { findLibrary } from '../library/discovery.js';
 import { fileStamp } from '../watch/settle.js';
 import { BuildWatcher, buildFailed } from './build-watcher.js';
 import { HumanReporter } from './human-reporter.js';
@@ -138,7 +139,7 @@ async function firstHost(opts: RunOptions, reporter: Reporter, goodBuilds: Count
       if (!(await goodBuilds.above(built, stop))) return null;
       built = goodBuilds.count;
     }
-    const stamp = await fileStamp(opts.library).catch(() => null);
+    const stamp = await libraryStamp(opts.library);
     const started = performance.now();
     try {
       const host = await createIsolatedHost(hostOptions(opts));
@@ -171,9 +172,10 @@ function hostOptions(opts: RunOptions): IsolatedHostOptions {
   };
 }
 
-/** Enter: reload, unless the file holds the very bytes that serve now. */
+/** Enter: reload, unless the file (`library` may be a glob) holds the very bytes that
+ *  serve now. */
 async function reloadOnEnter(host: IsolatedHost, library: string, reporter: Reporter): Promise<void> {
-  const bytes = await readFile(library).catch(() => null);
+  const bytes = await findLibrary(library).then((file) => readFile(file)).catch(() => null);
   if (bytes !== null && createHash('sha256').update(bytes).digest('hex') === host.current.sha256) {
     reporter.unchanged(host.current);
     return;
@@ -181,10 +183,17 @@ async function reloadOnEnter(host: IsolatedHost, library: string, reporter: Repo
   await host.reload().catch((err) => reporter.error(asError(err, 'reload')));
 }
 
-/** Resolves true once `file`'s stamp differs from `stamp`, false when `stop` aborts. */
-async function stampChange(file: string, stamp: string | null, stop: AbortSignal): Promise<boolean> {
+/** The stamp of the file `library` names (a path, or a glob with one match); null while
+ *  there is none. */
+function libraryStamp(library: string): Promise<string | null> {
+  return findLibrary(library).then((file) => fileStamp(file)).catch(() => null);
+}
+
+/** Resolves true once the stamp of the file `library` names differs from `stamp`, false
+ *  when `stop` aborts. */
+async function stampChange(library: string, stamp: string | null, stop: AbortSignal): Promise<boolean> {
   while (!stop.aborted) {
-    if ((await fileStamp(file).catch(() => null)) !== stamp) return true;
+    if ((await libraryStamp(library)) !== stamp) return true;
     await sleep(LIBRARY_POLL_MS, undefined, { signal: stop }).catch(() => {});
   }
   return false;

@@ -21,8 +21,8 @@ interface FunctionShape {
  * @example
  * const fns = await readCHeader('/src/game.h'); // [{ name: 'do_tick', line: 7, prototype: 'int32_t do_tick(int32_t)' }]
  */
-export async function readCHeader(file: string): Promise<DeclaredFunction[]> {
-  return readCText(await preprocessHeader(file), file);
+export async function readCHeader(file: string, timeoutMs?: number): Promise<DeclaredFunction[]> {
+  return readCText(await preprocessHeader(file, timeoutMs), file);
 }
 
 /**

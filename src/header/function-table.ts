@@ -20,7 +20,7 @@ const HOOKS = new Set(['isoswap_load', 'isoswap_unload']);
  */
 export async function headerFunctions(request: HeaderRequest): Promise<FunctionTable> {
   const { file, pick } = request;
-  const declared = await readHeader(file);
+  const declared = await readHeader(file, request.timeoutMs);
   const table: FunctionTable = {};
   if (Object.keys(pick).length === 0) {
     for (const fn of declared) if (!HOOKS.has(fn.name)) table[fn.name] = prototypeOf(fn, file);

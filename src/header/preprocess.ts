@@ -1,9 +1,16 @@
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import { IsoswapError } from '../errors.js';
+import { platform } from '../platform/platform.js';
 
-const run = promisify(execFile);
+/** A header whose preprocessing takes longer (it includes a FIFO, a macro expands without
+ *  end) is refused and its compiler killed, the whole process group (cc runs cc1); a host
+ *  gives its `loadTimeoutMs` instead, unless that is 0. */
+const PREPROCESS_TIMEOUT_MS = 20_000;
+/** The most the preprocessor may write; past it, the same. */
+const PREPROCESS_MAX_BYTES = 64 * 1024 * 1024;
+/** A shell's status when the command was not found. */
+const NOT_FOUND = 127;
 
 /** A C header as the parser reads it, and where each of its lines came from. */
 export interface HeaderText {
@@ -22,21 +29,18 @@ const LINE_MARKER = /^# (\d+) "((?:[^"\\]|\\.)*)"/;
 /**
  * Runs the C preprocessor (`$CC`, else `cc`: `-E -x c`) over a header, so that export
  * macros are expanded and `bool` is `_Bool`; with no compiler on the PATH, the raw file.
- * Rejects with ERR_HEADER when the preprocessor fails (its message names the line).
+ * `$CC` is a shell word list as make reads it (`gcc -std=c11`, `ccache gcc`). Rejects
+ * with ERR_HEADER when the preprocessor fails (its message names the line), or runs past
+ * `timeoutMs` (default PREPROCESS_TIMEOUT_MS) or writes more than PREPROCESS_MAX_BYTES (it is
+ * killed).
  *
  * @example
  * const { text, lineOf } = await preprocessHeader('/src/game.h');
  */
-export async function preprocessHeader(file: string): Promise<HeaderText> {
-  const cc = process.env['CC'] || 'cc';
-  let output: string;
-  try {
-    ({ stdout: output } = await run(cc, ['-E', '-x', 'c', file], { maxBuffer: 64 * 1024 * 1024 }));
-  } catch (err) {
-    const { code, stderr } = err as { code?: unknown; stderr?: string };
-    if (code === 'ENOENT') return { text: await readFile(file, 'utf8'), lineOf: (row) => row + 1, raw: true };
-    throw new IsoswapError('ERR_HEADER', `the C preprocessor (${cc} -E) failed on ${file}:\n${(stderr ?? String(err)).trim()}`, { file, cc });
-  }
+export async function preprocessHeader(file: string, timeoutMs?: number): Promise<HeaderText> {
+  const cc = process.env['CC']?.trim() || 'cc';
+  const output = await runPreprocessor(cc, file, timeoutMs || PREPROCESS_TIMEOUT_MS);
+  if (output === null) return { text: await readFile(file, 'utf8'), lineOf: (row) => row + 1, raw: true };
   const lines = output.split('\n');
   const origin: Array<number | undefined> = [];
   let current: string | undefined;
@@ -53,4 +57,48 @@ export async function preprocessHeader(file: string): Promise<HeaderText> {
     next++;
   }
   return { text: lines.join('\n'), lineOf: (row) => origin[row], raw: false };
+}
+
+/**
+ * `cc -E -x c file` in a shell, in a process group of its own: its output, or null when
+ * the shell found no such command. Killed (the group: cc and cc1) at the deadline or past
+ * the output cap.
+ */
+function runPreprocessor(cc: string, file: string, timeoutMs: number): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    // make hands `$(CC)` to the shell, which splits it; the file is one quoted word.
+    const tree = platform().processTree();
+    const child = spawn(`${cc} -E -x c ${platform().shellWord(file)}`, { shell: true, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    if (child.pid !== undefined) tree.adopt(child.pid);
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    let stderr = '';
+    let killed: string | null = null;
+    const kill = (why: string): void => {
+      killed ??= why;
+      tree.end('SIGKILL');
+    };
+    const timer = setTimeout(() => kill(`did not finish within ${timeoutMs} ms (it reads a FIFO or a device, or a macro expands without end?)`),
+      timeoutMs);
+    child.stdout.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes > PREPROCESS_MAX_BYTES) kill(`wrote more than ${PREPROCESS_MAX_BYTES} bytes (a macro that expands without end?)`);
+      else if (killed === null) chunks.push(chunk);
+    });
+    child.stderr.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-16 * 1024); });
+    child.on('error', (err) => { clearTimeout(timer); reject(new IsoswapError('ERR_HEADER', `the C preprocessor (${cc} -E) could not start: ${err.message}`, { file, cc })); });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      tree.release();
+      if (killed !== null) {
+        reject(new IsoswapError('ERR_HEADER', `the C preprocessor (${cc} -E) on ${file} ${killed}; it was killed`, { file, cc, timeoutMs }));
+      } else if (code === NOT_FOUND && bytes === 0) {
+        resolve(null);
+      } else if (code !== 0) {
+        reject(new IsoswapError('ERR_HEADER', `the C preprocessor (${cc} -E) failed on ${file}:\n${stderr.trim()}`, { file, cc }));
+      } else {
+        resolve(Buffer.concat(chunks).toString('utf8'));
+      }
+    });
+  });
 }

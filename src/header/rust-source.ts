@@ -84,6 +84,21 @@ class RustTypes {
     return node === null ? 'void' : koffiType(this.#cType(node, new Set()));
   }
 
+  /** A slice, `str` or trait object (through aliases): a pointer to it carries a length or
+   *  vtable beside the address, which koffi would pass as a thin `void *`. */
+  #unsized(node: SyntaxNode, following: Set<string>): boolean {
+    switch (node.type) {
+      case 'array_type': return node.childForFieldName('length') === null;
+      case 'dynamic_type': return true;
+      case 'primitive_type': return node.text === 'str';
+      case 'type_identifier': {
+        const alias = this.aliases.get(node.text);
+        return alias !== undefined && !following.has(node.text) && this.#unsized(alias, new Set([...following, node.text]));
+      }
+      default: return false;
+    }
+  }
+
   #cType(node: SyntaxNode, following: Set<string>): CType {
     const plain = (kind: CType['kind'], base: string): CType => ({ kind, base, constBase: false, pointers: 0 });
     switch (node.type) {
@@ -100,7 +115,11 @@ class RustTypes {
         return node.type === 'primitive_type' ? plain('unsupported', `Rust's ${name}`) : plain('record', name);
       }
       case 'pointer_type': {
-        const target = this.#cType(node.childForFieldName('type')!, following);
+        const pointee = node.childForFieldName('type')!;
+        if (this.#unsized(pointee, following)) {
+          return plain('unsupported', `${node.text}: a pointer to ${pointee.text} is a fat pointer (an address and a length or vtable), which a C call cannot pass (take a thin pointer and a length)`);
+        }
+        const target = this.#cType(pointee, following);
         const mutable = node.namedChildren.some((c) => c.type === 'mutable_specifier');
         // `*mut *const T` is C's `const T **`: the innermost pointer's `const` is T's
         return { ...target, constBase: target.pointers === 0 ? !mutable : target.constBase, pointers: target.pointers + 1 };

@@ -72,7 +72,7 @@ export class CrashRestart implements HeldWork {
 
   /**
    * From a blocked callSync: the steps left, over the blocking paths, within the swap's
-   * own deadlines (drainTimeoutMs + hookTimeoutMs; none without a hook deadline). Throws
+   * own deadlines (drainTimeoutMs + hookTimeoutMs; none when either is 0). Throws
    * ERR_SWAP_IN_PROGRESS past them (the event loop then goes on), and at once where it
    * cannot drive the restart: thread isolation, or a step the event loop has begun.
    */
@@ -83,7 +83,7 @@ export class CrashRestart implements HeldWork {
     if (!versions.canLoadBlocking) throw swapInProgress(what, `crashed version ${this.crashed.id} is being loaded again, which in thread isolation needs the event loop`);
     if (this.#onEventLoop || this.#gaveUp) throw swapInProgress(what, `crashed version ${this.crashed.id} is being loaded again on the event loop`);
     if (this.#driving) throw swapInProgress(what, `crashed version ${this.crashed.id} is being loaded again by the callSync this one was made under`);
-    const boundMs = hookTimeoutMs === 0 ? 0 : drainTimeoutMs + hookTimeoutMs;
+    const boundMs = hookTimeoutMs === 0 || drainTimeoutMs === 0 ? 0 : drainTimeoutMs + hookTimeoutMs;
     const deadline = new Deadline(what, boundMs);
     this.#driving = true;
     try {

@@ -66,6 +66,9 @@ export interface LibcFunctions {
   close: (fd: number) => number;
   fcntl: Fcntl;
   ioctl: Ioctl;
+  /** The handler installed for a signal (`act` null: only read into `old`, a struct
+   *  sigaction whose first word is the handler), to find handlers inside a library copy. */
+  sigaction: (signal: number, act: null, old: Uint8Array) => number;
   /** C stdio, on a `FILE *` (or null: every stream). */
   fflush: (stream: unknown) => number;
   ftrylockfile: (stream: unknown) => number;
@@ -102,6 +105,7 @@ export function libcFunctions(): LibcFunctions {
       close: lib.func('int close(int fd)') as LibcFunctions['close'],
       fcntl: lib.func('int fcntl(int fd, int cmd, ...)') as Fcntl,
       ioctl: lib.func('int ioctl(int fd, unsigned long request, ...)') as Ioctl,
+      sigaction: lib.func('int sigaction(int signum, const void *act, _Out_ uint8_t *oldact)') as LibcFunctions['sigaction'],
       fflush: lib.func('int fflush(void *stream)') as LibcFunctions['fflush'],
       ftrylockfile: lib.func('int ftrylockfile(void *stream)') as LibcFunctions['ftrylockfile'],
       funlockfile: lib.func('void funlockfile(void *stream)') as LibcFunctions['funlockfile'],

@@ -1,4 +1,5 @@
-import elfy, { type ElfHeader, type ElfProgram } from 'elfy';
+import elfy, { type ElfHeader, type ElfProgram, type ElfSection } from 'elfy';
+import { IsoswapError } from '../errors.js';
 import type { SectionRef } from '../wire/protocol.js';
 import { notALibrary } from './library-error.js';
 
@@ -56,19 +57,32 @@ export function assertCompleteElf(bytes: Uint8Array, file: string): void {
  * @example
  * findElfSection(readFileSync('libgame.so'), 'isoswap_state'); // { vaddr: 16400, size: 8 }
  */
-export function findElfSection(bytes: Buffer, name: string): SectionRef | null {
+export function findElfSection(bytes: Buffer, name: string, file: string): SectionRef | null {
   const parser = new elfy.Parser();
+  let found: { section: ElfSection; programs: ElfProgram[] } | null = null;
   try {
     const header = parser.parseHeader(bytes);
     const sections = parser.parseSections(bytes, header);
     const names = sections[header.shstrndx];
     if (names === undefined) return null;
-    for (const section of sections) {
-      if (parser.resolveStr(names.data, section.name as number) !== name) continue;
-      return section.size > 0 ? { vaddr: Number(section.addr), size: Number(section.size) } : null;
-    }
+    const section = sections.find((s) => parser.resolveStr(names.data, s.name as number) === name);
+    if (section === undefined || section.size === 0) return null;
+    found = { section, programs: parser.parsePrograms(bytes, header) };
   } catch {
     // a library without section headers (stripped that far) has no state section
   }
-  return null;
+  if (found === null) return null;
+  const { section, programs } = found;
+  const start = Number(section.addr);
+  const size = Number(section.size);
+  const refuse = (why: string): IsoswapError => new IsoswapError('ERR_STATE_SECTION',
+    `${file}: its ${name} section (${size} bytes at ${start}) ${why}; declare its globals with ISOSWAP_STATE (native/include/isoswap.h), never const`,
+    { file, section: name, bytes: size });
+  if (section.flags?.alloc !== true) throw refuse('is not loaded (no SHF_ALLOC)');
+  if (section.flags.write !== true) throw refuse('is read-only');
+  const segment = programs.find((p) => p.type === 'load' && start >= p.vaddr && start < p.vaddr + p.memsz);
+  if (segment === undefined) throw refuse('lies in no PT_LOAD segment');
+  if (segment.flags?.w !== true) throw refuse('lies in a read-only segment');
+  if (start + size > segment.vaddr + segment.memsz) throw refuse(`runs past its segment's mapping (${segment.vaddr + segment.memsz - start} bytes)`);
+  return { vaddr: start, size };
 }

@@ -5,6 +5,7 @@ import { step } from '../procedure.js';
 import { cString, gettid, libcFunctions, setThreadName } from '../library/libc.js';
 import { assertCompleteElf, findElfSection } from './elf-image.js';
 import type { Platform } from './platform-api.js';
+import { linuxSignalHandlersIn } from './signal-handlers.js';
 
 const LOCK_EX = 2;
 const LOCK_NB = 4;
@@ -76,7 +77,13 @@ export const linux: Platform = {
   nameThisThread: (name) => setThreadName(name),
   guestThreads(name, workers) {
     const found: number[] = [];
-    for (const entry of readdirSync('/proc/self/task')) {
+    let entries: string[];
+    try {
+      entries = readdirSync('/proc/self/task');
+    } catch {
+      return found; // no fd left (EMFILE): nothing can be looked at; the version is unloaded as usual
+    }
+    for (const entry of entries) {
       const tid = Number(entry);
       if (workers.includes(tid)) continue;
       try {
@@ -92,6 +99,8 @@ export const linux: Platform = {
     // while such a thread may still run. Null when already gone: nothing to keep.
     libcFunctions().dlopen(path, RTLD_NOW);
   },
+  signalHandlersIn: linuxSignalHandlersIn,
+  shellWord: (text) => `'${text.replaceAll("'", "'\\''")}'`,
   threadAlive: (tid) => tid === 0 || existsSync(`/proc/self/task/${tid}`),
 
   exitStatus(pid) {

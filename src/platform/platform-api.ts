@@ -32,8 +32,9 @@ export interface Platform {
 
   /** ERR_NOT_A_LIBRARY unless `bytes` are a whole library this process could load. */
   assertCompleteLibrary(bytes: Uint8Array, file: string): void;
-  /** Where section `name` sits once loaded (relative to the load base); null without it. */
-  findSection(bytes: Buffer, name: string): SectionRef | null;
+  /** Where section `name` sits once loaded (relative to the load base); null without it.
+   *  ERR_STATE_SECTION when it would not be mapped writable in full (`file` names it). */
+  findSection(bytes: Buffer, name: string, file: string): SectionRef | null;
 
   /** Creates `path` (it must not exist) and holds it as this process's lock until the
    *  process ends, however it ends; returns the fd. Throws the fs error. */
@@ -62,6 +63,9 @@ export interface Platform {
   guestThreads(name: string, workers: readonly number[]): number[];
   /** Keeps `path` (already loaded) loaded until the process exits. */
   keepMapped(path: string): void;
+  /** The signals whose process-wide handler is code of `copy` (loaded): unmapping it would
+   *  crash the program at the next such signal. None where it cannot be known. */
+  signalHandlersIn(copy: string): number[];
   /** Whether thread `tid` of this process still runs (true when it cannot be known). */
   threadAlive(tid: number): boolean;
 
@@ -69,6 +73,8 @@ export interface Platform {
   exitStatus(pid: number): { exitCode: number | null; signal: NodeJS.Signals | null } | null;
   /** The system's name for a child's exit code (`STATUS_ACCESS_VIOLATION`); undefined for none. */
   crashName(exitCode: number | null): string | undefined;
+  /** `text` as one word of this system's shell (`sh -c`, `cmd /c`). */
+  shellWord(text: string): string;
   /** A tree of processes ended as one (a build command with its compilers), made before
    *  its root is spawned: the root joins it right after. */
   processTree(): ProcessTree;

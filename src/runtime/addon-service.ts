@@ -155,6 +155,10 @@ function describe(err: unknown): { code: string | undefined; message: string; er
  *  that a function or external handle in it is a typed error naming the function rather
  *  than the transport's anonymous one. */
 function cloneable(value: unknown, name: string, library: string): unknown {
+  if (typeof value === 'symbol') {
+    throw new IsoswapError('ERR_NOT_CLONEABLE', `the result of ${name} in ${library} is a symbol, which cannot cross to the host`,
+      { function: name, file: library });
+  }
   if (typeof value !== 'object' && typeof value !== 'function') return value;
   if (value === null) return value;
   try {

@@ -1,5 +1,5 @@
 import { inPhase, IsoswapError } from '../errors.js';
-import { abandonLoad } from '../library/loader-sweep.js';
+import { loaderStuck } from '../library/loader-sweep.js';
 import { SYNC_OP, type LoadInfo, type LoadReport, type LoadRequest } from '../wire/protocol.js';
 import { Deadline } from '../transport/blocking-wait.js';
 import { awaited, blocking, onEventLoop, step, type Steps } from '../procedure.js';
@@ -55,7 +55,7 @@ const loadEach = step((request: LoadRequest, handles: RuntimeHandle[], load: Loa
     const processes = handles.filter((h) => h.kind === 'process');
     void Promise.all(processes.map((h) => h.kill()));
     const threads = handles.filter((h) => h.kind !== 'process');
-    if (threads.length > 0) abandonLoad(Promise.allSettled(loads).then(() => Promise.all(threads.map((h) => h.kill()))));
+    if (threads.length > 0) loaderStuck(Promise.allSettled(loads).then(() => Promise.all(threads.map((h) => h.kill()))));
     return new IsoswapError('ERR_LOAD_TIMEOUT', `loading ${request.library} took longer than ${request.timeoutMs} ms (a library constructor that does not return?)`,
       { file: request.library, timeoutMs: request.timeoutMs });
   });

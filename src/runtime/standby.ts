@@ -26,11 +26,14 @@ export class Standby<H extends RuntimeHandle> {
    * @param spawn starts one handle
    * @param warm runs once on each new handle (a rehearsal load); resolves once it has
    *  started (or rejects: it died)
+   * @param startable whether a standby may start now
    * @example
    * const standby = new Standby(1, () => new ThreadWorkerHandle(), (w) => w.request((r) => r.runLoadHook()));
    * const w = standby.take(); await load(w); standby.refill(); await standby.close();
    */
-  constructor(private readonly size: number, private readonly spawn: () => H, private readonly warm: (handle: H) => Promise<unknown>) {
+  constructor(private readonly size: number, private readonly spawn: () => H, private readonly warm: (handle: H) => Promise<unknown>,
+    /** Whether a standby may start now (thread isolation: not while a guest holds the loader lock). */
+    private readonly startable: () => boolean = () => true) {
     this.#fill();
   }
 
@@ -51,7 +54,7 @@ export class Standby<H extends RuntimeHandle> {
    * no load takes it, it waits as the standby does.
    */
   prestart(): void {
-    if (this.#closed || this.#starting > 0 || this.#ready.some((h) => h.alive)) return;
+    if (this.#closed || this.#starting > 0 || this.#ready.some((h) => h.alive) || !this.startable()) return;
     const handle = this.#start(false);
     handle.unref();
     this.#ready.push(handle);
@@ -105,7 +108,7 @@ export class Standby<H extends RuntimeHandle> {
   }
 
   #fill(): void {
-    if (this.#closed || this.#ready.length >= this.size || this.#starting > 0) return;
+    if (this.#closed || this.#ready.length >= this.size || this.#starting > 0 || !this.startable()) return;
     const handle = this.#start(true);
     handle.label = `standby ${handle.kind}`;
     handle.unref();

@@ -52,12 +52,13 @@ export class CallLedger {
     }
   }
 
-  /** Resolves true once no call is in flight, false if `timeoutMs` passes first. */
+  /** Resolves true once no call is in flight, false if `timeoutMs` passes first (0: no
+   *  limit, as for every other deadline option). */
   whenIdle(timeoutMs: number): Promise<boolean> {
     if (this.#inflight === 0) return Promise.resolve(true);
     return new Promise((resolve) => {
       const wake = (): void => { clearTimeout(timer); resolve(true); };
-      const timer = setTimeout(() => {
+      const timer = timeoutMs <= 0 ? undefined : setTimeout(() => {
         this.#idleWaiters = this.#idleWaiters.filter((w) => w !== wake);
         resolve(false);
       }, timeoutMs);

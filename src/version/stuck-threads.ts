@@ -1,5 +1,7 @@
+import { platform } from '../platform/platform.js';
 import { IsoswapError } from '../errors.js';
 import { guestThreads, keepMapped } from '../library/guest-threads.js';
+import { whenLoaderIdle } from '../library/loader-sweep.js';
 import type { VersionRuntime } from '../runtime/types.js';
 import { threadAlive } from '../transport/thread-alive.js';
 
@@ -31,17 +33,30 @@ export function stuckThreadError(runtime: VersionRuntime, where: VersionPlace): 
 
 /**
  * Thread isolation: threads the library started (they carry the version's thread name)
- * and that still run would execute unmapped code once the copy is unloaded. Their copy
- * is pinned instead (never unmapped) and the ERR_GUEST_THREADS to report is returned.
+ * and that still run, or signal handlers it installed for the whole process, would
+ * execute unmapped code once the copy is unloaded. The copy is pinned instead (never
+ * unmapped) and the ERR_GUEST_THREADS or ERR_SIGNAL_HANDLER to report is returned. The pin
+ * is a dlopen on this thread: never while a guest constructor or destructor may hold the
+ * loader lock. If none lets go within `loaderWaitMs`, `keepRuntime` says to keep the
+ * version's worker thread instead (its end would unload the copy).
  */
-export function keepGuestThreadsMapped(runtime: VersionRuntime, copy: string, where: VersionPlace): IsoswapError | null {
+export async function keepGuestThreadsMapped(runtime: VersionRuntime, copy: string, where: VersionPlace, loaderWaitMs: number):
+  Promise<{ error: IsoswapError | null; keepRuntime: boolean }> {
   const name = runtime.report.threadName;
-  if (name === undefined) return null;
+  if (name === undefined) return { error: null, keepRuntime: false };
   const running = guestThreads(name, runtime.report.tids ?? []);
-  if (running.length === 0) return null;
-  keepMapped(copy);
-  return new IsoswapError('ERR_GUEST_THREADS',
-    `version ${where.version} (${where.file}) left ${running.length} thread(s) running (tid ${running.join(', ')}): ` +
-    'its copy stays mapped until the process exits; stop them in isoswap_unload',
-    { ...where, tids: running, phase: 'unload-hook' });
+  const signals = running.length === 0 ? platform().signalHandlersIn(copy) : [];
+  if (running.length === 0 && signals.length === 0) return { error: null, keepRuntime: false };
+  const pinnable = await whenLoaderIdle(loaderWaitMs);
+  if (pinnable) keepMapped(copy);
+  const error = running.length === 0
+    ? new IsoswapError('ERR_SIGNAL_HANDLER',
+      `version ${where.version} (${where.file}) left its handler installed for signal(s) ${signals.join(', ')}: ` +
+      'its copy stays mapped until the process exits; restore the previous handlers in isoswap_unload',
+      { ...where, signals, phase: 'unload-hook' })
+    : new IsoswapError('ERR_GUEST_THREADS',
+      `version ${where.version} (${where.file}) left ${running.length} thread(s) running (tid ${running.join(', ')}): ` +
+      'its copy stays mapped until the process exits; stop them in isoswap_unload',
+      { ...where, tids: running, phase: 'unload-hook' });
+  return { error, keepRuntime: !pinnable };
 }

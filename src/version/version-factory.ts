@@ -90,7 +90,7 @@ export class VersionFactory {
   #request(artifact: Artifact, functions: FunctionTable): LoadRequest {
     const { library, loadTimeoutMs, libraryPath } = this.opts;
     const preload = planPreloads(artifact.bytes!, [...libraryPath, ...this.#originDirs(artifact)]);
-    const section = findStateSection(artifact.bytes!) ?? undefined;
+    const section = findStateSection(artifact.bytes!, library) ?? undefined;
     // The worker thread's name: threads the library starts inherit it (guest-threads.ts).
     const threadName = `isw-v${++threadNames}`;
     return { library, copy: artifact.copy, functions, preload, libraryPath, state: this.state, timeoutMs: loadTimeoutMs, section, threadName, addon: this.opts.addon };

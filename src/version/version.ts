@@ -39,6 +39,8 @@ export class Version {
   #hookTimeoutMs = 0;
   /** Set once ERR_THREAD_STUCK was thrown: reported once. */
   #stuckReported = false;
+  /** Set when the copy had to stay mapped but could not be pinned: the runtime is kept. */
+  #keepRuntime = false;
   #ended = false;
   /** Emptied at teardown: a version the history still holds (with its bytes, for a
    *  rollback) does not keep its checks (closures and bounds per function). */
@@ -180,7 +182,7 @@ export class Version {
 
   readonly #drain = step((timeoutMs: number, what: string): boolean => {
     try {
-      this.runtime.settleSync(new Deadline(what, Math.max(1, timeoutMs)));
+      this.runtime.settleSync(new Deadline(what, timeoutMs)); // 0: no limit
       return true;
     } catch (err) {
       if (!(err instanceof IsoswapError) || err.code !== 'ERR_CALL_TIMEOUT') throw err;
@@ -201,8 +203,10 @@ export class Version {
       if (drained && this.#killing === null && this.#hooks.attached) {
         failure = await awaited(this.detach()).then(() => null, (err: unknown) => err);
       }
-      failure = this.#keepGuestThreadsMapped() ?? failure;
-      if (drained && this.#killing === null) {
+      failure = (await this.#keepGuestThreadsMapped()) ?? failure;
+      if (this.#keepRuntime) {
+        this.runtime.abandon();
+      } else if (drained && this.#killing === null) {
         await this.#bounded(this.runtime.shutdown());
       } else {
         await this.#kill(drained ? undefined : new IsoswapError('ERR_DRAIN_TIMEOUT',
@@ -227,8 +231,10 @@ export class Version {
       .catch(async (err: unknown) => { await this.#kill(err as IsoswapError); throw err; });
   }
 
-  #keepGuestThreadsMapped(): IsoswapError | null {
-    return keepGuestThreadsMapped(this.runtime, this.artifact.copy, { version: this.id, file: this.artifact.library });
+  async #keepGuestThreadsMapped(): Promise<IsoswapError | null> {
+    const kept = await keepGuestThreadsMapped(this.runtime, this.artifact.copy, { version: this.id, file: this.artifact.library }, this.#hookTimeoutMs);
+    this.#keepRuntime ||= kept.keepRuntime;
+    return kept.error;
   }
 
   /** A forced close: the runtime is killed now, its calls in flight reject with `reason`,
@@ -242,8 +248,9 @@ export class Version {
   async discard(status: VersionStatus): Promise<void> {
     this.status = status;
     try {
-      const guests = this.#keepGuestThreadsMapped();
-      await this.#kill();
+      const guests = await this.#keepGuestThreadsMapped();
+      if (this.#keepRuntime) this.runtime.abandon();
+      else await this.#kill();
       if (guests !== null) throw guests;
     } finally {
       await this.#teardown();
@@ -266,7 +273,7 @@ export class Version {
   }
 
   async #teardown(): Promise<void> {
-    if (this.#killing === null || this.#killEnded) this.#runtime = null; // a stuck thread's stays
+    if ((this.#killing === null || this.#killEnded) && !this.#keepRuntime) this.#runtime = null; // a stuck or kept thread's stays
     this.#checks = new Map();
     sweepLoader();
     await awaited(this.artifact.remove());

@@ -32,6 +32,9 @@ export class LibraryWatcher {
   #loop: Promise<void> | null = null;
   /** The hash of the last build that failed, so that it is reported once. */
   #failedSha256: string | null = null;
+  /** The errno of the last error reported: a file that stays unreadable (a symlink loop)
+   *  is told once, not at every event the save made. */
+  #lastProblem: string | null = null;
 
   private constructor(opts: LibraryWatcherOptions, chokidar: FSWatcher) {
     this.#opts = opts;
@@ -113,6 +116,7 @@ export class LibraryWatcher {
   async #handleChange(): Promise<string | null> {
     const settled = await settleFile(this.#opts.library, () => this.#closed);
     if (settled.kind === 'missing' || settled.kind === 'cancelled') return null;
+    if (settled.sha256 === this.#opts.currentSha256()) this.#lastProblem = null;
     if (settled.sha256 === this.#opts.currentSha256() || settled.sha256 === this.#failedSha256) return settled.stamp;
     if (settled.kind === 'broken') {
       this.#failedSha256 = settled.sha256;
@@ -122,6 +126,7 @@ export class LibraryWatcher {
     try {
       await this.#opts.swap(settled.bytes, settled.sha256);
       this.#failedSha256 = null;
+      this.#lastProblem = null;
     } catch (err) {
       this.#failedSha256 = settled.sha256;
       this.#report(IsoswapError.from(err, 'ERR_NOT_A_LIBRARY', `loading ${this.#opts.library}`));
@@ -130,6 +135,20 @@ export class LibraryWatcher {
   }
 
   #report(error: IsoswapError): void {
-    if (!this.#closed) this.#opts.onError(error);
+    if (this.#closed) return;
+    const problem = errnoOf(error);
+    if (problem !== null && problem === this.#lastProblem) return;
+    this.#lastProblem = problem;
+    this.#opts.onError(error);
   }
+}
+
+/** The errno an error carries (in its details or its causes), if any. A build that is
+ *  read but refused is told once per content already (#failedSha256). */
+function errnoOf(error: IsoswapError): string | null {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    const errno = (e as NodeJS.ErrnoException).code ?? (e instanceof IsoswapError ? e.details['errno'] : undefined);
+    if (typeof errno === 'string' && /^E[A-Z]+$/.test(errno)) return errno;
+  }
+  return null;
 }

@@ -1,3 +1,4 @@
+import { loaderFree, loaderHeld } from '../../library/loader-sweep.js';
 import { NOT_FAST } from '../../transport/call-channel.js';
 import type { RingPool } from '../../transport/ring-pool.js';
 import type { LoadRequest } from '../../wire/protocol.js';
@@ -26,6 +27,7 @@ const rehearsal = (worker: ThreadWorkerHandle): LoadRequest => ({
  * const standby = threadStandby(1); await ThreadRuntime.start(request, 1, standby);
  */
 export function threadStandby(size: number, rings?: RingPool): Standby<ThreadWorkerHandle> {
+  // No thread starts while a guest may hold the loader lock: its koffi import would wait.
   return new Standby(size, () => new ThreadWorkerHandle(rings), (worker) => {
     // A rehearsal: load and unload a library that is always there, so that the swap
     // taking this worker runs warm code on both sides (a first load took 2.2 ms, the
@@ -38,7 +40,7 @@ export function threadStandby(size: number, rings?: RingPool): Standby<ThreadWor
     // every later worker of the process, a cold one back to back too.
     const cached = hasCodeCache() ? undefined : worker.request((r) => r.codeCache()).then(keepCodeCache);
     return Promise.all([loaded, unloaded, cached]);
-  });
+  }, () => !loaderHeld());
 }
 
 /**
@@ -55,6 +57,10 @@ export class ThreadRuntime extends PooledRuntime<ThreadWorkerHandle> implements 
    * const rt = await ThreadRuntime.start({ library, copy, functions }, 2);
    */
   static async start(request: LoadRequest, threads: number, standby?: Standby<ThreadWorkerHandle>, rings?: RingPool): Promise<ThreadRuntime> {
+    // A constructor that never returned (an earlier load past its deadline) holds glibc's
+    // loader lock: a thread started now would wait on it for good, so the load waits for
+    // it at most loadTimeoutMs, then is refused (ERR_LOADER_BLOCKED).
+    await loaderFree(request.library, request.timeoutMs ?? 0);
     const state = request.state?.kind === 'shared' ? request.state.buffer : undefined;
     const tids: number[] = [];
     const { handles, report } = await awaited(loadAll(request, threads, standby, () => new ThreadWorkerHandle(rings), function* (w) {
@@ -88,4 +94,4 @@ export class ThreadRuntime extends PooledRuntime<ThreadWorkerHandle> implements 
 
 /** A worker thread loads over its message port: in thread isolation a restart is driven by
  *  the event loop only (see CrashRestart). */
-const loadInWorker = awaitOnly('loading a worker thread', (w: ThreadWorkerHandle, request: LoadRequest) => w.request((r) => r.load(request)));
+const loadInWorker = awaitOnly('loading a worker thread', (w: ThreadWorkerHandle, request: LoadRequest) => w.loaderRequest((r) => r.load(request)));

@@ -10,6 +10,7 @@ import { nodeEndpoint, releasableEndpoint, releaseProxy, wrap, type Remote } fro
 import { PendingRequests } from '../pending-requests.js';
 import { nextMark, type RuntimeHandle } from '../runtime-handle.js';
 import { workerBoot } from './code-cache.js';
+import { loaderHeld, loaderStuck, loaderWork, whenLoaderFree } from '../../library/loader-sweep.js';
 
 /** How long kill() lets a thread that is still starting finish before terminating it. */
 const START_GRACE_MS = 5_000;
@@ -42,6 +43,9 @@ export class ThreadWorkerHandle implements RuntimeHandle {
   readonly ready: Promise<void>;
   readonly #exited: Promise<number>;
   #onCrash: ((error: IsoswapError) => void) | null = null;
+  /** The load or unload (guest constructors, destructors) the thread runs now, if any. */
+  #loaderRequest: Promise<unknown> | null = null;
+  #released = false;
 
   /**
    * Starts a thread; it imports koffi and waits for a load request.
@@ -115,6 +119,20 @@ export class ThreadWorkerHandle implements RuntimeHandle {
     return this.#pending.track(send(this.remote).then((value) => { this.#answered = true; return value; }));
   }
 
+  /** A load or unload: guest constructors or destructors, run under glibc's loader lock
+   *  (loader-sweep.ts counts it while it runs). */
+  loaderRequest<T>(send: (remote: Remote<ThreadServiceApi>) => Promise<T>): Promise<T> {
+    let sent: Promise<T> | undefined;
+    const answer = this.request((remote) => (sent = send(remote)));
+    if (sent === undefined) return answer; // the thread is gone
+    // The thread's own answer, not `answer`: a kill rejects that at once, while the thread
+    // may still be inside the constructor or destructor.
+    const returned = Promise.race([sent, this.#exited]).then(() => {}, () => {});
+    this.#loaderRequest = returned;
+    void loaderWork(returned).then(() => { if (this.#loaderRequest === returned) this.#loaderRequest = null; });
+    return answer;
+  }
+
   /** The calls on the channel are answered in shared memory; those on the message path
    *  run in order as they arrive, so a mark sent behind them is reached after them. */
   settleSync(deadline: Deadline): void {
@@ -127,8 +145,10 @@ export class ThreadWorkerHandle implements RuntimeHandle {
 
   /** dlclose in the thread, then end the thread; thread-local destructors run as it exits. */
   async stop(): Promise<void> {
-    if (this.#death === null) {
-      await this.request((r) => r.unload()).catch(() => {});
+    // While a guest may hold the loader lock, a dlclose would wait for it: the thread ends
+    // without one, and the copy stays mapped (nothing could unmap it meanwhile anyway).
+    if (this.#death === null && !loaderHeld()) {
+      await this.loaderRequest((r) => r.unload()).catch(() => {});
     }
     await this.kill();
   }
@@ -141,6 +161,24 @@ export class ThreadWorkerHandle implements RuntimeHandle {
       this.#pending.failAll(reason);
       this.channel.fail(reason);
     }
+    // Killed inside a load or an unload (past its deadline): the thread runs a guest
+    // constructor or destructor under the loader lock, perhaps for ever. Terminating it
+    // there would abort the process once dlopen returns (napi_throw), and terminate() would
+    // wait for it anyway: it is ended once that returns, if ever; kill() returns now.
+    const loading = this.#loaderRequest;
+    if (loading !== null) {
+      loaderStuck(loading);
+      this.worker.unref();
+      void loading.then(() => this.kill(), () => this.kill());
+      return;
+    }
+    // A thread's end dlcloses the libraries its koffi instance loaded: while a stuck guest
+    // holds the loader lock, that waits on it (terminate() with it). Ended once it is free.
+    if (loaderHeld()) {
+      this.worker.unref();
+      void whenLoaderFree().then(() => this.kill());
+      return;
+    }
     // terminate() while the thread is still loading koffi's addon aborts the whole process
     // ("FATAL ERROR: Error::ThrowAsJavaScriptException napi_throw"): a thread that never
     // answered (a standby ended at close) first finishes starting. A comlink GET is
@@ -151,9 +189,18 @@ export class ThreadWorkerHandle implements RuntimeHandle {
       // A GET sent now, not `ready`: it is answered after the messages already queued (a
       // standby's rehearsal load), so that terminate() never lands inside koffi.load.
       const started = Promise.resolve((this.remote as unknown as Record<string, unknown>)['started']);
-      await Promise.race([started, this.#exited, delay(START_GRACE_MS, undefined, { ref: false })]).catch(() => {});
+      const answered = await Promise.race([started.then(() => true), this.#exited.then(() => true),
+        delay(START_GRACE_MS, false, { ref: false })]).catch(() => true);
+      if (!answered) {
+        // Still starting: it is ended once it has started, if ever; kill() returns now, so
+        // that close() does.
+        this.worker.unref();
+        void started.then(() => { this.#answered = true; return this.kill(); }, () => {});
+        return;
+      }
     }
-    this.remote[releaseProxy]();
+    if (!this.#released) this.remote[releaseProxy]();
+    this.#released = true;
     await this.worker.terminate();
     await this.#exited;
   }
