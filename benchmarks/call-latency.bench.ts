@@ -52,7 +52,7 @@ report('call-latency', {
   hostCallVsPostMessage: r3(figures['postMessageP50Us']! / figures['hostCallP50Us']!),
   hostCallVsPiscina: r3(figures['piscinaRunP50Us']! / figures['hostCallP50Us']!),
   hostCallSyncVsPostMessage: r3(figures['postMessageP50Us']! / figures['hostCallSyncP50Us']!),
-  hostCallSyncVsDirectKoffi: r3(figures['hostCallSyncP50Us']! / figures['directKoffiP50Us']!),
+  hostCallSyncVsDirectKoffi: r3(figures['hostCallSyncP50Us']! / figures['directKoffiP50Us']),
   hostCallStringVsMessagePath: r3(figures['hostCallStringMessagePathP50Us']! / figures['hostCallStringP50Us']!),
   hostCallStringVsInt32: r3(figures['hostCallStringP50Us']! / figures['hostCallP50Us']!),
   targets: 'hostCallP50Us <= 5, hostCallSyncP50Us <= 2, hostCallStringP50Us <= 5',

@@ -63,6 +63,6 @@ try {
 report('cli-output', {
   lines: LINES,
   ...figures,
-  threadVsBaseline: Math.round((figures['threadMs']! / figures['baselineMs']!) * 10) / 10,
-  processVsBaseline: Math.round((figures['processMs']! / figures['baselineMs']!) * 10) / 10,
+  threadVsBaseline: Math.round((figures['threadMs']! / figures['baselineMs']) * 10) / 10,
+  processVsBaseline: Math.round((figures['processMs']! / figures['baselineMs']) * 10) / 10,
 });

@@ -68,7 +68,7 @@ function fetchBody(port: number): Promise<string | null> {
   return new Promise((resolve) => {
     const req = get({ host: '127.0.0.1', port, path: '/', timeout: 1_000 }, (res) => {
       let body = '';
-      res.on('data', (c: Buffer) => { body += c; }).on('end', () => resolve(body)).on('error', () => resolve(null));
+      res.on('data', (c: Buffer) => { body += c.toString(); }).on('end', () => resolve(body)).on('error', () => resolve(null));
     });
     req.on('error', () => resolve(null)).on('timeout', () => { req.destroy(); resolve(null); });
   });

@@ -43,7 +43,7 @@ function postMessageBatch(worker: Worker): () => Promise<unknown> {
 
 const { library, copy } = await tickLibrary();
 const tick = koffi.load(copy).func('int32_t do_tick(int32_t)') as (x: number) => number;
-const direct = await rate(CALLS * 10, async () => { for (let i = 0; i < BATCH; i++) tick(i); });
+const direct = await rate(CALLS * 10, () => { for (let i = 0; i < BATCH; i++) tick(i); return Promise.resolve(); });
 
 const echo = await echoWorker(library);
 const postMessage = await rate(CALLS / 10, postMessageBatch(echo));

@@ -85,7 +85,7 @@ export type IsoswapErrorDetails<C extends IsoswapErrorCode = IsoswapErrorCode> =
   C extends keyof IsoswapErrorDetailsMap ? IsoswapErrorDetailsMap[C] & Record<string, unknown> : Record<string, unknown>;
 
 /** The constructor's `details` (required where the code's details have required facts) and `options`. */
-type DetailsArguments<C extends IsoswapErrorCode> = {} extends IsoswapErrorDetails<C>
+type DetailsArguments<C extends IsoswapErrorCode> = Record<never, never> extends IsoswapErrorDetails<C>
   ? [details?: IsoswapErrorDetails<C>, options?: ErrorOptions]
   : [details: IsoswapErrorDetails<C>, options?: ErrorOptions];
 

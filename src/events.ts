@@ -134,7 +134,7 @@ export class HostEmitter extends EventEmitter<HostEventMap> {
   async beforeSwap(event: BeforeSwapEvent, timeoutMs: number): Promise<void> {
     const listeners = this.listeners(HOST_EVENTS.BEFORE_SWAP) as Array<(e: BeforeSwapEvent) => unknown>;
     if (listeners.length === 0) return;
-    const waits = listeners.map(async (listener) => listener.call(this, event));
+    const waits = listeners.map((listener) => Promise.resolve().then(() => listener.call(this, event)));
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<'expired'>((resolve) => {
       if (timeoutMs > 0) timer = setTimeout(() => resolve('expired'), timeoutMs);

@@ -154,7 +154,7 @@ export function resolveOptions<F extends FunctionTable>(options: IsolatedHostOpt
   const functions = checkFunctions<F>(o.functions === undefined && header !== undefined ? {} : o.functions);
   const allowSignatureChange = optional(o.allowSignatureChange, 'allowSignatureChange', 'true or false', (v) => typeof v === 'boolean', false);
   const watch = optional(o.watch, 'watch', 'true or false', (v) => typeof v === 'boolean', false);
-  const isolation = optional(o.isolation, 'isolation', "'thread' or 'process'", (v) => v === 'thread' || v === 'process', 'thread' as Isolation);
+  const isolation = optional<Isolation>(o.isolation, 'isolation', "'thread' or 'process'", (v) => v === 'thread' || v === 'process', 'thread');
   const threads = integer(o.threads, 'threads', 1, 1, MAX_THREADS);
   let stateBytes = 0;
   if (o.state !== undefined) {
@@ -243,7 +243,7 @@ function show(value: unknown): string {
 export function rejectUnknownOptions(object: object, known: readonly string[], prefix: string): void {
   for (const name of Object.keys(object)) {
     if (known.includes(name)) continue;
-    const guess = closest(name, known as string[]);
+    const guess = closest(name, known);
     const near = distance(name.toLowerCase(), guess.toLowerCase()) <= Math.max(2, Math.floor(guess.length / 3));
     throw new IsoswapError('ERR_INVALID_OPTIONS',
       `invalid options: unknown option \`${prefix}${name}\`${near ? `: did you mean \`${prefix}${guess}\`?` : ''} (known: ${known.join(', ')})`,
@@ -270,7 +270,7 @@ function checkFunctions<F extends FunctionTable>(functions: unknown): F {
   if (typeof functions !== 'object' || functions === null || Array.isArray(functions)) {
     throw invalid('functions', 'an object mapping call names to prototypes', functions);
   }
-  const table: Record<string, string> = Object.create(null);
+  const table = Object.create(null) as Record<string, string>;
   for (const [name, prototype] of Object.entries(functions)) {
     if (typeof prototype !== 'string' || prototype.trim() === '') throw invalid(`functions.${name}`, 'a prototype string', prototype);
     table[name] = prototype;

@@ -28,7 +28,7 @@ test('process isolation: a segfaulting addon function rejects with ERR_VERSION_C
   const [crash, queued] = await Promise.allSettled([addon.exports.crash(), addon.exports.tick(2)]);
   for (const r of [crash, queued]) {
     assert.equal(r?.status, 'rejected');
-    const err = (r as PromiseRejectedResult).reason as unknown;
+    const err = (r).reason as unknown;
     assert.ok(err instanceof IsoswapError && err.code === 'ERR_VERSION_CRASHED', String(err));
     assert.equal(err.details['signal'], 'SIGSEGV');
   }

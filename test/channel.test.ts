@@ -114,7 +114,7 @@ test('channel, blocking channel, message and blocking message paths give the sam
   assert.equal(await worker.channel.call('touched', []), 4, 'touch ran once per path: four calls');
 });
 
-test('calls that do not fit the channel take the message path, with its results and errors', async () => {
+test('calls that do not fit the channel take the message path, with its results and errors', () => {
   for (const [name, args] of [['nine', [1, 2, 3, 4, 5, 6, 7, 8, 9]], ['is_neg', [2n ** 64n]], ['add_i32', ['1', 2]],
     ['add_i32', [1]], ['sum_i32', [new DataView(new ArrayBuffer(8)), 1]], ['sum_i32', [new Uint8Array(65 * 1024), 1]]] as Array<[string, unknown[]]>) {
     assert.equal(worker.channel.call(name, args), undefined, name);

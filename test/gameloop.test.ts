@@ -150,6 +150,7 @@ test('beforeSwap runs before the old version unloads, can delay it, and its dead
   const flushed = new Promise<void>((resolve) => { release = resolve; });
   let seen: { from: number; to: number; reason: string } | undefined;
   let stillOld = 0;
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- the swap awaits a beforeSwap listener's promise
   host.once('beforeSwap', async ({ from, to, reason }) => {
     seen = { from: from.id, to: to.id, reason };
     stillOld = await host.call('build'); // the old version still serves, nothing is held
@@ -169,6 +170,7 @@ test('beforeSwap runs before the old version unloads, can delay it, and its dead
   assert.equal(stillOld, 1);
   assert.equal(await host.call('frame'), 3, 'the section was taken after the listener, not before');
 
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- the swap awaits a beforeSwap listener's promise
   host.once('beforeSwap', () => new Promise<never>(() => {})); // never settles
   await buildSectionFixture({ k: 3 }, library);
   const v3 = await host.reload();

@@ -45,7 +45,7 @@ test('any options: a host or ERR_INVALID_OPTIONS (or another IsoswapError), and 
     if (!('library' in extra)) opts['library'] = library;
     // Whether a directory exists is the file system's answer, not an option check's.
     if (typeof opts['tempDir'] === 'string') opts['tempDir'] = tmpdir();
-    let host: IsolatedHost | null = null;
+    let host: IsolatedHost;
     try {
       host = await createIsolatedHost(opts as unknown as IsolatedHostOptions);
     } catch (err) {

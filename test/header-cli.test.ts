@@ -58,7 +58,7 @@ test('isoswap run --header game.h --fn do_tick=5 calls by name only', async () =
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no call within 15 s: ${stdout}`)), 15_000);
       child.stdout.on('data', (chunk: Buffer) => {
-        stdout += chunk;
+        stdout += chunk.toString();
         if (stdout.includes('"event":"call"')) { clearTimeout(timer); resolve(); }
       });
     });

@@ -51,8 +51,8 @@ test('a changed signature under watch is refused: the old build serves on; a bui
   await save(DOUBLE_HEADER, DOUBLE_BUILD);
   const { error } = await outcome;
   assert.equal(error?.code, 'ERR_SIGNATURE_CHANGED');
-  assert.match(error!.message, /game\.h changes scale: 'int32_t scale\(int32_t\)' → 'double scale\(double\)'/);
-  assert.deepEqual(error!.details['changed'], [{ function: 'scale', old: 'int32_t scale(int32_t)', new: 'double scale(double)' }]);
+  assert.match(error.message, /game\.h changes scale: 'int32_t scale\(int32_t\)' → 'double scale\(double\)'/);
+  assert.deepEqual(error.details['changed'], [{ function: 'scale', old: 'int32_t scale(int32_t)', new: 'double scale(double)' }]);
   assert.equal(host.current.id, first.id);
   assert.equal(await host.call('scale', 21), 42);
   await assert.rejects(host.reload(), { code: 'ERR_SIGNATURE_CHANGED' }); // reload() reads the header too

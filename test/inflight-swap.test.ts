@@ -41,7 +41,7 @@ test('calls in flight finish on the old version; reload() resolves before them',
     host.call('hold', started[1], go),
     host.call('hold', join(dir, 'started-c'), go),
   ];
-  inflight.forEach((p, i) => p.then(() => settled.push(i), () => settled.push(i)));
+  for (const [i, p] of inflight.entries()) void p.then(() => settled.push(i), () => settled.push(i));
   await Promise.all(started.map(waitForFile));
 
   let retired: VersionInfo | undefined;

@@ -73,7 +73,7 @@ test('copies are swept by their lock, not by a pid: a held lock under a dead pid
   // flock(1) holds the lock for as long as it runs, as a live host in any namespace would;
   // --no-fork: one process holds it (a forked shell would hold it a moment after flock died).
   const holder = spawn('flock', ['--exclusive', '--no-fork', join(dir, `${held}.lock`), 'sh', '-c', 'echo locked; read line'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  await once(createInterface({ input: holder.stdout! }), 'line');
+  await once(createInterface({ input: holder.stdout }), 'line');
 
   const host = await createIsolatedHost({ library, functions: FUNCTIONS });
   await host.close();

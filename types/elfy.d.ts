@@ -13,7 +13,7 @@ declare module 'elfy' {
     shstrndx: number;
   }
   export interface ElfSection { name: number | string; type: string | number; addr: number; size: number; data: Buffer; flags?: Partial<Record<'write' | 'alloc' | 'execinstr', true>> }
-  class Parser {
+  export class Parser {
     parseHeader(buf: Uint8Array): ElfHeader;
     parsePrograms(buf: Uint8Array, header: ElfHeader): ElfProgram[];
     parseSections(buf: Uint8Array, header: ElfHeader): ElfSection[];

@@ -17,7 +17,7 @@ const { syncPort, syncReplies, ringPort } = (workerData ?? {}) as { syncPort?: M
 /** The ring's side channel (ring-codec.ts): long string results out. */
 const side = ringPort === undefined ? undefined : {
   post: (message: unknown) => ringPort.postMessage(message),
-  receive: () => receiveMessageOnPort(ringPort)?.message,
+  receive: (): unknown => receiveMessageOnPort(ringPort)?.message,
 };
 
 /** The LibraryService plus the shared-memory channel and the blocking message path. */

@@ -147,7 +147,7 @@ export async function runDevServerLoad(options: LoadOptions): Promise<LoadResult
       let load!: autocannon.Instance;
       const loaded = new Promise<autocannon.Result>((resolve, reject) => {
         // Stopped below once every build served; 300 s is the bound.
-        load = autocannon({ url, connections, requests, duration: 300 }, (err, result) => (err ? reject(err) : resolve(result)));
+        load = autocannon({ url, connections, requests, duration: 300 }, (err, result) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(result)));
       });
       let swaps = 0;
       for (const build of builds.slice(1)) {

@@ -112,7 +112,7 @@ export class HumanReporter implements Reporter {
 
   #paint(style: Style, text: string, stream: CliStream = this.out): string {
     // plain when the stream has no colors (NO_COLOR, a pipe)
-    return styleText(style, text, { stream: stream as NodeJS.WriteStream });
+    return styleText(style, text, { stream: stream });
   }
 
   #line(text: string, stream: CliStream = this.out): void {

@@ -130,7 +130,7 @@ export class OutputCapture {
     this.#stopped = true;
     this.c.dup2(this.saved[0], 1);
     this.c.dup2(this.saved[1], 2);
-    const ended = Promise.all(this.#readers.map((r) => (r.readableEnded ? null : once(r, 'end'))));
+    const ended = Promise.all(this.#readers.filter((r) => !r.readableEnded).map((r) => once(r, 'end')));
     await Promise.race([ended, sleep(DRAIN_MS, undefined, { ref: false })]);
     for (const reader of this.#readers) reader.destroy();
   }

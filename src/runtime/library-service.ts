@@ -165,7 +165,7 @@ export class LibraryService implements LibraryServiceApi, SyncOpTarget {
 
   // Null-prototype records: a function may be declared under any name, `__proto__` too.
   #arity(prototypes: Record<string, string>): Record<string, number> {
-    const arity: Record<string, number> = Object.create(null);
+    const arity = Object.create(null) as Record<string, number>;
     for (const [name, prototype] of Object.entries(prototypes)) {
       if (prototype.includes('...')) continue;
       arity[name] = (this.#functions.get(name) as unknown as { info: { arguments: unknown[] } }).info.arguments.length;
@@ -174,7 +174,7 @@ export class LibraryService implements LibraryServiceApi, SyncOpTarget {
   }
 
   #params(): Record<string, ParamType[]> {
-    const params: Record<string, ParamType[]> = Object.create(null);
+    const params = Object.create(null) as Record<string, ParamType[]>;
     for (const [name, fn] of this.#functions) params[name] = paramTypes((fn as unknown as { info: { arguments: unknown[] } }).info);
     return params;
   }

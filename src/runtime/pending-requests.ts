@@ -26,6 +26,7 @@ export class PendingRequests {
         this.#fails.delete(fail);
         end();
       };
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the worker's own error, passed on as it came
       const fail = (error: unknown): void => settle(() => reject(error));
       this.#fails.add(fail);
       work.then((value) => settle(() => resolve(value)), fail);

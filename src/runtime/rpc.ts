@@ -11,7 +11,7 @@ const throwHandler = Comlink.transferHandlers.get('throw');
 if (throwHandler !== undefined && !(throwHandler as { isoswap?: boolean }).isoswap) {
   Comlink.transferHandlers.set('throw', {
     isoswap: true,
-    canHandle: throwHandler.canHandle,
+    canHandle: (value: unknown): value is unknown => throwHandler.canHandle(value),
     serialize(thrown: unknown) {
       const { value } = thrown as { value: unknown };
       if (value instanceof IsoswapError) return [{ isoswapError: value.toJSON() }, []];

@@ -198,10 +198,10 @@ export class Version {
   async retire(drainTimeoutMs: number): Promise<void> {
     if (this.status === 'serving' || this.status === 'loading') this.status = 'draining';
     const drained = await this.#calls.whenIdle(drainTimeoutMs);
-    let failure: unknown = null;
+    let failure: Error | null = null;
     try {
       if (drained && this.#killing === null && this.#hooks.attached) {
-        failure = await awaited(this.detach()).then(() => null, (err: unknown) => err);
+        failure = await awaited(this.detach()).then(() => null, (err: unknown) => (err instanceof Error ? err : new Error(String(err))));
       }
       failure = (await this.#keepGuestThreadsMapped()) ?? failure;
       if (this.#keepRuntime) {

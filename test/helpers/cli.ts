@@ -23,13 +23,13 @@ export class Cli {
     this.child = spawn(file, file === process.execPath ? [script, ...args] : args, { cwd, env: { ...process.env, NO_COLOR: '1' } });
     let partial = '';
     this.child.stdout.on('data', (chunk: Buffer) => {
-      this.stdout += chunk;
+      this.stdout += chunk.toString();
       const lines = (partial + chunk.toString()).split('\n');
       partial = lines.pop()!;
       for (const line of lines) if (line.startsWith('{')) this.events.push(JSON.parse(line) as Event);
       this.#wake();
     });
-    this.child.stderr.on('data', (chunk: Buffer) => { this.stderr += chunk; this.#wake(); });
+    this.child.stderr.on('data', (chunk: Buffer) => { this.stderr += chunk.toString(); this.#wake(); });
     this.exited = new Promise((resolve) => this.child.on('close', (code) => { this.#wake(); resolve(code); }));
   }
 

@@ -13,10 +13,10 @@ test('the standby\'s code cache starts workers until one that served calls gives
   let asked = 0;
   // Two versions retiring at once: one asks, the other does not wait for nor repeat it
   await Promise.all([
-    takeServingCodeCache(async () => { asked++; return served; }),
-    takeServingCodeCache(async () => { asked++; return Uint8Array.of(4); }),
+    takeServingCodeCache(() => { asked++; return Promise.resolve(served); }),
+    takeServingCodeCache(() => { asked++; return Promise.resolve(Uint8Array.of(4)); }),
   ]);
-  await takeServingCodeCache(async () => { asked++; return Uint8Array.of(5); });
+  await takeServingCodeCache(() => { asked++; return Promise.resolve(Uint8Array.of(5)); });
   assert.equal(asked, 1);
   assert.equal(workerBoot().bundle.cache, served, 'later workers start from the serving worker\'s cache');
   keepCodeCache(Uint8Array.of(6));

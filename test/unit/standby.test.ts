@@ -13,7 +13,7 @@ class FakeHandle {
   constructor(readonly n: number) {}
   ref(): void { this.refs++; }
   unref(): void { this.refs--; }
-  async kill(): Promise<void> { this.alive = false; }
+  kill(): Promise<void> { this.alive = false; return Promise.resolve(); }
 }
 
 /** A standby of one whose warm-ups settle when the test says so. */

@@ -150,7 +150,7 @@ export class ChildProcessHandle implements RuntimeHandle {
     this.channel?.settleAllSync(deadline);
     if (this.#pending.size === 0) return;
     const seq = nextMark();
-    this.#pending.track(this.remote.call(SYNC_OP.mark, [seq]) as Promise<unknown>).catch(() => {});
+    this.#pending.track(this.remote.call(SYNC_OP.mark, [seq])).catch(() => {});
     this.syncCall.awaitMark(seq, deadline);
   }
 

@@ -60,7 +60,7 @@ export class ThreadWorkerHandle implements RuntimeHandle {
     const { port1: ringHost, port2: ringPort } = new MessageChannel();
     this.channel = new CallChannel(() => this.label, ring, {
       post: (message) => ringHost.postMessage(message),
-      receive: () => receiveMessageOnPort(ringHost)?.message,
+      receive: (): unknown => receiveMessageOnPort(ringHost)?.message,
     });
     this.syncCall = new SyncMessageCall(() => this.channel.assertAlive());
     const { workerPort: syncPort, replies: syncReplies } = this.syncCall;
