@@ -48,6 +48,21 @@ export function releasableEndpoint(endpoint: Comlink.Endpoint): { endpoint: Coml
   };
 }
 
+/**
+ * The endpoint, calling `posted` after each message it sends: a worker blocked on its ring
+ * runs no event loop until the host nudges it (CallChannel.nudge).
+ *
+ * @example
+ * const remote = wrap<LibraryServiceApi>(afterPost(nodeEndpoint(worker), () => channel.nudge()));
+ */
+export function afterPost(endpoint: Comlink.Endpoint, posted: () => void): Comlink.Endpoint {
+  return {
+    postMessage: (message, transfer) => { endpoint.postMessage(message, transfer); posted(); },
+    addEventListener: (type, listener, options) => endpoint.addEventListener(type, listener, options),
+    removeEventListener: (type, listener, options) => endpoint.removeEventListener(type, listener, options),
+  };
+}
+
 /** Either end of a Node IPC channel: the ChildProcess in the host, `process` in the child. */
 export interface IpcChannel {
   readonly connected: boolean;

@@ -44,12 +44,14 @@ export class ProcessSyncCall {
    * @param label names the child in errors
    * @param onEof called when the child is found dead (EOF, EPIPE); returns the error to
    *   throw, so that the child's handle can record the death at once
+   * @param posted called after each request written (a child blocked on its ring must be
+   *   nudged: its event loop reads the pipe)
    * @example
    * const sync = new ProcessSyncCall(() => 'process 0', () => handle.diedNow());
    * const child = fork(entry, [], { stdio: ['inherit', 'inherit', 'inherit', 'ipc', ...sync.childFds] });
    * sync.closeChildEnds(); sync.call('do_tick', [1]);
    */
-  constructor(private readonly label: () => string, private readonly onEof?: () => IsoswapError) {
+  constructor(private readonly label: () => string, private readonly onEof?: () => IsoswapError, private readonly posted: () => void = () => {}) {
     if (process.platform !== 'linux') {
       // No pipe2 there: process isolation serves on, without its blocking form.
       this.childFds = [];
@@ -94,6 +96,7 @@ export class ProcessSyncCall {
     const deadline = new Deadline(name, timeoutMs);
     try {
       writeAll(this.#requestFd, request);
+      this.posted();
       let reply: SyncReply;
       do reply = this.#next(timeoutMs > 0 && deadline, name); while (isMark(reply)); // a mark a drain gave up on
       if (reply.ok) return reply.value;

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { IsoswapError } from '../../errors.js';
 import { SYNC_OP, type LibraryServiceApi } from '../../wire/protocol.js';
 import type { Deadline } from '../../transport/blocking-wait.js';
-import { ipcEndpoint, releasableEndpoint, wrap, type Remote } from '../rpc.js';
+import { afterPost, ipcEndpoint, releasableEndpoint, wrap, type Remote } from '../rpc.js';
 import { exitStatus } from './exit-status.js';
 import { withExtras, type ChildExtras } from '../../wire/inherited-fds.js';
 import { ProcessSyncCall } from '../../transport/sync-pipe-call.js';
@@ -53,7 +53,7 @@ export class ChildProcessHandle implements RuntimeHandle {
    * @param extras descriptors (after fds 4 and 5) and environment the child inherits
    */
   constructor(extras: ChildExtras = {}) {
-    this.syncCall = new ProcessSyncCall(() => this.label, () => this.#diedDuringCallSync());
+    this.syncCall = new ProcessSyncCall(() => this.label, () => this.#diedDuringCallSync(), () => this.channel?.nudge());
     this.#ring = ProcessRing.create();
     try {
       // the library's printf shows; fds 4 and 5 carry callSync; the ring's fds come last
@@ -76,7 +76,7 @@ export class ChildProcessHandle implements RuntimeHandle {
     const signals = this.#ring?.signals(() => this.#diedDuringCallSync());
     this.channel = this.#ring === null || signals === undefined ? null
       : new CallChannel(() => this.label, this.#ring.mapping.buffer, signals.side, signals);
-    const endpoint = releasableEndpoint(ipcEndpoint(this.child));
+    const endpoint = releasableEndpoint(afterPost(ipcEndpoint(this.child), () => this.channel?.nudge()));
     this.remote = wrap<LibraryServiceApi>(endpoint.endpoint);
     this.ready = new Promise((resolve) => {
       const onMessage = (message: unknown): void => {
