@@ -7,7 +7,7 @@ import {
 import { HostCodec, ringFunction, type RingFunction, type RingSideChannel } from './ring-codec.js';
 import { Deadline } from './blocking-wait.js';
 import { SpinBudget } from './spin-budget.js';
-import { HOST_ASLEEP, threadHostSignals, type HostSignals } from './ring-signals.js';
+import { HOST_ASLEEP, prewakeWorker, threadHostSignals, type HostSignals } from './ring-signals.js';
 
 type Settle = (value: unknown) => void;
 
@@ -137,6 +137,7 @@ export class CallChannel {
     const bytes = fn === undefined ? -1 : this.#measure(fn, args);
     if (bytes < 0) return undefined;
     if (this.#death !== null) return Promise.reject(this.#death);
+    this.#prewake();
     return new Promise((resolve, reject) => {
       if (this.#queued() > 0 || this.#full(bytes)) this.#overflow.push({ fn: fn!, args, bytes, resolve, reject });
       else this.#publish(fn!, args, bytes, resolve, reject);
@@ -161,6 +162,7 @@ export class CallChannel {
     const bytes = fn === undefined ? -1 : this.#measure(fn, args);
     if (bytes < 0) return NOT_FAST;
     if (this.#death !== null) throw this.#death;
+    this.#prewake();
     const deadline = new Deadline(name, timeoutMs);
     while (this.#queued() > 0 || this.#full(bytes)) {
       this.#block(deadline);
@@ -267,6 +269,12 @@ export class CallChannel {
     this.#wakeWorker();
     this.#pickUp();
   };
+
+  /** A blocked worker's wake-up takes longer than anything the host does before it
+   *  publishes (after idle, the host's own first steps are slow too): start it first. */
+  #prewake(): void {
+    if (prewakeWorker(this.#views, this.signals)) this.#workerWoken = true;
+  }
 
   #wakeWorker(): void {
     if (this.signals.wakeWorker(this.#views)) this.#workerWoken = true;

@@ -25,6 +25,8 @@ export interface ChannelEntry {
 const YIELD_MS = 2;
 /** A blocked worker turns its event loop at least this often, whatever the host says. */
 const BLOCK_SLICE_MS = 500;
+/** How long a worker woken for a call about to come (CALL_COMING) spins for it. */
+const CALL_COMING_SPIN_US = 300;
 /** What may be open on a worker's event loop while it blocks: handles that only deliver
  *  what the host sends (and nudges after), or signals. A timer, an immediate, or a request
  *  in flight (fs, dns, an addon's work) needs the loop: the worker parks on it instead. */
@@ -55,6 +57,7 @@ export class ChannelServer {
   readonly #invokers: Array<Invoker | null>;
   readonly #results: FastSignature['result'][];
   readonly #spin = new SpinBudget(1, 200);
+  readonly #comingSpin = new SpinBudget(CALL_COMING_SPIN_US, CALL_COMING_SPIN_US);
   #tail = 0;
   #stopped = false;
   /** WAKE as read before the event loop last turned (blockWorker). */
@@ -100,7 +103,7 @@ export class ChannelServer {
   };
 
   readonly #serve = (): void => {
-    const started = nowMs();
+    let started = nowMs();
     for (;;) {
       if (this.#stopped) return;
       this.#drain();
@@ -110,11 +113,14 @@ export class ChannelServer {
       }
       if (this.#spin.spin(this.#hasWork)) continue;
       if (this.options.block && quietLoop()) {
-        if (blockWorker(this.#ring, this.#tail, this.#turnWake, BLOCK_SLICE_MS, this.signals) === 'turn') {
+        const outcome = blockWorker(this.#ring, this.#tail, this.#turnWake, BLOCK_SLICE_MS, this.signals);
+        if (outcome === 'turn' || (outcome === 'call' && !this.#comingSpin.spin(this.#hasWork))) {
           this.#turn();
           return;
         }
         this.#spin.caught(this.#ring.stamps[HEAD_AT]!);
+        // Blocked is not busy: whatever the event loop had to do would have ended the block.
+        started = nowMs();
         continue;
       }
       if (this.#park()) return;

@@ -27,6 +27,10 @@ export const WORKER_TID = 34;
  *  to it, and after every message it posts to the worker (whose event loop does not run
  *  while it blocks). */
 export const WAKE = 35;
+/** 1 when the host woke a blocked worker for a call it is about to publish: the worker
+ *  spins for it instead of turning its event loop (the host's own first steps after idle
+ *  overlap the worker's wake-up). */
+export const CALL_COMING = 40;
 /** Float64 index (ChannelViews.stamps) of when the host published to a sleeping worker,
  *  and when the worker answered a sleeping host (clock.ts nowMs: one clock for threads and
  *  processes). A side woken late learns from it when the change really came, which the

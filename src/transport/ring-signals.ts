@@ -1,6 +1,6 @@
 import { IsoswapError } from '../errors.js';
 import {
-  DONE, DONE_AT, HEAD, HEAD_AT, HOST_WAITING, WAKE, WORKER_BLOCKED, WORKER_EXITED, WORKER_PARKED, WORKER_RUNNING, WORKER_STATE,
+  CALL_COMING, DONE, DONE_AT, HEAD, HEAD_AT, HOST_WAITING, WAKE, WORKER_BLOCKED, WORKER_EXITED, WORKER_PARKED, WORKER_RUNNING, WORKER_STATE,
   WORKER_STOPPED, WORKER_TID, type RingHeader,
 } from './ring-layout.js';
 import { nowMs } from './clock.js';
@@ -56,9 +56,9 @@ export interface WorkerSignals {
   ended(ring: RingHeader, state: number): void;
 }
 
-/** What a blocked worker found: a request to run, or a reason to turn its event loop (a
- *  message the host posted, or the end of a slice). */
-export type BlockOutcome = 'work' | 'turn';
+/** What a blocked worker found: a request to run, a request about to come (CALL_COMING),
+ *  or a reason to turn its event loop (a message the host posted, or the end of a slice). */
+export type BlockOutcome = 'work' | 'call' | 'turn';
 
 /**
  * The worker blocks on WAKE until the host publishes or posts (the host's end is each
@@ -77,7 +77,23 @@ export function blockWorker(ring: RingHeader, seen: number, turnWake: number, sl
   const wake = Atomics.load(header, WAKE);
   if (wake === turnWake && Atomics.load(header, HEAD) === seen) signals.waitWake(ring, wake, sliceMs);
   Atomics.store(header, WORKER_STATE, WORKER_RUNNING);
-  return Atomics.load(header, HEAD) !== seen ? 'work' : 'turn';
+  const coming = Atomics.exchange(header, CALL_COMING, 0) === 1;
+  return Atomics.load(header, HEAD) !== seen ? 'work' : coming ? 'call' : 'turn';
+}
+
+/**
+ * The host is about to publish a call: a worker blocked on WAKE is woken now, so that its
+ * wake-up overlaps what the host does before publishing (CALL_COMING). True if it was
+ * asleep.
+ *
+ * @example
+ * channel.prewake(); ...; publish(call);
+ */
+export function prewakeWorker(ring: RingHeader, signals: HostSignals): boolean {
+  const { header } = ring;
+  if (Atomics.load(header, WORKER_STATE) !== WORKER_BLOCKED) return false;
+  Atomics.store(header, CALL_COMING, 1);
+  return signals.wakeWorker(ring);
 }
 
 /**

@@ -1,4 +1,6 @@
 import { nowMs } from './clock.js';
+import { yieldCpu } from '../library/libc.js';
+
 
 /**
  * How long to spin before sleeping, adapted to what the spins catch: a spin that saw the
@@ -12,6 +14,7 @@ import { nowMs } from './clock.js';
  * alone takes longer than any sensible spin. So the side that made the change stamps when
  * it made it (ring-layout.ts HEAD_AT, DONE_AT), and {@link SpinBudget.caught} grows the
  * budget past a change that a longer spin would have caught, however late the sleeper woke.
+ * A spin yields the CPU as it goes (see {@link SpinBudget.spin}).
  */
 export class SpinBudget {
   #us: number;
@@ -58,10 +61,16 @@ export class SpinBudget {
         this.#us = Math.min(this.maxUs, this.#us * 2);
         return true;
       }
-      // The clock costs tens of ns: look at the clock every 32 turns only.
-      if ((i & 31) === 0 && nowMs() > deadline) {
-        this.#us = Math.max(this.minUs, this.#us / 2);
-        return false;
+      // The clock costs tens of ns: look at the clock every 32 turns only. Then give the
+      // CPU away: on a machine with more runnable threads than cores the other side may be
+      // waiting for this very CPU (both on one core, a call cost two whole spins); with
+      // nothing else to run there, sched_yield returns at once.
+      if ((i & 31) === 0) {
+        if (nowMs() > deadline) {
+          this.#us = Math.max(this.minUs, this.#us / 2);
+          return false;
+        }
+        yieldCpu();
       }
     }
   }
