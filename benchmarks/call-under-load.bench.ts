@@ -4,7 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createIsolatedHost, type IsolatedHost } from '../src/index.js';
 import { removeTempDirs } from '../test/helpers/native.js';
-import { startBuildLoad } from './build-load.js';
+import { startBuildLoad } from '../test/helpers/build-load.js';
 import { echoWorker, r3, roundTrip, sampleUs, TICK, tickLibrary } from './fixtures.js';
 import { percentile, report } from './report.js';
 

@@ -1,6 +1,6 @@
 // A load shaped like a build, for the benchmarks' loaded figures: one C compile loop per
 // core (short gcc processes: fork, exec, file I/O, page faults). Plain busy loops do not
-// show what a build does to wake-ups. Not a *.bench.ts: run-all skips it.
+// show what a build does to wake-ups. The swap-storm test runs one as its CPU hog.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
