@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, test, type TestContext } from 'node:test';
 import { createIsolatedHost, IsoswapError, type IsolatedHost, type SwapEvent } from '../src/index.js';
-import { NOT_FAST } from '../src/transport/call-channel.js';
+import { NOT_FAST, type CallChannel } from '../src/transport/call-channel.js';
+import type { LoadReport } from '../src/wire/protocol.js';
 import { channelViews, WORKER_BLOCKED, WORKER_STATE } from '../src/transport/ring-layout.js';
 import { futexWait } from '../src/transport/futex.js';
 import { createRingMemory, mapRing } from '../src/transport/ring-mapping.js';
@@ -35,13 +36,19 @@ function unshared(arg: unknown): unknown {
   return new Kind(arg as unknown as ArrayLike<number>);
 }
 
-test('every argument and result type: the ring (call and callSync) gives what IPC and the sync pipes give', async () => {
+/** A child serving the ring-types library on its ring. */
+async function ringTypesChild(): Promise<{ child: ChildProcessHandle; channel: CallChannel; report: LoadReport }> {
   const library = await buildC(RING_TYPES_SOURCE);
   const child = new ChildProcessHandle();
+  const report = await child.request((r) => r.load({ library, copy: library, functions: RING_TYPES, processRing: true }));
+  const channel = child.channel!;
+  channel.open(report, undefined);
+  return { child, channel, report };
+}
+
+test('every argument and result type: the ring (call and callSync) gives what IPC and the sync pipes give', async () => {
+  const { child, channel, report } = await ringTypesChild();
   try {
-    const report = await child.request((r) => r.load({ library, copy: library, functions: RING_TYPES, processRing: true }));
-    const channel = child.channel!;
-    channel.open(report, undefined);
     assert.deepEqual(Object.keys(report.fast ?? {}).sort(), Object.keys(RING_TYPES).sort(), 'every function of the table is on the ring');
     // Twice: the second time a long string result fits the room that grew for it.
     for (const round of [1, 2]) {
@@ -143,12 +150,8 @@ test('callSync on the ring: a child SIGKILLed while the host blocks throws ERR_V
 });
 
 test('after idling, the child blocks in a futex on its ring and sleeps; calls wake it, and IPC and sync-pipe requests still reach it', async () => {
-  const library = await buildC(RING_TYPES_SOURCE);
-  const child = new ChildProcessHandle();
+  const { child, channel } = await ringTypesChild();
   try {
-    const report = await child.request((r) => r.load({ library, copy: library, functions: RING_TYPES, processRing: true }));
-    const channel = child.channel!;
-    channel.open(report, undefined);
     const { header } = channelViews(channel.buffer);
     const blocked = async (): Promise<void> => {
       let polls = 0;

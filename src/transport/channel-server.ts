@@ -106,12 +106,14 @@ export class ChannelServer {
     let started = nowMs();
     for (;;) {
       if (this.#stopped) return;
-      this.#drain();
+      const ran = this.#drain();
       if (nowMs() - started > YIELD_MS) {
         setImmediate(this.#serve);
         return;
       }
-      if (this.#spin.spin(this.#hasWork)) continue;
+      // A spin waits for the request after a request; after a turn of the event loop
+      // (a message, a slice's end) none is due.
+      if (ran && this.#spin.spin(this.#hasWork)) continue;
       if (this.options.block && quietLoop()) {
         const outcome = blockWorker(this.#ring, this.#tail, this.#turnWake, BLOCK_SLICE_MS, this.signals);
         if (outcome === 'turn' || (outcome === 'call' && !this.#comingSpin.spin(this.#hasWork))) {
@@ -149,15 +151,18 @@ export class ChannelServer {
     this.#serve();
   };
 
-  #drain(): void {
+  /** Runs every request published; whether there was one. */
+  #drain(): boolean {
     const header = this.#header;
     const head = Atomics.load(header, HEAD);
+    const ran = this.#tail !== head;
     while (this.#tail !== head) {
       this.#run(this.#tail & MASK);
       this.#tail = (this.#tail + 1) | 0;
       Atomics.store(header, DONE, this.#tail); // publishes the result written by #run
       this.signals.notifyHost(this.#ring);
     }
+    return ran;
   }
 
   #run(slot: number): void {
