@@ -7,13 +7,15 @@ import { execFile } from 'node:child_process';
 import { copyFile, cp, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
+import { createRequire } from 'node:module';
 
 const run = promisify(execFile);
 
-/** The repository's native/ folder (this file runs from dist/examples/). */
-export const NATIVE_DIR = fileURLToPath(new URL('../../native/', import.meta.url));
+/** The native/ folder the isoswap package ships (the example C and Rust sources), found
+ *  through the package itself, so this file runs from a copy in any project. */
+export const NATIVE_DIR = join(dirname(createRequire(import.meta.url).resolve('isoswap/package.json')), 'native');
 
 export type ExampleLanguage = 'c' | 'rust';
 

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs, styleText } from 'node:util';
-import { createIsolatedHost, IsoswapError, type VersionInfo } from '../src/index.js';
+import { createIsolatedHost, IsoswapError, type VersionInfo } from 'isoswap';
 import { buildExample, type ExampleLanguage } from './build-example.js';
 
 const TICK_MS = 50;

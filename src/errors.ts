@@ -43,6 +43,7 @@ export const ERROR_CODES = {
   ERR_UNSUPPORTED_PLATFORM: 'the feature needs Linux (glibc calls such as pipe2 and poll)',
   ERR_OUTPUT_CAPTURE: '`isoswap run` could not set up the pipes that capture the library\'s output (pipe2 failed)',
   ERR_SIGNATURE_CHANGED: 'a declared function\'s signature changed in the new build (without `allowSignatureChange`)',
+  ERR_BUFFER_LOST: 'a `warning`: an `_Out_`/`_Inout_` buffer was detached or shrunk while its call ran, so what the library wrote could not be written back (the call itself resolved); details.position names the argument',
 } as const;
 
 export type IsoswapErrorCode = keyof typeof ERROR_CODES;

@@ -20,6 +20,9 @@ export const HOST_EVENTS = {
   ERROR: 'error',
   /** The host closed. */
   CLOSE: 'close',
+  /** Something went wrong that failed nothing, e.g. an `_Out_` buffer detached while its
+   *  call ran (ERR_BUFFER_LOST): `(error)`, an IsoswapError. */
+  WARNING: 'warning',
 } as const;
 
 export type HostEventName = (typeof HOST_EVENTS)[keyof typeof HOST_EVENTS];
@@ -54,6 +57,7 @@ export interface HostEventMap {
   crash: [{ version: VersionInfo; error: IsoswapError }];
   error: [IsoswapError];
   close: [];
+  warning: [IsoswapError];
 }
 
 /**
@@ -64,6 +68,12 @@ export class HostEmitter extends EventEmitter<HostEventMap> {
   /** @internal Emits `error` if anyone listens, else a warning. */
   reportError(error: IsoswapError): void {
     if (this.listenerCount(HOST_EVENTS.ERROR) > 0) this.emit(HOST_EVENTS.ERROR, error);
+    else process.emitWarning(error.message, { code: error.code, type: 'IsoswapWarning' });
+  }
+
+  /** @internal Emits `warning` if anyone listens, else a process warning. */
+  reportWarning(error: IsoswapError): void {
+    if (this.listenerCount(HOST_EVENTS.WARNING) > 0) this.emit(HOST_EVENTS.WARNING, error);
     else process.emitWarning(error.message, { code: error.code, type: 'IsoswapWarning' });
   }
 

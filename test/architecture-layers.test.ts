@@ -11,7 +11,7 @@ const ROOT = new URL('../../', import.meta.url);
 
 /** Bottom first. A path is placed by its longest matching prefix (a folder ends in `/`). */
 export const FLOORS: readonly (readonly string[])[] = [
-  ['src/errors.ts', 'src/wire/'],
+  ['src/errors.ts', 'src/wire/', 'src/procedure.ts'],
   ['src/options.ts'],
   ['src/library/', 'src/header/'],
   ['src/state/'],

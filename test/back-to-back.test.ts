@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { setImmediate as turn, setTimeout as sleep } from 'node:timers/promises';
 import { after, test } from 'node:test';
 import { createIsolatedHost } from '../src/index.js';
+import { awaited } from '../src/procedure.js';
 import { RuntimeFactory } from '../src/runtime/start.js';
 import type { VersionRuntime } from '../src/runtime/types.js';
 import { buildC, makeTempDir, removeTempDirs, tickSource } from './helpers/native.js';
@@ -24,7 +25,7 @@ for (const isolation of ['thread', 'process'] as const) {
     const LOADS = 6;
     try {
       for (let i = 0; i < LOADS; i++) {
-        const runtime: VersionRuntime = await runtimes.start({ library, copy: library, functions: FUNCTIONS });
+        const runtime: VersionRuntime = await awaited(runtimes.start({ library, copy: library, functions: FUNCTIONS }));
         assert.equal(await runtime.call('do_tick', [i]), i + 1);
         retired.push(runtime.shutdown());
         if (i % 3 === 1) await turn(); // the standby refill starts: the next load takes it still starting

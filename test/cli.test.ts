@@ -194,7 +194,8 @@ test('--every with --on-enter: ticks go on, Enter on unchanged bytes says so, En
     cli.child.stdin.write('\n');
     const unchanged = await cli.next((e) => e.event === 'unchanged');
     assert.equal(unchanged.version, 1);
-    await cli.next(isCall(6), cli.events.indexOf(unchanged)); // the ticks went on
+    // The ticks went on (a call after it; which tick depends on how busy the machine is)
+    await cli.next((e) => e.event === 'call', cli.events.indexOf(unchanged));
     await save(library, v2);
     cli.child.stdin.write('\n');
     const swap = await cli.next((e) => e.event === 'swap');

@@ -15,12 +15,15 @@ function firstColumn(readme: string, heading: string): string[] {
   return section.split('\n').flatMap((line) => /^\| `([^`]+)` \|/.exec(line)?.[1] ?? []);
 }
 
-test('the README starts with the demo and test commands, and package.json has both', async () => {
+test('the README opens for a user (install, a first program, the CLI) and keeps the two contributor commands', async () => {
   const readme = await readFile(README, 'utf8');
-  const firstBlock = /```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
-  assert.ok(readme.indexOf('```sh') < readme.indexOf('\n## '), 'the commands come before any section');
-  assert.match(firstBlock, /^npm install && npm run demo\b/m);
-  assert.match(firstBlock, /^npm test\b/m);
+  const headings = [...readme.matchAll(/^## (.+)$/gm)].map((m) => m[1]);
+  assert.deepEqual(headings.slice(0, 3), ['Install', 'A first program', 'Command line']);
+  assert.match(readme.split(/^## /m).find((s) => s.startsWith('Install\n')) ?? '', /^npm install isoswap$/m);
+  const development = readme.split(/^## /m).find((s) => s.startsWith('Development\n')) ?? '';
+  const commands = /```sh\n([\s\S]*?)```/.exec(development)?.[1] ?? '';
+  assert.match(commands, /^npm install && npm run demo\b/m);
+  assert.match(commands, /^npm test\b/m);
   const { scripts } = JSON.parse(await readFile(PACKAGE, 'utf8')) as { scripts: Record<string, string> };
   assert.match(scripts['demo'] ?? '', /dist\/examples\/game-loop\.js/);
   assert.ok(scripts['test'] !== undefined);

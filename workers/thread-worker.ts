@@ -14,7 +14,7 @@ import { withAddons } from '../src/runtime/addon-service.js';
 
 if (parentPort === null) throw new Error('thread-worker.js must run in a worker thread');
 const { syncPort, syncReplies, ringPort } = (workerData ?? {}) as { syncPort?: MessagePort; syncReplies?: Int32Array; ringPort?: MessagePort };
-/** The ring's side channel (ring-codec.ts): long string results out, shared buffers in. */
+/** The ring's side channel (ring-codec.ts): long string results out. */
 const side = ringPort === undefined ? undefined : {
   post: (message: unknown) => ringPort.postMessage(message),
   receive: () => receiveMessageOnPort(ringPort)?.message,

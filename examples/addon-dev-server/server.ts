@@ -5,7 +5,7 @@
 //   node dist/examples/addon-dev-server/server.js <handler.node> [--isolation process] [--port N]
 //
 // Prints one JSON object a line: listening, swap, error, closed. SIGINT/SIGTERM close it.
-import { createAddonHost } from '../../src/index.js';
+import { createAddonHost } from 'isoswap';
 import { devServerArgs, serveDevServer } from '../dev-server/serve.js';
 
 /** The addon's exports, as napi-rs or a hand-written index.d.ts would declare them. */

@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import autocannon from 'autocannon';
-import type { Isolation } from '../../src/index.js';
+import type { Isolation } from 'isoswap';
 
 const run = promisify(execFile);
 const HANDLER_C = fileURLToPath(new URL('../../../examples/dev-server/handler.c', import.meta.url));

@@ -6,7 +6,7 @@
 //
 // Prints one JSON line per isolation mode; exits 1 if any request failed.
 import { parseArgs } from 'node:util';
-import type { Isolation } from '../../src/index.js';
+import type { Isolation } from 'isoswap';
 import { runDevServerLoad } from './load-run.js';
 import { ADDON_HANDLER } from '../addon-dev-server/handler-build.js';
 

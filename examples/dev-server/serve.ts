@@ -5,7 +5,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
-import type { AddonHost, IsolatedHost, Isolation } from '../../src/index.js';
+import type { AddonHost, IsolatedHost, Isolation } from 'isoswap';
 
 export interface DevServerArgs {
   /** The handler file the host serves. */

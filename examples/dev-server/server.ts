@@ -5,7 +5,7 @@
 //   node dist/examples/dev-server/server.js <libhandler.so> [--isolation process] [--port N]
 //
 // Prints one JSON object a line: listening, swap, error, closed. SIGINT/SIGTERM close it.
-import { createIsolatedHost } from '../../src/index.js';
+import { createIsolatedHost } from 'isoswap';
 import { devServerArgs, serveDevServer, type DevResponse } from './serve.js';
 
 const ROUTES = new Map([['/', 0], ['/users', 1], ['/items', 2]]);

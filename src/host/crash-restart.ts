@@ -1,14 +1,14 @@
 import { IsoswapError, swapInProgress } from '../errors.js';
 import type { HostEmitter } from '../events.js';
-import type { FunctionTable } from '../options.js';
+import { awaited, blocking, type Steps } from '../procedure.js';
 import { Deadline } from '../transport/blocking-wait.js';
 import type { Version } from '../version/version.js';
 import type { VersionFactory } from '../version/version-factory.js';
-import type { SwapQueue } from './swap-queue.js';
+import type { HeldWork, RecoveringQueue } from './swap-contract.js';
 
 /** What a restart needs besides the queue: where versions come from, the deadlines. */
 export interface CrashRestartContext {
-  queue: SwapQueue;
+  queue: RecoveringQueue;
   versions: VersionFactory;
   host: HostEmitter;
   drainTimeoutMs: number;
@@ -20,18 +20,18 @@ export interface CrashRestartContext {
  * build again (`restart`, as CrashPolicy decided), and if that fails, or was not to be
  * tried, roll back; with neither, the crashed version stays and calls reject.
  *
- * Two drivers, whichever comes first, as for a HandOver: `run()`, queued on the event
- * loop, or `runSync()` from a `callSync` that found calls held, whose thread is blocked
- * (a game loop that never yields would otherwise never see the restart). The blocking
- * driver loads over the blocking paths (VersionFactory.loadSync, process isolation) and
+ * Two drivers, whichever comes first, run the same steps ({@link #steps}): `run()`, queued
+ * on the event loop, or `runBlocked()` from a `callSync` that found calls held, whose
+ * thread is blocked (a game loop that never yields would otherwise never see the
+ * restart). The blocking driver loads over the blocking paths (process isolation) and
  * hands over in one synchronous block; `run()` then finds it done. Each step is recorded,
  * so that whichever driver goes on never repeats one (one restart, one report).
  *
  * @example
  * const restart = new CrashRestart(ctx, crashed, bytes, true, failure, release);
- * void queue.enqueue(() => restart.run()); // and in callSync: restart.runSync('callSync do_tick')
+ * void queue.enqueue(() => restart.run()); // and in callSync: restart.runBlocked('callSync do_tick')
  */
-export class CrashRestart {
+export class CrashRestart implements HeldWork {
   #step: 'restart' | 'rollback' | 'done';
   /** The event loop has begun a step: its loads answer there, not on a blocking path. */
   #onEventLoop = false;
@@ -40,6 +40,8 @@ export class CrashRestart {
   /** A blocking driver runs: a callSync from one of its listeners (swap, error) must not
    *  start the steps again. */
   #driving = false;
+  /** Lets the queue's callSync find this restart no more. */
+  readonly #unheld: () => void;
 
   constructor(
     private readonly ctx: CrashRestartContext,
@@ -50,7 +52,7 @@ export class CrashRestart {
     private readonly release: () => void,
   ) {
     this.#step = restart && bytes !== null ? 'restart' : 'rollback';
-    ctx.queue.recovery = this;
+    this.#unheld = ctx.queue.holdFor(this);
   }
 
   /** On the event loop, after the swaps queued before it. */
@@ -59,16 +61,7 @@ export class CrashRestart {
     try {
       if (this.#step === 'done' || queue.closed || queue.current !== this.crashed) return;
       this.#onEventLoop = true;
-      if (this.#step === 'restart') {
-        try {
-          await queue.swap({ bytes: this.bytes!, functions: this.crashed.functions }, 'restart', this.crashed.id, this.release, this.failure);
-          return;
-        } catch (err) {
-          this.#restartFailed(err);
-        }
-      }
-      this.crashed.status = 'failed';
-      await queue.rollback(this.release, this.failure).catch((err) => this.#report(err, 'rolling back'));
+      await awaited(this.#steps(null));
     } finally {
       this.#end();
     }
@@ -80,36 +73,18 @@ export class CrashRestart {
    * ERR_SWAP_IN_PROGRESS past them (the event loop then goes on), and at once where it
    * cannot drive the restart: thread isolation, or a step the event loop has begun.
    */
-  runSync(what: string): void {
+  runBlocked(what: string): void {
     if (this.#step === 'done') return;
     const { queue, versions, drainTimeoutMs, hookTimeoutMs } = this.ctx;
     if (queue.current !== this.crashed) return this.#end(); // a swap queued before the crash replaced it
-    if (!versions.canLoadSync) throw swapInProgress(what, `crashed version ${this.crashed.id} is being loaded again, which in thread isolation needs the event loop`);
+    if (!versions.canLoadBlocking) throw swapInProgress(what, `crashed version ${this.crashed.id} is being loaded again, which in thread isolation needs the event loop`);
     if (this.#onEventLoop || this.#gaveUp) throw swapInProgress(what, `crashed version ${this.crashed.id} is being loaded again on the event loop`);
     if (this.#driving) throw swapInProgress(what, `crashed version ${this.crashed.id} is being loaded again by the callSync this one was made under`);
-    const started = performance.now();
     const boundMs = hookTimeoutMs === 0 ? 0 : drainTimeoutMs + hookTimeoutMs;
     const deadline = new Deadline(what, boundMs);
     this.#driving = true;
     try {
-      if (this.#step === 'restart') {
-        try {
-          this.#swapSync(this.bytes!, this.crashed.functions, this.crashed.id, 'restart', started, deadline);
-          return;
-        } catch (err) {
-          if (deadline.passed) throw err;
-          this.#restartFailed(err);
-        }
-      }
-      this.crashed.status = 'failed';
-      try {
-        const target = queue.rollbackTarget();
-        this.#swapSync(target.artifact.bytes!, target.functions, target.id, 'rollback', started, deadline);
-      } catch (err) {
-        if (deadline.passed) throw err;
-        this.#report(err, 'rolling back');
-      }
-      this.#step = 'done';
+      blocking(this.#steps(deadline));
     } catch (err) {
       if (!deadline.passed) throw err;
       this.#gaveUp = true; // what this driver loaded is discarded; the event loop starts the step again
@@ -118,29 +93,38 @@ export class CrashRestart {
         'the event loop goes on with it (await host.call waits)', { version: this.crashed.id, timeoutMs: boundMs });
     } finally {
       this.#driving = false;
-      if (this.#step === 'done') this.#end();
+      if (this.#done) this.#end();
     }
   }
 
-  /** Loads the build over the blocking paths and serves it; each hook within hookTimeoutMs
-   *  and what is left of `deadline`. */
-  #swapSync(bytes: Buffer, functions: FunctionTable, sourceId: number, reason: 'restart' | 'rollback', started: number, deadline: Deadline): void {
-    const { queue, versions, hookTimeoutMs } = this.ctx;
-    const next = versions.loadSync({ bytes, functions }, sourceId, deadline.stepMs());
-    let stepMs: number;
-    try {
-      stepMs = deadline.stepMs();
-    } catch (err) {
-      void queue.discard(next);
-      throw err;
+  /** Restart, else roll back; a blocking driver's `deadline` bounds both, and once it has
+   *  passed, the step is left to the event loop instead of reported as failed. */
+  *#steps(deadline: Deadline | null): Steps<void> {
+    const { queue } = this.ctx;
+    const options = { onServing: this.release, failure: this.failure, deadline };
+    if (this.#step === 'restart') {
+      try {
+        yield* queue.swap({ bytes: this.bytes!, functions: this.crashed.functions }, 'restart', { ...options, sourceId: this.crashed.id });
+        this.#step = 'done';
+        return;
+      } catch (err) {
+        if (deadline?.passed === true) throw err;
+        this.#step = 'rollback';
+        this.#report(err, `restarting version ${this.crashed.id}`);
+      }
     }
-    queue.swapSync(next, reason, started, this.release, this.failure, stepMs === 0 ? hookTimeoutMs : Math.min(stepMs, hookTimeoutMs));
+    this.crashed.status = 'failed';
+    try {
+      yield* queue.rollback(options);
+    } catch (err) {
+      if (deadline?.passed === true) throw err;
+      this.#report(err, 'rolling back');
+    }
     this.#step = 'done';
   }
 
-  #restartFailed(err: unknown): void {
-    this.#step = 'rollback';
-    this.#report(err, `restarting version ${this.crashed.id}`);
+  get #done(): boolean {
+    return this.#step === 'done';
   }
 
   #report(err: unknown, what: string): void {
@@ -150,7 +134,7 @@ export class CrashRestart {
   /** Calls pass again: to the version that serves now, or to the crashed one, and reject. */
   #end(): void {
     this.#step = 'done';
-    if (this.ctx.queue.recovery === this) this.ctx.queue.recovery = null;
+    this.#unheld();
     this.release();
   }
 }

@@ -1,4 +1,3 @@
-import { CrashRecovery } from './crash-recovery.js';
 import { hostClosed, IsoswapError, unknownFunction } from '../errors.js';
 import { HOST_EVENTS, HostEmitter, type SwapReason } from '../events.js';
 import type { FunctionTable, ResolvedOptions } from '../options.js';
@@ -7,6 +6,7 @@ import { createStateBlock, type StateBlock } from '../state/state-block.js';
 import { SwapQueue } from './swap-queue.js';
 import { VersionFactory } from '../version/version-factory.js';
 import { hostFunctions } from './host-functions.js';
+import { awaited } from '../procedure.js';
 import { LibraryWatcher } from '../watch/watcher.js';
 import type { VersionInfo } from '../version/version-info.js';
 
@@ -44,17 +44,13 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
 
   /** @internal loads the first version; rejects (and cleans up) when it cannot serve. */
   async start(): Promise<void> {
-    const recovery: { onCrash?: CrashRecovery['onCrash'] } = {};
     try {
-      this.#versions = VersionFactory.create(this.#opts, this.#stateBlock?.ref, (version, error) => recovery.onCrash?.(version, error));
+      this.#versions = VersionFactory.create(this.#opts, this.#stateBlock?.ref);
     } catch (err) {
       this.#stateBlock?.close();
       throw err;
     }
     this.#queue = new SwapQueue(this.#opts, this.#versions, this, this.#stateBlock);
-    const { drainTimeoutMs, hookTimeoutMs } = this.#opts;
-    const crashes = new CrashRecovery({ queue: this.#queue, versions: this.#versions, host: this, drainTimeoutMs, hookTimeoutMs }, this.#opts.library);
-    recovery.onCrash = (version, error) => crashes.onCrash(version, error);
     try {
       const first = await this.#queue.first();
       // Only once chokidar is ready: it reports nothing from before (docs/architecture.md).
@@ -119,7 +115,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
     const queue = this.#queue;
     if (queue.closed) throw hostClosed(`callSync ${name}`);
     // A hand-over, else the restart of a crashed version: finished here, within their deadlines
-    if (queue.gate.waiting !== null) (queue.pending ?? queue.recovery)?.runSync(`callSync ${name}`);
+    if (queue.gate.waiting !== null) queue.finishHeld(`callSync ${name}`);
     const { functions } = queue.current; // after a hand-over it ran: the version it serves
     if (!this.#declares(name, functions)) throw unknownFunction(name, Object.keys(functions));
     return queue.current.callSync(name, args) as ResultOf<F, K>;
@@ -152,7 +148,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
    */
   rollback(): Promise<VersionInfo> {
     if (this.#queue.closed) return Promise.reject(hostClosed(`rollback of ${this.#opts.library}`));
-    return this.#reportingFaults(this.#queue.enqueue(() => this.#queue.rollback()));
+    return this.#reportingFaults(this.#queue.enqueue(() => awaited(this.#queue.rollback())));
   }
 
   /** A crash or a hook past its deadline also reaches the `error` event, not only the
@@ -179,7 +175,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
   }
 
   async #close(): Promise<void> {
-    this.#queue.closed = true;
+    this.#queue.refuse();
     await this.#watcher?.close();
     await this.#queue.close();
     this.#stateBlock?.close();
@@ -195,7 +191,7 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
       swap: (bytes, sha256) => this.#queue.enqueue(async () => {
         // A reload() may have served these very bytes while this change waited its turn.
         if (sha256 === this.#queue.current.artifact.sha256) return this.#queue.current.info;
-        return this.#queue.swap({ bytes, sha256 }, 'watch');
+        return awaited(this.#queue.swap({ bytes, sha256 }, 'watch'));
       }),
       onError: (err) => this.reportError(err),
     });

@@ -1,6 +1,7 @@
 import { IsoswapError } from '../errors.js';
 import type { Isolation } from '../options.js';
 import type { Version } from '../version/version.js';
+import { blocking } from '../procedure.js';
 
 /**
  * Carries the `isoswap_state` section from each version to the next, and keeps the bytes
@@ -39,11 +40,11 @@ export class SectionStore {
     const bytes = old.section?.bytes ?? 0;
     if (bytes === 0) return;
     const into = this.isolation === 'thread' ? new Uint8Array(new SharedArrayBuffer(bytes)) : undefined;
-    this.#last = old.readSectionSync(into, timeoutMs);
+    this.#last = blocking(old.readSection(into, timeoutMs));
   }
 
   /** Before `next`'s isoswap_load: it gets the bytes of the last swap, if any. */
   give(next: Version, timeoutMs: number): void {
-    if (this.#last !== null && next.section !== null) next.writeSectionSync(this.#last, timeoutMs);
+    if (this.#last !== null && next.section !== null) next.writeSection(this.#last, timeoutMs);
   }
 }

@@ -1,6 +1,6 @@
 import { IsoswapError, swapInProgress } from '../errors.js';
 import type { LoadInfo } from '../wire/protocol.js';
-import { Deadline } from '../transport/blocking-wait.js';
+import { blocking, onEventLoop, type Steps } from '../procedure.js';
 import { loadInfo } from '../version/load-info.js';
 import type { Version } from '../version/version.js';
 import type { SectionStore } from './section-store.js';
@@ -30,65 +30,59 @@ type Outcome = { ok: true } | { ok: false; error: unknown };
  * the old version loads again (its hooks always alternate); a refusal of that second load
  * is reported, not obeyed: nothing else can serve.
  *
- * Two drivers, whichever comes first: `run()` on the event loop, or `runSync()` from a
- * `callSync` that found calls held, whose thread is blocked and cannot see the event loop.
- * Only the drain differs (awaited answers, or answers read on the blocking paths); the
- * steps after it are one synchronous block over the blocking paths, so neither driver can
- * ever find the other half-way.
+ * Two drivers, whichever comes first, run the same steps: the event loop (`awaited`), or
+ * a `callSync` that found calls held (`blocking`), whose thread is blocked and cannot see
+ * the event loop. Only the drain waits differently (awaited answers, or answers read on
+ * the blocking paths); the steps after it are one synchronous block over the blocking
+ * paths, so neither driver can ever find the other half-way.
  *
  * @example
- * const handOver = new HandOver(old, next, ctx); await handOver.run(); // or handOver.runSync('callSync do_tick')
+ * const handOver = new HandOver(old, next, ctx); await awaited(handOver.run('reload')); handOver.throwIfFailed();
  */
 export class HandOver {
   #outcome: Outcome | null = null;
   /** The old version serves (it is not a crashed one being replaced). */
   readonly #live: boolean;
+  /** Inside the synchronous block: a callSync made from one of its listeners must not
+   *  start it again. */
+  #finishing = false;
 
   constructor(private readonly old: Version, private readonly next: Version, private readonly ctx: HandOverContext) {
     this.#live = old.status === 'serving';
   }
 
-  /** On the event loop; throws ERR_DRAIN_TIMEOUT, ERR_LOAD_HOOK, ERR_HOOK_TIMEOUT... */
-  async run(): Promise<void> {
-    if (this.#outcome === null && this.#live && !(await this.old.whenIdle(this.ctx.drainTimeoutMs)) && this.#outcome === null) {
+  /**
+   * Drains the old version, then hands over. A drain past drainTimeoutMs fails the swap
+   * on the event loop (ERR_DRAIN_TIMEOUT: the old version serves on); a blocked callSync
+   * throws ERR_SWAP_IN_PROGRESS instead, and leaves the decision to the event loop. What
+   * the hand-over failed with is kept for {@link throwIfFailed}: a failed swap is not a
+   * blocked caller's error.
+   */
+  *run(what: string): Steps<void> {
+    if (this.#finishing) throw swapInProgress(what, `version ${this.next.id} is being handed over by the callSync this one was made under`);
+    if (this.#outcome === null && this.#live && !(yield* this.old.drain(this.ctx.drainTimeoutMs, what)) && this.#outcome === null) {
+      const late = `version ${this.old.id} still had calls in flight after drainTimeoutMs (${this.ctx.drainTimeoutMs} ms)`;
+      if (!(yield* onEventLoop())) throw swapInProgress(what, late);
       this.#outcome = { ok: false, error: new IsoswapError('ERR_DRAIN_TIMEOUT',
         `version ${this.old.id} did not finish its calls within ${this.ctx.drainTimeoutMs} ms; it keeps serving`, { version: this.old.id }) };
     }
     if (this.#outcome === null) this.#finish();
-    this.throwIfFailed();
   }
 
   /** Throws what a finished hand-over failed with (ERR_LOAD_HOOK, ERR_HOOK_TIMEOUT...):
-   *  for a driver that, unlike a callSync, answers for the swap. */
+   *  for a driver that answers for the swap. */
   throwIfFailed(): void {
     if (this.#outcome?.ok === false) throw this.#outcome.error;
   }
 
-  /**
-   * From a blocked callSync: drains the old version over the blocking paths, then finishes.
-   * Throws ERR_SWAP_IN_PROGRESS when the drain outlives drainTimeoutMs (the event-loop
-   * driver then decides). A failed swap is not the caller's error: the old version serves.
-   */
-  runSync(what: string): void {
-    if (this.#outcome !== null) return;
-    if (this.#live) {
-      try {
-        this.old.settleSync(new Deadline(what, Math.max(1, this.ctx.drainTimeoutMs)));
-      } catch (err) {
-        if (!(err instanceof IsoswapError) || err.code !== 'ERR_CALL_TIMEOUT') throw err;
-        throw swapInProgress(what, `version ${this.old.id} still had calls in flight after drainTimeoutMs (${this.ctx.drainTimeoutMs} ms)`);
-      }
-    }
-    this.#finish();
-  }
-
   #finish(): void {
     const { block, sections, hookTimeoutMs } = this.ctx;
+    this.#finishing = true;
     try {
       let oldAttached = this.#live;
       if (this.#live) {
         try {
-          this.old.detachSync(hookTimeoutMs);
+          blocking(this.old.detach(hookTimeoutMs));
           sections.take(this.old, hookTimeoutMs);
         } catch (err) {
           // Stuck or dead in isoswap_unload: it cannot serve again; the swap goes on.
@@ -99,7 +93,7 @@ export class HandOver {
       const snapshot = block?.view.slice();
       try {
         sections.give(this.next, hookTimeoutMs);
-        this.next.attachSync(this.ctx.info, hookTimeoutMs);
+        blocking(this.next.attach(this.ctx.info, hookTimeoutMs));
       } catch (err) {
         if (snapshot !== undefined) block!.view.set(snapshot);
         if (oldAttached) this.#reattach();
@@ -109,12 +103,14 @@ export class HandOver {
       this.#outcome = { ok: true };
     } catch (error) {
       this.#outcome = { ok: false, error };
+    } finally {
+      this.#finishing = false;
     }
   }
 
   #reattach(): void {
     try {
-      this.old.attachSync(loadInfo(this.old.id, 'reattach', 0, this.next.id), this.ctx.hookTimeoutMs);
+      blocking(this.old.attach(loadInfo(this.old.id, 'reattach', 0, this.next.id), this.ctx.hookTimeoutMs));
     } catch (refused) {
       this.ctx.reportError(IsoswapError.from(refused, 'ERR_LOAD_HOOK', `re-attaching version ${this.old.id}`));
     }

@@ -2,7 +2,7 @@ import { CallGate } from './call-gate.js';
 import { hostClosed, IsoswapError } from '../errors.js';
 import { HOST_EVENTS, type HostEmitter, type SwapReason } from '../events.js';
 import { History } from './history.js';
-import type { ResolvedOptions } from '../options.js';
+import type { FunctionTable, ResolvedOptions } from '../options.js';
 import type { LoadInfo } from '../wire/protocol.js';
 import { SectionStore } from './section-store.js';
 import type { StateBlock } from '../state/state-block.js';
@@ -11,25 +11,32 @@ import { loadInfo } from '../version/load-info.js';
 import type { Version } from '../version/version.js';
 import type { BuildSource, VersionFactory } from '../version/version-factory.js';
 import type { VersionInfo } from '../version/version-info.js';
+import { awaited, awaitOnly, blocking, step, type Steps } from '../procedure.js';
+import type { HeldWork, RecoveringQueue, SwapOptions } from './swap-contract.js';
+import { CrashRecovery } from './crash-recovery.js';
 
 /**
  * The serving version and the swaps that replace it, one at a time, in order: load the
  * build, `beforeSwap`, hand over (hooks, state block, section), serve, retire the old one.
+ * It listens to the faults of the versions it serves and recovers from a crash
+ * (CrashRecovery). Each swap is one procedure, which a blocked callSync can drive too (the
+ * restart of a crashed version in process isolation).
  */
-export class SwapQueue {
+export class SwapQueue implements RecoveringQueue {
   readonly history: History;
   /** Holds new calls during a hand-over and while a crashed version restarts. */
   readonly gate = new CallGate();
   /** The hand-over calls are held for now, which a blocked callSync may finish. */
-  pending: HandOver | null = null;
+  #handOver: HandOver | null = null;
   /** The recovery from a crash calls are held for now, which a blocked callSync may drive. */
-  recovery: { runSync(what: string): void } | null = null;
-  closed = false;
+  #recovery: HeldWork | null = null;
+  #closed = false;
   #current!: Version;
   #chain: Promise<unknown> = Promise.resolve();
   #queuedReload: Promise<VersionInfo> | null = null;
   readonly #retiring = new Set<Promise<void>>();
   readonly #sections: SectionStore;
+  readonly #crashes: CrashRecovery;
 
   constructor(
     private readonly opts: ResolvedOptions,
@@ -39,17 +46,23 @@ export class SwapQueue {
   ) {
     this.history = new History(opts.keepBuilds);
     this.#sections = new SectionStore(opts.isolation, opts.library);
+    this.#crashes = new CrashRecovery(this, versions, host, opts);
   }
 
   get current(): Version {
     return this.#current;
   }
 
+  /** Closing or closed: no swap starts, calls are refused. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   /** Loads and serves the first version; rejects (and cleans up) when it cannot serve. */
   async first(): Promise<Version> {
-    const first = await this.versions.load('file');
+    const first = await awaited(this.#load('file'));
     try {
-      await first.attach(loadInfo(first.id, 'first', 0, 0));
+      await awaited(first.attach(loadInfo(first.id, 'first', 0, 0)));
     } catch (err) {
       await this.discard(first);
       throw err;
@@ -70,23 +83,38 @@ export class SwapQueue {
     if (this.#queuedReload !== null) return this.#queuedReload;
     const queued = this.enqueue(() => {
       this.#queuedReload = null;
-      return this.swap('file', reason);
+      return awaited(this.swap('file', reason));
     });
     this.#queuedReload = queued;
     return queued;
   }
 
+  /** Held calls wait for `work` (a crash's recovery), which a blocked callSync may drive
+   *  until it ends. */
+  holdFor(work: HeldWork): () => void {
+    this.#recovery = work;
+    return () => { if (this.#recovery === work) this.#recovery = null; };
+  }
+
+  /** From a callSync that found calls held: finishes the hand-over, else drives the
+   *  recovery from a crash, within their deadlines; the thread is blocked and would never
+   *  see the event loop do it. */
+  finishHeld(what: string): void {
+    if (this.#handOver !== null) blocking(this.#handOver.run(what));
+    else this.#recovery?.runBlocked(what);
+  }
+
   /** Serves the newest earlier good build again; `failure` when a crash forced it. */
-  async rollback(onServing?: () => void, failure = 0): Promise<VersionInfo> {
+  *rollback(options: SwapOptions = {}): Steps<VersionInfo> {
     const from = this.#current;
-    const target = this.rollbackTarget();
-    const info = await this.swap({ bytes: target.artifact.bytes!, functions: target.functions }, 'rollback', target.id, onServing, failure);
+    const target = this.#rollbackTarget();
+    const info = yield* this.swap({ bytes: target.artifact.bytes!, functions: target.functions }, 'rollback', { ...options, sourceId: target.id });
     if (from.status !== 'failed') from.status = 'rolled-back'; // a crash's rollback: 'failed' says more
     return info;
   }
 
   /** The version a rollback serves again; ERR_NO_ROLLBACK when there is none. */
-  rollbackTarget(): Version {
+  #rollbackTarget(): Version {
     const target = this.history.rollbackTarget(this.#current);
     if (target === undefined) {
       throw new IsoswapError('ERR_NO_ROLLBACK', `no earlier good version of ${this.opts.library} to roll back to`, { file: this.opts.library });
@@ -94,51 +122,43 @@ export class SwapQueue {
     return target;
   }
 
-  /** `onServing` runs once the new version serves, before `swap` is emitted. */
-  async swap(source: BuildSource, reason: SwapReason, sourceId?: number, onServing?: () => void, failure = 0): Promise<VersionInfo> {
+  /**
+   * Loads a build and serves it. A blocked callSync drives it for a build served before
+   * (the restart of a crashed version, its rollback), within `deadline`: no beforeSwap
+   * then (the old version does not serve), each hook within what is left of it. Throws
+   * the load's or the hand-over's error; the new version is then discarded.
+   */
+  *swap(source: BuildSource, reason: SwapReason, options: SwapOptions = {}): Steps<VersionInfo> {
+    const { sourceId, onServing, failure = 0, deadline = null } = options;
     const started = performance.now();
-    if (this.closed) throw hostClosed(`reload of ${this.opts.library}`);
-    const next = await this.versions.load(source, sourceId, this.#current.functions);
+    if (this.#closed) throw hostClosed(`reload of ${this.opts.library}`);
+    const next = yield* this.#load(source, sourceId, this.#current.functions, deadline?.stepMs() ?? 0);
     const from = this.#current;
     let pauseMs: number | undefined;
     try {
-      if (this.closed) throw hostClosed(`reload of ${this.opts.library}`);
+      const hookTimeoutMs = deadline === null ? this.opts.hookTimeoutMs : within(deadline.stepMs(), this.opts.hookTimeoutMs);
+      if (this.#closed) throw hostClosed(`reload of ${this.opts.library}`);
       this.#sections.check(from, next);
       if (from.status === 'serving') {
-        await this.host.beforeSwap({ from: from.info, to: next.info, reason }, this.opts.hookTimeoutMs);
-        if (this.closed) throw hostClosed(`reload of ${this.opts.library}`);
+        yield* beforeSwap(this.host, { from: from.info, to: next.info, reason }, this.opts.hookTimeoutMs);
+        if (this.#closed) throw hostClosed(`reload of ${this.opts.library}`);
       }
-      pauseMs = await this.#handOver(from, next, loadInfo(next.id, reason, failure, from.id));
+      pauseMs = yield* this.#handOverTo(from, next, loadInfo(next.id, reason, failure, from.id), hookTimeoutMs, `${reason} of ${this.opts.library}`);
     } catch (err) {
-      await this.discard(next);
+      yield* this.#discardStep(next);
       throw err;
     }
     const to = this.#served(from, next, reason, started, pauseMs, onServing);
-    if (this.closed) throw hostClosed(`reload of ${this.opts.library}`);
+    if (this.#closed) throw hostClosed(`reload of ${this.opts.library}`);
     return to;
   }
 
-  /**
-   * swap() in one synchronous block, for a version already loaded (VersionFactory.loadSync)
-   * that replaces a crashed one: a blocked callSync drives it. No beforeSwap (the old
-   * version does not serve); the hand-over's steps run over the blocking paths, each
-   * within `hookTimeoutMs`. Throws as swap() does; `next` is then discarded.
-   */
-  swapSync(next: Version, reason: SwapReason, started: number, onServing: () => void, failure: number, hookTimeoutMs: number): VersionInfo {
-    const from = this.#current;
-    const held = performance.now();
-    try {
-      if (this.closed) throw hostClosed(`reload of ${this.opts.library}`);
-      this.#sections.check(from, next);
-      const handOver = this.#handOverOf(from, next, loadInfo(next.id, reason, failure, from.id), () => this.#serve(next), hookTimeoutMs);
-      handOver.runSync(`${reason} of ${this.opts.library}`);
-      handOver.throwIfFailed();
-    } catch (err) {
-      void this.discard(next);
-      throw err;
-    }
-    const pauseMs = this.block === null && !this.#sections.involved(from, next) ? undefined : performance.now() - held;
-    return this.#served(from, next, reason, started, pauseMs, onServing);
+  /** A version loaded for this queue, its faults (a crash, a deadline passed) recovered from. */
+  *#load(source: BuildSource, sourceId?: number, serving?: FunctionTable, timeoutMs = 0): Steps<Version> {
+    const version = yield* this.versions.load(source, sourceId, serving, timeoutMs);
+    version.onFault((error) => this.#crashes.onCrash(version, error));
+    version.runtime.onWarning((error) => this.host.reportWarning(error));
+    return version;
   }
 
   /** After the hand-over: `next` serves, `from` retires, `swap` is emitted. */
@@ -156,37 +176,34 @@ export class SwapQueue {
    * one serves on. With one, new calls are held while they change hands (see HandOver).
    * Returns how long calls were held, then.
    */
-  async #handOver(from: Version, next: Version, info: LoadInfo): Promise<number | undefined> {
+  *#handOverTo(from: Version, next: Version, info: LoadInfo, hookTimeoutMs: number, what: string): Steps<number | undefined> {
     if (this.block === null && !this.#sections.involved(from, next)) {
-      await next.attach(info);
+      yield* next.attach(info, hookTimeoutMs);
       return undefined;
     }
     const held = performance.now();
     const release = this.gate.hold();
-    const handOver = this.#handOverOf(from, next, info, () => {
-      this.#serve(next); // before the gate opens, so that held calls go to the new version
-      release();
-    }, this.opts.hookTimeoutMs);
-    this.pending = handOver;
-    try {
-      await handOver.run();
-      return performance.now() - held;
-    } finally {
-      this.pending = null;
-      release();
-    }
-  }
-
-  #handOverOf(from: Version, next: Version, info: LoadInfo, commit: () => void, hookTimeoutMs: number): HandOver {
-    return new HandOver(from, next, {
+    const handOver = new HandOver(from, next, {
       block: this.block,
       sections: this.#sections,
       drainTimeoutMs: this.opts.drainTimeoutMs,
       hookTimeoutMs,
       info,
-      commit,
+      commit: () => {
+        this.#serve(next); // before the gate opens, so that held calls go to the new version
+        release();
+      },
       reportError: (error) => this.host.reportError(error),
     });
+    this.#handOver = handOver;
+    try {
+      yield* handOver.run(what);
+      handOver.throwIfFailed();
+      return performance.now() - held;
+    } finally {
+      this.#handOver = null;
+      release();
+    }
   }
 
   #serve(version: Version): void {
@@ -200,6 +217,9 @@ export class SwapQueue {
   async discard(version: Version): Promise<void> {
     await version.discard('failed').catch((err) => this.host.reportError(IsoswapError.from(err, 'ERR_VERSION_CRASHED', `discarding version ${version.id}`)));
   }
+
+  /** A blocked driver does not wait for the discard: it ends on the event loop. */
+  readonly #discardStep = step((version: Version) => { void this.discard(version); }, (version: Version) => this.discard(version));
 
   retire(version: Version): void {
     const retiring = version.retire(this.opts.drainTimeoutMs)
@@ -216,11 +236,25 @@ export class SwapQueue {
     this.#retiring.add(retiring);
   }
 
+  /** Refuses new swaps and calls from now on (close() follows). */
+  refuse(): void {
+    this.#closed = true;
+  }
+
   /** After the queued swaps: retires the current version and waits for every retiring one. */
   async close(): Promise<void> {
-    this.closed = true;
+    this.#closed = true;
     await this.#chain;
     this.retire(this.#current);
     while (this.#retiring.size > 0) await Promise.all(this.#retiring);
   }
+}
+
+/** beforeSwap listeners run on the event loop; a blocked driver never replaces a serving
+ *  version, so it never gets there. */
+const beforeSwap = awaitOnly('beforeSwap', (host: HostEmitter, event: Parameters<HostEmitter['beforeSwap']>[0], timeoutMs: number) => host.beforeSwap(event, timeoutMs));
+
+/** A hook's deadline within what is left of a blocked driver's bound (0: none). */
+function within(leftMs: number, hookTimeoutMs: number): number {
+  return leftMs === 0 ? hookTimeoutMs : Math.min(leftMs, hookTimeoutMs);
 }

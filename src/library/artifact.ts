@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { step, type Steps } from '../procedure.js';
 import type { CopyStore } from './copy-store.js';
 import { assertCompleteLibrary } from './library-check.js';
-import { readLibrary } from './read-library.js';
 
 /**
  * An immutable copy of one build of the library, at a path no other version uses.
@@ -23,40 +23,22 @@ export class Artifact {
   ) {}
 
   /**
-   * Reads `library` (a regular file only), checks it is a complete shared library, and
-   * writes its copy. `checked` runs once the bytes passed the check, before they are
-   * hashed and copied (the caller starts a runtime meanwhile).
-   *
-   * @example
-   * const a = await Artifact.fromFile('/src/libgame.so', store, 3); // /src/.isoswap-4242-a1b2c3-v3-1a2b3c4d5e6f-libgame.so
+   * Checks that `bytes` (read from `library`, or kept for a rollback or restart) are a
+   * complete shared library, and writes their copy. `checked` runs once they passed the
+   * check, before they are hashed and copied (the caller starts a runtime meanwhile).
    */
-  static async fromFile(library: string, store: CopyStore, id: number, checked?: () => void): Promise<Artifact> {
-    return Artifact.fromBytes(await readLibrary(library), library, store, id, undefined, checked);
-  }
-
-  /** Writes a copy of bytes already read (a rollback to a kept build, a watched save
-   *  whose hash the watcher already took). */
-  static async fromBytes(bytes: Buffer, library: string, store: CopyStore, id: number, sha256?: string, checked?: () => void): Promise<Artifact> {
+  static *fromBytes(bytes: Buffer, library: string, store: CopyStore, id: number, sha256?: string, checked?: () => Steps<void>): Steps<Artifact> {
     assertCompleteLibrary(bytes, library);
-    checked?.();
+    if (checked !== undefined) yield* checked();
     sha256 ??= createHash('sha256').update(bytes).digest('hex');
-    const copy = await store.write(bytes, id, sha256);
+    const copy = yield* store.write(bytes, id, sha256);
     return new Artifact(library, copy, sha256, bytes);
   }
 
-  /** The same, blocking: for a restart driven by a blocked callSync. */
-  static fromBytesSync(bytes: Buffer, library: string, store: CopyStore, id: number, sha256?: string): Artifact {
-    assertCompleteLibrary(bytes, library);
-    sha256 ??= createHash('sha256').update(bytes).digest('hex');
-    return new Artifact(library, store.writeSync(bytes, id, sha256), sha256, bytes);
-  }
-
   /** Deletes the copy; the bytes stay for a rollback. */
-  async remove(): Promise<void> {
-    await rm(this.copy, { force: true });
-  }
-
-  removeSync(): void {
-    rmSync(this.copy, { force: true });
+  remove(): Steps<void> {
+    return removeFile(this.copy);
   }
 }
+
+const removeFile = step((path: string) => rmSync(path, { force: true }), (path: string) => rm(path, { force: true }));

@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import { IsoswapError } from '../errors.js';
 import { CopyPlace, sweepAbandoned } from './copy-place.js';
 import { SYNC_IO_LIMIT } from './read-library.js';
+import { step, type Steps } from '../procedure.js';
 
 const errno = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? String(err);
 
@@ -43,11 +44,11 @@ export class CopyStore {
    * beside the library is tried in the temp dir; nothing partial is left anywhere.
    * Throws ERR_TEMP_DIR or ERR_COPY_FAILED (naming the path and errno).
    */
-  async write(bytes: Buffer, id: number, sha256: string): Promise<string> {
+  *write(bytes: Buffer, id: number, sha256: string): Steps<string> {
     const beside = this.#besidePath(id, sha256);
     if (beside !== null) {
       try {
-        await writeCopy(beside, bytes);
+        yield* writeCopy(beside, bytes);
         return beside;
       } catch (err) {
         this.#refusedBeside(beside, err);
@@ -55,27 +56,7 @@ export class CopyStore {
     }
     const copy = this.#claimTemp().copyPath(id, sha256, this.library);
     try {
-      await writeCopy(copy, bytes);
-      return copy;
-    } catch (err) {
-      throw this.#copyFailed(copy, err);
-    }
-  }
-
-  /** The same, blocking: for a restart driven by a blocked callSync. */
-  writeSync(bytes: Buffer, id: number, sha256: string): string {
-    const beside = this.#besidePath(id, sha256);
-    if (beside !== null) {
-      try {
-        writeCopySync(beside, bytes);
-        return beside;
-      } catch (err) {
-        this.#refusedBeside(beside, err);
-      }
-    }
-    const copy = this.#claimTemp().copyPath(id, sha256, this.library);
-    try {
-      writeCopySync(copy, bytes);
+      yield* writeCopy(copy, bytes);
       return copy;
     } catch (err) {
       throw this.#copyFailed(copy, err);
@@ -131,22 +112,17 @@ export class CopyStore {
 const COPY_OPTIONS = { mode: 0o600, flag: 'wx' } as const;
 
 /** Writes a new file (0600, O_EXCL); on failure removes what was written and rethrows. */
-async function writeCopy(copy: string, bytes: Buffer): Promise<void> {
-  if (bytes.length <= SYNC_IO_LIMIT) return writeCopySync(copy, bytes);
+function* writeCopy(copy: string, bytes: Buffer): Steps<void> {
   try {
-    await writeFile(copy, bytes, COPY_OPTIONS);
+    yield* writeNewFile(copy, bytes);
   } catch (err) {
     throw removePartial(copy, err);
   }
 }
 
-function writeCopySync(copy: string, bytes: Buffer): void {
-  try {
-    writeFileSync(copy, bytes, COPY_OPTIONS);
-  } catch (err) {
-    throw removePartial(copy, err);
-  }
-}
+const writeNewFile = step((copy: string, bytes: Buffer) => writeFileSync(copy, bytes, COPY_OPTIONS),
+  // A small copy is written at once: through libuv's thread pool each fs step costs more.
+  (copy: string, bytes: Buffer) => bytes.length <= SYNC_IO_LIMIT ? Promise.resolve(writeFileSync(copy, bytes, COPY_OPTIONS)) : writeFile(copy, bytes, COPY_OPTIONS));
 
 /** O_EXCL: an existing file is not ours to remove (names are unique per host, so never). */
 function removePartial(copy: string, err: unknown): unknown {

@@ -38,7 +38,8 @@ export function paramTypes(info: { arguments: readonly unknown[] }): ParamType[]
         return {
           kind: 'pointer', name,
           ref: pointee === 'Record' || pointee === 'Union' ? 'record' : 'other',
-          direction: direction === 'Output' || direction === 'InputOutput' ? direction : 'Input',
+          // koffi 3 says 'Input/Output' for `_Inout_`
+          direction: direction === 'Output' ? 'Output' : direction === 'Input/Output' || direction === 'InputOutput' ? 'InputOutput' : 'Input',
         };
       }
     }

@@ -2,6 +2,7 @@ import { IsoswapError } from '../errors.js';
 import { SYNC_OP, type LibraryServiceApi, type LoadInfo, type LoadReport, type LoadRequest, type StateRef } from '../wire/protocol.js';
 import type { LibraryService } from './library-service.js';
 import { mapInheritedState } from '../state/state-pointer.js';
+import { isSyncOp, runSyncOp, type SyncOpTarget } from './sync-ops.js';
 
 type AddonFunction = (...args: unknown[]) => unknown;
 
@@ -15,7 +16,7 @@ const UNLOAD_HOOK = 'isoswapUnload';
  * registers an addon once per thread and never unloads it there, hence a fresh worker (or
  * child) per version; ending that worker is what unmaps the copy.
  */
-export class AddonService implements LibraryServiceApi {
+export class AddonService implements LibraryServiceApi, SyncOpTarget {
   #library = '';
   readonly #functions = new Map<string, AddonFunction>();
   #state: { view: Uint8Array; close(): void } | null = null;
@@ -43,7 +44,7 @@ export class AddonService implements LibraryServiceApi {
    * returns (async work) settles first. What it throws becomes ERR_ADDON_THREW.
    */
   call(name: string, args: unknown[]): unknown {
-    if (name.startsWith('\0')) return this.#op(name, args);
+    if (isSyncOp(name)) return runSyncOp(this, name, args);
     const fn = this.#functions.get(name);
     if (fn === undefined || name === LOAD_HOOK || name === UNLOAD_HOOK) {
       throw new IsoswapError('ERR_UNKNOWN_FUNCTION', `${this.#library} exports no function ${name}; it exports ${this.#exported().join(', ') || 'none'}`,
@@ -84,16 +85,13 @@ export class AddonService implements LibraryServiceApi {
     return true;
   }
 
-  /** A step of a swap's hand-over, sent as a reserved call name (protocol.ts SYNC_OP); an
-   *  addon has no isoswap_state section to read or write. */
-  #op(name: string, args: unknown[]): unknown {
-    switch (name) {
-      case SYNC_OP.loadHook: return this.runLoadHook(args[0] as LoadInfo | undefined);
-      case SYNC_OP.unloadHook: return this.runUnloadHook();
-      case SYNC_OP.readSection: case SYNC_OP.writeSection: return undefined;
-      case SYNC_OP.mark: return this.onMark?.(args[0] as number);
-      default: throw new IsoswapError('ERR_UNKNOWN_FUNCTION', `unknown operation ${name.slice(1)}`, { function: name });
-    }
+  /** An addon has no isoswap_state section to read or write. */
+  readSection(): undefined {
+    return undefined;
+  }
+
+  writeSection(): undefined {
+    return undefined;
   }
 
   /** Lets go of the exports; the copy stays mapped until this thread or process ends. */

@@ -1,9 +1,11 @@
 import koffi, { type LibraryHandle } from 'koffi';
 import { IsoswapError } from '../errors.js';
-import { SYNC_OP, type LibraryServiceApi, type LoadInfo, type LoadReport, type LoadRequest, type ParamType } from '../wire/protocol.js';
+import { type LibraryServiceApi, type LoadInfo, type LoadReport, type LoadRequest, type ParamType } from '../wire/protocol.js';
 import { paramTypes } from '../library/param-types.js';
 import { openState, type StatePointer } from '../state/state-pointer.js';
 import { StateSection } from '../state/state-section-memory.js';
+import { isSyncOp, runSyncOp, type SyncOpTarget } from './sync-ops.js';
+import { copiesOf, type CopiedBack } from '../transport/copy-back.js';
 
 type NativeFunction = (...args: unknown[]) => unknown;
 
@@ -13,13 +15,12 @@ const LOAD_HOOK = 'int32_t isoswap_load(void *state, uint32_t bytes)';
 const LOAD_EX_HOOK = 'int32_t isoswap_load_ex(void *state, uint32_t bytes, const isoswap_info *info)';
 const UNLOAD_HOOK = 'void isoswap_unload(void *state, uint32_t bytes)';
 const PREFIX_OK = 'void isoswap_state_prefix_ok(void)'; // only looked up, never called
-const OP_PREFIX = '\0isoswap.';
 
 /**
  * One loaded version, inside the worker thread or child process that owns it. Each
  * runtime has its own koffi instance, so prototype names never collide across versions.
  */
-export class LibraryService implements LibraryServiceApi {
+export class LibraryService implements LibraryServiceApi, SyncOpTarget {
   #lib: LibraryHandle | null = null;
   /** Dependencies loaded before the library (request.preload), let go after it. */
   #preloaded: LibraryHandle[] = [];
@@ -60,20 +61,22 @@ export class LibraryService implements LibraryServiceApi {
   }
 
   call(name: string, args: unknown[]): unknown {
-    if (name.startsWith(OP_PREFIX)) return this.#op(name, args);
+    if (isSyncOp(name)) return runSyncOp(this, name, args);
     return this.invoke(this.#function(name), name, args);
   }
 
-  /** A step of a swap's hand-over, sent as a reserved call name (protocol.ts SYNC_OP). */
-  #op(name: string, args: unknown[]): unknown {
-    switch (name) {
-      case SYNC_OP.loadHook: return this.runLoadHook(args[0] as LoadInfo | undefined);
-      case SYNC_OP.unloadHook: return this.runUnloadHook();
-      case SYNC_OP.readSection: return this.#section?.read(args[0] as Uint8Array | undefined);
-      case SYNC_OP.writeSection: return this.#section?.write(args[0] as Uint8Array);
-      case SYNC_OP.mark: return this.onMark?.(args[0] as number);
-      default: throw new IsoswapError('ERR_UNKNOWN_FUNCTION', `unknown operation ${name.slice(1)}`, { function: name });
-    }
+  readSection(into: Uint8Array | undefined): Uint8Array | undefined {
+    return this.#section?.read(into);
+  }
+
+  writeSection(bytes: Uint8Array): void {
+    this.#section?.write(bytes);
+  }
+
+  /** A call whose `_Out_` buffers travel back with its answer (a message path). */
+  callOut(fn: string, fnArgs: unknown[], positions: number[]): CopiedBack {
+    const value = this.invoke(this.#function(fn), fn, fnArgs);
+    return { value, out: copiesOf(fnArgs, positions) };
   }
 
   /** The native function bound to `name`, for a channel that calls it many times. */

@@ -36,11 +36,15 @@ export class PendingRequests {
    * Rejects every request in flight with `error`; none is in flight from now on. A
    * request answered in the same turn still resolves: Node hands a dying worker's last
    * messages to their listeners right before 'exit', and the answer reaches the request
-   * through promise reactions that have not run yet.
+   * through promise reactions that have not run yet. With `delivered`, they are failed
+   * once it settles instead: a child process's last IPC messages may still be unread
+   * when its 'exit' comes.
    */
-  failAll(error: unknown): void {
+  failAll(error: unknown, delivered?: Promise<void>): void {
     const fails = [...this.#fails];
     this.#fails.clear();
-    setImmediate(() => { for (const fail of fails) fail(error); });
+    const failThem = (): void => { for (const fail of fails) fail(error); };
+    if (delivered === undefined) setImmediate(failThem);
+    else void delivered.then(() => setImmediate(failThem));
   }
 }

@@ -1,28 +1,47 @@
 import { inPhase, IsoswapError } from '../errors.js';
 import { abandonLoad } from '../library/loader-sweep.js';
 import { SYNC_OP, type LoadInfo, type LoadReport, type LoadRequest } from '../wire/protocol.js';
-import type { Deadline } from '../transport/blocking-wait.js';
+import { Deadline } from '../transport/blocking-wait.js';
+import { awaited, blocking, onEventLoop, step, type Steps } from '../procedure.js';
 import { withDeadline } from './deadline.js';
+import { applyCopies, needingCopies, outPositions, type CopiedBack, type LostBytes } from '../transport/copy-back.js';
 import type { RuntimeHandle } from './runtime-handle.js';
 import type { Standby } from './standby.js';
 
 /** How long a worker thread or child process may take to start (boot Node, import koffi). */
 const RUNTIME_START_MS = 60_000;
 
+/** How one handle loads the version (the blocking form within `timeoutMs`, 0: none). */
+export type LoadOne<H> = (handle: H, timeoutMs: number) => Steps<LoadReport>;
+
 /**
  * Takes `count` handles (from `standby` where one waits), loads the version in each with
  * `load`, and returns the handles and the first report; if any load fails, all are ended
- * and that error is thrown. The standby is refilled by VersionFactory, after the swap.
- *
- * @example
- * const { handles, report } = await loadAll(request, 2, standby, () => new ThreadWorkerHandle(), (w) => w.request((r) => r.load(request)));
+ * and that error is thrown. The standby is refilled by RuntimeFactory, after the swap. A
+ * blocking driver loads within `timeoutMs` (0: none; past it ERR_CALL_TIMEOUT).
  */
-export async function loadAll<H extends RuntimeHandle>(
-  request: LoadRequest, count: number, standby: Standby<H> | undefined, spawn: () => H, load: (handle: H) => Promise<LoadReport>,
-): Promise<{ handles: H[]; report: LoadReport }> {
-  const handles = Array.from({ length: count }, () => standby?.take() ?? spawn());
+export function* loadAll<H extends RuntimeHandle>(
+  request: LoadRequest, count: number, standby: Standby<H> | undefined, spawn: () => H, load: LoadOne<H>, timeoutMs = 0,
+): Steps<{ handles: H[]; report: LoadReport }> {
+  // A load sent on a blocking path needs a handle whose warm-up settled (Standby.takeSettled).
+  const take = (yield* onEventLoop()) ? () => standby?.take() : () => standby?.takeSettled();
+  const handles = Array.from({ length: count }, () => take() ?? spawn());
   handles.forEach((h, i) => { h.label = `${h.kind} ${i} of ${request.library}`; });
-  const loads = handles.map(load);
+  const reports = yield* loadEach(request, handles, load as LoadOne<RuntimeHandle>, timeoutMs);
+  return { handles, report: reports[0]! };
+}
+
+/** The loads of every handle: at once on the event loop, one after the other when blocked. */
+const loadEach = step((request: LoadRequest, handles: RuntimeHandle[], load: LoadOne<RuntimeHandle>, timeoutMs: number): LoadReport[] => {
+  const deadline = new Deadline(`loading ${request.library}`, timeoutMs);
+  try {
+    return handles.map((h) => blocking(load(h, deadline.stepMs())));
+  } catch (err) {
+    for (const h of handles) void h.kill();
+    throw inPhase(err, 'constructor');
+  }
+}, async (request, handles, load) => {
+  const loads = handles.map((h) => awaited(load(h, 0)));
   const settled = Promise.allSettled(loads);
   // loadTimeoutMs times the load itself (dlopen, constructors): its clock starts once the
   // runtimes run. Starting Node in a child took 250-365 ms on a loaded machine.
@@ -45,15 +64,63 @@ export async function loadAll<H extends RuntimeHandle>(
     await Promise.all(handles.map((h) => h.kill()));
     throw inPhase(failed.reason, 'constructor');
   }
-  return { handles, report: (results[0] as PromiseFulfilledResult<LoadReport>).value };
-}
+  return results.map((r) => (r as PromiseFulfilledResult<LoadReport>).value);
+});
+
+/** A message that could not be cloned (a view over a resizable buffer shrunk under it, a
+ *  buffer detached after the call was checked) is the caller's arguments' fault. */
+const unsendable = (name: string) => (err: unknown): never => {
+  if (err instanceof Error && err.name === 'DataCloneError') {
+    throw new IsoswapError('ERR_BAD_ARGUMENTS', `the arguments of ${name} cannot be sent to the version: ${err.message}`, { function: name }, { cause: err });
+  }
+  throw err;
+};
 
 /**
  * What the thread and process runtimes share: a version served by several handles, the
  * hooks run once per version in the first one, teardown of all.
  */
 export abstract class PooledRuntime<H extends RuntimeHandle> {
-  protected constructor(readonly report: LoadReport, protected readonly handles: H[]) {}
+  /** Per function: the positions of its `_Out_`/`_Inout_` pointers (found on first call). */
+  readonly #outs = new Map<string, number[]>();
+  #lost: LostBytes | undefined;
+
+  /** @param shares a view over a SharedArrayBuffer reaches the worker as the memory itself (thread isolation) */
+  protected constructor(readonly report: LoadReport, protected readonly handles: H[], private readonly shares: boolean) {}
+
+  /** A call on the message path: `_Out_` buffers come back with the answer and are
+   *  written into the caller's views. */
+  protected viaMessage(handle: H, name: string, args: unknown[]): Promise<unknown> {
+    const positions = this.#copied(name, args);
+    if (positions === null) return handle.request((r) => r.call(name, args)).catch(unsendable(name));
+    return handle.request((r) => r.call(SYNC_OP.callOut, [name, args, positions]))
+      .then((copied) => applyCopies(name, args, positions, copied as CopiedBack, this.#lost, handle.label), unsendable(name));
+  }
+
+  /** The same on the blocking path (callSync). */
+  protected viaBlocking(handle: H, name: string, args: unknown[], timeoutMs: number): unknown {
+    const positions = this.#copied(name, args);
+    if (positions === null) return handle.syncCall.call(name, args, timeoutMs);
+    const copied = handle.syncCall.call(SYNC_OP.callOut, [name, args, positions], timeoutMs) as CopiedBack;
+    return applyCopies(name, args, positions, copied, this.#lost, handle.label);
+  }
+
+  /** The positions whose bytes must come back for this call, or null for none. */
+  #copied(name: string, args: unknown[]): number[] | null {
+    let positions = this.#outs.get(name);
+    if (positions === undefined) {
+      positions = Object.hasOwn(this.report.params, name) ? outPositions(this.report.params[name]!) : [];
+      this.#outs.set(name, positions);
+    }
+    if (positions.length === 0) return null;
+    const copied = needingCopies(args, positions, this.shares);
+    return copied.length > 0 ? copied : null;
+  }
+
+  onWarning(listener: (error: IsoswapError) => void): void {
+    this.#lost = listener;
+    for (const h of this.handles) if (h.channel !== null) h.channel.onLost = listener;
+  }
 
   // Most libraries export no hooks: no round trip for those (~0.5 ms of a swap).
   runLoadHook(info?: LoadInfo): Promise<number> {

@@ -66,7 +66,7 @@ export function afterPost(endpoint: Comlink.Endpoint, posted: () => void): Comli
 /** Either end of a Node IPC channel: the ChildProcess in the host, `process` in the child. */
 export interface IpcChannel {
   readonly connected: boolean;
-  send?: ((message: any) => boolean) | undefined;
+  send?: ((message: any, sendHandle?: undefined, options?: undefined, callback?: (error: Error | null) => void) => boolean) | undefined;
   on(event: 'message', listener: (message: any) => void): unknown;
   off(event: 'message', listener: (message: any) => void): unknown;
 }
@@ -78,13 +78,24 @@ export interface IpcChannel {
  * @example
  * const child = fork(entry, { serialization: 'advanced' });
  * const remote = wrap<LibraryServiceApi>(ipcEndpoint(child)); // child side: expose(service, ipcEndpoint(process))
+ * @param sending told of each message sent, with whether it is written out yet (a large
+ *  one is written as the other side reads)
  */
-export function ipcEndpoint(channel: IpcChannel): Comlink.Endpoint {
+export function ipcEndpoint(channel: IpcChannel, sending?: (written: () => boolean) => void): Comlink.Endpoint {
   return nodeIpcAdapter({
     // IPC cannot transfer: comlink's transfer list is dropped (isoswap never transfers).
     // A closed channel drops the message: the runtime rejects what is pending when its
     // process exits, while send() would throw or emit 'error' instead.
-    postMessage: (message: unknown) => { if (channel.connected) channel.send?.(message); },
+    postMessage: (message: unknown) => {
+      if (!channel.connected) return;
+      if (sending === undefined) {
+        channel.send?.(message);
+        return;
+      }
+      let written = false;
+      channel.send?.(message, undefined, undefined, () => { written = true; });
+      sending(() => written);
+    },
     on: (_type: string, listener: (value: unknown) => void) => channel.on('message', listener),
     off: (_type: string, listener: (value: unknown) => void) => channel.off('message', listener),
   });

@@ -1,5 +1,6 @@
 import type { IsoswapError } from '../errors.js';
 import type { Deadline } from '../transport/blocking-wait.js';
+import type { LostBytes } from '../transport/copy-back.js';
 import type { LibraryServiceApi } from '../wire/protocol.js';
 import type { Remote } from './rpc.js';
 
@@ -28,6 +29,8 @@ export interface RuntimeHandle {
   unref(): void;
   onCrash(listener: (error: IsoswapError) => void): void;
   readonly syncCall: BlockingPath;
+  /** The shared-memory ring, where there is one. */
+  readonly channel: { onLost: LostBytes | undefined } | null;
   /** Blocks until every call sent to it so far has run: a swap's drain, driven by a host
    *  blocked in callSync (whose event loop cannot see the answers). */
   settleSync(deadline: Deadline): void;

@@ -8,6 +8,7 @@ import type { ThreadWorkerHandle } from './thread/thread-worker-handle.js';
 import { ThreadRuntime, threadStandby } from './thread/thread-runtime.js';
 import { RingPool } from '../transport/ring-pool.js';
 import type { VersionRuntime } from './types.js';
+import { awaitOnly, onEventLoop, type Steps } from '../procedure.js';
 
 /** How long after the first version serves its standby starts (a reload before then
  *  starts a runtime itself, as one back to back does). */
@@ -23,12 +24,12 @@ const REFILL_DELAY_MS = 20;
  *
  * @example
  * const runtimes = new RuntimeFactory('thread', 1);
- * const runtime = await runtimes.start(request); ...; await runtimes.close();
+ * const runtime = await awaited(runtimes.start(request)); ...; await runtimes.close();
  */
 export class RuntimeFactory {
-  readonly #start: (request: LoadRequest) => Promise<VersionRuntime>;
-  /** Process isolation on Linux (the blocking pipes), else null. */
-  readonly #startSync: ((request: LoadRequest, timeoutMs: number) => VersionRuntime) | null = null;
+  readonly #start: (request: LoadRequest, timeoutMs: number) => Steps<VersionRuntime>;
+  /** Process isolation on Linux (the blocking pipes): a blocked host can start a runtime. */
+  readonly #startsBlocking: boolean = false;
   readonly #standby: Standby<ThreadWorkerHandle> | Standby<ChildProcessHandle>;
   /** Loads running now: the standby is refilled only when none is (Standby.refill). */
   #loading = 0;
@@ -43,42 +44,37 @@ export class RuntimeFactory {
       const rings = new RingPool();
       const standby = threadStandby(threads, rings);
       this.#standby = standby;
-      this.#start = (request) => ThreadRuntime.start(request, threads, standby, rings);
+      this.#start = awaitOnly('starting a worker thread', (request: LoadRequest) => ThreadRuntime.start(request, threads, standby, rings));
     } else {
       const standby = processStandby(threads, extras);
       this.#standby = standby;
-      this.#start = (request) => ProcessRuntime.start(request, threads, standby);
-      if (process.platform === 'linux') this.#startSync = (request, timeoutMs) => ProcessRuntime.startSync(request, threads, standby, timeoutMs);
+      this.#start = (request, timeoutMs) => ProcessRuntime.start(request, threads, standby, timeoutMs);
+      this.#startsBlocking = process.platform === 'linux';
     }
   }
 
   /** Starts the runtime the next {@link start} takes, unless one waits or is starting: a
-   *  load still preparing its request (hashing, copying) overlaps the runtime's boot. */
-  prestart(): void {
-    this.#standby.prestart();
+   *  load still preparing its request (hashing, copying) overlaps the runtime's boot. A
+   *  blocked host starts none ahead: it takes a settled child or forks one at its start. */
+  *prestart(): Steps<void> {
+    if (yield* onEventLoop()) this.#standby.prestart();
   }
 
-  /** Loads a version into a runtime (pre-started ones first); rejects with a typed load
-   *  error. */
-  start(request: LoadRequest): Promise<VersionRuntime> {
-    this.#loading++;
-    return this.#start(request).finally(() => this.#loaded());
-  }
-
-  /** Whether {@link startSync} can load without the event loop. */
-  get canStartSync(): boolean {
-    return this.#startSync !== null;
-  }
-
-  /** The same, blocking, within `timeoutMs` (0: none): for a restart driven by a blocked
-   *  callSync. Only where {@link canStartSync}. */
-  startSync(request: LoadRequest, timeoutMs: number): VersionRuntime {
+  /** Loads a version into a runtime (pre-started ones first); throws a typed load error.
+   *  A blocking driver (only where {@link canStartBlocking}) loads within `timeoutMs`
+   *  (0: none; past it ERR_CALL_TIMEOUT). */
+  *start(request: LoadRequest, timeoutMs = 0): Steps<VersionRuntime> {
     this.#loading++;
     try {
-      return this.#startSync!(request, timeoutMs);
+      return yield* this.#start(request, timeoutMs);
     } finally {
       this.#loaded();
     }
+  }
+
+  /** Whether a blocked host can {@link start} a runtime (process isolation on Linux). */
+  get canStartBlocking(): boolean {
+    return this.#startsBlocking;
   }
 
   /**

@@ -31,4 +31,6 @@ export interface VersionRuntime {
   abandon(): void;
   /** Called once when a worker or the process dies on its own. */
   onCrash(listener: (error: IsoswapError) => void): void;
+  /** Called for what a call could not do although it resolved (ERR_BUFFER_LOST). */
+  onWarning(listener: (error: IsoswapError) => void): void;
 }

@@ -6,6 +6,7 @@ import {
 } from './ring-layout.js';
 import { HostCodec, ringFunction, type RingFunction, type RingSideChannel } from './ring-codec.js';
 import { Deadline } from './blocking-wait.js';
+import { lostBytes, type LostBytes } from './copy-back.js';
 import { SpinBudget } from './spin-budget.js';
 import { HOST_ASLEEP, prewakeWorker, threadHostSignals, type HostSignals } from './ring-signals.js';
 
@@ -46,7 +47,7 @@ export class CallChannel {
   #meta: Int32Array;
   #codec: HostCodec;
   readonly #fast = new Map<string, RingFunction>();
-  /** Per slot: how to settle the call in it, its arguments (when buffers come back), and
+  /** Per slot: how to settle the call in it, its arguments (when it passes pointers), and
    *  where its arena bytes end. */
   #resolve: Array<Settle | undefined> = new Array(SLOTS);
   #reject: Array<Settle | undefined> = new Array(SLOTS);
@@ -73,6 +74,11 @@ export class CallChannel {
   /** When picking up by spinning began, -1 after a turn of the event loop. */
   #spinningSince = -1;
   #death: IsoswapError | null = null;
+  /** The arguments of calls failed before they were answered (see fail()). */
+  readonly #stranded: unknown[][] = [];
+  /** Hears of `_Out_` bytes that could not be written back (the host's `warning`). */
+  onLost: LostBytes | undefined;
+  readonly #lostAt = (fn: RingFunction, position: number): void => this.onLost?.(lostBytes(fn.name, position, this.label()));
   readonly #progress = (): boolean => Atomics.load(this.#header, DONE) !== this.#tail;
 
   /**
@@ -191,13 +197,22 @@ export class CallChannel {
     }
   }
 
-  /** Rejects every call not yet settled, and every later one, with `error`. */
+  /**
+   * Settles the calls the worker answered (whatever the order the host learns of the
+   * answers and of the death: a busy event loop may see the exit first), then rejects
+   * every other call, and every later one, with `error`.
+   */
   fail(error: IsoswapError): void {
     if (this.#death !== null) return;
     this.#death = error;
+    this.#collectAnswered();
     for (let seq = this.#tail; seq !== this.#head; seq = (seq + 1) | 0) {
       const slot = seq & MASK;
       const reject = this.#reject[slot];
+      // A worker thread killed in a native call runs on (it cannot be stopped) and may
+      // still write the memory it was given the address of: that memory stays alive.
+      const args = this.#args[slot];
+      if (args !== undefined) this.#stranded.push(args);
       this.#clear(slot);
       reject?.(error);
     }
@@ -259,7 +274,7 @@ export class CallChannel {
     this.#resolve[slot] = resolve;
     this.#reject[slot] = reject;
     this.#fns[slot] = fn;
-    if (fn.copiesBack) this.#args[slot] = args;
+    if (fn.pointers) this.#args[slot] = args;
     this.#head = (seq + 1) | 0;
     Atomics.store(this.#header, HEAD, this.#head);
   }
@@ -344,6 +359,14 @@ export class CallChannel {
     }
   }
 
+  /** The calls answered before a death; queued calls stay queued (they are failed next). */
+  #collectAnswered(): void {
+    const overflow = this.#overflow;
+    this.#overflow = [];
+    this.#collect();
+    this.#overflow = overflow;
+  }
+
   /** Settles every call the worker has answered and moves queued calls into free slots. */
   #collect(): void {
     const done = Atomics.load(this.#header, DONE);
@@ -357,8 +380,15 @@ export class CallChannel {
       this.#tail = (this.#tail + 1) | 0;
       const status = this.#meta[slot * SLOT_META + META_STATUS];
       if (status === STATUS_OK) {
-        const value = this.#codec.read(slot, fn, args); // before the arena bytes are reused
-        this.#arenaTail = this.#arenaEnd[slot]!;
+        let value: unknown;
+        try {
+          value = this.#codec.read(slot, fn, args, this.#lostAt);
+        } catch (err) { // a long result whose worker died before it was sent whole
+          this.#arenaTail = this.#arenaEnd[slot]!;
+          reject(this.#death ?? new IsoswapError('ERR_VERSION_CRASHED', `${this.label()} died while sending the result of ${fn.name}`, { function: fn.name }, { cause: err }));
+          continue;
+        }
+        this.#arenaTail = this.#arenaEnd[slot]!; // after the read: the arena bytes are free again
         resolve(value);
       } else {
         this.#arenaTail = this.#arenaEnd[slot]!;

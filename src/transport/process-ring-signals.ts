@@ -140,13 +140,13 @@ export class ProcessWorkerSignals implements WorkerSignals {
   }
 
   notifyHost(ring: RingHeader): void {
-    // After DONE: a frame written before it could fill the pipe while the host, waiting
-    // for DONE, does not read.
-    if (this.#spilled.length > 0) this.#spill();
     const { header } = ring;
     const waiting = hostWaits(ring);
     if (waiting === HOST_BLOCKED) futexWake(this.address + DONE_BYTES);
     else if (waiting === HOST_ASLEEP && Atomics.compareExchange(header, HOST_WAITING, HOST_ASLEEP, 0) === HOST_ASLEEP) ringDoorbell(this.hostBellFd);
+    // After DONE and after the wake: a frame longer than the pipe holds (64 KiB) blocks
+    // this write until the host reads it, which a host still asleep never does.
+    if (this.#spilled.length > 0) this.#spill();
   }
 
   #spill(): void {

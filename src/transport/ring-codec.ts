@@ -11,16 +11,24 @@
  *  - TAG_COPY: int32 pair (arena offset, byte length) of a typed array copied into the
  *    arena, of the element kind in META_ELEMENTS (copied back after the call when the
  *    prototype marks it `_Out_`/`_Inout_`);
- *  - TAG_SHARED: int32 pair (byte offset, buffer id) of a view over a SharedArrayBuffer
- *    both ends hold (id 0: the state block): the very memory, no copy.
- * The result word uses the same tags; a string result is written into the room the host
- * reserved for it (its offset and size are in the result word when the call is written),
- * and one that does not fit there is posted on the side channel (TAG_SPILLED).
+ *  - TAG_SHARED: int32 pair (byte offset, 0) of a view over the state block, which both
+ *    ends map (in a child process at another address): the very memory, no copy;
+ *  - TAG_ADDRESS: a float64, the address of a view over any other SharedArrayBuffer
+ *    (thread isolation: one address space). The worker passes koffi the address and
+ *    never holds the buffer: a buffer a worker isolate held stayed until that isolate's
+ *    next garbage collection, which an idle worker seldom has (a fresh 1 MiB buffer per
+ *    call kept them all). The host keeps the arguments until the call is answered.
+ * The result word uses the same tags (the result's tag in META_ELEMENTS); a string result
+ * is written into the room the host reserved for it (its offset and size are in the
+ * result word when the call is written), and one that does not fit there is posted on the
+ * side channel (TAG_SPILLED).
  */
+import koffi from 'koffi';
 import type { FastArgKind, FastResultKind, FastSignature } from '../wire/protocol.js';
 import {
   MAX_ARGS, MAX_CALL_BYTES, META_ELEMENTS, META_TAGS, SLOT_META, SLOT_VALUES, type ChannelViews,
 } from './ring-layout.js';
+import { writeBack } from './copy-back.js';
 
 export const TAG_NUMBER = 0;
 export const TAG_INT64 = 1;
@@ -30,6 +38,7 @@ export const TAG_STRING = 4;
 export const TAG_COPY = 5;
 export const TAG_SHARED = 6;
 export const TAG_SPILLED = 7;
+export const TAG_ADDRESS = 8;
 
 /** The typed arrays a pointer argument may be, by element kind (a Buffer is kind 0). */
 const ELEMENT_KINDS = [
@@ -41,6 +50,19 @@ type TypedArrayClass = (typeof ELEMENT_KINDS)[number];
 const KIND_OF = new Map<unknown, number>(ELEMENT_KINDS.map((c, i) => [c, i]));
 KIND_OF.set(Buffer, 0);
 
+/** Where each SharedArrayBuffer's memory starts (it never moves); weak: not kept alive. */
+const ADDRESSES = new WeakMap<SharedArrayBuffer, number>();
+
+function addressOf(view: ArrayBufferView): number {
+  const buffer = view.buffer as SharedArrayBuffer;
+  let base = ADDRESSES.get(buffer);
+  if (base === undefined) {
+    base = Number(koffi.address(new Uint8Array(buffer)));
+    ADDRESSES.set(buffer, base);
+  }
+  return base + view.byteOffset;
+}
+
 const INT64_MIN = -(2n ** 63n);
 const UINT64_LIMIT = 2n ** 64n;
 const SIGNED_LIMIT = 2n ** 63n;
@@ -48,16 +70,16 @@ const SIGNED_LIMIT = 2n ** 63n;
 export const FIRST_RESULT_RESERVE = 64;
 const MAX_RESULT_RESERVE = 4096;
 
-/** Carries what the ring cannot: a SharedArrayBuffer the worker has not seen yet (host to
- *  worker) and a string result longer than its reserve (worker to host). Each message is
- *  posted before the slot that needs it is published, so `receive` finds it at once
- *  (thread isolation: a MessagePort and receiveMessageOnPort). */
+/** Carries what the ring cannot: a string result longer than its reserve (worker to
+ *  host); `receive` takes the one the slot being read spilled (thread isolation: a
+ *  MessagePort and receiveMessageOnPort, posted before the slot is published; process
+ *  isolation: a blocking pipe, written right after). */
 export interface RingSideChannel {
   post(message: unknown): void;
   /** The next message, or undefined when there is none. */
   receive(): unknown;
-  /** False when the worker is another process, which cannot be sent a SharedArrayBuffer:
-   *  views over one (but the state block) are copied into the arena then. */
+  /** False when the worker is another process, which cannot reach a SharedArrayBuffer of
+   *  this one: views over one (but the state block) are copied into the arena then. */
   readonly shares?: boolean;
 }
 
@@ -70,6 +92,9 @@ export interface RingFunction {
   plain: boolean;
   /** Some argument is an `_Out_`/`_Inout_` pointer: its copy comes back after the call. */
   copiesBack: boolean;
+  /** Some argument is a pointer: the host keeps the arguments until the call is answered
+   *  (the worker may hold the address of their memory). */
+  pointers: boolean;
   /** Bytes reserved for a string result. */
   reserve: number;
 }
@@ -85,6 +110,7 @@ export function ringFunction(name: string, index: number, signature: FastSignatu
     name, index, signature,
     plain: signature.args.every((k) => k === 'number'),
     copiesBack: signature.args.includes('pointer-out'),
+    pointers: signature.args.some((kind) => kind === 'pointer' || kind === 'pointer-out'),
     reserve: signature.result === 'string' ? FIRST_RESULT_RESERVE : 0,
   };
 }
@@ -115,17 +141,17 @@ function writeUtf8(arena: Buffer, text: string, at: number, room: number): numbe
 
 /** The host end: measures, writes arguments, reads results. */
 export class HostCodec {
-  readonly #shared = new Map<ArrayBufferLike, number>();
-  #nextId = 1;
+  /** The state block, which the worker knows as shared buffer 0. */
+  readonly #state: ArrayBufferLike | undefined;
 
   /**
-   * @param side where SharedArrayBuffers are sent to the worker; undefined: views over
-   *  memory the worker does not map are copied (process isolation), except `state`
+   * @param side where long string results come from; undefined or not sharing: views over
+   *  SharedArrayBuffers other than `state` are copied (process isolation)
    * @example
    * const codec = new HostCodec(views, stateBuffer, sidePort);
    */
   constructor(private readonly views: ChannelViews, state: ArrayBufferLike | undefined, private readonly side?: RingSideChannel) {
-    if (state !== undefined) this.#shared.set(state, 0);
+    this.#state = state;
   }
 
   /** Arena bytes the call needs, or -1 when it cannot go on the ring (the caller takes the
@@ -187,11 +213,13 @@ export class HostCodec {
       } else {
         const view = arg as TypedArray;
         elements |= KIND_OF.get(view.constructor)! << (4 * i);
-        const id = this.#shareId(view.buffer);
-        if (id >= 0) {
+        if (view.buffer === this.#state) {
           words[w] = view.byteOffset;
-          words[w + 1] = id;
+          words[w + 1] = 0;
           tag = TAG_SHARED;
+        } else if (this.#addressable(view.buffer)) {
+          values[base + i] = addressOf(view);
+          tag = TAG_ADDRESS;
         } else {
           arena.set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength), at);
           words[w] = at;
@@ -213,16 +241,17 @@ export class HostCodec {
     return at;
   }
 
-  /** The result of the call answered in `slot`; copies `_Out_` buffers back into `args`. */
-  read(slot: number, fn: RingFunction, args: unknown[] | undefined): unknown {
+  /** The result of the call answered in `slot`; copies `_Out_` buffers back into `args`
+   *  (`lost` hears of each position whose view was detached or shrunk meanwhile). */
+  read(slot: number, fn: RingFunction, args: unknown[] | undefined, lost?: (fn: RingFunction, position: number) => void): unknown {
     const { values, words, arena, meta } = this.views;
     const at = slot * SLOT_VALUES + MAX_ARGS;
     const kind: FastResultKind = fn.signature.result;
-    if (fn.copiesBack && args !== undefined) this.#copyBack(slot, fn, args);
+    if (fn.copiesBack && args !== undefined) this.#copyBack(slot, fn, args, lost);
     if (kind === 'number') return values[at];
     if (kind === 'bool') return values[at] !== 0;
     if (kind === 'void') return undefined;
-    const tag = meta[slot * SLOT_META + META_TAGS]!;
+    const tag = meta[slot * SLOT_META + META_ELEMENTS]!;
     switch (tag) {
       case TAG_NUMBER: return values[at];
       case TAG_INT64: return this.views.int64[at];
@@ -230,7 +259,8 @@ export class HostCodec {
       case TAG_NULL: return null;
       case TAG_STRING: return arena.toString('utf8', words[at * 2]!, words[at * 2]! + words[at * 2 + 1]!);
       default: {
-        const value = this.side?.receive() as string;
+        const value = this.side?.receive();
+        if (typeof value !== 'string') throw new Error(`the long result of ${fn.name} never arrived`);
         // next time, room for a result as long as this one
         fn.reserve = Math.min(MAX_RESULT_RESERVE, Math.max(fn.reserve, align8(Buffer.byteLength(value))));
         return value;
@@ -238,43 +268,38 @@ export class HostCodec {
     }
   }
 
-  #copyBack(slot: number, fn: RingFunction, args: unknown[]): void {
+  #copyBack(slot: number, fn: RingFunction, args: unknown[], lost: ((fn: RingFunction, position: number) => void) | undefined): void {
     const { words, arena, meta } = this.views;
     const tags = meta[slot * SLOT_META + META_TAGS]!;
-    fn.signature.args.forEach((kind, i) => {
-      if (kind !== 'pointer-out' || ((tags >> (4 * i)) & 15) !== TAG_COPY) return;
-      const view = args[i] as TypedArray;
+    const kinds = fn.signature.args;
+    for (let i = 0; i < kinds.length; i++) {
+      if (kinds[i] !== 'pointer-out' || ((tags >> (4 * i)) & 15) !== TAG_COPY) continue;
       const w = (slot * SLOT_VALUES + i) * 2;
-      new Uint8Array(view.buffer, view.byteOffset, view.byteLength).set(arena.subarray(words[w]!, words[w]! + words[w + 1]!));
-    });
+      if (!writeBack(args[i] as ArrayBufferView, arena.subarray(words[w]!, words[w]! + words[w + 1]!))) lost?.(fn, i);
+    }
   }
 
   #sharable(buffer: ArrayBufferLike): boolean {
-    return this.#shared.has(buffer) || (this.side !== undefined && this.side.shares !== false && buffer instanceof SharedArrayBuffer);
+    return buffer === this.#state || this.#addressable(buffer);
   }
 
-  /** The id the worker knows `buffer` by (sent to it on first use), or -1: copy it. */
-  #shareId(buffer: ArrayBufferLike): number {
-    const known = this.#shared.get(buffer);
-    if (known !== undefined) return known;
-    if (this.side === undefined || this.side.shares === false || !(buffer instanceof SharedArrayBuffer)) return -1;
-    const id = this.#nextId++;
-    this.#shared.set(buffer, id);
-    this.side.post({ id, buffer });
-    return id;
+  /** A SharedArrayBuffer the worker can reach by address: it runs in this process (the
+   *  side channel shares), and the buffer has memory (an empty one has no address). */
+  #addressable(buffer: ArrayBufferLike): boolean {
+    return this.side !== undefined && this.side.shares !== false && buffer instanceof SharedArrayBuffer && buffer.byteLength > 0;
   }
 }
 
 /** The worker end: reads arguments, writes results. */
 export class WorkerCodec {
-  readonly #shared = new Map<number, ArrayBufferLike>();
+  readonly #state: ArrayBufferLike | undefined;
 
   /**
    * @example
    * const codec = new WorkerCodec(views, stateBuffer, sidePort);
    */
   constructor(private readonly views: ChannelViews, state: ArrayBufferLike | undefined, private readonly side?: RingSideChannel) {
-    if (state !== undefined) this.#shared.set(0, state);
+    this.#state = state;
   }
 
   /** The arguments of the call in `slot`, as koffi takes them. */
@@ -295,8 +320,10 @@ export class WorkerCodec {
         // here, then encoded again by koffi into its per-thread heap (libc.ts cString)
         case TAG_STRING: args[i] = arena.subarray(words[w]!, words[w]! + words[w + 1]! + 1); break;
         case TAG_COPY: args[i] = view(ELEMENT_KINDS[(elements >> (4 * i)) & 15]!, arena.buffer, arena.byteOffset + words[w]!, words[w + 1]!); break;
+        case TAG_ADDRESS: args[i] = values[base + i]; break; // koffi takes a number for a pointer as its address
         default: {
-          const buffer = this.#buffer(words[w + 1]!);
+          const buffer = this.#state;
+          if (buffer === undefined) throw new Error('a view over the state block, but this version has none');
           args[i] = view(ELEMENT_KINDS[(elements >> (4 * i)) & 15]!, buffer, words[w]!, buffer.byteLength - words[w]!);
         }
       }
@@ -329,18 +356,7 @@ export class WorkerCodec {
         tag = TAG_SPILLED;
       }
     }
-    meta[slot * SLOT_META + META_TAGS] = tag;
-  }
-
-  #buffer(id: number): ArrayBufferLike {
-    let buffer = this.#shared.get(id);
-    while (buffer === undefined) {
-      const message = this.side?.receive() as { id: number; buffer: ArrayBufferLike } | undefined;
-      if (message === undefined) throw new Error(`shared buffer ${id} was never sent`);
-      this.#shared.set(message.id, message.buffer);
-      buffer = this.#shared.get(id);
-    }
-    return buffer;
+    meta[slot * SLOT_META + META_ELEMENTS] = tag; // not META_TAGS: the host copies _Out_ buffers back by those
   }
 }
 

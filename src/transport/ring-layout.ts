@@ -62,9 +62,11 @@ export const SLOT_VALUES = MAX_ARGS + 1;
 export const SLOT_META = 4;
 export const META_FN = 0;
 export const META_STATUS = 1;
-/** 4 bits per argument (ring-codec.ts TAG_*); after the call, the result's tag. */
+/** 4 bits per argument (ring-codec.ts TAG_*); kept through the call: the host reads them
+ *  again to copy `_Out_` buffers back. */
 export const META_TAGS = 2;
-/** 4 bits per argument: the typed array kind of a pointer argument (ring-codec.ts). */
+/** 4 bits per argument: the typed array kind of a pointer argument (ring-codec.ts); after
+ *  the call, the result's tag (the worker has read the kinds by then). */
 export const META_ELEMENTS = 3;
 
 /** Bytes of the per-call arena: strings and copied buffers of the calls in flight, and

@@ -10,6 +10,10 @@ export const CHILD_REQUEST_FD = 4;
 export const CHILD_REPLY_FD = 5;
 
 const POLLIN = 0x1;
+const POLLOUT = 0x4;
+/** The host's end of the request pipe never blocks: a long request is written as the child
+ *  reads it, each wait bounded by the call's deadline. */
+const O_NONBLOCK = 0o4000;
 
 /**
  * A 4-byte little-endian length, then the v8-serialized payload (bigint, typed arrays
@@ -65,7 +69,7 @@ export class ProcessSyncCall {
     // O_CLOEXEC: pipe() fds are inherited by every later exec; libuv passes only what the
     // stdio array names, so another child (a standby) would hold this child's write end,
     // and the host would never read EOF when this child dies.
-    if (pipe2(request, O_CLOEXEC) !== 0) throw new Error('pipe2 failed');
+    if (pipe2(request, O_CLOEXEC | O_NONBLOCK) !== 0) throw new Error('pipe2 failed');
     if (pipe2(reply, O_CLOEXEC) !== 0) {
       closeSync(request[0]!);
       closeSync(request[1]!);
@@ -95,8 +99,7 @@ export class ProcessSyncCall {
     }
     const deadline = new Deadline(name, timeoutMs);
     try {
-      writeAll(this.#requestFd, request);
-      this.posted();
+      this.#write(request, deadline);
       let reply: SyncReply;
       do reply = this.#next(timeoutMs > 0 && deadline, name); while (isMark(reply)); // a mark a drain gave up on
       if (reply.ok) return reply.value;
@@ -138,6 +141,24 @@ export class ProcessSyncCall {
     this.#requestFd = this.#replyFd = -1; // never touch a closed number again: it may be reused
   }
 
+  /** Writes the whole frame, waiting in poll() while the pipe is full (the child reads
+   *  it on its event loop); ERR_CALL_TIMEOUT once the deadline passes. */
+  #write(bytes: Buffer, deadline: Deadline): void {
+    const polled = Buffer.alloc(8); // struct pollfd { int fd; short events; short revents; }
+    for (let sent = 0; sent < bytes.length;) {
+      try {
+        sent += writeSync(this.#requestFd, bytes, sent);
+        this.posted(); // each chunk: a child blocked on its ring reads only once nudged
+        continue;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+      }
+      polled.writeInt32LE(this.#requestFd, 0);
+      polled.writeInt16LE(POLLOUT, 4);
+      libcFunctions().poll(polled, 1, Math.ceil(deadline.sliceMs())); // sliceMs throws once past the end
+    }
+  }
+
   /** Reads exactly `bytes`; with a deadline, poll() bounds each wait. */
   #read(bytes: number, deadline: Deadline | false, name: string): Buffer {
     const out = Buffer.alloc(bytes);
@@ -160,10 +181,6 @@ export class ProcessSyncCall {
   #crashed(name: string, cause?: unknown): IsoswapError {
     return new IsoswapError('ERR_VERSION_CRASHED', `${this.label()} died during callSync of ${name}`, { function: name }, { cause });
   }
-}
-
-function writeAll(fd: number, bytes: Buffer): void {
-  for (let sent = 0; sent < bytes.length;) sent += writeSync(fd, bytes, sent);
 }
 
 function closeQuietly(fd: number): void {

@@ -66,7 +66,7 @@ function checkVariadic(args: readonly unknown[], from: number, bad: (m: string, 
     const value = args[i + 1];
     if (typeof type !== 'string') return bad(`argument ${i + 1} must name the type of argument ${i + 2}, not ${describe(type)}`, { position: i + 1 });
     const pointer = type.includes('*') || /^str(16|32)?$/.test(type.trim());
-    const fits = pointer ? value === null || typeof value === 'string' || ArrayBuffer.isView(value)
+    const fits = pointer ? isPointerLike(value)
       : typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean';
     if (!fits) return bad(`argument ${i + 2} (${type}) must be ${pointer ? POINTER : 'a number'}, not ${describe(value)}`, { position: i + 2, type });
   }
@@ -99,9 +99,21 @@ function paramTest(param: ParamType): ParamTest {
   }
 }
 
-/** Strings, Buffers and typed arrays (a view of the state block included), and null. */
+/** Strings, Buffers and typed arrays (a view of the state block included), and null; not
+ *  a view whose buffer was detached (transferred): no path can read it. */
 function isPointerLike(value: unknown): boolean {
-  return value === null || typeof value === 'string' || ArrayBuffer.isView(value);
+  return value === null || typeof value === 'string' || (ArrayBuffer.isView(value) && !isDetached(value));
+}
+
+/** A detached buffer's views read as empty; only an empty one is looked at further. */
+function isDetached(view: ArrayBufferView): boolean {
+  if (view.byteLength !== 0 || view.buffer.byteLength !== 0 || view.buffer instanceof SharedArrayBuffer) return false;
+  try {
+    new Uint8Array(view.buffer, 0, 0);
+    return false;
+  } catch {
+    return true;
+  }
 }
 
 function integerTest(type: string, bits: number, signed: boolean): ParamTest {
@@ -128,7 +140,7 @@ function describe(value: unknown): string {
   if (typeof value === 'bigint') return `${value}n`;
   if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
   if (typeof value === 'string') return `a string`;
-  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
+  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}${isDetached(value) ? ' over a detached ArrayBuffer' : ''}`;
   if (Array.isArray(value)) return 'an array';
   return `a ${typeof value}`;
 }

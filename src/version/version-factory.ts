@@ -4,7 +4,6 @@ import { CopyStore } from '../library/copy-store.js';
 import { explainMissing, planPreloads } from '../library/dependencies.js';
 import { readDynamic } from '../library/elf-dynamic.js';
 import { findStateSection } from '../library/state-section.js';
-import type { IsoswapError } from '../errors.js';
 import { functionsForNewBuild } from '../header/signature-check.js';
 import type { FunctionTable, ResolvedOptions } from '../options.js';
 import type { LoadRequest, StateRef } from '../wire/protocol.js';
@@ -12,6 +11,8 @@ import { hostChildExtras } from '../runtime/process/process-runtime.js';
 import { RuntimeFactory } from '../runtime/start.js';
 import type { VersionRuntime } from '../runtime/types.js';
 import { Version } from './version.js';
+import { awaitOnly, type Steps } from '../procedure.js';
+import { readLibrary } from '../library/read-library.js';
 
 /** Worker threads are named per version, unique in the process (several hosts may run). */
 let threadNames = 0;
@@ -25,6 +26,9 @@ export type BuildSource = 'file' | { bytes: Buffer; sha256?: string | undefined;
  * the library, else in the temp dir: CopyStore) and loads it into a runtime. Owns the
  * copies and the runtime factory (with its warm standby).
  */
+const readBuild = awaitOnly('reading a new build', readLibrary);
+const readFunctions = awaitOnly('reading the header of a new build', functionsForNewBuild);
+
 export class VersionFactory {
   #nextId = 0;
   /** Made at the first load that has a build to load: a path that is no library (a FIFO,
@@ -35,72 +39,46 @@ export class VersionFactory {
     private readonly opts: ResolvedOptions,
     private readonly copies: CopyStore,
     private readonly state: StateRef | undefined,
-    private readonly onCrash: (version: Version, error: IsoswapError) => void,
   ) {}
 
-  /**
-   * @example
-   * const factory = VersionFactory.create(opts, block?.ref, (v, err) => recover(v, err));
-   */
-  static create(opts: ResolvedOptions, state: StateRef | undefined, onCrash: (version: Version, error: IsoswapError) => void): VersionFactory {
-    return new VersionFactory(opts, CopyStore.open(opts.library, opts.tempDir), state, onCrash);
+  static create(opts: ResolvedOptions, state: StateRef | undefined): VersionFactory {
+    return new VersionFactory(opts, CopyStore.open(opts.library, opts.tempDir), state);
   }
 
   /**
-   * Loads a build; the version is ready but not serving. Rejects with the typed load error
-   * (and leaves no copy behind) when it cannot be served. A new build with `header` is
-   * declared from the header as it is now, and refused with ERR_SIGNATURE_CHANGED when it
-   * changes a function of `serving`.
+   * Loads a build; the version is ready but not serving. Throws the typed load error (and
+   * leaves no copy behind) when it cannot be served. A new build with `header` is declared
+   * from the header as it is now, and refused with ERR_SIGNATURE_CHANGED when it changes a
+   * function of `serving`.
    *
-   * @example
-   * const next = await factory.load('file', undefined, current.functions);
+   * A blocked callSync drives it for a build served before (a restart, a rollback: bytes
+   * and functions known), only where {@link canLoadBlocking}: the copy is written and the
+   * runtime loads over the blocking paths within `timeoutMs` (0: none; past it
+   * ERR_CALL_TIMEOUT).
    */
-  async load(source: BuildSource, sourceId?: number, serving?: FunctionTable): Promise<Version> {
+  *load(source: BuildSource, sourceId?: number, serving?: FunctionTable, timeoutMs = 0): Steps<Version> {
     const { library, header, isolation, threads, libraryPath } = this.opts;
     const functions = source !== 'file' && source.functions !== undefined ? source.functions
-      : header !== undefined ? await functionsForNewBuild(header, serving)
+      : header !== undefined ? yield* readFunctions(header, serving)
       : this.opts.functions;
-    const id = ++this.#nextId;
+    const id = ++this.#nextId; // a build refused still takes its number
+    const bytes = source === 'file' ? yield* readBuild(library) : source.bytes;
     // Once the bytes are known to be a library, the runtime boots while they are hashed and
     // copied (a cold start back to back, 1-3 ms sooner); a file refused costs no start.
     const runtimes = (): RuntimeFactory => (this.#runtimes ??= new RuntimeFactory(isolation, threads, hostChildExtras(this.state, libraryPath)));
-    const checked = (): void => runtimes().prestart();
-    const artifact = source === 'file'
-      ? await Artifact.fromFile(library, this.copies, id, checked)
-      : await Artifact.fromBytes(source.bytes, library, this.copies, id, source.sha256, checked);
+    const artifact = yield* Artifact.fromBytes(bytes, library, this.copies, id, source === 'file' ? undefined : source.sha256, () => runtimes().prestart());
     try {
-      return this.#version(id, artifact, await runtimes().start(this.#request(artifact, functions)), functions, sourceId);
+      return this.#version(id, artifact, yield* runtimes().start(this.#request(artifact, functions), timeoutMs), functions, sourceId);
     } catch (err) {
       const explained = this.#explained(err, artifact); // before the copy it reads is removed
-      await artifact.remove();
+      yield* artifact.remove();
       throw explained;
     }
   }
 
-  /** Whether {@link loadSync} can load without the event loop (process isolation). */
-  get canLoadSync(): boolean {
-    return this.#runtimes?.canStartSync === true;
-  }
-
-  /**
-   * The same for a build served before (a restart, a rollback), blocking: the copy is
-   * written and the runtime loads over the blocking paths, within `timeoutMs` (0: none;
-   * past it, ERR_CALL_TIMEOUT). For a restart a blocked callSync drives; only where
-   * {@link canLoadSync}.
-   *
-   * @example
-   * const next = factory.loadSync({ bytes, functions }, crashed.id, 15_000);
-   */
-  loadSync(source: { bytes: Buffer; functions: FunctionTable }, sourceId: number, timeoutMs: number): Version {
-    const id = ++this.#nextId;
-    const artifact = Artifact.fromBytesSync(source.bytes, this.opts.library, this.copies, id);
-    try {
-      return this.#version(id, artifact, this.#runtimes!.startSync(this.#request(artifact, source.functions), timeoutMs), source.functions, sourceId);
-    } catch (err) {
-      const explained = this.#explained(err, artifact);
-      artifact.removeSync();
-      throw explained;
-    }
+  /** Whether a blocked callSync can {@link load} (process isolation, once a runtime ran). */
+  get canLoadBlocking(): boolean {
+    return this.#runtimes?.canStartBlocking === true;
   }
 
   /** A missing dependency, explained: which library needs it, where it was looked for. */
@@ -118,13 +96,10 @@ export class VersionFactory {
     return { library, copy: artifact.copy, functions, preload, libraryPath, state: this.state, timeoutMs: loadTimeoutMs, section, threadName, addon: this.opts.addon };
   }
 
-  /** A loaded version, its crashes and timeouts reported to the host. */
+  /** A loaded version with the host's deadlines (the swap queue listens to its faults). */
   #version(id: number, artifact: Artifact, runtime: VersionRuntime, functions: FunctionTable, sourceId: number | undefined): Version {
-    const { callTimeoutMs, hookTimeoutMs } = this.opts;
     const version = new Version(id, artifact, runtime, functions, sourceId);
-    runtime.onCrash((error) => this.onCrash(version, error));
-    if (callTimeoutMs > 0) version.setCallTimeout(callTimeoutMs, (error) => this.onCrash(version, error));
-    version.setHookTimeout(hookTimeoutMs, (error) => this.onCrash(version, error));
+    version.setDeadlines(this.opts.callTimeoutMs, this.opts.hookTimeoutMs);
     return version;
   }
 

@@ -68,6 +68,10 @@ export const SYNC_OP = {
   /** A LoadRequest on the blocking path: the restart of a crashed version, driven by a
    *  blocked callSync (process isolation; src/host/crash-restart.ts). */
   load: '\0isoswap.load',
+  /** A call with `_Out_`/`_Inout_` buffers on a message path: args `[name, args,
+   *  positions]`; answers `{ value, out }`, the bytes of each position's copy after the
+   *  call (src/transport/copy-back.ts). */
+  callOut: '\0isoswap.callOut',
 } as const;
 
 /** How a mark is answered on the blocking path (never the answer to a call). */

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { IsoswapError } from '../../errors.js';
 import { SYNC_OP, type LibraryServiceApi } from '../../wire/protocol.js';
 import type { Deadline } from '../../transport/blocking-wait.js';
-import { afterPost, ipcEndpoint, releasableEndpoint, wrap, type Remote } from '../rpc.js';
+import { ipcEndpoint, releasableEndpoint, wrap, type Remote } from '../rpc.js';
 import { exitStatus } from './exit-status.js';
 import { withExtras, type ChildExtras } from '../../wire/inherited-fds.js';
 import { ProcessSyncCall } from '../../transport/sync-pipe-call.js';
@@ -18,6 +18,8 @@ import { nextMark, type RuntimeHandle } from '../runtime-handle.js';
 const ENTRY = fileURLToPath(new URL('../../../workers/process-worker.cjs', import.meta.url));
 /** How long a child may take to exit after unload and disconnect before it is SIGKILLed. */
 const EXIT_GRACE_MS = 2000;
+/** How long the requests of a dead child wait for its IPC channel to hand over its last answers. */
+const IPC_DRAIN_MS = 1000;
 
 /**
  * One child process and the comlink proxy to its LibraryService. comlink's promises never
@@ -76,7 +78,7 @@ export class ChildProcessHandle implements RuntimeHandle {
     const signals = this.#ring?.signals(() => this.#diedDuringCallSync());
     this.channel = this.#ring === null || signals === undefined ? null
       : new CallChannel(() => this.label, this.#ring.mapping.buffer, signals.side, signals);
-    const endpoint = releasableEndpoint(afterPost(ipcEndpoint(this.child), () => this.channel?.nudge()));
+    const endpoint = releasableEndpoint(ipcEndpoint(this.child, (written) => this.#nudgeUntil(written)));
     this.remote = wrap<LibraryServiceApi>(endpoint.endpoint);
     this.ready = new Promise((resolve) => {
       const onMessage = (message: unknown): void => {
@@ -103,6 +105,17 @@ export class ChildProcessHandle implements RuntimeHandle {
       }
     });
   }
+
+  /**
+   * After an IPC message: a child blocked on its ring reads nothing until nudged, and a
+   * message larger than the pipe is written only as the child reads. So the child is
+   * nudged on every turn of this event loop until the message is out, and once after.
+   */
+  readonly #nudgeUntil = (written: () => boolean, again = false): void => {
+    if (written() && !again) return;
+    this.channel?.nudge();
+    if (!written() && this.child.connected) setImmediate(this.#nudgeUntil, written, true);
+  };
 
   /** A standby child must not keep the program alive; one that serves must. */
   ref(): void {
@@ -194,6 +207,22 @@ export class ChildProcessHandle implements RuntimeHandle {
     return this.#killReason ?? this.#death!;
   }
 
+  /** Settles once the IPC channel has delivered every message the child sent (its
+   *  'disconnect' comes after them), at most IPC_DRAIN_MS: a process the library forked
+   *  may hold the channel open. */
+  #ipcDrained(): Promise<void> {
+    if (!this.child.connected) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, IPC_DRAIN_MS);
+      timer.unref();
+      this.child.once('disconnect', done);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  }
+
   #exitError(code: number | null, signal: NodeJS.Signals | null): IsoswapError {
     const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
     return new IsoswapError('ERR_VERSION_CRASHED', `${this.label} (pid ${this.child.pid}) ${how}`,
@@ -204,7 +233,9 @@ export class ChildProcessHandle implements RuntimeHandle {
     if (this.#death !== null) return;
     this.#death = death;
     this.syncCall.close(this.#killReason ?? death);
-    this.#pending.failAll(this.#killReason ?? death);
+    // An answer the child sent before it died is still an answer: the calls it answered
+    // over IPC resolve once the channel has handed over what it holds.
+    this.#pending.failAll(this.#killReason ?? death, this.#ipcDrained());
     // The calls the child held on the ring, exactly those.
     this.channel?.fail(this.#killReason ?? death);
     if (!this.#stopping) this.#onCrash?.(death);

@@ -1,5 +1,5 @@
-import { inPhase, IsoswapError } from '../../errors.js';
-import { Deadline } from '../../transport/blocking-wait.js';
+import { IsoswapError } from '../../errors.js';
+import { step, type Steps } from '../../procedure.js';
 import { NOT_FAST } from '../../transport/call-channel.js';
 import { SYNC_OP, type LoadReport, type LoadRequest, type StateRef } from '../../wire/protocol.js';
 import { ChildProcessHandle } from './child-process-handle.js';
@@ -12,7 +12,7 @@ import type { VersionRuntime } from '../types.js';
  * Pre-forked children for the next swap or crash restart.
  *
  * @example
- * const standby = processStandby(1, hostChildExtras(state, [])); await ProcessRuntime.start(request, 1, standby);
+ * const standby = processStandby(1, hostChildExtras(state, [])); await awaited(ProcessRuntime.start(request, 1, standby));
  */
 export function processStandby(size: number, extras: ChildExtras = {}): Standby<ChildProcessHandle> {
   // Started once it answers a request (a no-op without a library loaded).
@@ -49,7 +49,7 @@ export class ProcessRuntime extends PooledRuntime<ChildProcessHandle> implements
   readonly callSync = (name: string, args: unknown[], timeoutMs = 0): unknown => {
     const child = this.leastBusy();
     const result = child.channel === null ? NOT_FAST : child.channel.callSync(name, args, timeoutMs);
-    return result === NOT_FAST ? child.syncCall.call(name, args, timeoutMs) : result;
+    return result === NOT_FAST ? this.viaBlocking(child, name, args, timeoutMs) : result;
   };
 
   /**
@@ -57,54 +57,35 @@ export class ProcessRuntime extends PooledRuntime<ChildProcessHandle> implements
    * each; if any fails (a typed load error, or ERR_VERSION_CRASHED when the library
    * killed its process while loading), all are ended and that error is thrown.
    *
-   * @example
-   * const rt = await ProcessRuntime.start({ library, copy, functions }, 1);
+   * Driven by a blocked callSync (the restart of a crashed version), it needs no event
+   * loop: children whose warm-up settled (else new ones: fork is synchronous, and a child
+   * reads the request written to its pipe once it has started), the load sent on each
+   * one's blocking path, ERR_CALL_TIMEOUT past `timeoutMs` (0: none).
    */
-  static async start(request: LoadRequest, processes: number, standby?: Standby<ChildProcessHandle>): Promise<ProcessRuntime> {
+  static *start(request: LoadRequest, processes: number, standby?: Standby<ChildProcessHandle>, timeoutMs = 0): Steps<ProcessRuntime> {
+    const spawn = (): ChildProcessHandle => new ChildProcessHandle(hostChildExtras(request.state, request.libraryPath ?? []));
     try {
-      const { handles, report } = await loadAll(request, processes, standby, () => new ChildProcessHandle(hostChildExtras(request.state, request.libraryPath ?? [])), async (c) => {
-        const loaded = await c.request((r) => r.load({ ...request, processRing: c.channel !== null }));
+      const { handles, report } = yield* loadAll(request, processes, standby, spawn, function* (c, stepMs) {
+        const loaded = yield* loadInChild(c, { ...request, processRing: c.channel !== null }, stepMs);
         c.channel?.open(loaded, undefined); // views over the state block are copied, as over IPC
         return loaded;
-      });
-      return new ProcessRuntime(report, handles);
+      }, timeoutMs);
+      return new ProcessRuntime(report, handles, false);
     } catch (err) {
       throw loadError(err, request.library);
     }
   }
 
-  /**
-   * The same without the event loop, for the restart of a crashed version driven by a
-   * blocked callSync: children whose warm-up settled (else new ones: fork is synchronous,
-   * and a child reads the request written to its pipe once it has started), the load sent
-   * on each one's blocking path. Throws as `start`, or ERR_CALL_TIMEOUT past `timeoutMs`
-   * (0: none); the children are then killed.
-   *
-   * @example
-   * const rt = ProcessRuntime.startSync(request, 1, standby, 5000);
-   */
-  static startSync(request: LoadRequest, processes: number, standby: Standby<ChildProcessHandle>, timeoutMs: number): ProcessRuntime {
-    const handles = Array.from({ length: processes }, () => standby.takeSettled());
-    handles.forEach((h, i) => { h.label = `${h.kind} ${i} of ${request.library}`; });
-    const deadline = new Deadline(`loading ${request.library}`, timeoutMs);
-    try {
-      const reports = handles.map((c) => {
-        const loaded = c.syncCall.call(SYNC_OP.load, [{ ...request, processRing: c.channel !== null }], deadline.stepMs()) as LoadReport;
-        c.channel?.open(loaded, undefined);
-        return loaded;
-      });
-      return new ProcessRuntime(reports[0]!, handles);
-    } catch (err) {
-      for (const h of handles) void h.kill();
-      throw loadError(inPhase(err, 'constructor'), request.library);
-    }
-  }
-
   call(name: string, args: unknown[]): Promise<unknown> {
     const child = this.leastBusy();
-    return child.channel?.call(name, args) ?? child.request((r) => r.call(name, args));
+    return child.channel?.call(name, args) ?? this.viaMessage(child, name, args);
   }
 }
+
+/** A child loads over IPC, or on its blocking path when the host is blocked. */
+const loadInChild = step(
+  (c: ChildProcessHandle, request: LoadRequest, timeoutMs: number) => c.syncCall.call(SYNC_OP.load, [request], timeoutMs) as LoadReport,
+  (c: ChildProcessHandle, request: LoadRequest) => c.request((r) => r.load(request)));
 
 /** A death while loading says so, and names the file. */
 function loadError(reason: unknown, library: string): unknown {

@@ -2,6 +2,7 @@ import { NOT_FAST } from '../../transport/call-channel.js';
 import type { RingPool } from '../../transport/ring-pool.js';
 import type { LoadRequest } from '../../wire/protocol.js';
 import { loadAll, PooledRuntime } from '../pooled-runtime.js';
+import { awaited, awaitOnly } from '../../procedure.js';
 import { Standby } from '../standby.js';
 import { ThreadWorkerHandle } from './thread-worker-handle.js';
 import { hasCodeCache, keepCodeCache, takeServingCodeCache } from './code-cache.js';
@@ -55,13 +56,13 @@ export class ThreadRuntime extends PooledRuntime<ThreadWorkerHandle> implements 
   static async start(request: LoadRequest, threads: number, standby?: Standby<ThreadWorkerHandle>, rings?: RingPool): Promise<ThreadRuntime> {
     const state = request.state?.kind === 'shared' ? request.state.buffer : undefined;
     const tids: number[] = [];
-    const { handles, report } = await loadAll(request, threads, standby, () => new ThreadWorkerHandle(rings), async (w) => {
-      const loaded = await w.request((r) => r.load({ ...request, channel: w.channel.buffer }));
+    const { handles, report } = await awaited(loadAll(request, threads, standby, () => new ThreadWorkerHandle(rings), function* (w) {
+      const loaded = yield* loadInWorker(w, { ...request, channel: w.channel.buffer });
       w.channel.open(loaded, state);
       tids.push(...loaded.tids ?? []);
       return loaded;
-    });
-    return new ThreadRuntime({ ...report, tids }, handles);
+    }));
+    return new ThreadRuntime({ ...report, tids }, handles, true);
   }
 
   override async shutdown(): Promise<void> {
@@ -72,7 +73,7 @@ export class ThreadRuntime extends PooledRuntime<ThreadWorkerHandle> implements 
 
   call(name: string, args: unknown[]): Promise<unknown> {
     const worker = this.leastBusy();
-    return worker.channel.call(name, args) ?? worker.request((r) => r.call(name, args));
+    return worker.channel.call(name, args) ?? this.viaMessage(worker, name, args);
   }
 
   /** Blocks until the call returns: on the channel, or for other functions on the
@@ -80,6 +81,10 @@ export class ThreadRuntime extends PooledRuntime<ThreadWorkerHandle> implements 
   readonly callSync = (name: string, args: unknown[], timeoutMs = 0): unknown => {
     const worker = this.leastBusy();
     const result = worker.channel.callSync(name, args, timeoutMs);
-    return result === NOT_FAST ? worker.syncCall.call(name, args, timeoutMs) : result;
+    return result === NOT_FAST ? this.viaBlocking(worker, name, args, timeoutMs) : result;
   };
 }
+
+/** A worker thread loads over its message port: in thread isolation a restart is driven by
+ *  the event loop only (see CrashRestart). */
+const loadInWorker = awaitOnly('loading a worker thread', (w: ThreadWorkerHandle, request: LoadRequest) => w.request((r) => r.load(request)));
