@@ -18,9 +18,11 @@ export const ERROR_CODES = {
   ERR_THREAD_STUCK: 'a worker thread is stuck in a native call: it cannot be stopped, and the process cannot exit before the call returns',
   ERR_DRAIN_TIMEOUT: 'a retiring version still had calls in flight at its deadline',
   ERR_NO_ROLLBACK: 'there is no earlier good version to roll back to',
-  ERR_HOST_CLOSED: 'the host is closed',
+  ERR_HOST_CLOSED: 'the host is closed (details.forced: a call ended by close({ force: true }))',
+  ERR_CALL_ABORTED: 'the call\'s AbortSignal fired (callWith); details.started says whether it had reached the version (its work then runs to its end there, its result discarded)',
+  ERR_ILLEGAL_CONSTRUCTOR: 'a host was made with `new`: hosts are made by createIsolatedHost and createAddonHost',
   ERR_SWAP_IN_PROGRESS: 'callSync waited past the swap\'s own deadlines (drainTimeoutMs + hookTimeoutMs), or found a step only the event loop can finish: a crashed version being loaded again in thread isolation, or by a restart the event loop began',
-  ERR_INVALID_OPTIONS: 'the options passed to createIsolatedHost are invalid',
+  ERR_INVALID_OPTIONS: 'the options passed to createIsolatedHost, createAddonHost, callWith or close are invalid (details.option names it)',
   ERR_BUILD_FAILED: 'the build command failed',
   ERR_WATCH: 'watching the library failed (the file system watcher reported an error)',
   ERR_STATE_LAYOUT: 'the isoswap_state section changed size and the new version did not declare ISOSWAP_STATE_PREFIX_OK',
@@ -40,17 +42,55 @@ export const ERROR_CODES = {
   ERR_ADDON_THREW: 'an addon function threw; details.code keeps the code it threw with (napi_throw_error)',
   ERR_NOT_CLONEABLE: 'an argument or result of an addon function cannot be structured-cloned (a function, an external handle...)',
   ERR_HEADER: 'the `header` file cannot be read, or declares a function whose types cannot be mapped (names the line)',
-  ERR_UNSUPPORTED_PLATFORM: 'the feature needs Linux (glibc calls such as pipe2 and poll)',
+  ERR_UNSUPPORTED_PLATFORM: 'isoswap, or this feature of it, does not run on this system (macOS: nothing yet; Windows: process isolation without callSync and state blocks; docs/platforms.md)',
   ERR_OUTPUT_CAPTURE: '`isoswap run` could not set up the pipes that capture the library\'s output (pipe2 failed)',
   ERR_SIGNATURE_CHANGED: 'a declared function\'s signature changed in the new build (without `allowSignatureChange`)',
+  ERR_PREPARED_SETTLED: 'commit() or discard() of a prepared swap that was already committed or discarded',
+  ERR_FLEET_ABORTED: 'a fleet swap was aborted at prepare (details.refusals names each member that refused or was lost, and why): no member moved',
+  ERR_FLEET_ROLLED_BACK: 'a fleet swap\'s canary wave failed during its soak (crashes or errors past the margin) and the fleet was swapped back',
+  ERR_FLEET_MEMBER: 'a fleet member does not swap on its own: reload(), rollback() and prepare() are the fleet\'s (fleet.swap(), fleet.rollback())',
+  ERR_FLEET_JOIN: 'joining a fleet failed: no coordinator answered, or too few members joined, within joinTimeoutMs',
+  ERR_FLEET_HASH_MISMATCH: 'the bytes of a fleet build do not hash to the sha256 the fleet named',
+  ERR_FLEET_TRANSPORT: 'the fleet\'s transport failed: Redis unreachable or lost, the optional `ioredis` package missing, or a cluster IPC channel closed',
+  ERR_FLEET_LEASE: 'another coordinator holds the fleet\'s lease in Redis, or this one lost it',
   ERR_BUFFER_LOST: 'a `warning`: an `_Out_`/`_Inout_` buffer was detached or shrunk while its call ran, so what the library wrote could not be written back (the call itself resolved); details.position names the argument',
 } as const;
 
 export type IsoswapErrorCode = keyof typeof ERROR_CODES;
 
+/** Where a version was when it failed: `details.phase` of its crash or timeout. */
+export type CrashPhase = 'constructor' | 'load-hook' | 'unload-hook' | 'call';
+
+/**
+ * The `details` every error of a code carries, for the codes whose details are stable
+ * (any code may carry more; the others are a plain record). `err.code === 'ERR_CALL_ABORTED'`
+ * narrows `err.details.started` to a boolean.
+ */
+export interface IsoswapErrorDetailsMap {
+  ERR_CALL_ABORTED: { function: string; started: boolean };
+  ERR_HOST_CLOSED: { forced?: boolean };
+  ERR_INVALID_OPTIONS: { option: string; allowed?: unknown; suggestion?: string };
+  ERR_UNKNOWN_FUNCTION: { function: string };
+  ERR_CALL_TIMEOUT: { timeoutMs: number; function?: string; version?: number; file?: string };
+  ERR_HOOK_TIMEOUT: { timeoutMs: number; version?: number; hook?: string; phase?: CrashPhase; file?: string };
+  ERR_VERSION_CRASHED: { phase?: CrashPhase; version?: number; file?: string };
+}
+
+/** The `details` of an error with code `C`. */
+export type IsoswapErrorDetails<C extends IsoswapErrorCode = IsoswapErrorCode> =
+  C extends keyof IsoswapErrorDetailsMap ? IsoswapErrorDetailsMap[C] & Record<string, unknown> : Record<string, unknown>;
+
+/** The constructor's `details` (required where the code's details have required facts) and `options`. */
+type DetailsArguments<C extends IsoswapErrorCode> = {} extends IsoswapErrorDetails<C>
+  ? [details?: IsoswapErrorDetails<C>, options?: ErrorOptions]
+  : [details: IsoswapErrorDetails<C>, options?: ErrorOptions];
+
+/** An IsoswapError of any code, as a union that `err.code === '...'` narrows. */
+export type AnyIsoswapError = { [C in IsoswapErrorCode]: IsoswapError<C> }[IsoswapErrorCode];
+
 const BRAND = Symbol.for('isoswap.IsoswapError');
 
-/** The plain form an error takes to cross a `postMessage` or IPC boundary. */
+/** @internal The plain form an error takes to cross a `postMessage` or IPC boundary. */
 export interface SerializedIsoswapError {
   readonly [BRAND]?: never;
   isoswap: true;
@@ -67,15 +107,16 @@ export interface SerializedIsoswapError {
  * try { await host.reload(); }
  * catch (err) { if (err instanceof IsoswapError && err.code === 'ERR_SYMBOL_MISSING') console.log(err.details); }
  */
-export class IsoswapError extends Error {
-  readonly code: IsoswapErrorCode;
-  /** Extra facts: the file, the symbol, the version id... */
-  readonly details: Record<string, unknown>;
+export class IsoswapError<C extends IsoswapErrorCode = IsoswapErrorCode> extends Error {
+  readonly code: C;
+  /** Extra facts: the file, the symbol, the version id... typed per code where they are
+   *  stable ({@link IsoswapErrorDetailsMap}). */
+  readonly details: IsoswapErrorDetails<C>;
 
-  constructor(code: IsoswapErrorCode, message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+  constructor(code: C, message: string, ...[details, options]: DetailsArguments<C>) {
     super(message, options);
     this.code = code;
-    this.details = details;
+    this.details = details ?? {} as IsoswapErrorDetails<C>;
     Object.defineProperty(this, BRAND, { value: true });
   }
 
@@ -83,16 +124,17 @@ export class IsoswapError extends Error {
     return 'IsoswapError';
   }
 
-  static override [Symbol.hasInstance](value: unknown): boolean {
+  /** Narrows to {@link AnyIsoswapError}, so that a check of `code` narrows `details`. */
+  static override [Symbol.hasInstance](value: unknown): value is AnyIsoswapError {
     return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
   }
 
-  /** The plain object that crosses a worker or process boundary. */
+  /** @internal The plain object that crosses a worker or process boundary. */
   toJSON(): SerializedIsoswapError {
     return { isoswap: true, code: this.code, message: this.message, stack: this.stack, details: this.details };
   }
 
-  /** Rebuilds an error from {@link IsoswapError.toJSON}'s output. */
+  /** @internal Rebuilds an error from {@link IsoswapError.toJSON}'s output. */
   static fromJSON(data: SerializedIsoswapError): IsoswapError {
     const err = new IsoswapError(data.code, data.message, data.details ?? {});
     if (data.stack !== undefined) err.stack = data.stack;
@@ -100,7 +142,7 @@ export class IsoswapError extends Error {
   }
 
   /**
-   * Any thrown value as an IsoswapError: kept if it is one, rebuilt if it is one's plain
+   * @internal Any thrown value as an IsoswapError: kept if it is one, rebuilt if it is one's plain
    * form, else wrapped with `code` and `context`.
    */
   static from(value: unknown, code: IsoswapErrorCode, context: string): IsoswapError {
@@ -110,7 +152,7 @@ export class IsoswapError extends Error {
     return new IsoswapError(code, `${context}: ${message}`, {}, { cause: value });
   }
 
-  /** True for the plain object {@link IsoswapError.toJSON} makes. */
+  /** @internal True for the plain object {@link IsoswapError.toJSON} makes. */
   static isSerialized(value: unknown): value is SerializedIsoswapError {
     return typeof value === 'object' && value !== null && (value as { isoswap?: unknown }).isoswap === true
       && typeof (value as { code?: unknown }).code === 'string';
@@ -119,8 +161,12 @@ export class IsoswapError extends Error {
 
 // The errors the host raises in more than one place.
 
-export const hostClosed = (what: string): IsoswapError =>
-  new IsoswapError('ERR_HOST_CLOSED', `${what}: the host is closed`);
+export const hostClosed = (what: string, forced = false): IsoswapError =>
+  new IsoswapError('ERR_HOST_CLOSED', forced ? `${what}: the host was closed with { force: true }` : `${what}: the host is closed`, forced ? { forced } : {});
+
+/** `new` of a host class: hosts are made by their factory, which starts them. */
+export const illegalConstructor = (host: string, factory: string): IsoswapError =>
+  new IsoswapError('ERR_ILLEGAL_CONSTRUCTOR', `${host} cannot be made with \`new\`: use ${factory}()`, { class: host, factory });
 
 export const unknownFunction = (name: string, declared: string[]): IsoswapError =>
   new IsoswapError('ERR_UNKNOWN_FUNCTION', `unknown function ${name}: declared are ${declared.join(', ') || 'none'}`, { function: name });
@@ -130,9 +176,6 @@ export const swapInProgress = (what: string, why: string): IsoswapError =>
 
 export const loadHookRefused = (library: string, id: number, code: number): IsoswapError =>
   new IsoswapError('ERR_LOAD_HOOK', `isoswap_load of ${library} (version ${id}) refused it with ${code}`, { file: library, version: id, result: code });
-
-/** Where a version was when it failed: `details.phase` of its crash or timeout. */
-export type CrashPhase = 'constructor' | 'load-hook' | 'unload-hook' | 'call';
 
 /**
  * A crash (ERR_VERSION_CRASHED) that happened during `phase`, saying so in its message

@@ -28,7 +28,7 @@ export const HOST_EVENTS = {
 export type HostEventName = (typeof HOST_EVENTS)[keyof typeof HOST_EVENTS];
 
 /** Why a version replaced another. */
-export type SwapReason = 'reload' | 'watch' | 'rollback' | 'restart';
+export type SwapReason = 'reload' | 'watch' | 'rollback' | 'restart' | 'fleet';
 
 export interface SwapEvent {
   from: VersionInfo;
@@ -65,16 +65,33 @@ export interface HostEventMap {
  * of a throw: a broken build must not take the program down.
  */
 export class HostEmitter extends EventEmitter<HostEventMap> {
-  /** @internal Emits `error` if anyone listens, else a warning. */
+  override emit<K extends keyof HostEventMap>(event: K, ...args: HostEventMap[K]): boolean {
+    this.observe?.(event, args);
+    return (super.emit as (e: K, ...a: HostEventMap[K]) => boolean)(event, ...args);
+  }
+
+  /** @internal Told every event as it is emitted, listened for or not (an `error` nobody
+   *  listens for too): the host publishes them on its diagnostics channels. */
+  protected observe?<K extends keyof HostEventMap>(event: K, args: HostEventMap[K]): void;
+
+  /** @internal Emits `error` if anyone listens, else a process warning. */
   reportError(error: IsoswapError): void {
-    if (this.listenerCount(HOST_EVENTS.ERROR) > 0) this.emit(HOST_EVENTS.ERROR, error);
-    else process.emitWarning(error.message, { code: error.code, type: 'IsoswapWarning' });
+    this.#report(HOST_EVENTS.ERROR, error);
   }
 
   /** @internal Emits `warning` if anyone listens, else a process warning. */
   reportWarning(error: IsoswapError): void {
-    if (this.listenerCount(HOST_EVENTS.WARNING) > 0) this.emit(HOST_EVENTS.WARNING, error);
-    else process.emitWarning(error.message, { code: error.code, type: 'IsoswapWarning' });
+    this.#report(HOST_EVENTS.WARNING, error);
+  }
+
+  /** Unheard, the event still reaches the diagnostics channels. */
+  #report(event: 'error' | 'warning', error: IsoswapError): void {
+    if (this.listenerCount(event) > 0) {
+      this.emit(event, error);
+      return;
+    }
+    this.observe?.(event, [error]);
+    process.emitWarning(error.message, { code: error.code, type: 'IsoswapWarning' });
   }
 
   /**

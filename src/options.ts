@@ -18,6 +18,17 @@ export type FunctionTable = Record<string, string>;
 
 export type Isolation = 'thread' | 'process';
 
+/** How fleet members and their coordinator meet: `node:cluster` IPC (one machine), or a
+ *  Redis server and a group name (many machines). See docs/fleet.md. */
+export type FleetTransport = 'cluster' | { redis: string; group: string };
+
+/** The `fleet` option: this host is a member of a fleet, swapped only by it. */
+export interface FleetMemberOptions {
+  transport: FleetTransport;
+  /** How long joining may wait for a coordinator's answer. Default 30000. */
+  joinTimeoutMs?: number;
+}
+
 /** Options of {@link createIsolatedHost}. */
 export interface IsolatedHostOptions<F extends FunctionTable = FunctionTable> {
   /** The shared library to serve (a path; relative paths are taken from the cwd). */
@@ -57,6 +68,20 @@ export interface IsolatedHostOptions<F extends FunctionTable = FunctionTable> {
   /** Directories the version's dependencies are found in (CLI `--lib-path`), e.g. Rust's
    *  `$(rustc --print sysroot)/lib/rustlib/<target>/lib` for a `-C prefer-dynamic` dylib. */
   libraryPath?: string[];
+  /** Join a fleet (docs/fleet.md): the first build is the fleet's committed one, and only
+   *  the fleet swaps this host (`reload()` rejects ERR_FLEET_MEMBER; no `watch`). */
+  fleet?: FleetMemberOptions;
+  /** When the serving build keeps crashing: after `max` crashes of the same build within
+   *  `windowMs` it is rolled back instead of started again. Default `{ max: 3, windowMs: 10000 }`. */
+  crashPolicy?: CrashPolicyOptions;
+}
+
+/** `crashPolicy`: `max` crashes of one build within `windowMs` and it is given up on. */
+export interface CrashPolicyOptions {
+  /** 1 to 1000; 1: never restarted, rolled back at its first crash. Default 3. */
+  max?: number;
+  /** 1 to 2³¹−1 ms. Default 10000. */
+  windowMs?: number;
 }
 
 export interface ResolvedOptions<F extends FunctionTable = FunctionTable> {
@@ -76,8 +101,10 @@ export interface ResolvedOptions<F extends FunctionTable = FunctionTable> {
   tempDir: string | undefined;
   /** Absolute directories. */
   libraryPath: string[];
+  crashPolicy: Required<CrashPolicyOptions>;
   /** Serve a Node-API addon's exports instead of `functions` (src/addon/). */
   addon?: boolean;
+  fleet: Required<FleetMemberOptions> | undefined;
 }
 
 /**
@@ -88,7 +115,7 @@ export interface ResolvedOptions<F extends FunctionTable = FunctionTable> {
  */
 export const OPTION_NAMES = [
   'library', 'functions', 'watch', 'isolation', 'threads', 'state', 'callTimeoutMs', 'loadTimeoutMs',
-  'drainTimeoutMs', 'hookTimeoutMs', 'keepBuilds', 'tempDir', 'libraryPath', 'header', 'allowSignatureChange',
+  'drainTimeoutMs', 'hookTimeoutMs', 'keepBuilds', 'tempDir', 'libraryPath', 'header', 'allowSignatureChange', 'crashPolicy', 'fleet',
 ] as const;
 type Unlisted = Exclude<keyof IsolatedHostOptions, (typeof OPTION_NAMES)[number]>;
 const everyOptionListed: [Unlisted] extends [never] ? true : Unlisted = true;
@@ -102,6 +129,7 @@ export const MAX_STATE_BYTES = 2 ** 32 - 1;
 /** Node turns a longer timer into 1 ms: a larger timeout is refused, 0 means no limit. */
 export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 const MAX_KEEP_BUILDS = 1000;
+const MAX_CRASHES = 1000;
 
 /**
  * Checks every option (type, range, unknown names) and fills in defaults; throws
@@ -115,7 +143,7 @@ export function resolveOptions<F extends FunctionTable>(options: IsolatedHostOpt
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw invalid('options', 'an object', options);
   }
-  rejectUnknown(options, OPTION_NAMES, '');
+  rejectUnknownOptions(options, OPTION_NAMES, '');
   const o = options as IsolatedHostOptions<F> & Record<string, unknown>;
   if (typeof o.library !== 'string' || o.library === '') throw invalid('library', 'a path (a non-empty string)', o.library);
   const header = optional(o.header, 'header', 'a path (a non-empty string)', (v) => typeof v === 'string' && v !== '', undefined as string | undefined);
@@ -128,7 +156,7 @@ export function resolveOptions<F extends FunctionTable>(options: IsolatedHostOpt
   let stateBytes = 0;
   if (o.state !== undefined) {
     if (typeof o.state !== 'object' || o.state === null || Array.isArray(o.state)) throw invalid('state', '{ bytes }', o.state);
-    rejectUnknown(o.state, ['bytes'], 'state.');
+    rejectUnknownOptions(o.state, ['bytes'], 'state.');
     stateBytes = integer(o.state.bytes, 'state.bytes', undefined, 1, MAX_STATE_BYTES);
   }
   // Each child process has its own instance of the library and only the first runs the
@@ -153,7 +181,37 @@ export function resolveOptions<F extends FunctionTable>(options: IsolatedHostOpt
     keepBuilds: integer(o.keepBuilds, 'keepBuilds', 5, 1, MAX_KEEP_BUILDS),
     tempDir,
     libraryPath: libraryPathOf(o.libraryPath),
+    fleet: fleetOf(o.fleet, watch),
+    crashPolicy: crashPolicyOf(o.crashPolicy),
   };
+}
+
+function crashPolicyOf(value: unknown): Required<CrashPolicyOptions> {
+  if (value === undefined) return { max: 3, windowMs: 10_000 };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid('crashPolicy', '{ max, windowMs }', value);
+  rejectUnknownOptions(value, ['max', 'windowMs'], 'crashPolicy.');
+  const { max, windowMs } = value as CrashPolicyOptions;
+  return { max: integer(max, 'crashPolicy.max', 3, 1, MAX_CRASHES), windowMs: integer(windowMs, 'crashPolicy.windowMs', 10_000, 1, MAX_TIMEOUT_MS) };
+}
+
+/** A per-call timeout (`callWith`): an integer from 0 (no limit) to MAX_TIMEOUT_MS. */
+export function checkTimeoutMs(value: unknown, option: string): number {
+  return integer(value, option, undefined, 0, MAX_TIMEOUT_MS);
+
+}
+
+function fleetOf(value: unknown, watch: boolean): Required<FleetMemberOptions> | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid('fleet', "{ transport: 'cluster' | { redis, group } }", value);
+  rejectUnknownOptions(value, ['transport', 'joinTimeoutMs'], 'fleet.');
+  const { transport, joinTimeoutMs } = value as FleetMemberOptions;
+  const redis = typeof transport === 'object' && transport !== null && !Array.isArray(transport);
+  if (redis) rejectUnknownOptions(transport, ['redis', 'group'], 'fleet.transport.');
+  const fits = transport === 'cluster' || (redis && typeof transport.redis === 'string' && transport.redis !== '' && typeof transport.group === 'string' && transport.group !== '');
+  if (!fits) throw invalid('fleet.transport', "'cluster' or { redis: 'redis://…', group: 'name' }", transport);
+  // The fleet decides what a member serves: a save on disk must not move one member alone.
+  if (watch) throw new IsoswapError('ERR_INVALID_OPTIONS', 'invalid options: `watch: true` with `fleet`: a fleet member is swapped by its fleet only (fleet.swap())', { option: 'watch', allowed: 'false with fleet' });
+  return { transport, joinTimeoutMs: integer(joinTimeoutMs, 'fleet.joinTimeoutMs', 30_000, 1, MAX_TIMEOUT_MS) };
 }
 
 function libraryPathOf(value: unknown): string[] {
@@ -177,8 +235,8 @@ function show(value: unknown): string {
   return String(value);
 }
 
-/** Names outside `known` are refused, with the closest known one when it is near. */
-function rejectUnknown(object: object, known: readonly string[], prefix: string): void {
+/** Names outside `known` are refused (ERR_INVALID_OPTIONS), with the closest known one when it is near. */
+export function rejectUnknownOptions(object: object, known: readonly string[], prefix: string): void {
   for (const name of Object.keys(object)) {
     if (known.includes(name)) continue;
     const guess = closest(name, known as string[]);

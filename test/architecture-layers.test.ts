@@ -11,13 +11,13 @@ const ROOT = new URL('../../', import.meta.url);
 
 /** Bottom first. A path is placed by its longest matching prefix (a folder ends in `/`). */
 export const FLOORS: readonly (readonly string[])[] = [
-  ['src/errors.ts', 'src/wire/', 'src/procedure.ts'],
+  ['src/errors.ts', 'src/wire/', 'src/procedure.ts', 'src/async-dispose.ts'],
   ['src/options.ts'],
-  ['src/library/', 'src/header/'],
+  ['src/library/', 'src/header/', 'src/platform/'],
   ['src/state/'],
   ['src/transport/'],
   ['src/runtime/'],
-  ['src/version/', 'src/events.ts', 'src/watch/', 'workers/'],
+  ['src/version/', 'src/events.ts', 'src/diagnostics.ts', 'src/watch/', 'src/fleet/', 'workers/'],
   ['src/host/'],
   ['src/addon/'],
   ['src/cli/', 'src/index.ts'],

@@ -31,7 +31,7 @@ out.deepImport = await import('isoswap/dist/src/host/isolated-host.js').then(() 
 console.log(JSON.stringify(out));
 `;
 
-const CONSUMER_TS = `import { createIsolatedHost, IsoswapError, type VersionInfo } from 'isoswap';
+const CONSUMER_TS = `import { createIsolatedHost, IsolatedHost, IsoswapError, type VersionInfo } from 'isoswap';
 
 export async function main(library: string): Promise<string> {
   const host = await createIsolatedHost({ library, functions: { do_tick: 'int32_t do_tick(int32_t)' }, threads: 2 });
@@ -47,6 +47,26 @@ export async function main(library: string): Promise<string> {
   await host.close();
   // @ts-expect-error \`library\` is required: the types are real, not any
   await createIsolatedHost({ functions: {} });
+  // @ts-expect-error hosts are made by createIsolatedHost
+  new IsolatedHost();
+  // @ts-expect-error an undeclared name
+  await host.call('do_tikc', 1);
+  // @ts-expect-error reload() takes no reason
+  await host.reload('rollback');
+  const n: number = await host.callWith({ signal: AbortSignal.timeout(100), timeoutMs: 50 }, 'do_tick', 1);
+  await host.close({ force: true });
+  {
+    await using scoped = await createIsolatedHost({ library, functions: { do_tick: 'int32_t do_tick(int32_t)' }, crashPolicy: { max: 2 } });
+    console.log(await scoped.fns.do_tick(n));
+  }
+  try {
+    await host.call('do_tick', 1);
+  } catch (err) {
+    if (err instanceof IsoswapError && err.code === 'ERR_CALL_ABORTED') {
+      const started: boolean = err.details.started;
+      console.log(started);
+    }
+  }
   return \`\${result} \${current.sha256} \${current.loadedAt.toISOString()}\`;
 }
 `;

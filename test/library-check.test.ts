@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { after, test } from 'node:test';
-import { assertCompleteLibrary, createIsolatedHost, IsoswapError } from '../src/index.js';
+import { createIsolatedHost, IsoswapError } from '../src/index.js';
+import { assertCompleteLibrary } from '../src/library/library-check.js';
 import { buildC, removeTempDirs, tickSource } from './helpers/native.js';
 
 after(removeTempDirs);

@@ -67,6 +67,7 @@ test('callSync returns what call returns: int, double, bigint, string', async (t
 
 test('callSync errors are typed: an unknown function, bad arguments (named), and the pipe keeps serving after them', async (t) => {
   const { host } = await start(t, 7);
+  // @ts-expect-error an undeclared name does not compile either
   assert.throws(() => host.callSync('nope'), coded('ERR_UNKNOWN_FUNCTION'));
   // @ts-expect-error a string for an int64_t: the types refuse it, and so does the host
   assert.throws(() => host.callSync('twice', 'not a number'), coded('ERR_BAD_ARGUMENTS', 'twice'));

@@ -69,6 +69,7 @@ for (const isolation of ['thread', 'process'] as const satisfies readonly Isolat
         assert.equal(host.current.id, 1);
         assert.equal(await host.call('act', ACT.RETURN), 1, `after ${code}`);
       }
+      // @ts-expect-error an undeclared name does not compile either
       await assert.rejects(host.call('nope'), coded('ERR_UNKNOWN_FUNCTION'));
       assert.deepEqual(host.history.map((v) => v.id), [1]);
     });

@@ -47,8 +47,20 @@ int32_t avoid_wall(int32_t x) { return -x; }
     // @ts-expect-error a number for a const char *
     const refusedAtCompileTime = (): unknown => host.fns.char_count(42);
     assert.equal(typeof refusedAtCompileTime, 'function');
-    // any other name still compiles (and rejects at run time)
+    // @ts-expect-error an undeclared name does not compile (and rejects at run time)
     await assert.rejects(host.call('not_declared'), { code: 'ERR_UNKNOWN_FUNCTION' });
+    // @ts-expect-error a typo of a declared name
+    const typo = (): unknown => host.call('do_tikc', 1);
+    // @ts-expect-error nor through callWith
+    const typoWith = (): unknown => host.callWith({}, 'do_tikc', 1);
+    // @ts-expect-error nor the blocking form
+    const typoSync = (): unknown => host.callSync('do_tikc', 1);
+    assert.deepEqual([typeof typo, typeof typoWith, typeof typoSync], ['function', 'function', 'function']);
+    // callWith is typed as call is
+    const viaOptions: number = await host.callWith({ timeoutMs: 1000 }, 'do_tick', 1);
+    assert.equal(viaOptions, 2);
+    // @ts-expect-error a string for an int32_t, after the options
+    await assert.rejects(host.callWith({}, 'do_tick', 'one'), { code: 'ERR_BAD_ARGUMENTS' });
   } finally {
     await host.close();
   }

@@ -10,6 +10,7 @@ import { withAddons } from '../src/runtime/addon-service.js';
 import { answerMark, serveSyncPipe } from '../src/transport/sync-pipe-server.js';
 import { libc } from '../src/library/libc.js';
 import { flushStdoutIfAsked } from '../src/library/stdout-flush.js';
+import { platform } from '../src/platform/platform.js';
 
 if (process.send === undefined) throw new Error('process-worker.js must be started by child_process.fork');
 
@@ -62,7 +63,7 @@ process.send({ isoswapReady: true });
  * SIGKILLed.
  */
 function dieWithParent(): void {
-  if (process.platform !== 'linux') return;
+  if (!platform().inheritedChannels) return; // prctl is Linux's; Windows: see docs/platforms.md
   const PR_SET_PDEATHSIG = 1;
   const SIGKILL = 9;
   try {

@@ -9,7 +9,7 @@ import { ringEntries } from '../src/transport/channel-signature.js';
 import { answerMark, serveSyncPort } from '../src/transport/sync-port-server.js';
 import { LibraryService } from '../src/runtime/library-service.js';
 import { nameThisThread } from '../src/library/guest-threads.js';
-import { gettid } from '../src/library/libc.js';
+import { platform } from '../src/platform/platform.js';
 import { withAddons } from '../src/runtime/addon-service.js';
 
 if (parentPort === null) throw new Error('thread-worker.js must run in a worker thread');
@@ -28,7 +28,7 @@ class ThreadLibraryService extends LibraryService {
   override load(request: LoadRequest): LoadReport {
     // Before dlopen: threads a library constructor starts inherit the name too.
     if (request.threadName !== undefined) nameThisThread(request.threadName);
-    const report = { ...super.load(request), threadName: request.threadName, tids: [gettid()] };
+    const report = { ...super.load(request), threadName: request.threadName, tids: [platform().threadId()] };
     if (request.channel === undefined) return report;
     const state = request.state?.kind === 'shared' ? request.state.buffer : undefined;
     const { entries, fast } = ringEntries(report.functions, (name) => this.fn(name));
@@ -57,7 +57,7 @@ const service = withAddons(library, (addon, request) => {
   // thread lives, and a standby's rehearsal left it saying "stopped".
   if (request.channel !== undefined) {
     const { header } = channelViews(request.channel);
-    Atomics.store(header, WORKER_TID, gettid());
+    Atomics.store(header, WORKER_TID, platform().threadId());
     Atomics.store(header, WORKER_STATE, WORKER_RUNNING);
   }
   return syncPort === undefined || syncReplies === undefined ? () => {} : serveSyncPort(syncPort, syncReplies, (name, args) => addon.callSync(name, args));

@@ -31,11 +31,40 @@ extern "C" {
  * refused (ERR_STATE_LAYOUT), unless the new version declares ISOSWAP_STATE_PREFIX_OK, in
  * which case the common prefix is copied and the rest keeps its initial values.
  */
+/*
+ * On Windows the section is found in the DLL's section table: mingw keeps the long name
+ * (in the string table, unless stripped: then "isoswap_"); MSVC's linker keeps 8 bytes,
+ * so MSVC builds name it "isoswap_" from the start. Both are found.
+ */
+#if defined(_MSC_VER)
+#pragma section("isoswap_", read, write)
+#define ISOSWAP_STATE __declspec(allocate("isoswap_"))
+#else
 #define ISOSWAP_STATE __attribute__((section("isoswap_state"), used))
+#endif
 
-/* Put once in a library whose section may grow or shrink: only append fields. */
+/*
+ * Marks a function the host calls (your functions and the hooks below) as exported. A
+ * mingw DLL exports every function until one is marked __declspec(dllexport): from then
+ * on only the marked ones, and MSVC exports only marked ones. A shared object built with
+ * -fvisibility=hidden likewise. Nothing needs it in a default gcc or mingw build.
+ */
+#if defined(_WIN32)
+#define ISOSWAP_EXPORT __declspec(dllexport)
+#else
+#define ISOSWAP_EXPORT __attribute__((visibility("default")))
+#endif
+
+/* Put once in a library whose section may grow or shrink: only append fields. (Not
+ * marked for mingw: one marked symbol would end its export of every function.) */
+#if defined(_MSC_VER)
+#define ISOSWAP_STATE_PREFIX_OK ISOSWAP_EXPORT const int32_t isoswap_state_prefix_ok = 1
+#elif defined(_WIN32)
+#define ISOSWAP_STATE_PREFIX_OK __attribute__((used)) const int32_t isoswap_state_prefix_ok = 1
+#else
 #define ISOSWAP_STATE_PREFIX_OK \
     __attribute__((visibility("default"), used)) const int32_t isoswap_state_prefix_ok = 1
+#endif
 
 /* Why isoswap_load_ex runs. */
 enum isoswap_reason {

@@ -1,6 +1,9 @@
-import { IsoswapError } from '../errors.js';
-import { HOST_EVENTS, HostEmitter, type HostEventMap, type SwapReason } from '../events.js';
-import type { IsolatedHost } from '../host/isolated-host.js';
+import { ASYNC_DISPOSE } from '../async-dispose.js';
+import { illegalConstructor, IsoswapError } from '../errors.js';
+import { HOST_EVENTS, HostEmitter, type HostEventMap } from '../events.js';
+import type { CallOptions, CloseOptions } from '../host/call-options.js';
+import { IsolatedHost } from '../host/isolated-host.js';
+import type { ResolvedOptions } from '../options.js';
 import type { VersionInfo } from '../version/version-info.js';
 
 type AnyFunction = (...args: any[]) => any;
@@ -21,6 +24,9 @@ type Args<T, K extends keyof T> = T[K] extends (...args: infer A) => any ? A : n
 type UntypedCall<R> = (name: string, ...args: unknown[]) => R;
 type Result<T, K extends keyof T> = T[K] extends (...args: any[]) => infer R ? R : never;
 
+/** Only createAddonHost holds it: `new AddonHost()` throws. */
+const FACTORY = Symbol('createAddonHost');
+
 /**
  * Serves the current version of a Node-API addon, each version loaded from its own copy in
  * its own worker thread (or child process), and swaps it for a new build without dropping
@@ -37,11 +43,13 @@ export class AddonHost<T extends object = UntypedAddon> extends HostEmitter {
   readonly #host: IsolatedHost;
   readonly #addon: string;
 
-  /** @internal use {@link createAddonHost} */
-  constructor(host: IsolatedHost, addon: string) {
+  /** Hosts are made by {@link createAddonHost}: `new` throws ERR_ILLEGAL_CONSTRUCTOR. */
+  private constructor(host: IsolatedHost, addon: string, factory: typeof FACTORY) {
+    if (factory !== FACTORY) throw illegalConstructor('AddonHost', 'createAddonHost');
     super();
     this.#host = host;
     this.#addon = addon;
+    host.publishAs(this); // the diagnostics channels name the host the program holds
     // The library host's events, passed on; an error nobody listens for here stays a warning.
     for (const event of Object.values(HOST_EVENTS)) {
       host.on(event, (...args: unknown[]) => {
@@ -104,8 +112,8 @@ export class AddonHost<T extends object = UntypedAddon> extends HostEmitter {
    * @example
    * const v = await addon.reload();
    */
-  reload(reason?: SwapReason): Promise<VersionInfo> {
-    return this.#host.reload(reason);
+  reload(): Promise<VersionInfo> {
+    return this.#host.reload();
   }
 
   /**
@@ -125,8 +133,33 @@ export class AddonHost<T extends object = UntypedAddon> extends HostEmitter {
    * @example
    * process.on('SIGINT', () => addon.close());
    */
-  close(): Promise<void> {
-    return this.#host.close();
+  close(options?: CloseOptions): Promise<void> {
+    return this.#host.close(options);
+  }
+
+  /** `await using addon = await createAddonHost(...)`: close() at the end of the scope. */
+  [ASYNC_DISPOSE](): Promise<void> {
+    return this.close();
+  }
+
+  /** @internal createAddonHost's: the host serving the addon's first build (made before
+   *  it starts, so that its `load` event and diagnostics name this host). */
+  static async open<T extends object>(opts: ResolvedOptions): Promise<AddonHost<T>> {
+    let addon: AddonHost<T> | undefined;
+    await IsolatedHost.open(opts, (host) => { addon = new AddonHost<T>(host, opts.library, FACTORY); });
+    return addon!;
+  }
+
+  /**
+   * Calls an exported function with options of its own, as the library host's callWith:
+   * `signal` (ERR_CALL_ABORTED, `details.started`), `timeoutMs` instead of `callTimeoutMs`.
+   *
+   * @example
+   * await addon.callWith({ signal: AbortSignal.timeout(100) }, 'tick', 5);
+   */
+  callWith<K extends AddonFunctionName<T>>(options: CallOptions, name: K, ...args: Args<T, K>): Promise<Awaited<Result<T, K>>> {
+    return (this.#host.callWith as (o: CallOptions, n: string, ...a: unknown[]) => Promise<unknown>).call(this.#host, options, name, ...args)
+      .catch((err: unknown) => { throw this.#typed(err, name); }) as Promise<Awaited<Result<T, K>>>;
   }
 
   /** An argument structured clone cannot carry is refused by the transport (a

@@ -6,7 +6,7 @@ import { resolveOptions, type IsolatedHostOptions, type ResolvedOptions } from '
  *  handed to the optional exports `isoswapLoad(state)` and `isoswapUnload(state)` as a
  *  Uint8Array. */
 export interface AddonHostOptions extends Pick<IsolatedHostOptions,
-  'watch' | 'isolation' | 'state' | 'callTimeoutMs' | 'loadTimeoutMs' | 'drainTimeoutMs' | 'keepBuilds' | 'tempDir'> {
+  'watch' | 'isolation' | 'state' | 'callTimeoutMs' | 'loadTimeoutMs' | 'drainTimeoutMs' | 'keepBuilds' | 'tempDir' | 'crashPolicy'> {
   /** The Node-API addon to serve (a `.node` file; relative paths are taken from the cwd). */
   addon: string;
 }
@@ -19,9 +19,9 @@ export interface AddonHostOptions extends Pick<IsolatedHostOptions,
  * const opts = resolveAddonOptions({ addon: './build/Release/x.node', watch: true });
  */
 export function resolveAddonOptions(options: AddonHostOptions): ResolvedOptions {
-  if (typeof options !== 'object' || options === null) throw new IsoswapError('ERR_INVALID_OPTIONS', 'invalid options: expected an object');
+  if (typeof options !== 'object' || options === null) throw new IsoswapError('ERR_INVALID_OPTIONS', 'invalid options: expected an object', { option: 'options' });
   const { addon, ...rest } = options;
-  if (typeof addon !== 'string' || addon === '') throw new IsoswapError('ERR_INVALID_OPTIONS', 'invalid options: `addon` must be the path of a .node file');
+  if (typeof addon !== 'string' || addon === '') throw new IsoswapError('ERR_INVALID_OPTIONS', 'invalid options: `addon` must be the path of a .node file', { option: 'addon' });
   // Node registers an addon once per thread: one thread (or process) per version.
   return { ...resolveOptions({ ...rest, library: addon, functions: {}, threads: 1 }), addon: true };
 }

@@ -1,4 +1,4 @@
-import { IsolatedHost } from '../host/isolated-host.js';
+import { platform } from '../platform/platform.js';
 import { AddonHost, type UntypedAddon } from './addon-host.js';
 import { resolveAddonOptions, type AddonHostOptions } from './addon-options.js';
 
@@ -14,8 +14,6 @@ import { resolveAddonOptions, type AddonHostOptions } from './addon-options.js';
  * await addon.close();
  */
 export async function createAddonHost<T extends object = UntypedAddon>(options: AddonHostOptions): Promise<AddonHost<T>> {
-  const opts = resolveAddonOptions(options);
-  const host = new IsolatedHost(opts);
-  await host.start();
-  return new AddonHost<T>(host, opts.library);
+  platform(); // ERR_UNSUPPORTED_PLATFORM where isoswap has no platform layer (macOS)
+  return AddonHost.open<T>(resolveAddonOptions(options));
 }

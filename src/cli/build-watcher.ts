@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { platform } from '../platform/platform.js';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -53,14 +54,15 @@ export function runBuild(command: string, signal?: AbortSignal): Promise<BuildRe
   return new Promise((done) => {
     // detached: a group (and session) of its own, which the terminal's Ctrl-C does not
     // reach; the CLI ends it itself, all of it.
+    const tree = platform().processTree();
     const child = spawn(command, { shell: true, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    if (child.pid !== undefined) tree.adopt(child.pid);
     let output = '';
     let killTimer: NodeJS.Timeout | null = null;
     const collect = (chunk: Buffer): void => { output = (output + chunk.toString()).slice(-OUTPUT_LIMIT); };
     const kill = (): void => {
-      const group = (sig: NodeJS.Signals): void => { try { process.kill(-child.pid!, sig); } catch { /* gone */ } };
-      group('SIGTERM');
-      killTimer = setTimeout(() => group('SIGKILL'), KILL_AFTER_MS);
+      tree.end('SIGTERM');
+      killTimer = setTimeout(() => tree.end('SIGKILL'), KILL_AFTER_MS);
     };
     child.stdout.on('data', collect);
     child.stderr.on('data', collect);
@@ -68,6 +70,7 @@ export function runBuild(command: string, signal?: AbortSignal): Promise<BuildRe
     child.on('close', (code, sig) => {
       signal?.removeEventListener('abort', kill);
       if (killTimer !== null) clearTimeout(killTimer);
+      tree.release();
       if (code !== 0) output += `\n(${command}: ${sig !== null ? `killed by ${sig}` : `exit code ${code}`})`;
       done({ ok: code === 0, ms: performance.now() - started, output, aborted: signal?.aborted === true });
     });

@@ -2,8 +2,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { C_STARTER } from './starters/c.js';
-import { RUST_STARTER } from './starters/rust.js';
+import { cStarter } from './starters/c.js';
+import { rustStarter } from './starters/rust.js';
+import { platform } from '../platform/platform.js';
 import { runScript, type Starter } from './starters/starter.js';
 import { rejectUnknownOptions, UsageError, type OptionSpecs } from './usage.js';
 
@@ -23,7 +24,7 @@ Options:
 `;
 
 const OPTIONS = { lang: { type: 'string' }, help: { type: 'boolean', short: 'h' } } satisfies OptionSpecs;
-const STARTERS: Record<string, Starter> = { c: C_STARTER, rust: RUST_STARTER };
+const STARTERS: Record<string, (system: ReturnType<typeof platform>) => Starter> = { c: cStarter, rust: rustStarter };
 
 /**
  * `isoswap init <dir> [--lang c|rust]`: writes a starter project; resolves to the exit
@@ -45,7 +46,7 @@ export async function initCommand(argv: string[]): Promise<number> {
     if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing <dir>' : `one <dir>, not ${positionals.join(' ')}`);
     given = positionals[0]!;
     const lang = typeof values.lang === 'string' ? values.lang : 'c';
-    starter = STARTERS[lang] ?? fail(`--lang is c or rust, not ${lang}`);
+    starter = (STARTERS[lang] ?? fail(`--lang is c or rust, not ${lang}`))(platform());
     if (existsSync(given) && readdirSync(given).length > 0) fail(`${given} is not empty`);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;

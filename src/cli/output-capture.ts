@@ -7,6 +7,7 @@ import { isatty, WriteStream as TtyWriteStream } from 'node:tty';
 import { IsoswapError } from '../errors.js';
 import { libcFunctions, type LibcFunctions, O_CLOEXEC } from '../library/libc.js';
 import { FLUSH_STDOUT_ENV, tryFlushStdout } from '../library/stdout-flush.js';
+import { platform } from '../platform/platform.js';
 
 /** Which of the library's streams a line came from. */
 export type OutputStream = 'stdout' | 'stderr';
@@ -68,7 +69,7 @@ export class OutputCapture {
    * const capture = OutputCapture.start();
    */
   static start(): OutputCapture | null {
-    if (process.platform !== 'linux') return null;
+    if (!platform().inheritedChannels) return null;
     // Made now, on the originals: a Node stream made later on fd 1 or 2 would be on a pipe.
     void process.stdout;
     void process.stderr;

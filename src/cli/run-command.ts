@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
@@ -15,6 +16,7 @@ import type { Reporter } from './reporter.js';
 import { headerLookup } from './header-lookup.js';
 import { parseRunArgs, RUN_HELP, UsageError, type RunOptions } from './run-options.js';
 import { RunSession } from './run-session.js';
+import { runClusterPrimary } from './cluster-run.js';
 
 /** How often a library that cannot be served yet (with --watch) is looked at again. */
 const LIBRARY_POLL_MS = 200;
@@ -43,6 +45,9 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.stdout.write(RUN_HELP);
     return 0;
   }
+  // --cluster: the primary coordinates; each worker serves as a fleet member, swapped by it.
+  if (opts.cluster !== null && cluster.isWorker) opts = { ...opts, watch: false, build: null };
+  if (opts.cluster !== null && cluster.isPrimary) return clusterPrimary(opts); // loads no library: nothing to capture
   const capture = OutputCapture.start();
   const out = capture?.out ?? process.stdout;
   const err = capture?.err ?? process.stderr;
@@ -54,10 +59,23 @@ export async function runCommand(argv: string[]): Promise<number> {
   });
   const stop = new AbortController();
   void waitForSignal().then(() => stop.abort());
+  // A --cluster worker ends with its primary (which disconnects it to stop it).
+  if (opts.cluster !== null) process.once('disconnect', () => stop.abort());
   try {
     return await serve(opts, reporter, capture?.outputFiles ?? [], stop.signal);
   } finally {
     await capture?.stop(); // the library is closed: its last lines come now
+    reporter.close();
+  }
+}
+
+async function clusterPrimary(opts: RunOptions): Promise<number> {
+  const reporter: Reporter = opts.json ? new JsonReporter(process.stdout) : new HumanReporter(process.stdout, process.stderr);
+  const stop = new AbortController();
+  void waitForSignal().then(() => stop.abort());
+  try {
+    return await runClusterPrimary(opts, reporter, stop.signal);
+  } finally {
     reporter.close();
   }
 }
@@ -145,6 +163,7 @@ function hostOptions(opts: RunOptions): IsolatedHostOptions {
     functions: Object.fromEntries(opts.calls.map((c) => [c.name, c.prototype])),
     header: opts.header,
     watch: opts.watch || opts.build !== null,
+    fleet: opts.cluster === null ? undefined : { transport: 'cluster' },
     isolation: opts.isolation,
     state: opts.stateBytes === null ? undefined : { bytes: opts.stateBytes },
     callTimeoutMs: opts.callTimeoutMs ?? undefined,

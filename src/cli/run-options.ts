@@ -31,6 +31,9 @@ export interface RunOptions {
   stateBytes: number | null;
   libraryPath: string[];
   callTimeoutMs: number | null;
+  /** --cluster N: N node:cluster workers, each serving the library as a fleet member,
+   *  swapped all at once (docs/fleet.md); null: one process. */
+  cluster: number | null;
 }
 
 export const RUN_HELP = `Usage: isoswap run <library> --fn "<prototype>[=<args>]" [options]
@@ -67,6 +70,9 @@ Builds:
                           and files this command's own output is redirected into
 
 Host:
+      --cluster <n>       run <n> node:cluster workers, each with its own host, as one
+                          fleet: a new build is prepared in every worker, then served by
+                          all of them at once, or by none (with --watch or --build)
       --isolation <mode>  thread (default) or process
       --state <bytes>     a state block of <bytes> bytes that survives swaps (hooks)
       --lib-path <dir>    a directory where the library's own dependencies are
@@ -98,6 +104,7 @@ const OPTIONS = {
   src: { type: 'string' },
   ignore: { type: 'string', multiple: true },
   isolation: { type: 'string' },
+  cluster: { type: 'string' },
   state: { type: 'string' },
   'lib-path': { type: 'string', multiple: true },
   'call-timeout': { type: 'string' },
@@ -157,6 +164,8 @@ export function parseRunArgs(argv: string[], header?: HeaderLookup): RunOptions 
   if (isolation !== 'thread' && isolation !== 'process') throw new UsageError(`--isolation is thread or process, not ${isolation}`);
   const state = one(values.state);
   const callTimeout = one(values['call-timeout']);
+  const cluster = one(values.cluster);
+  if (cluster !== undefined && values['on-enter'] === true) throw new UsageError('--on-enter does not go with --cluster (the workers share no terminal): use --watch');
   return {
     library: positionals[0]!,
     calls,
@@ -170,6 +179,7 @@ export function parseRunArgs(argv: string[], header?: HeaderLookup): RunOptions 
     stateBytes: state === undefined ? null : wholeNumber('--state', state, 1),
     libraryPath: strings(values['lib-path']).map((dir) => directory('--lib-path', dir)),
     callTimeoutMs: callTimeout === undefined ? null : wholeNumber('--call-timeout', callTimeout, 0),
+    cluster: cluster === undefined ? null : wholeNumber('--cluster', cluster, 1),
   };
 }
 

@@ -1,12 +1,12 @@
 /**
  * Decides what follows a crash of the serving version: start the same build again, or,
- * when that build keeps crashing (`limit` crashes within `windowMs`), give up on it.
- * Never a busy respawn loop.
+ * when that build keeps crashing (`limit` crashes within `windowMs`: the `crashPolicy`
+ * option's `max` and `windowMs`), give up on it. Never a busy respawn loop.
  */
 export class CrashPolicy {
   readonly #crashes = new Map<string, number[]>();
 
-  constructor(private readonly limit = 3, private readonly windowMs = 10_000) {}
+  constructor(private readonly limit: number, private readonly windowMs: number) {}
 
   /** Records a crash of the build `sha256`; true when it should be restarted. */
   shouldRestart(sha256: string, now = Date.now()): boolean {

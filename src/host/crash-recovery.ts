@@ -15,19 +15,22 @@ import type { RecoveringQueue } from './swap-contract.js';
  * new version is told how the old one failed.
  */
 export class CrashRecovery {
-  readonly #policy = new CrashPolicy();
+  readonly #policy: CrashPolicy;
   readonly #ctx: CrashRestartContext;
   readonly #library: string;
 
   constructor(queue: RecoveringQueue, versions: VersionFactory, host: HostEmitter, opts: ResolvedOptions) {
     const { drainTimeoutMs, hookTimeoutMs, library } = opts;
-    this.#ctx = { queue, versions, host, drainTimeoutMs, hookTimeoutMs };
+    // A fleet member never rolls back alone: only its fleet does (docs/fleet.md).
+    this.#ctx = { queue, versions, host, drainTimeoutMs, hookTimeoutMs, rollsBack: opts.fleet === undefined };
     this.#library = library;
+    this.#policy = new CrashPolicy(opts.crashPolicy.max, opts.crashPolicy.windowMs);
   }
 
   /** The serving version died, or outlived a deadline: what a version's faults reach. */
   onCrash(version: Version, error: IsoswapError): void {
     const queue = this.#ctx.queue;
+    if (version.status === 'loading') version.status = 'crashed'; // prepared, not serving: its commit refuses it
     if (version !== queue.current || queue.closed) return; // a retiring version: its calls already rejected
     version.status = 'crashed';
     // Calls made from here on (a crash listener's too) wait for the restart (or rollback)

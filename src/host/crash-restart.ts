@@ -13,6 +13,9 @@ export interface CrashRestartContext {
   host: HostEmitter;
   drainTimeoutMs: number;
   hookTimeoutMs: number;
+  /** False in a fleet member: only the fleet rolls back; a build that keeps crashing
+   *  stays crashed (its calls reject) and the fleet is told. */
+  rollsBack: boolean;
 }
 
 /**
@@ -114,6 +117,10 @@ export class CrashRestart implements HeldWork {
       }
     }
     this.crashed.status = 'failed';
+    if (!this.ctx.rollsBack) {
+      this.#step = 'done';
+      return;
+    }
     try {
       yield* queue.rollback(options);
     } catch (err) {

@@ -1,5 +1,6 @@
 import { IsolatedHost } from './isolated-host.js';
 import { findLibrary } from '../library/discovery.js';
+import { platform } from '../platform/platform.js';
 import { resolveOptions, type FunctionTable, type IsolatedHostOptions } from '../options.js';
 
 /**
@@ -16,9 +17,8 @@ import { resolveOptions, type FunctionTable, type IsolatedHostOptions } from '..
  * await host.close();
  */
 export async function createIsolatedHost<const F extends FunctionTable>(options: IsolatedHostOptions<F>): Promise<IsolatedHost<F>> {
+  platform(); // ERR_UNSUPPORTED_PLATFORM where isoswap has no platform layer (macOS)
   const opts = resolveOptions(options);
   opts.library = await findLibrary(opts.library); // a glob: the one file it matches, from now on
-  const host = new IsolatedHost(opts);
-  await host.start();
-  return host;
+  return IsolatedHost.open(opts);
 }

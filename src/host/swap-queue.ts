@@ -34,7 +34,8 @@ export class SwapQueue implements RecoveringQueue {
   #current!: Version;
   #chain: Promise<unknown> = Promise.resolve();
   #queuedReload: Promise<VersionInfo> | null = null;
-  readonly #retiring = new Set<Promise<void>>();
+  /** Each retirement under way, and its version. */
+  readonly #retiring = new Map<Promise<void>, Version>();
   readonly #sections: SectionStore;
   readonly #crashes: CrashRecovery;
 
@@ -59,8 +60,8 @@ export class SwapQueue implements RecoveringQueue {
   }
 
   /** Loads and serves the first version; rejects (and cleans up) when it cannot serve. */
-  async first(): Promise<Version> {
-    const first = await awaited(this.#load('file'));
+  async first(source: BuildSource = 'file'): Promise<Version> {
+    const first = await awaited(this.#load(source));
     try {
       await awaited(first.attach(loadInfo(first.id, 'first', 0, 0)));
     } catch (err) {
@@ -153,6 +154,44 @@ export class SwapQueue implements RecoveringQueue {
     return to;
   }
 
+  /**
+   * The first half of swap(), for a prepared swap (prepared-swap.ts): loads and checks a
+   * build without serving it. Its isoswap_load runs now where the old version may keep
+   * serving meanwhile; with a state block or section it must run inside the hand-over, at
+   * commit (`attached` false).
+   */
+  async prepare(source: BuildSource, reason: SwapReason): Promise<{ next: Version; attached: boolean }> {
+    if (this.#closed) throw hostClosed(`prepare of ${this.opts.library}`);
+    const next = await awaited(this.#load(source, undefined, this.#current.functions));
+    try {
+      this.#sections.check(this.#current, next);
+      const attached = this.block === null && !this.#sections.involved(this.#current, next);
+      if (attached) await awaited(next.attach(loadInfo(next.id, reason, 0, this.#current.id), this.opts.hookTimeoutMs));
+      return { next, attached };
+    } catch (err) {
+      await this.discard(next);
+      throw err;
+    }
+  }
+
+  /** The second half: `next`, prepared, serves (beforeSwap, the hand-over, retire the old). */
+  async commitPrepared(next: Version, attached: boolean, reason: SwapReason, started: number): Promise<VersionInfo> {
+    const from = this.#current;
+    const what = `commit of ${this.opts.library}`;
+    let pauseMs: number | undefined;
+    try {
+      if (this.#closed) throw hostClosed(what);
+      if (next.status !== 'loading') throw new IsoswapError('ERR_VERSION_CRASHED', `prepared version ${next.id} of ${this.opts.library} died before its commit`, { version: next.id, file: this.opts.library });
+      if (from.status === 'serving') await this.host.beforeSwap({ from: from.info, to: next.info, reason }, this.opts.hookTimeoutMs);
+      if (this.#closed) throw hostClosed(what);
+      if (!attached) pauseMs = await awaited(this.#handOverTo(from, next, loadInfo(next.id, reason, 0, from.id), this.opts.hookTimeoutMs, what));
+    } catch (err) {
+      await this.discard(next);
+      throw err;
+    }
+    return this.#served(from, next, reason, started, pauseMs, undefined);
+  }
+
   /** A version loaded for this queue, its faults (a crash, a deadline passed) recovered from. */
   *#load(source: BuildSource, sourceId?: number, serving?: FunctionTable, timeoutMs = 0): Steps<Version> {
     const version = yield* this.versions.load(source, sourceId, serving, timeoutMs);
@@ -233,7 +272,14 @@ export class SwapQueue implements RecoveringQueue {
         this.#retiring.delete(retiring);
         this.host.emit(HOST_EVENTS.RETIRED, version.info);
       });
-    this.#retiring.add(retiring);
+    this.#retiring.set(retiring, version);
+  }
+
+  /** close({ force: true }): the serving and the retiring versions end now, their calls
+   *  in flight rejecting with `reason`; close() then tears them down without hooks. */
+  forceEnd(reason: IsoswapError): void {
+    this.#closed = true;
+    for (const version of [this.#current, ...this.#retiring.values()]) version.forceEnd(reason);
   }
 
   /** Refuses new swaps and calls from now on (close() follows). */
@@ -246,7 +292,7 @@ export class SwapQueue implements RecoveringQueue {
     this.#closed = true;
     await this.#chain;
     this.retire(this.#current);
-    while (this.#retiring.size > 0) await Promise.all(this.#retiring);
+    while (this.#retiring.size > 0) await Promise.all(this.#retiring.keys());
   }
 }
 

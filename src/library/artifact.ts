@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { step, type Steps } from '../procedure.js';
+import type { Steps } from '../procedure.js';
 import type { CopyStore } from './copy-store.js';
+import { platform } from '../platform/platform.js';
 import { assertCompleteLibrary } from './library-check.js';
 
 /**
@@ -35,10 +34,8 @@ export class Artifact {
     return new Artifact(library, copy, sha256, bytes);
   }
 
-  /** Deletes the copy; the bytes stay for a rollback. */
+  /** Deletes the copy (Windows may hold it a moment after unloading); the bytes stay for a rollback. */
   remove(): Steps<void> {
-    return removeFile(this.copy);
+    return platform().removeCopy(this.copy);
   }
 }
-
-const removeFile = step((path: string) => rmSync(path, { force: true }), (path: string) => rm(path, { force: true }));

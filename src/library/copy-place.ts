@@ -1,28 +1,23 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, readdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { libcFunctions } from './libc.js';
+import { platform } from '../platform/platform.js';
+import { blocking } from '../procedure.js';
 
 /** Every file isoswap writes beside a library or in the temp dir starts with this. */
 export const COPY_PREFIX = '.isoswap-';
 /** The longest file name Linux (and macOS) accept, in bytes. */
 const NAME_MAX = 255;
-const LOCK_EX = 2;
-const LOCK_NB = 4;
 const OWNER = /^\.isoswap-(\d+-[0-9a-f]{6})(?:\.lock$|-v\d+-)/;
-
-/** flock(fd, LOCK_EX | LOCK_NB): true when this open file now holds the lock. */
-function tryLock(fd: number): boolean {
-  return libcFunctions().flock(fd, LOCK_EX | LOCK_NB) === 0;
-}
 
 const lockName = (owner: string): string => `${COPY_PREFIX}${owner}.lock`;
 
 /**
  * One directory a host keeps its private copies in, and the lock file that marks them as
- * owned: `.isoswap-<owner>.lock`, flock'ed for as long as the host lives. The kernel drops
- * the lock when the process dies, however it dies, so the next host knows the copies are
- * abandoned by taking the lock, not by a pid (pids mean nothing across pid namespaces).
+ * owned: `.isoswap-<owner>.lock`, held for as long as the host lives (flock on Linux, an
+ * exclusive open on Windows). The system lets go when the process dies, however it dies,
+ * so the next host knows the copies are abandoned by taking the lock, not by a pid (pids
+ * mean nothing across pid namespaces).
  */
 export class CopyPlace {
   private constructor(readonly dir: string, private readonly owner: string, private fd: number | null) {}
@@ -37,12 +32,11 @@ export class CopyPlace {
   static claim(dir: string): CopyPlace {
     for (let attempt = 0; ; attempt++) {
       const owner = `${process.pid}-${randomBytes(3).toString('hex')}`;
-      const fd = openSync(join(dir, lockName(owner)), 'wx', 0o600);
-      // A sweeper that opened the file before the lock was taken may have taken it (and
-      // then unlinks it): only a lock held on a file still linked counts.
-      if (tryLock(fd) && fstatSync(fd).nlink > 0) return new CopyPlace(dir, owner, fd);
-      closeSync(fd);
-      if (attempt === 3) throw Object.assign(new Error(`cannot lock a file in ${dir}`), { code: 'EAGAIN' });
+      try {
+        return new CopyPlace(dir, owner, platform().createOwnerLock(join(dir, lockName(owner))));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN' || attempt === 3) throw err;
+      }
     }
   }
 
@@ -55,13 +49,14 @@ export class CopyPlace {
     return join(this.dir, prefix + lastBytes(basename(library), NAME_MAX - Buffer.byteLength(prefix)));
   }
 
-  /** Removes this host's copies and lock file, then lets go of the lock. */
+  /** Removes this host's copies, lets go of the lock, and removes the lock file (Windows
+   *  removes no file that is open without sharing). */
   release(): void {
     if (this.fd === null) return;
     removeOwned(this.dir, this.owner, listDir(this.dir));
-    rmSync(join(this.dir, lockName(this.owner)), { force: true });
     closeSync(this.fd);
     this.fd = null;
+    rmSync(join(this.dir, lockName(this.owner)), { force: true });
   }
 }
 
@@ -77,22 +72,20 @@ export function sweepAbandoned(dir: string): void {
   const names = listDir(dir);
   const owners = new Set(names.map((n) => OWNER.exec(n)?.[1]).filter((o): o is string => o !== undefined));
   for (const owner of owners) {
-    let fd: number;
+    let fd: number | null;
     try {
-      fd = openSync(join(dir, lockName(owner)), 'r');
+      fd = platform().takeAbandonedLock(join(dir, lockName(owner)));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') removeOwned(dir, owner, names); // no lock: nobody owns them
       continue;
     }
+    if (fd === null) continue; // alive, or another sweeper got there first
     try {
-      if (!tryLock(fd) || fstatSync(fd).nlink === 0) continue; // alive, or another sweeper got there first
       removeOwned(dir, owner, names);
-      rmSync(join(dir, lockName(owner)), { force: true });
-    } catch {
-      // best effort
     } finally {
-      closeSync(fd);
+      closeSync(fd); // before the removal: Windows removes no file open without sharing
     }
+    try { rmSync(join(dir, lockName(owner)), { force: true }); } catch { /* best effort */ }
   }
 }
 
@@ -100,7 +93,7 @@ function removeOwned(dir: string, owner: string, names: string[]): void {
   const copy = `${COPY_PREFIX}${owner}-v`;
   for (const name of names) {
     if (name.startsWith(copy)) {
-      try { rmSync(join(dir, name), { force: true }); } catch { /* best effort */ }
+      try { blocking(platform().removeCopy(join(dir, name))); } catch { /* best effort */ }
     }
   }
 }

@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { basename, dirname, sep } from 'node:path';
+import { basename, dirname, resolve, sep } from 'node:path';
 import { distance } from 'fastest-levenshtein';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { IsoswapError } from '../errors.js';
@@ -18,12 +18,16 @@ const LISTED = 10;
  * @example
  * const library = await findLibrary('/src/game/target/debug/*.so'); // '/src/game/target/debug/libgame.so'
  */
-export async function findLibrary(pattern: string): Promise<string> {
+export async function findLibrary(given: string): Promise<string> {
   // A path that exists is that path, even with glob characters in it ("proj (copy)/lib.so").
-  if (!isDynamicPattern(pattern) || existsSync(pattern)) return pattern;
+  if (existsSync(given)) return given;
+  // Globs take `/` only (a `\` escapes): a Windows path's separators are turned.
+  const pattern = sep === '/' ? given : given.replaceAll(sep, '/');
+  if (!isDynamicPattern(pattern)) return given;
   const { base, rest } = splitGlob(pattern);
   const matches = (await glob(rest, { cwd: base, absolute: true, onlyFiles: true, expandDirectories: false }))
     .filter((path) => !basename(path).startsWith(COPY_PREFIX))
+    .map((path) => resolve(path))
     .sort();
   if (matches.length === 1) return matches[0]!;
   if (matches.length === 0) {
@@ -64,9 +68,10 @@ function nearNames(dir: string, name: string, count: number): string[] {
     .map(({ n }) => n);
 }
 
-/** The directory before the first segment with a glob character, and the pattern after it. */
+/** The directory before the first segment with a glob character, and the pattern after
+ *  it (a pattern with `/` separators, as globs take them). */
 function splitGlob(pattern: string): { base: string; rest: string } {
-  const parts = pattern.split(sep);
+  const parts = pattern.split('/');
   const first = parts.findIndex((part) => isDynamicPattern(part));
-  return { base: parts.slice(0, first).join(sep) || sep, rest: parts.slice(first).join('/') };
+  return { base: parts.slice(0, first).join('/') || '/', rest: parts.slice(first).join('/') };
 }

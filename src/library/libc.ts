@@ -3,14 +3,15 @@ import koffi, { type LibraryHandle } from 'koffi';
 let handle: LibraryHandle | null = null;
 
 /**
- * The C library, through koffi, for what Node does not offer (mmap, memfd, futex,
- * blocking pipes, poll, gettid, prctl). Loaded once per thread: dlopen of it only counts a reference.
+ * The C library of Linux (glibc), through koffi, for what Node does not offer (mmap, memfd,
+ * futex, blocking pipes, poll, gettid, prctl). Loaded once per thread: dlopen of it only
+ * counts a reference. Windows has kernel32 instead (src/platform/kernel32.ts).
  *
  * @example
  * const gettid = libc().func('int gettid(void)');
  */
 export function libc(): LibraryHandle {
-  handle ??= koffi.load(process.platform === 'darwin' ? 'libSystem.dylib' : 'libc.so.6');
+  handle ??= koffi.load('libc.so.6');
   return handle;
 }
 
@@ -110,13 +111,12 @@ export function libcFunctions(): LibcFunctions {
 }
 
 /**
- * The calling thread's kernel id (Linux), 0 elsewhere: what /proc/self/task lists.
+ * The calling thread's kernel id: what /proc/self/task lists.
  *
  * @example
  * const tid = gettid();
  */
 export function gettid(): number {
-  if (process.platform !== 'linux') return 0;
   return threadCalls().gettid();
 }
 

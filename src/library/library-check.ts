@@ -1,55 +1,14 @@
-import elfy, { type ElfHeader, type ElfProgram } from 'elfy';
-import { IsoswapError } from '../errors.js';
-
-// ELF e_machine names (as elfy spells them) for the process architectures Node runs on.
-const MACHINE_OF_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'aarch64', ia32: '386', arm: 'arm', riscv64: 'riscv' };
+import { platform } from '../platform/platform.js';
 
 /**
  * Throws ERR_NOT_A_LIBRARY unless `bytes` hold a whole shared library that this process
- * could `dlopen`. The check exists because glibc maps PT_LOAD segments straight from the
- * file: a half-written library whose headers promise bytes past EOF kills the whole
- * process with SIGBUS on first touch, worker thread or not.
+ * could load (ELF on Linux, PE on Windows: headers, this process's machine, every
+ * segment or section inside the file). A library cut short kills the process that maps
+ * it (SIGBUS), worker thread or not; the check runs before anything loads a build.
  *
  * @example
  * assertCompleteLibrary(await readFile('libgame.so'), 'libgame.so');
  */
 export function assertCompleteLibrary(bytes: Uint8Array, file: string): void {
-  if (process.platform !== 'linux') {
-    if (bytes.length === 0) throw notALibrary(file, 'the file is empty');
-    return; // Mach-O and PE checks are not written yet: see docs/platforms.md
-  }
-  if (bytes.length < 16 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) {
-    throw notALibrary(file, 'it is not an ELF file');
-  }
-  // Only the header and program headers are parsed: elfy's whole-file parse throws on a
-  // valid library without section headers (e_shnum = 0), which dlopen loads fine.
-  const parser = new elfy.Parser();
-  let header: ElfHeader;
-  let programs: ElfProgram[];
-  try {
-    header = parser.parseHeader(bytes);
-    programs = parser.parsePrograms(bytes, header);
-  } catch {
-    throw notALibrary(file, 'it is incomplete (ELF headers past the end of the file)');
-  }
-  if (header.type !== 'dyn') throw notALibrary(file, `its ELF type is '${header.type}', not a shared object`);
-  const machine = MACHINE_OF_ARCH[process.arch];
-  if (machine !== undefined && header.machine !== machine) {
-    throw notALibrary(file, `it is built for ${header.machine}, this process is ${process.arch}`);
-  }
-  // A linker writes the section headers last: their absence means it has not finished.
-  if (header.shnum > 0 && header.shoff + header.shnum * header.shentsize > bytes.length) {
-    throw notALibrary(file, 'it is incomplete (section headers past the end of the file)');
-  }
-  const loads = programs.filter((p) => p.type === 'load');
-  if (loads.length === 0) throw notALibrary(file, 'it has no PT_LOAD segment');
-  for (const seg of loads) {
-    if (seg.offset + seg.filesz > bytes.length) {
-      throw notALibrary(file, `it is incomplete: a PT_LOAD segment ends at byte ${seg.offset + seg.filesz}, the file has ${bytes.length}`);
-    }
-  }
-}
-
-function notALibrary(file: string, why: string): IsoswapError {
-  return new IsoswapError('ERR_NOT_A_LIBRARY', `${file} is not a loadable shared library: ${why}`, { file });
+  platform().assertCompleteLibrary(bytes, file);
 }

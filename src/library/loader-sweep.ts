@@ -1,4 +1,5 @@
 import koffi from 'koffi';
+import { platform } from '../platform/platform.js';
 
 // glibc defers unmapping a library whose thread-local destructors were pending (a Rust
 // cdylib that used println! or thread_local!) until a *later* dlclose really unloads
@@ -6,7 +7,7 @@ import koffi from 'koffi';
 // else holds makes that happen. libutil.so.1 is an empty stub in glibc >= 2.34; an
 // already-loaded library such as libdl.so.2 would not do.
 const SWEEP_LIBRARY = 'libutil.so.1';
-let sweepable = process.platform === 'linux';
+let sweepable: boolean | undefined;
 // A library constructor runs under glibc's loader lock; while an abandoned load (past
 // loadTimeoutMs) may still be inside one, a dlopen on the main thread would block the
 // whole event loop until it returns, perhaps for ever. The sweep waits for a later turn.
@@ -31,6 +32,7 @@ export function abandonLoad(settled: Promise<unknown>): void {
  * await version.shutdown(); sweepLoader(); // the copy is no longer in /proc/self/maps
  */
 export function sweepLoader(): void {
+  sweepable ??= platform().deferredUnmap;
   if (!sweepable || abandonedLoads > 0) return;
   try {
     koffi.load(SWEEP_LIBRARY).unload();

@@ -4,7 +4,9 @@
  * `Promise<number>` and `host.fns.do_tick('x')` does not compile, without a second
  * declaration. A prototype is cut into return type, name and parameter list; only the
  * types count (`int32_t avoid_wall(int32_t)` returns a number whatever its name spells).
- * Prototypes that are not string literals give `unknown[]` and `any`.
+ * Prototypes that are not string literals give `any[]` and `any`; a literal that is no
+ * prototype (a header function picked by name, `{ tick: 'do_tick' }`) gives `unknown[]`
+ * and `unknown`: only `isoswap types` can tell its types (docs/header.md).
  */
 
 type Space = ' ' | '\t' | '\n' | '\r';
@@ -92,6 +94,7 @@ type Parts<P extends string> =
 /** The result type of a prototype such as `'int32_t do_tick(int32_t)'`. */
 export type PrototypeResult<P extends string> =
   string extends P ? any
+  : [Parts<P>] extends [never] ? unknown
   : Parts<P> extends [infer R extends string, string, string] ? NativeResult<R>
   : any;
 
@@ -99,6 +102,7 @@ export type PrototypeResult<P extends string> =
  *  → `[number, number]`; a variadic one ends in `...unknown[]`. */
 export type PrototypeArguments<P extends string> =
   string extends P ? any[]
+  : [Parts<P>] extends [never] ? unknown[]
   : Parts<P> extends [string, string, infer L extends string]
     ? (Trim<L> extends '' | 'void' ? [] : ArgumentList<Split<L, ','>>)
     : unknown[];

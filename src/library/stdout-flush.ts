@@ -1,5 +1,6 @@
 import koffi from 'koffi';
 import { libc, libcFunctions } from './libc.js';
+import { platform } from '../platform/platform.js';
 
 /**
  * Set (to a number of ms) by `isoswap run`, whose pipes a process-isolation child's
@@ -41,5 +42,5 @@ export function tryFlushStdout(mayWrite: () => boolean = () => true): boolean {
  */
 export function flushStdoutIfAsked(): void {
   const ms = Number(process.env[FLUSH_STDOUT_ENV]);
-  if (Number.isFinite(ms) && ms > 0 && process.platform === 'linux') setInterval(() => tryFlushStdout(), ms).unref();
+  if (Number.isFinite(ms) && ms > 0 && platform().inheritedChannels) setInterval(() => tryFlushStdout(), ms).unref();
 }

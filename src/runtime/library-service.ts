@@ -6,6 +6,7 @@ import { openState, type StatePointer } from '../state/state-pointer.js';
 import { StateSection } from '../state/state-section-memory.js';
 import { isSyncOp, runSyncOp, type SyncOpTarget } from './sync-ops.js';
 import { copiesOf, type CopiedBack } from '../transport/copy-back.js';
+import { platform } from '../platform/platform.js';
 
 type NativeFunction = (...args: unknown[]) => unknown;
 
@@ -24,6 +25,8 @@ export class LibraryService implements LibraryServiceApi, SyncOpTarget {
   #lib: LibraryHandle | null = null;
   /** Dependencies loaded before the library (request.preload), let go after it. */
   #preloaded: LibraryHandle[] = [];
+  /** Undoes what the platform did so that the copy's dependencies are found beside it. */
+  #afterUnload: () => void = () => {};
   #library = '';
   readonly #functions = new Map<string, NativeFunction>();
   #loadHook: NativeFunction | null = null;
@@ -38,9 +41,10 @@ export class LibraryService implements LibraryServiceApi, SyncOpTarget {
     this.#library = request.library;
     try {
       for (const dependency of request.preload ?? []) this.#preloaded.push(koffi.load(dependency));
+      this.#afterUnload = platform().beforeLoad(request.copy);
       this.#lib = koffi.load(request.copy);
     } catch (err) {
-      for (const dependency of this.#preloaded.splice(0).reverse()) dependency.unload();
+      this.#releaseLibrary();
       throw this.#loadError(err as Error, request);
     }
     for (const [name, prototype] of Object.entries(request.functions)) {
@@ -114,8 +118,14 @@ export class LibraryService implements LibraryServiceApi, SyncOpTarget {
     this.#loadHook = this.#loadExHook = this.#unloadHook = null;
     this.#section = null;
     this.#state.close();
+    this.#releaseLibrary();
+  }
+
+  #releaseLibrary(): void {
     this.#lib?.unload();
     this.#lib = null;
+    this.#afterUnload();
+    this.#afterUnload = () => {};
     for (const dependency of this.#preloaded.splice(0).reverse()) dependency.unload();
   }
 

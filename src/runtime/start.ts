@@ -9,6 +9,7 @@ import { ThreadRuntime, threadStandby } from './thread/thread-runtime.js';
 import { RingPool } from '../transport/ring-pool.js';
 import type { VersionRuntime } from './types.js';
 import { awaitOnly, onEventLoop, type Steps } from '../procedure.js';
+import { platform } from '../platform/platform.js';
 
 /** How long after the first version serves its standby starts (a reload before then
  *  starts a runtime itself, as one back to back does). */
@@ -49,7 +50,7 @@ export class RuntimeFactory {
       const standby = processStandby(threads, extras);
       this.#standby = standby;
       this.#start = (request, timeoutMs) => ProcessRuntime.start(request, threads, standby, timeoutMs);
-      this.#startsBlocking = process.platform === 'linux';
+      this.#startsBlocking = platform().inheritedChannels;
     }
   }
 

@@ -3,6 +3,7 @@ import { IsoswapError } from '../errors.js';
 import type { Isolation } from '../options.js';
 import type { StateRef } from '../wire/protocol.js';
 import { createSharedMemory, mapShared } from './shared-memory.js';
+import { platform } from '../platform/platform.js';
 
 /** The memory that survives swaps, as the host holds it. */
 export interface StateBlock {
@@ -41,8 +42,8 @@ export function createStateBlock(bytes: number, isolation: Isolation): StateBloc
  * The mapping (`bytes`, rounded up to a page) stays until the host process exits.
  */
 function createMemfdBlock(bytes: number): StateBlock {
-  if (process.platform !== 'linux') {
-    throw new IsoswapError('ERR_STATE_ALLOC', `a state block in process isolation needs Linux (memfd_create); this is ${process.platform}`, { bytes });
+  if (!platform().inheritedChannels) {
+    throw new IsoswapError('ERR_UNSUPPORTED_PLATFORM', `a state block in process isolation needs Linux (memfd_create); this is ${platform().name}`, { bytes });
   }
   const fd = createSharedMemory(bytes);
   let open = true;

@@ -8,7 +8,7 @@ import { SpinBudget } from './spin-budget.js';
 import { nowMs } from './clock.js';
 import { blockWorker, threadWorkerSignals, type WorkerSignals } from './ring-signals.js';
 import type { FastSignature } from '../wire/protocol.js';
-import { gettid } from '../library/libc.js';
+import { platform } from '../platform/platform.js';
 
 type NativeFunction = (...args: unknown[]) => unknown;
 /** Calls one native function with the arguments of the call in `slot`. */
@@ -208,7 +208,7 @@ function quietLoop(): boolean {
 /** This thread's kernel id (Linux), 0 where unknown. */
 function threadId(): number {
   try {
-    return gettid();
+    return platform().threadId();
   } catch {
     return 0;
   }

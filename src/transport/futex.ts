@@ -1,5 +1,6 @@
 import koffi from 'koffi';
 import { libcFunctions } from '../library/libc.js';
+import { platform } from '../platform/platform.js';
 
 // Not FUTEX_PRIVATE: the word lives in a mapping shared with another process.
 const FUTEX_WAIT = 0;
@@ -44,7 +45,9 @@ export function futexWake(address: number): number {
 
 /** Whether this machine has the futex calls above (Linux on x86-64 or arm64): elsewhere a
  *  child process gets no ring (process-ring.ts) and its calls go over IPC and pipes. */
-export const FUTEX_AVAILABLE = process.platform === 'linux' && SYS_FUTEX[process.arch] !== undefined;
+export function futexAvailable(): boolean {
+  return platform().inheritedChannels && SYS_FUTEX[process.arch] !== undefined;
+}
 
 function futexNumber(): number {
   return SYS_FUTEX[process.arch]!; // only called where FUTEX_AVAILABLE

@@ -1,7 +1,7 @@
 import type { IsoswapError } from '../errors.js';
 import { inheritedFd } from '../wire/inherited-fds.js';
 import { closeDoorbellFd, doorbellPipe, type DoorbellPipe } from './doorbell.js';
-import { FUTEX_AVAILABLE } from './futex.js';
+import { futexAvailable } from './futex.js';
 import { ProcessHostSignals, ProcessWorkerSignals } from './process-ring-signals.js';
 import { RING_BYTES } from './ring-layout.js';
 import { createRingMemory, mapRing, type RingMapping } from './ring-mapping.js';
@@ -34,7 +34,7 @@ export class ProcessRing {
    *  mapping or a pipe: the child then serves
    *  every call over IPC and the sync pipes, as before there was a ring. */
   static create(): ProcessRing | null {
-    if (!FUTEX_AVAILABLE) return null;
+    if (!futexAvailable()) return null;
     const memory = createRingMemory(RING_BYTES);
     if (memory < 0) return null;
     const mapping = mapRing(memory, RING_BYTES);

@@ -4,6 +4,7 @@ import { Deadline } from './blocking-wait.js';
 import { IsoswapError } from '../errors.js';
 import { libcFunctions, O_CLOEXEC } from '../library/libc.js';
 import { isMark, type SyncReply } from '../wire/protocol.js';
+import { platform } from '../platform/platform.js';
 
 /** The fds the child sees its ends of the pipes as: after stdin, stdout, stderr and IPC. */
 export const CHILD_REQUEST_FD = 4;
@@ -56,11 +57,11 @@ export class ProcessSyncCall {
    * sync.closeChildEnds(); sync.call('do_tick', [1]);
    */
   constructor(private readonly label: () => string, private readonly onEof?: () => IsoswapError, private readonly posted: () => void = () => {}) {
-    if (process.platform !== 'linux') {
+    if (!platform().inheritedChannels) {
       // No pipe2 there: process isolation serves on, without its blocking form.
       this.childFds = [];
       this.#requestFd = this.#replyFd = -1;
-      this.#broken = new IsoswapError('ERR_UNSUPPORTED_PLATFORM', 'callSync in process isolation needs Linux (libc pipe2 and poll)');
+      this.#broken = new IsoswapError('ERR_UNSUPPORTED_PLATFORM', `callSync in process isolation needs Linux (libc pipe2 and poll); this is ${platform().name}`);
       return;
     }
     const { pipe2 } = libcFunctions();

@@ -2,7 +2,7 @@ import type { IsoswapError } from '../errors.js';
 import type { LoadInfo } from '../wire/protocol.js';
 
 /** enum isoswap_reason of native/include/isoswap.h. */
-export const LOAD_REASON = { first: 0, reload: 1, watch: 1, rollback: 2, restart: 3, reattach: 4 } as const;
+export const LOAD_REASON = { first: 0, reload: 1, watch: 1, fleet: 1, rollback: 2, restart: 3, reattach: 4 } as const;
 
 /** enum isoswap_failure of native/include/isoswap.h. */
 export const FAILURE = { none: 0, segfault: 1, illegal: 2, abort: 3, fpe: 4, signal: 5, exit: 6, timeout: 7, other: 8 } as const;

@@ -82,12 +82,13 @@ export class Version {
     return Object.freeze({ id, library: artifact.library, copy: artifact.copy, sha256: artifact.sha256, loadedAt, status, sourceId });
   }
 
-  /** Runs one call on this version, counted until it settles (or times out). */
-  call(name: string, args: unknown[]): Promise<unknown> {
+  /** Runs one call on this version, counted until it settles (or times out: after
+   *  `timeoutMs`, the host's callTimeoutMs unless the call has its own; 0: none). */
+  call(name: string, args: unknown[], timeoutMs = this.#callTimeoutMs): Promise<unknown> {
     if (this.#killReason !== null) return Promise.reject(this.#killReason);
     const bad = this.#checks.get(name)?.(args);
     if (bad) return Promise.reject(bad);
-    return this.#calls.track(this.runtime.call(name, args), this.#callTimeoutMs, () => this.#timedOut(name));
+    return this.#calls.track(this.runtime.call(name, args), timeoutMs, () => this.#timedOut(name, timeoutMs));
   }
 
   /**
@@ -115,25 +116,24 @@ export class Version {
     if (bad) throw bad;
     const sync = this.runtime.callSync;
     if (sync === undefined) {
-      throw new IsoswapError('ERR_INVALID_OPTIONS', 'callSync is not available in this isolation mode');
+      throw new IsoswapError('ERR_INVALID_OPTIONS', 'callSync is not available in this isolation mode', { option: 'isolation' });
     }
     return this.#calls.counting(() => {
       try {
         return sync(name, args, this.#callTimeoutMs);
       } catch (err) {
         if (!(err instanceof IsoswapError) || err.code !== 'ERR_CALL_TIMEOUT') throw err;
-        throw this.#timedOut(name); // as for `call`; the call may still be running
+        throw this.#timedOut(name, this.#callTimeoutMs); // as for `call`; the call may still be running
       }
     });
   }
 
   /**
-   * A call to `name` outlived callTimeoutMs: the version is killed (its other calls reject
-   * with ERR_VERSION_CRASHED) and the host told, so that it replaces it. Returns the
+   * A call to `name` outlived its timeout (`ms`): the version is killed (its other calls
+   * reject with ERR_VERSION_CRASHED) and the host told, so that it replaces it. Returns the
    * ERR_CALL_TIMEOUT the call rejects with.
    */
-  #timedOut(name: string): IsoswapError {
-    const ms = this.#callTimeoutMs;
+  #timedOut(name: string, ms: number): IsoswapError {
     const where = { function: name, version: this.id, file: this.artifact.library, timeoutMs: ms };
     const error = new IsoswapError('ERR_CALL_TIMEOUT',
       `${name} on version ${this.id} (${this.artifact.library}) took longer than ${ms} ms; the version is killed and replaced`, where);
@@ -229,6 +229,13 @@ export class Version {
 
   #keepGuestThreadsMapped(): IsoswapError | null {
     return keepGuestThreadsMapped(this.runtime, this.artifact.copy, { version: this.id, file: this.artifact.library });
+  }
+
+  /** A forced close: the runtime is killed now, its calls in flight reject with `reason`,
+   *  no hook runs; retire() then tears it down (a stuck thread is reported there). */
+  forceEnd(reason: IsoswapError): void {
+    if (this.#runtime === null) return; // already torn down: nothing runs
+    void this.#kill(reason, false);
   }
 
   /** Ends a version that never served, or that crashed, without draining. */

@@ -1,5 +1,8 @@
 // A C library that misbehaves on request, for the crash, hang and swap tests.
 import { readdirSync, readFileSync } from 'node:fs';
+import type { TestContext } from 'node:test';
+import { createIsolatedHost, type IsolatedHost, type IsolatedHostOptions } from '../../src/index.js';
+import { buildC } from './native.js';
 
 /** What `act(what)` does. */
 export const ACT = { RETURN: 0, SEGFAULT: 1, ABORT: 2, EXIT: 3, HANG: 4, SLEEP_2S: 5 } as const;
@@ -56,6 +59,17 @@ ${o.withoutTick ? '' : 'int32_t tick(void) { return block ? ++block[0] : -1; }'}
 int32_t wait_file(const char *path) { while (access(path, F_OK) != 0) usleep(1000); return ${k}; }
 int64_t twice(int64_t x) { return x * 2; }
 `;
+}
+
+/**
+ * A host of the act library (build 5 unless `options.library` says otherwise), closed after
+ * the test; its `error` events are expected (the tests provoke crashes) and dropped.
+ */
+export async function actHost(t: TestContext, options: Partial<IsolatedHostOptions<typeof ACT_FUNCTIONS>> = {}): Promise<IsolatedHost<typeof ACT_FUNCTIONS>> {
+  const host = await createIsolatedHost({ library: options.library ?? await buildC(actSource(5)), functions: ACT_FUNCTIONS, ...options });
+  t.after(() => host.close());
+  host.on('error', () => {});
+  return host;
 }
 
 /** Process ids whose parent is `ppid` (this process by default), from /proc. */

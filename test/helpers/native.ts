@@ -1,6 +1,7 @@
 // Builds native fixtures for the tests into private temp dirs, with gcc and cargo.
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -95,6 +96,15 @@ int32_t hold(const char *started, const char *go) {
 }
 ${extra}
 `;
+}
+
+/** Resolves once `path` exists (a fixture's "started" file); throws after ~10 s. */
+export async function waitForFile(path: string): Promise<void> {
+  for (let i = 0; i < 2000; i++) {
+    if (await access(path).then(() => true, () => false)) return;
+    await delay(5);
+  }
+  throw new Error(`timed out waiting for ${path}`);
 }
 
 /** The files isoswap wrote in `dir` (private copies and lock files: `.isoswap-*`). */

@@ -35,3 +35,24 @@ test('holds nest: the gate opens when the last one is released', async () => {
   assert.equal(gate.waiting, null);
   await waiting;
 });
+
+test('fail() rejects the calls waiting now (a forced close); the hold stays until released', async () => {
+  const gate = new CallGate();
+  const release = gate.hold();
+  const waiting = gate.waiting!;
+  const closed = new Error('closed');
+  gate.fail(closed);
+  await assert.rejects(waiting, (err) => err === closed);
+  assert.equal(gate.waiting, waiting, 'still held');
+  release();
+  const opened = gate.waiting;
+  assert.equal(opened, null);
+  gate.fail(closed); // an open gate: nothing to fail
+  const next = gate.hold();
+  const again = gate.waiting;
+  let passed = false;
+  void again.then(() => { passed = true; });
+  next();
+  await again;
+  assert.equal(passed, true, 'a later hold opens as usual');
+});

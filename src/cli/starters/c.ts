@@ -1,13 +1,22 @@
+import type { Platform } from '../../platform/platform.js';
 import type { Starter } from './starter.js';
 
-/** `isoswap init --lang c`: one C file, built by the C compiler. */
-export const C_STARTER: Starter = {
-  library: './libgame.so',
-  build: 'cc -shared -fPIC -O2 -o libgame.so game.c',
-  edit: 'game.c',
-  ignored: ['libgame.so', 'node_modules/'],
-  files: {
-    'game.c': `/*
+/**
+ * `isoswap init --lang c`: one C file, built by the C compiler into this system's kind of
+ * library (`libgame.so`, `game.dll`).
+ *
+ * @example
+ * cStarter(platform()).library; // './libgame.so'
+ */
+export const cStarter = (system: Platform): Starter => {
+  const library = `${system.libraryPrefix}game${system.libraryExtension}`;
+  return {
+    library: `./${library}`,
+    build: system.buildC.replace('{out}', library).replace('{src}', 'game.c'),
+    edit: 'game.c',
+    ignored: [library, 'node_modules/'],
+    files: {
+      'game.c': `/*
  * The game's logic. Run "npm run dev", then change SPEED (or anything) and save: the
  * library is rebuilt and the new version swapped in while the game runs on, with the
  * same state.
@@ -67,5 +76,6 @@ int32_t do_tick(int32_t tick)
     return game->x;
 }
 `,
-  },
+    },
+  };
 };

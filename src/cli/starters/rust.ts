@@ -1,8 +1,15 @@
+import type { Platform } from '../../platform/platform.js';
 import type { Starter } from './starter.js';
 
-/** `isoswap init --lang rust`: a cdylib crate with no dependencies. */
-export const RUST_STARTER: Starter = {
-  library: './target/release/libgame.so',
+/**
+ * `isoswap init --lang rust`: a cdylib crate with no dependencies (rustc names it
+ * `libgame.so`, or `game.dll` with no `lib` prefix).
+ *
+ * @example
+ * rustStarter(platform()).library; // './target/release/libgame.so'
+ */
+export const rustStarter = (system: Platform): Starter => ({
+  library: `./target/release/${system.libraryPrefix}game${system.libraryExtension}`,
   build: 'cargo build --release',
   edit: 'src/lib.rs',
   ignored: ['target/', 'node_modules/'],
@@ -81,4 +88,4 @@ pub extern "C" fn do_tick(tick: i32) -> i32 {
 }
 `,
   },
-};
+});

@@ -20,9 +20,10 @@ export const STARTER_STATE_BYTES = 64;
  * on every save.
  *
  * @example
- * runScript(C_STARTER); // "isoswap run ./libgame.so --fn 'int32_t do_tick(int32_t)' ..."
+ * runScript(cStarter(platform())); // 'isoswap run ./libgame.so --fn "int32_t do_tick(int32_t)" ...'
  */
 export function runScript(starter: Starter): string {
-  return `isoswap run ${starter.library} --fn 'int32_t do_tick(int32_t)' --arg '{tick}' --every 500 `
-    + `--state ${STARTER_STATE_BYTES} --build '${starter.build}' --src .`;
+  // Double quotes: npm runs scripts with cmd.exe on Windows, which has no single quotes.
+  return `isoswap run ${starter.library} --fn "int32_t do_tick(int32_t)" --arg "{tick}" --every 500 `
+    + `--state ${STARTER_STATE_BYTES} --build "${starter.build}" --src .`;
 }

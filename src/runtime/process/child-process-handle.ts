@@ -5,7 +5,7 @@ import { IsoswapError } from '../../errors.js';
 import { SYNC_OP, type LibraryServiceApi } from '../../wire/protocol.js';
 import type { Deadline } from '../../transport/blocking-wait.js';
 import { ipcEndpoint, releasableEndpoint, wrap, type Remote } from '../rpc.js';
-import { exitStatus } from './exit-status.js';
+import { platform } from '../../platform/platform.js';
 import { withExtras, type ChildExtras } from '../../wire/inherited-fds.js';
 import { ProcessSyncCall } from '../../transport/sync-pipe-call.js';
 import { CallChannel } from '../../transport/call-channel.js';
@@ -200,7 +200,7 @@ export class ChildProcessHandle implements RuntimeHandle {
    */
   #diedDuringCallSync(): IsoswapError {
     const pid = this.child.pid;
-    const status = pid === undefined ? null : exitStatus(pid);
+    const status = pid === undefined ? null : platform().exitStatus(pid);
     this.#die(status === null
       ? new IsoswapError('ERR_VERSION_CRASHED', `${this.label} (pid ${pid}) died during callSync`, { pid })
       : this.#exitError(status.exitCode, status.signal));
@@ -223,10 +223,14 @@ export class ChildProcessHandle implements RuntimeHandle {
     });
   }
 
+  /** The raw exit status in `details`, and the system's name for it where it has one
+   *  (Windows: 0xC0000005 is STATUS_ACCESS_VIOLATION). */
   #exitError(code: number | null, signal: NodeJS.Signals | null): IsoswapError {
-    const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
+    const name = platform().crashName(code);
+    const how = signal !== null ? `was killed by ${signal}`
+      : `exited with code ${code}${name === undefined ? '' : ` (0x${(code! >>> 0).toString(16)}, ${name})`}`;
     return new IsoswapError('ERR_VERSION_CRASHED', `${this.label} (pid ${this.child.pid}) ${how}`,
-      { exitCode: code, signal, pid: this.child.pid });
+      { exitCode: code, signal, pid: this.child.pid, ...(name === undefined ? {} : { status: name }) });
   }
 
   #die(death: IsoswapError): void {

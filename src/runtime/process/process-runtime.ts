@@ -3,6 +3,7 @@ import { step, type Steps } from '../../procedure.js';
 import { NOT_FAST } from '../../transport/call-channel.js';
 import { SYNC_OP, type LoadReport, type LoadRequest, type StateRef } from '../../wire/protocol.js';
 import { ChildProcessHandle } from './child-process-handle.js';
+import { platform } from '../../platform/platform.js';
 import type { ChildExtras } from '../../wire/inherited-fds.js';
 import { loadAll, PooledRuntime } from '../pooled-runtime.js';
 import { Standby } from '../standby.js';
@@ -21,17 +22,18 @@ export function processStandby(size: number, extras: ChildExtras = {}): Standby<
 
 /**
  * What every child of a host inherits: the state block's memfd (as `state`), and
- * `libraryPath` ahead of LD_LIBRARY_PATH, which the loader reads once, when a process
+ * `libraryPath` ahead of LD_LIBRARY_PATH (Windows: PATH), which the loader reads once, when a process
  * starts, so a running host cannot extend its own.
  *
  * @example
  * new ChildProcessHandle(hostChildExtras({ kind: 'memfd', fd: 21, bytes: 4096 }, ['/opt/deps']));
  */
 export function hostChildExtras(state: StateRef | undefined, libraryPath: readonly string[]): ChildExtras {
-  const fromEnv = process.env.LD_LIBRARY_PATH;
+  const { libraryPathVariable: variable, pathSeparator } = platform();
+  const fromEnv = process.env[variable];
   return {
     fds: state?.kind === 'memfd' ? { state: state.fd } : {},
-    env: libraryPath.length === 0 ? {} : { LD_LIBRARY_PATH: [...libraryPath, ...(fromEnv ? [fromEnv] : [])].join(':') },
+    env: libraryPath.length === 0 ? {} : { [variable]: [...libraryPath, ...(fromEnv ? [fromEnv] : [])].join(pathSeparator) },
   };
 }
 

@@ -7,13 +7,14 @@ import { Standby } from '../standby.js';
 import { ThreadWorkerHandle } from './thread-worker-handle.js';
 import { hasCodeCache, keepCodeCache, takeServingCodeCache } from './code-cache.js';
 import type { VersionRuntime } from '../types.js';
+import { platform } from '../../platform/platform.js';
 
 /** What a standby worker loads once to warm up: the C library, already in every process
  *  (dlopen only counts a reference), with functions that take the ring, on the worker's own
  *  ring (a ring made for it would be garbage after every swap). On a system without it the
  *  load fails, harmlessly: the worker is just not warmed. */
 const rehearsal = (worker: ThreadWorkerHandle): LoadRequest => ({
-  library: 'standby rehearsal', copy: process.platform === 'darwin' ? 'libSystem.dylib' : 'libc.so.6',
+  library: 'standby rehearsal', copy: platform().cLibrary,
   functions: { abs: 'int abs(int)', strlen: 'size_t strlen(const char *)' }, channel: worker.channel.buffer,
   threadName: 'isw-standby', // declares prctl ahead: the real load names the thread again
 });

@@ -1,0 +1,85 @@
+import type { Steps } from '../procedure.js';
+import type { SectionRef } from '../wire/protocol.js';
+
+/**
+ * What differs between the systems isoswap runs on, in one place: how a build is
+ * checked, how files are owned and removed, the process's own system calls, threads,
+ * and how a child ends. Chosen once per process ({@link platform}); nothing else in the
+ * project asks which system it runs on.
+ */
+export interface Platform {
+  readonly name: 'linux' | 'windows';
+  /** How a library file ends here, dot included (`.so`, `.dll`). */
+  readonly libraryExtension: string;
+  /** Whether library files carry a `lib` prefix (rustc's `libname.so`; `name.dll`). */
+  readonly libraryPrefix: string;
+  /** How a C file becomes a library here (`isoswap init`'s build command), `{out}` and
+   *  `{src}` to fill in. */
+  readonly buildC: string;
+  /** A C library every process has loaded, with `abs` and `strlen` (a worker's warm-up). */
+  readonly cLibrary: string;
+  /** The variable a child's loader searches for dependencies (`libraryPath`). */
+  readonly libraryPathVariable: string;
+  /** The separator of that variable's directories. */
+  readonly pathSeparator: string;
+  /** The loader defers unmapping some copies until a later unload (glibc): see loader-sweep. */
+  readonly deferredUnmap: boolean;
+  /** Threads can be named, and those a library starts found by name. */
+  readonly namedThreads: boolean;
+  /** A child inherits memory and pipes by descriptor (memfd, pipe2, futex): process
+   *  isolation's call ring, its blocking `callSync` and its state block. */
+  readonly inheritedChannels: boolean;
+
+  /** ERR_NOT_A_LIBRARY unless `bytes` are a whole library this process could load. */
+  assertCompleteLibrary(bytes: Uint8Array, file: string): void;
+  /** Where section `name` sits once loaded (relative to the load base); null without it. */
+  findSection(bytes: Buffer, name: string): SectionRef | null;
+
+  /** Creates `path` (it must not exist) and holds it as this process's lock until the
+   *  process ends, however it ends; returns the fd. Throws the fs error. */
+  createOwnerLock(path: string): number;
+  /** Opens the existing lock file `path` and takes it when its owner is gone (returns the
+   *  fd, to close before removing); null while the owner lives. Throws the fs error (ENOENT). */
+  takeAbandonedLock(path: string): number | null;
+  /** Removes a file that a loader may still hold for a moment after unloading it: a step
+   *  either driver runs (src/procedure.ts). */
+  removeCopy(path: string): Steps<void>;
+
+  /** Prepares this thread to load `copy` so that its dependencies are found beside the
+   *  original; returns what undoes it once the copy is unloaded. */
+  beforeLoad(copy: string): () => void;
+  /** The address `copy` (loaded in this thread's process) was mapped at. */
+  loadBase(copy: string): bigint;
+  /** memcpy between a raw address and a typed array. */
+  copyFrom(to: Uint8Array, address: bigint, bytes: number): void;
+  copyTo(address: bigint, from: Uint8Array, bytes: number): void;
+
+  /** The calling thread's system id (0 where the host cannot look threads up by it). */
+  threadId(): number;
+  /** Names the calling thread (threads it starts inherit the name where `namedThreads`). */
+  nameThisThread(name: string): void;
+  /** The ids of this process's threads named `name`, leaving out `workers`. */
+  guestThreads(name: string, workers: readonly number[]): number[];
+  /** Keeps `path` (already loaded) loaded until the process exits. */
+  keepMapped(path: string): void;
+  /** Whether thread `tid` of this process still runs (true when it cannot be known). */
+  threadAlive(tid: number): boolean;
+
+  /** How child `pid` ended, read before Node reaps it; null when not known. */
+  exitStatus(pid: number): { exitCode: number | null; signal: NodeJS.Signals | null } | null;
+  /** The system's name for a child's exit code (`STATUS_ACCESS_VIOLATION`); undefined for none. */
+  crashName(exitCode: number | null): string | undefined;
+  /** A tree of processes ended as one (a build command with its compilers), made before
+   *  its root is spawned: the root joins it right after. */
+  processTree(): ProcessTree;
+}
+
+/** A process and all it started, ended together (`isoswap run --build`). */
+export interface ProcessTree {
+  /** Makes `pid` (just spawned `detached`) the root: every process it starts belongs too. */
+  adopt(pid: number): void;
+  /** Ends every process of the tree (Windows ends them outright, whatever `signal`). */
+  end(signal: NodeJS.Signals): void;
+  /** Lets go of what holds the tree, once its root has exited. */
+  release(): void;
+}

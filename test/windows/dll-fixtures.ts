@@ -1,0 +1,102 @@
+// The DLLs the Windows lane's tests load, as C sources and mingw flags. The lane builds
+// them on Linux with x86_64-w64-mingw32-gcc before Windows Node starts (there is no
+// compiler inside Wine); the tests find them in ISOSWAP_WINDOWS_FIXTURES.
+import { join } from 'node:path';
+import { cStarter } from '../../src/cli/starters/c.js';
+import { platformOf } from '../../src/platform/platform.js';
+
+export interface DllFixture {
+  /** C source, or the path of a C file of the repository (`{root}/test/fixtures/addon.c`). */
+  source: string;
+  /** Extra gcc arguments (after the source); `{dir}` is the fixtures directory, `{root}`
+   *  the repository (node-api-headers is in its node_modules). */
+  flags?: string[];
+  /** Not a DLL: built without -shared. */
+  executable?: boolean;
+  /** The file name's ending: `.dll` unless said (`.node` for an addon, `.exe`). */
+  extension?: string;
+}
+
+/** A Node-API addon: a DLL that imports napi_* from node.exe, through the import library
+ *  the lane makes from node-api-headers' def file (`{dir}/libnode_api.a`). */
+const addon = (build: number): DllFixture => ({
+  source: '{root}/test/fixtures/addon.c',
+  flags: [`-DBUILD=${build}`, '-I{root}/node_modules/node-api-headers/include', '-L{dir}', '-lnode_api'],
+  extension: '.node',
+});
+
+const tick = (k: number): string => `#include <stdint.h>
+int32_t do_tick(int32_t x) { return x + ${k}; }
+int32_t version(void) { return ${k}; }
+`;
+
+/** Version 1 leaves exports to mingw (every function); version 2 marks each one with
+ *  ISOSWAP_EXPORT, as an MSVC build must, so that only the marked ones are exported. */
+const stateSource = (k: number): string => {
+  const ex = k === 1 ? '' : 'ISOSWAP_EXPORT ';
+  return `#include <stdint.h>
+#include "isoswap.h"
+ISOSWAP_STATE static int32_t counter;
+ISOSWAP_STATE static int32_t loads;
+${ex}int32_t bump(void) { return ++counter; }
+${ex}int32_t version(void) { return ${k}; }
+${ex}int32_t loads_seen(void) { return loads; }
+${ex}int32_t isoswap_load(void *state, uint32_t bytes) {
+  loads++;
+  if (state != 0 && bytes >= 4) ((int32_t *)state)[0] += ${k};
+  return 0;
+}
+${ex}void isoswap_unload(void *state, uint32_t bytes) {
+  if (state != 0 && bytes >= 8) ((int32_t *)state)[1] += 1;
+}
+`;
+};
+
+function crashSource(k: number, crashes: boolean): string {
+  return `#include <stdint.h>
+#include <stdlib.h>
+#include <windows.h>
+int32_t do_tick(int32_t x) { return x + ${k}; }
+int32_t version(void) { return ${k}; }
+${crashes ? `int32_t crash_null(int32_t x) { volatile int32_t *p = 0; return *p + x; }
+int32_t do_abort(void) { abort(); return 0; }
+static int32_t deeper(int32_t depth) { volatile int32_t here = depth; return deeper(depth + 1) + here; }
+int32_t overflow(void) { return deeper(0); }
+int32_t hang(void) { for (;;) Sleep(1000); return 0; }` : `int32_t crash_null(int32_t x) { return x; }
+int32_t do_abort(void) { return 0; }
+int32_t overflow(void) { return 0; }
+int32_t hang(void) { return 0; }`}
+`;
+}
+
+/** name (without `.dll`) → how it is built. */
+export const DLL_FIXTURES: Record<string, DllFixture> = {
+  tick1: { source: tick(1) },
+  tick2: { source: tick(2) },
+  tick3: { source: tick(3) },
+  helper: { source: '#include <stdint.h>\nint32_t helper_value(void) { return 40; }\n' },
+  // Imports helper.dll: loads only where helper.dll is found beside it.
+  sibling: {
+    source: '#include <stdint.h>\n__declspec(dllimport) int32_t helper_value(void);\nint32_t do_tick(int32_t x) { return x + helper_value(); }\nint32_t version(void) { return 7; }\n',
+    flags: ['-L{dir}', '-lhelper'],
+  },
+  state1: { source: stateSource(1) },
+  state2: { source: stateSource(2) },
+  // Stripped: the linker cuts the section's name to 8 bytes (`isoswap_`).
+  state2stripped: { source: stateSource(2), flags: ['-s'] },
+  // The same exports twice: version 1 never crashes, version 2 does what each name says.
+  safe: { source: crashSource(1, false) },
+  crash: { source: crashSource(2, true) },
+  notadll: { source: tick(1).concat('int main(void) { return 0; }\n'), executable: true, extension: '.exe' },
+  // What `isoswap init --lang c` writes on Windows, built as its package.json says.
+  starter: { source: cStarter(platformOf('win32')).files['game.c']! },
+  addon1: addon(1),
+  addon2: addon(2),
+};
+
+/** Where the lane put fixture `name` (a file name with its extension). */
+export function fixturePath(name: string): string {
+  const dir = process.env.ISOSWAP_WINDOWS_FIXTURES;
+  if (dir === undefined) throw new Error('ISOSWAP_WINDOWS_FIXTURES is not set: run npm run test:windows');
+  return join(dir, name);
+}

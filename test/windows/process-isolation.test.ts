@@ -1,0 +1,82 @@
+// Process isolation under Windows Node (run by the Windows lane, npm run test:windows): a
+// child per version, crashes reported with Windows' exit status, hangs killed.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { createIsolatedHost } from '../../src/index.js';
+import { hostFiles, install, rejectsWith, removeDirs, tempDir } from './windows-helpers.js';
+
+const FUNCTIONS = {
+  do_tick: 'int32_t do_tick(int32_t)', version: 'int32_t version(void)', crash_null: 'int32_t crash_null(int32_t)',
+  do_abort: 'int32_t do_abort(void)', overflow: 'int32_t overflow(void)', hang: 'int32_t hang(void)',
+} as const;
+const STATUS_ACCESS_VIOLATION = 0xc0000005;
+
+/** A process-isolated host serving safe.dll as version 1 and crash.dll as version 2. */
+async function crashingHost(options: { callTimeoutMs?: number } = {}) {
+  const dir = tempDir();
+  const library = install('safe.dll', join(dir, 'game.dll'));
+  const host = await createIsolatedHost({ library, functions: FUNCTIONS, isolation: 'process', ...options });
+  install('crash.dll', library);
+  await host.reload();
+  assert.equal(await host.call('version'), 2);
+  return { host, dir };
+}
+
+describe('process isolation on Windows', () => {
+  after(removeDirs);
+
+  test('a NULL dereference rejects the call with ERR_VERSION_CRASHED (0xC0000005), and the host serves again after rollback', async () => {
+    const { host, dir } = await crashingHost();
+    try {
+      const err = await rejectsWith(host.call('crash_null', 1), 'ERR_VERSION_CRASHED');
+      assert.equal((err.details.exitCode as number) >>> 0, STATUS_ACCESS_VIOLATION, err.message);
+      assert.equal(err.details.status, 'STATUS_ACCESS_VIOLATION');
+      assert.match(err.message, /0xc0000005/);
+      await host.rollback();
+      assert.equal(await host.call('version'), 1);
+      assert.equal(await host.call('do_tick', 1), 2);
+    } finally {
+      await host.close();
+    }
+    assert.deepEqual(hostFiles(dir), []);
+  });
+
+  test('abort() and a stack overflow are reported with their raw exit status; the build is restarted', async () => {
+    const { host } = await crashingHost();
+    try {
+      const aborted = await rejectsWith(host.call('do_abort'), 'ERR_VERSION_CRASHED');
+      assert.equal(aborted.details.exitCode, 3, aborted.message); // the C runtime's abort()
+      assert.equal(aborted.details.status, 'abort()');
+      assert.equal(await host.call('do_tick', 1), 3, 'the crashed build was started again');
+      const overflow = await rejectsWith(host.call('overflow'), 'ERR_VERSION_CRASHED');
+      assert.equal(typeof overflow.details.exitCode, 'number', overflow.message); // 0xC00000FD on Windows, 0 under Wine 8
+      assert.equal(await host.call('version'), 2);
+    } finally {
+      await host.close();
+    }
+  });
+
+  test('a call that hangs is killed at callTimeoutMs, and the host serves on', async () => {
+    const { host } = await crashingHost({ callTimeoutMs: 3000 });
+    try {
+      await rejectsWith(host.call('hang'), 'ERR_CALL_TIMEOUT');
+      assert.equal(await host.call('do_tick', 1), 3);
+    } finally {
+      await host.close();
+    }
+  });
+
+  test('callSync and a state block need Linux in process isolation: refused with ERR_UNSUPPORTED_PLATFORM', async () => {
+    const dir = tempDir();
+    const library = install('safe.dll', join(dir, 'game.dll'));
+    await rejectsWith(createIsolatedHost({ library, functions: FUNCTIONS, isolation: 'process', state: { bytes: 64 } }), 'ERR_UNSUPPORTED_PLATFORM');
+    const host = await createIsolatedHost({ library, functions: FUNCTIONS, isolation: 'process' });
+    try {
+      assert.throws(() => host.callSync('do_tick', 1), { code: 'ERR_UNSUPPORTED_PLATFORM' });
+      assert.equal(await host.call('do_tick', 1), 2);
+    } finally {
+      await host.close();
+    }
+  });
+});
