@@ -1,6 +1,7 @@
 // The fast path under a swap storm, in both isolations (a child process has its own ring):
-// calls batched many per turn (numbers and strings) and blocking calls, made while
-// versions are swapped back to back, each execute exactly once. Every version counts
+// calls batched many per turn (numbers and strings), blocking calls, and calls after a
+// pause (a worker woken from its blocking sleep), made while versions are swapped back to
+// back and a compile loop competes for the CPU, each execute exactly once. Every version counts
 // its executions natively and appends the count to a file when it unloads; the counts add
 // up to the calls that returned. And the warm standby: the next version runs on a thread
 // started before reload() was called, and close() ends it.
@@ -12,6 +13,7 @@ import { after, test } from 'node:test';
 import { createIsolatedHost } from '../src/index.js';
 import { buildC, makeTempDir, removeTempDirs } from './helpers/native.js';
 import { stormSwaps } from './helpers/storm.js';
+import { startBuildLoad } from './helpers/build-load.js';
 
 after(removeTempDirs);
 
@@ -40,7 +42,7 @@ const storms = [
 ] as const;
 
 for (const { isolation, withState, swaps: SWAPS } of storms) {
-  test(`${SWAPS} swaps under batched and blocking fast-path calls, ${isolation} isolation${withState ? ', with a state block' : ''}: every call executed exactly once`, async () => {
+  test(`${SWAPS} swaps under batched, blocking and paused fast-path calls, a compile loop running, ${isolation} isolation${withState ? ', with a state block' : ''}: every call executed exactly once`, async () => {
     const dir = await makeTempDir();
     const counts = join(dir, 'counts.txt');
     const library = await buildC(source(counts));
@@ -75,11 +77,27 @@ for (const { isolation, withState, swaps: SWAPS } of storms) {
         await turn();
       }
     };
-    const callers = [batcher(), batcher(), batcher(), blocker()];
+    // After a pause the worker may be blocked on its ring (or parked): woken by the call.
+    const pauser = async (): Promise<void> => {
+      for (let i = 0; running; i++) {
+        await delay(3);
+        const x = next++;
+        try {
+          const r = i % 2 === 0 ? host.callSync('work', x) : await host.call('work', x);
+          if (r !== x) problems.push(`work(${x}) after a pause returned ${r}`);
+          else returned++;
+        } catch (err) {
+          problems.push(`a call after a pause failed: ${(err as Error).message}`);
+        }
+      }
+    };
+    const hog = startBuildLoad(1);
+    const callers = [batcher(), batcher(), batcher(), blocker(), pauser()];
     try {
       for (let i = 0; i < SWAPS; i++) await host.reload();
     } finally {
       running = false;
+      hog.stop();
       await Promise.all(callers);
       await host.close();
     }

@@ -1,14 +1,16 @@
 // The shared-memory call channel against the message path, on one worker thread: the same
 // results and errors for every numeric type, which functions qualify, a ring overflowing,
-// the worker parked after idling, and a dead worker seen by a blocked host.
+// the worker blocked after idling (and still reached by messages), and a dead worker seen
+// by a blocked host.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { NOT_FAST } from '../src/transport/call-channel.js';
-import { channelViews, SLOTS, WORKER_PARKED, WORKER_STATE, WORKER_TID } from '../src/transport/ring-layout.js';
+import { channelViews, SLOTS, WORKER_BLOCKED, WORKER_STATE, WORKER_TID } from '../src/transport/ring-layout.js';
 import type { LoadReport } from '../src/wire/protocol.js';
 import { SpinBudget } from '../src/transport/spin-budget.js';
+import { nowMs } from '../src/transport/clock.js';
 import { ThreadWorkerHandle } from '../src/runtime/thread/thread-worker-handle.js';
 import { buildC, removeTempDirs } from './helpers/native.js';
 
@@ -137,16 +139,19 @@ test('more calls in one turn than the ring holds all run, in order, each with it
   assert.equal(worker.channel.inflight, 0);
 });
 
-test('after idling, the worker is parked in Atomics.waitAsync and its thread sleeps; a call wakes it', async () => {
+test('after idling, the worker blocks on the ring and its thread sleeps; a call wakes it, and messages still arrive', async () => {
   const { header } = channelViews(worker.channel.buffer);
+  const blocked = async (): Promise<void> => {
+    let polls = 0;
+    while (Atomics.load(header, WORKER_STATE) !== WORKER_BLOCKED && polls++ < 400) await sleep(5);
+    assert.equal(Atomics.load(header, WORKER_STATE), WORKER_BLOCKED, 'the spin backed off to a blocking wait');
+  };
   await worker.channel.call('add_i32', [1, 1]);
-  let polls = 0;
-  while (Atomics.load(header, WORKER_STATE) !== WORKER_PARKED && polls++ < 400) await sleep(5);
-  assert.equal(Atomics.load(header, WORKER_STATE), WORKER_PARKED, 'the spin backed off to a parked wait');
+  await blocked();
   const tid = Atomics.load(header, WORKER_TID);
   assert.ok(tid > 0);
-  // /proc/<pid>/task/<tid>/stat, third field: R running, S sleeping. A parked worker is
-  // in the kernel's futex wait (a GC or comlink message may wake it for a moment: look again).
+  // /proc/<pid>/task/<tid>/stat, third field: R running, S sleeping. A blocked worker is
+  // in the kernel's futex wait (a GC or a slice's end may wake it for a moment: look again).
   const threadState = async (): Promise<string> => (await readFile(`/proc/self/task/${tid}/stat`, 'utf8')).replace(/^.*\) /s, '')[0] ?? '?';
   const seen: string[] = [];
   for (let i = 0; i < 20 && !seen.includes('S'); i++) {
@@ -154,8 +159,14 @@ test('after idling, the worker is parked in Atomics.waitAsync and its thread sle
     await sleep(5);
   }
   assert.ok(seen.includes('S'), `the worker thread sleeps (states seen: ${seen.join('')})`);
-  assert.equal(await worker.channel.call('add_i32', [20, 22]), 42);
-  assert.equal(worker.channel.callSync('add_i32', [2, 3]), 5);
+  assert.equal(await worker.channel.call('add_i32', [20, 22]), 42, 'an await call wakes it');
+  await blocked();
+  assert.equal(worker.channel.callSync('add_i32', [2, 3]), 5, 'a blocking call wakes it');
+  // Its event loop does not run while it blocks: the host nudges it after each message.
+  await blocked();
+  assert.equal(await worker.request((r) => r.call('greet', [])), 'hello', 'a comlink request to a blocked worker is answered');
+  await blocked();
+  assert.equal(worker.syncCall.call('greet', []), 'hello', 'so is a blocking message-path call');
 });
 
 test('a host blocked in callSync sees its worker end: ERR_VERSION_CRASHED, not a hang', async () => {
@@ -171,16 +182,23 @@ test('a host blocked in callSync sees its worker end: ERR_VERSION_CRASHED, not a
   await doomed.kill();
 });
 
-test('spin budget: misses shrink it to the minimum, a short sleep grows it back, a long one does not', () => {
+test('spin budget: misses shrink it to the minimum; a change stamped soon after the spin began grows it back, however late the sleeper woke', () => {
   const spin = new SpinBudget(1, 64);
   assert.equal(spin.spin(() => true), true);
   for (let i = 0; i < 10; i++) assert.equal(spin.spin(() => false), false);
   assert.equal(spin.us, 1, 'a quiet channel stops spinning');
-  spin.slept(5_000);
-  assert.equal(spin.us, 1, 'a long sleep: spinning would not have caught it');
-  spin.slept(20);
-  assert.equal(spin.us, 40, 'a 20 µs sleep: spinning 40 µs next time would have caught it');
-  spin.slept(50);
+  const before = nowMs();
+  assert.equal(spin.spin(() => false), false);
+  const after = nowMs(); // the spin began between before and after
+  spin.caught(before + 5);
+  assert.equal(spin.us, 1, 'a change 5 ms later: no spin would have caught it');
+  spin.caught(before - 1);
+  spin.caught(Number.NaN);
+  assert.equal(spin.us, 1, 'a stale stamp, or none, teaches nothing');
+  // The sleeper may wake milliseconds later (a busy machine): only the stamp counts.
+  spin.caught(after + 0.02);
+  assert.ok(spin.us >= 40 && spin.us <= 64, `a change 20 µs after the spin began: spin past it next time (${spin.us} µs)`);
+  spin.caught(after + 0.05);
   assert.equal(spin.us, 64, 'never past the maximum');
   let polls = 0;
   assert.equal(spin.spin(() => ++polls === 3), true);

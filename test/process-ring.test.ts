@@ -1,6 +1,7 @@
 // isolation: 'process' on the shared-memory ring (src/transport/process-ring.ts): every
 // argument and result type gives what the message path gives, a child SIGKILLed mid-call
-// rejects exactly the calls it held and the build restarts. Elsewhere: exactly once under
+// rejects exactly the calls it held and the build restarts, an idle child blocks in a
+// futex and is still reached by calls and messages. Elsewhere: exactly once under
 // a swap storm (channel-swap-storm.test.ts), 20 swaps leave no fd, ring mapping or
 // /dev/shm file (process-callsync.test.ts).
 import assert from 'node:assert/strict';
@@ -10,7 +11,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, test, type TestContext } from 'node:test';
 import { createIsolatedHost, IsoswapError, type IsolatedHost, type SwapEvent } from '../src/index.js';
-import { NOT_FAST } from '../src/transport/call-channel.js';
+import { NOT_FAST, type CallChannel } from '../src/transport/call-channel.js';
+import type { LoadReport } from '../src/wire/protocol.js';
+import { channelViews, WORKER_BLOCKED, WORKER_STATE } from '../src/transport/ring-layout.js';
 import { futexWait } from '../src/transport/futex.js';
 import { createRingMemory, mapRing } from '../src/transport/ring-mapping.js';
 import { ChildProcessHandle } from '../src/runtime/process/child-process-handle.js';
@@ -33,13 +36,19 @@ function unshared(arg: unknown): unknown {
   return new Kind(arg as unknown as ArrayLike<number>);
 }
 
-test('every argument and result type: the ring (call and callSync) gives what IPC and the sync pipes give', async () => {
+/** A child serving the ring-types library on its ring. */
+async function ringTypesChild(): Promise<{ child: ChildProcessHandle; channel: CallChannel; report: LoadReport }> {
   const library = await buildC(RING_TYPES_SOURCE);
   const child = new ChildProcessHandle();
+  const report = await child.request((r) => r.load({ library, copy: library, functions: RING_TYPES, processRing: true }));
+  const channel = child.channel!;
+  channel.open(report, undefined);
+  return { child, channel, report };
+}
+
+test('every argument and result type: the ring (call and callSync) gives what IPC and the sync pipes give', async () => {
+  const { child, channel, report } = await ringTypesChild();
   try {
-    const report = await child.request((r) => r.load({ library, copy: library, functions: RING_TYPES, processRing: true }));
-    const channel = child.channel!;
-    channel.open(report, undefined);
     assert.deepEqual(Object.keys(report.fast ?? {}).sort(), Object.keys(RING_TYPES).sort(), 'every function of the table is on the ring');
     // Twice: the second time a long string result fits the room that grew for it.
     for (const round of [1, 2]) {
@@ -138,6 +147,38 @@ test('callSync on the ring: a child SIGKILLed while the host blocks throws ERR_V
   assert.equal(await host.call('work', 1), 4, 'the call waits for the restart');
   assert.equal((await restarted).reason, 'restart');
   assert.equal(host.callSync('work', 2), 5);
+});
+
+test('after idling, the child blocks in a futex on its ring and sleeps; calls wake it, and IPC and sync-pipe requests still reach it', async () => {
+  const { child, channel } = await ringTypesChild();
+  try {
+    const { header } = channelViews(channel.buffer);
+    const blocked = async (): Promise<void> => {
+      let polls = 0;
+      while (Atomics.load(header, WORKER_STATE) !== WORKER_BLOCKED && polls++ < 400) await sleep(5);
+      assert.equal(Atomics.load(header, WORKER_STATE), WORKER_BLOCKED, 'the spin backed off to a futex wait');
+    };
+    const [name, args] = ringTypeCases(new SharedArrayBuffer(64)).find(([, a]) => a.every((x) => typeof x === 'number'))!;
+    const expected = await child.request((r) => r.call(name, args));
+    await blocked();
+    // /proc/<pid>/stat, third field: S while the child sleeps in the futex (look again: a
+    // slice's end wakes it for a moment).
+    const states: string[] = [];
+    for (let i = 0; i < 20 && !states.includes('S'); i++) {
+      states.push(readFileSync(`/proc/${child.child.pid}/stat`, 'latin1').replace(/^.*\) /s, '')[0] ?? '?');
+      await sleep(5);
+    }
+    assert.ok(states.includes('S'), `the child sleeps (states seen: ${states.join('')})`);
+    assert.deepEqual(await channel.call(name, args), expected, 'an await call wakes it');
+    await blocked();
+    assert.deepEqual(channel.callSync(name, args), expected, 'a blocking call wakes it');
+    await blocked();
+    assert.deepEqual(await child.request((r) => r.call(name, args)), expected, 'an IPC request reaches a blocked child');
+    await blocked();
+    assert.deepEqual(child.syncCall.call(name, args), expected, 'so does a sync-pipe request');
+  } finally {
+    await child.stop();
+  }
 });
 
 test('futexWait on a memfd mapping: not-equal at once, timed-out after its bound', () => {

@@ -34,7 +34,9 @@ class ProcessLibraryService extends LibraryService {
     const report = super.load(request);
     if (request.processRing !== true || ring === null) return report;
     const { entries, fast } = ringEntries(report.functions, (name) => this.fn(name));
-    this.#server = new ChannelServer(ring.buffer, entries, undefined, ring.signals.side, ring.signals);
+    // May block in a futex between calls: the host nudges after each IPC message and sync
+    // pipe request (child-process-handle.ts); PR_SET_PDEATHSIG ends it if the host dies.
+    this.#server = new ChannelServer(ring.buffer, entries, undefined, ring.signals.side, ring.signals, { block: true });
     this.#server.start();
     return { ...report, fast };
   }

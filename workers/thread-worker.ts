@@ -32,7 +32,8 @@ class ThreadLibraryService extends LibraryService {
     if (request.channel === undefined) return report;
     const state = request.state?.kind === 'shared' ? request.state.buffer : undefined;
     const { entries, fast } = ringEntries(report.functions, (name) => this.fn(name));
-    this.#server = new ChannelServer(request.channel, entries, state, side);
+    // May block between calls: the host nudges after each message (thread-worker-handle.ts).
+    this.#server = new ChannelServer(request.channel, entries, state, side, undefined, { block: true });
     this.#server.start();
     if (syncPort !== undefined && syncReplies !== undefined) {
       this.#stopSync = serveSyncPort(syncPort, syncReplies, (name, args) => this.call(name, args));

@@ -147,14 +147,27 @@ export function cString(text: string): Buffer {
   return Buffer.from(`${text}\0`);
 }
 
+/**
+ * sched_yield(): lets another thread runnable on this CPU run first (Linux; elsewhere
+ * nothing). A thread spinning for another thread's answer on a machine with more runnable
+ * threads than cores may hold the very CPU the other waits for.
+ *
+ * @example
+ * while (!ready()) if (spunLong()) yieldCpu();
+ */
+export function yieldCpu(): void {
+  if (process.platform === 'linux') threadCalls().schedYield();
+}
+
 const PR_SET_NAME = 15;
-let threadFunctions: { gettid: () => number; prctl: (...args: unknown[]) => number } | null = null;
+let threadFunctions: { gettid: () => number; prctl: (...args: unknown[]) => number; schedYield: () => number } | null = null;
 /** Declared once per thread: a koffi declaration costs ~0.1 ms (prctl, variadic, more),
  *  paid otherwise on every load of a version. */
 function threadCalls(): NonNullable<typeof threadFunctions> {
   threadFunctions ??= {
     gettid: libc().func('int gettid(void)') as () => number,
     prctl: libc().func('int prctl(int option, ...)') as (...args: unknown[]) => number,
+    schedYield: libc().func('int sched_yield(void)') as () => number,
   };
   return threadFunctions;
 }

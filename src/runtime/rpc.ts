@@ -48,10 +48,25 @@ export function releasableEndpoint(endpoint: Comlink.Endpoint): { endpoint: Coml
   };
 }
 
+/**
+ * The endpoint, calling `posted` after each message it sends: a worker blocked on its ring
+ * runs no event loop until the host nudges it (CallChannel.nudge).
+ *
+ * @example
+ * const remote = wrap<LibraryServiceApi>(afterPost(nodeEndpoint(worker), () => channel.nudge()));
+ */
+export function afterPost(endpoint: Comlink.Endpoint, posted: () => void): Comlink.Endpoint {
+  return {
+    postMessage: (message, transfer) => { endpoint.postMessage(message, transfer); posted(); },
+    addEventListener: (type, listener, options) => endpoint.addEventListener(type, listener, options),
+    removeEventListener: (type, listener, options) => endpoint.removeEventListener(type, listener, options),
+  };
+}
+
 /** Either end of a Node IPC channel: the ChildProcess in the host, `process` in the child. */
 export interface IpcChannel {
   readonly connected: boolean;
-  send?: ((message: any) => boolean) | undefined;
+  send?: ((message: any, sendHandle?: undefined, options?: undefined, callback?: (error: Error | null) => void) => boolean) | undefined;
   on(event: 'message', listener: (message: any) => void): unknown;
   off(event: 'message', listener: (message: any) => void): unknown;
 }
@@ -63,13 +78,24 @@ export interface IpcChannel {
  * @example
  * const child = fork(entry, { serialization: 'advanced' });
  * const remote = wrap<LibraryServiceApi>(ipcEndpoint(child)); // child side: expose(service, ipcEndpoint(process))
+ * @param sending told of each message sent, with whether it is written out yet (a large
+ *  one is written as the other side reads)
  */
-export function ipcEndpoint(channel: IpcChannel): Comlink.Endpoint {
+export function ipcEndpoint(channel: IpcChannel, sending?: (written: () => boolean) => void): Comlink.Endpoint {
   return nodeIpcAdapter({
     // IPC cannot transfer: comlink's transfer list is dropped (isoswap never transfers).
     // A closed channel drops the message: the runtime rejects what is pending when its
     // process exits, while send() would throw or emit 'error' instead.
-    postMessage: (message: unknown) => { if (channel.connected) channel.send?.(message); },
+    postMessage: (message: unknown) => {
+      if (!channel.connected) return;
+      if (sending === undefined) {
+        channel.send?.(message);
+        return;
+      }
+      let written = false;
+      channel.send?.(message, undefined, undefined, () => { written = true; });
+      sending(() => written);
+    },
     on: (_type: string, listener: (value: unknown) => void) => channel.on('message', listener),
     off: (_type: string, listener: (value: unknown) => void) => channel.off('message', listener),
   });

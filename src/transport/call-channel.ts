@@ -1,14 +1,14 @@
 import { IsoswapError } from '../errors.js';
 import type { LoadReport } from '../wire/protocol.js';
 import {
-  ARENA_BYTES, channelViews, createChannelBuffer, DONE, HEAD, HOST_WAITING, MASK, META_FN, META_STATUS, SLOT_META,
+  ARENA_BYTES, channelViews, createChannelBuffer, DONE, DONE_AT, HEAD, HOST_WAITING, MASK, META_FN, META_STATUS, SLOT_META,
   SLOTS, STATUS_OK, STATUS_UNKNOWN_FUNCTION, type ChannelViews,
 } from './ring-layout.js';
 import { HostCodec, ringFunction, type RingFunction, type RingSideChannel } from './ring-codec.js';
 import { Deadline } from './blocking-wait.js';
 import { lostBytes, type LostBytes } from './copy-back.js';
 import { SpinBudget } from './spin-budget.js';
-import { HOST_ASLEEP, threadHostSignals, type HostSignals } from './ring-signals.js';
+import { HOST_ASLEEP, prewakeWorker, threadHostSignals, type HostSignals } from './ring-signals.js';
 
 type Settle = (value: unknown) => void;
 
@@ -24,6 +24,13 @@ interface Queued {
  *  a turn of the event loop: a caller awaiting calls in a loop would otherwise starve
  *  timers and I/O, as a loop over resolved promises does. */
 const YIELD_MS = 1;
+/** The longest spin for an answer from a worker that was awake when the calls were
+ *  published (its answer takes what the call takes)... */
+const AWAKE_SPIN_US = 50;
+/** ... and from one the host had to wake: its answer comes a wake-up later, which on a
+ *  machine busy with other processes is tens to hundreds of µs; sleeping meanwhile would
+ *  add a second wake-up, the host's own. */
+const WOKEN_SPIN_US = 1000;
 
 /**
  * The host side of one worker's shared-memory call channel (ring-layout.ts), for the functions
@@ -53,7 +60,10 @@ export class CallChannel {
   /** Calls waiting for a free slot, in order, from #overflowAt on (shift() would be O(n)). */
   #overflow: Queued[] = [];
   #overflowAt = 0;
-  readonly #spin = new SpinBudget(1, 50);
+  readonly #spinAwake = new SpinBudget(1, AWAKE_SPIN_US);
+  readonly #spinWoken = new SpinBudget(1, WOKEN_SPIN_US);
+  /** The calls in flight went to a worker that slept: their answers come a wake-up later. */
+  #workerWoken = false;
   #head = 0;
   #tail = 0;
   #flushQueued = false;
@@ -63,8 +73,6 @@ export class CallChannel {
   #asleep = false;
   /** When picking up by spinning began, -1 after a turn of the event loop. */
   #spinningSince = -1;
-  /** When the host last went to sleep waiting for results. */
-  #sleptAt = 0;
   #death: IsoswapError | null = null;
   /** The arguments of calls failed before they were answered (see fail()). */
   readonly #stranded: unknown[][] = [];
@@ -106,6 +114,12 @@ export class CallChannel {
     return this.#buffer as SharedArrayBuffer;
   }
 
+  /** After posting a message to the worker (comlink, the blocking message path): a worker
+   *  blocked on the ring runs no event loop until it is nudged. */
+  nudge(): void {
+    if (this.#death === null) this.signals.nudge(this.#views);
+  }
+
   /** Whether a call was ever published on this ring. */
   get called(): boolean {
     return this.#head !== 0;
@@ -129,6 +143,7 @@ export class CallChannel {
     const bytes = fn === undefined ? -1 : this.#measure(fn, args);
     if (bytes < 0) return undefined;
     if (this.#death !== null) return Promise.reject(this.#death);
+    this.#prewake();
     return new Promise((resolve, reject) => {
       if (this.#queued() > 0 || this.#full(bytes)) this.#overflow.push({ fn: fn!, args, bytes, resolve, reject });
       else this.#publish(fn!, args, bytes, resolve, reject);
@@ -153,6 +168,7 @@ export class CallChannel {
     const bytes = fn === undefined ? -1 : this.#measure(fn, args);
     if (bytes < 0) return NOT_FAST;
     if (this.#death !== null) throw this.#death;
+    this.#prewake();
     const deadline = new Deadline(name, timeoutMs);
     while (this.#queued() > 0 || this.#full(bytes)) {
       this.#block(deadline);
@@ -269,8 +285,19 @@ export class CallChannel {
     this.#pickUp();
   };
 
+  /** A blocked worker's wake-up takes longer than anything the host does before it
+   *  publishes (after idle, the host's own first steps are slow too): start it first. */
+  #prewake(): void {
+    if (prewakeWorker(this.#views, this.signals)) this.#workerWoken = true;
+  }
+
   #wakeWorker(): void {
-    this.signals.wakeWorker(this.#header);
+    if (this.signals.wakeWorker(this.#views)) this.#workerWoken = true;
+  }
+
+  /** The spin budget for the answers now awaited. */
+  #spin(): SpinBudget {
+    return this.#workerWoken ? this.#spinWoken : this.#spinAwake;
   }
 
   /** Collects results while they come (spinning), then sleeps until the next one. */
@@ -284,7 +311,7 @@ export class CallChannel {
       return;
     }
     while (!this.#pickUpScheduled && this.#death === null && this.inflight > 0) {
-      if (!this.#spin.spin(this.#progress)) {
+      if (!this.#spin().spin(this.#progress)) {
         this.#sleep();
         return;
       }
@@ -294,12 +321,11 @@ export class CallChannel {
 
   #sleep(): void {
     this.#pickUpScheduled = this.#asleep = true;
-    this.#sleptAt = performance.now();
-    this.signals.sleep(this.#header, this.#tail, this.#woken);
+    this.signals.sleep(this.#views, this.#tail, this.#woken);
   }
 
   readonly #woken = (): void => {
-    if (this.#asleep) this.#spin.slept((performance.now() - this.#sleptAt) * 1000);
+    if (this.#asleep) this.#spin().caught(this.#views.stamps[DONE_AT]!);
     this.#pickUpScheduled = this.#asleep = false;
     this.#spinningSince = -1;
     Atomics.store(this.#header, HOST_WAITING, 0);
@@ -311,24 +337,23 @@ export class CallChannel {
   /** Blocks until the worker answers one more call (or is found dead: then throws). */
   #block(deadline: Deadline): void {
     this.#wakeWorker(); // calls written in this turn may not have been announced yet
-    if (this.#spin.spin(this.#progress)) return;
-    const header = this.#header;
-    const sleptAt = performance.now();
+    const spin = this.#spin();
+    if (spin.spin(this.#progress)) return;
     try {
       while (!this.#progress()) {
-        this.signals.block(header, this.#tail, deadline.sliceMs());
+        this.signals.block(this.#views, this.#tail, deadline.sliceMs());
         if (!this.#progress()) this.assertAlive();
       }
     } finally {
-      Atomics.store(header, HOST_WAITING, this.#asleep ? HOST_ASLEEP : 0);
-      this.#spin.slept((performance.now() - sleptAt) * 1000);
+      Atomics.store(this.#header, HOST_WAITING, this.#asleep ? HOST_ASLEEP : 0);
+      spin.caught(this.#views.stamps[DONE_AT]!);
     }
   }
 
   /** For a host that blocks: throws (and fails every call) once the worker is gone. */
   assertAlive(): void {
     if (this.#death !== null) throw this.#death;
-    if (!this.signals.workerAlive(this.#header)) {
+    if (!this.signals.workerAlive(this.#views)) {
       this.fail(this.signals.deathError()); // a child's handle may have failed us already: then a no-op
       throw this.#death;
     }
@@ -372,6 +397,7 @@ export class CallChannel {
           : new IsoswapError('ERR_BAD_ARGUMENTS', `bad arguments for ${fn.name} in ${this.label()}`, { function: fn.name }));
       }
     }
+    if (this.#tail === this.#head) this.#workerWoken = false;
     if (this.#queued() > 0) {
       while (this.#queued() > 0 && !this.#full(this.#overflow[this.#overflowAt]!.bytes)) {
         const { fn, args, bytes, resolve, reject } = this.#overflow[this.#overflowAt++]!;

@@ -1,21 +1,27 @@
 import { readFileSync, readSync, writeSync } from 'node:fs';
 import type { IsoswapError } from '../errors.js';
 import type { RingSideChannel } from './ring-codec.js';
-import { DONE, HEAD, HOST_WAITING, WORKER_EXITED, WORKER_PARKED, WORKER_RUNNING, WORKER_STATE, WORKER_STOPPED, WORKER_TID } from './ring-layout.js';
-import { HOST_ASLEEP, HOST_BLOCKED, type HostSignals, type WorkerSignals } from './ring-signals.js';
+import {
+  DONE, HEAD, HOST_WAITING, WAKE, WORKER_BLOCKED, WORKER_EXITED, WORKER_PARKED, WORKER_RUNNING, WORKER_STATE, WORKER_STOPPED,
+  WORKER_TID, type RingHeader,
+} from './ring-layout.js';
+import { claimWake, HOST_ASLEEP, HOST_BLOCKED, hostWaits, nudgeWorker, type HostSignals, type WorkerSignals } from './ring-signals.js';
 import { listenDoorbell, ringDoorbell } from './doorbell.js';
 import { futexWait, futexWake } from './futex.js';
 import type { Socket } from 'node:net';
 
 /** Byte offset of DONE in the ring: the word a blocked host sleeps on. */
 const DONE_BYTES = DONE * 4;
+/** Byte offset of WAKE: the word a blocked child sleeps on. */
+const WAKE_BYTES = WAKE * 4;
 
 /**
  * Process isolation, host end: the ring is a memfd both processes map. The host's event
  * loop sleeps on a doorbell pipe the child rings (one byte per sleep, only when
  * HOST_WAITING says so); a host blocked in callSync sleeps in a futex on DONE, in slices,
  * looking between them whether the child still runs (/proc: a dead child stays a zombie
- * while the host blocks, as Node reaps only on its event loop).
+ * while the host blocks, as Node reaps only on its event loop). A child blocked in a
+ * futex on WAKE is woken by a futex wake; one parked on its event loop by its doorbell.
  *
  * The side channel (ring-codec.ts) is a blocking pipe: a string result longer than the
  * room reserved for it comes as a frame the child writes right after publishing DONE,
@@ -48,12 +54,20 @@ export class ProcessHostSignals implements HostSignals {
     });
   }
 
-  wakeWorker(header: Int32Array): void {
-    // The compare-exchange makes one ring per park: the child reads it, then parks again.
-    if (Atomics.compareExchange(header, WORKER_STATE, WORKER_PARKED, WORKER_RUNNING) === WORKER_PARKED) ringDoorbell(this.workerBellFd);
+  wakeWorker(ring: RingHeader): boolean {
+    // One wake per sleep (claimWake's compare-exchange): a shared futex wake or a pipe
+    // write costs a syscall even when nobody waits.
+    return claimWake(ring, (kind) => {
+      if (kind === WORKER_BLOCKED) futexWake(this.address + WAKE_BYTES);
+      else ringDoorbell(this.workerBellFd);
+    });
   }
 
-  sleep(header: Int32Array, seen: number, woken: () => void): void {
+  nudge(ring: RingHeader): void {
+    nudgeWorker(ring, () => futexWake(this.address + WAKE_BYTES));
+  }
+
+  sleep({ header }: RingHeader, seen: number, woken: () => void): void {
     this.#woken = woken;
     // An exchange, not a store: a full barrier before DONE is read, as the child stores
     // DONE before it reads HOST_WAITING (one of the two sees the other).
@@ -64,12 +78,12 @@ export class ProcessHostSignals implements HostSignals {
     }
   }
 
-  block(header: Int32Array, seen: number, sliceMs: number): void {
+  block({ header }: RingHeader, seen: number, sliceMs: number): void {
     Atomics.exchange(header, HOST_WAITING, HOST_BLOCKED);
     futexWait(this.address + DONE_BYTES, seen, sliceMs);
   }
 
-  workerAlive(header: Int32Array): boolean {
+  workerAlive({ header }: RingHeader): boolean {
     const state = Atomics.load(header, WORKER_STATE);
     return state !== WORKER_EXITED && state !== WORKER_STOPPED && processRuns(Atomics.load(header, WORKER_TID));
   }
@@ -112,7 +126,7 @@ export class ProcessWorkerSignals implements WorkerSignals {
     });
   }
 
-  park(header: Int32Array, seen: number, woken: () => void): boolean {
+  park({ header }: RingHeader, seen: number, woken: () => void): boolean {
     this.#woken = woken;
     Atomics.exchange(header, WORKER_STATE, WORKER_PARKED); // a barrier before HEAD is read
     if (Atomics.load(header, HEAD) === seen) return true;
@@ -121,8 +135,13 @@ export class ProcessWorkerSignals implements WorkerSignals {
     return false;
   }
 
-  notifyHost(header: Int32Array): void {
-    const waiting = Atomics.load(header, HOST_WAITING);
+  waitWake(_ring: RingHeader, wake: number, sliceMs: number): void {
+    futexWait(this.address + WAKE_BYTES, wake, sliceMs);
+  }
+
+  notifyHost(ring: RingHeader): void {
+    const { header } = ring;
+    const waiting = hostWaits(ring);
     if (waiting === HOST_BLOCKED) futexWake(this.address + DONE_BYTES);
     else if (waiting === HOST_ASLEEP && Atomics.compareExchange(header, HOST_WAITING, HOST_ASLEEP, 0) === HOST_ASLEEP) ringDoorbell(this.hostBellFd);
     // After DONE and after the wake: a frame longer than the pipe holds (64 KiB) blocks
@@ -140,7 +159,7 @@ export class ProcessWorkerSignals implements WorkerSignals {
     }
   }
 
-  ended(header: Int32Array, state: number): void {
+  ended({ header }: RingHeader, state: number): void {
     this.#woken = null;
     Atomics.store(header, WORKER_STATE, state);
     futexWake(this.address + DONE_BYTES);

@@ -23,15 +23,33 @@ export const WORKER_STATE = 32;
 export const HOST_WAITING = 33;
 /** The worker's kernel thread id, so a host blocked in callSync can see it die. */
 export const WORKER_TID = 34;
+/** Bumped by the host to wake a worker blocked on it (WORKER_BLOCKED): after publishing
+ *  to it, and after every message it posts to the worker (whose event loop does not run
+ *  while it blocks). */
+export const WAKE = 35;
+/** 1 when the host woke a blocked worker for a call it is about to publish: the worker
+ *  spins for it instead of turning its event loop (the host's own first steps after idle
+ *  overlap the worker's wake-up). */
+export const CALL_COMING = 40;
+/** Float64 index (ChannelViews.stamps) of when the host published to a sleeping worker,
+ *  and when the worker answered a sleeping host (clock.ts nowMs: one clock for threads and
+ *  processes). A side woken late learns from it when the change really came, which the
+ *  time it woke cannot tell under load (spin-budget.ts). */
+export const HEAD_AT = 18;
+export const DONE_AT = 19;
 const HEADER_INTS = 48;
 /** The header's size: zeroing it makes a used ring new (ring-pool.ts). */
 export const HEADER_BYTES = HEADER_INTS * 4;
 
 export const WORKER_RUNNING = 0;
-/** Parked in Atomics.waitAsync on HEAD: the host must notify after publishing. */
+/** Parked on its event loop (a thread: Atomics.waitAsync on HEAD; a child: its doorbell
+ *  pipe): the host must notify after publishing. */
 export const WORKER_PARKED = 1;
 export const WORKER_STOPPED = 2;
 export const WORKER_EXITED = 3;
+/** Blocked (Atomics.wait or a futex) on WAKE, its event loop stopped: the host bumps WAKE
+ *  and notifies it after publishing or posting a message (channel-server.ts). */
+export const WORKER_BLOCKED = 4;
 
 /** Slots in the ring (a power of two, so that `seq & MASK` survives the int32 wrap). */
 export const SLOTS = 2048;
@@ -70,9 +88,14 @@ const ARENA_OFFSET = VALUES_OFFSET + SLOTS * SLOT_VALUES * 8;
 /** The size of one ring's memory. */
 export const RING_BYTES = ARENA_OFFSET + ARENA_BYTES;
 
+/** What the sleep and wake signals (ring-signals.ts) touch: the header words and stamps. */
+export type RingHeader = Pick<ChannelViews, 'header' | 'stamps'>;
+
 /** The typed views both sides use over one ring. */
 export interface ChannelViews {
   header: Int32Array;
+  /** The header as float64, for HEAD_AT and DONE_AT. */
+  stamps: Float64Array;
   meta: Int32Array;
   /** The value words as float64 ... */
   values: Float64Array;
@@ -105,6 +128,7 @@ export function channelViews(buffer: ArrayBufferLike): ChannelViews {
   const valueWords = SLOTS * SLOT_VALUES;
   return {
     header: new Int32Array(buffer, 0, HEADER_INTS),
+    stamps: new Float64Array(buffer, 0, HEADER_INTS / 2),
     meta: new Int32Array(buffer, HEADER_INTS * 4, SLOTS * SLOT_META),
     values: new Float64Array(buffer, VALUES_OFFSET, valueWords),
     words: new Int32Array(buffer, VALUES_OFFSET, valueWords * 2),

@@ -1,5 +1,9 @@
 import { IsoswapError } from '../errors.js';
-import { DONE, HEAD, HOST_WAITING, WORKER_EXITED, WORKER_PARKED, WORKER_RUNNING, WORKER_STATE, WORKER_STOPPED, WORKER_TID } from './ring-layout.js';
+import {
+  CALL_COMING, DONE, DONE_AT, HEAD, HEAD_AT, HOST_WAITING, WAKE, WORKER_BLOCKED, WORKER_EXITED, WORKER_PARKED, WORKER_RUNNING, WORKER_STATE,
+  WORKER_STOPPED, WORKER_TID, type RingHeader,
+} from './ring-layout.js';
+import { nowMs } from './clock.js';
 import { threadAlive } from './thread-alive.js';
 import { waitAsync } from './wait-async.js';
 
@@ -13,34 +17,130 @@ export const HOST_BLOCKED = 2;
  * both isolations, only waiting differs. A worker thread shares a SharedArrayBuffer
  * (Atomics.wait/waitAsync/notify); a child process shares a memfd mapping, where
  * Atomics.wait throws and notify wakes nobody (process-ring-signals.ts).
+ *
+ * Each side says where it sleeps before it sleeps (HOST_WAITING, WORKER_STATE), so the
+ * other wakes it only then, directly on the word it waits on, and stamps when it made the
+ * change the sleeper waits for (HEAD_AT, DONE_AT; spin-budget.ts).
  */
 export interface HostSignals {
-  /** After publishing requests: wakes the worker if it parked. */
-  wakeWorker(header: Int32Array): void;
+  /** After publishing requests: wakes the worker if it sleeps; true if it did (its answer
+   *  then comes a wake-up later than a spinning worker's). */
+  wakeWorker(ring: RingHeader): boolean;
+  /** After posting a message to the worker: a worker blocked on WAKE runs no event loop. */
+  nudge(ring: RingHeader): void;
   /** Without blocking, waits until DONE leaves `seen`, then calls `woken` (at most once
    *  per sleep; a spurious call is harmless). HOST_WAITING is HOST_ASLEEP meanwhile. */
-  sleep(header: Int32Array, seen: number, woken: () => void): void;
+  sleep(ring: RingHeader, seen: number, woken: () => void): void;
   /** Blocks this thread until DONE may have left `seen`, or `sliceMs` passed.
    *  HOST_WAITING is HOST_BLOCKED meanwhile. */
-  block(header: Int32Array, seen: number, sliceMs: number): void;
+  block(ring: RingHeader, seen: number, sliceMs: number): void;
   /** For a blocked host, which cannot receive exit events: whether the worker runs. */
-  workerAlive(header: Int32Array): boolean;
+  workerAlive(ring: RingHeader): boolean;
   /** The error for a worker {@link workerAlive} found gone. */
   deathError(): IsoswapError;
 }
 
-/** The worker end: parking until the host publishes, and telling the host of results. */
+/** The worker end: sleeping until the host publishes, and telling the host of results. */
 export interface WorkerSignals {
   /** What the worker writes in WORKER_TID, for {@link HostSignals.workerAlive}. */
   readonly id: number;
-  /** Parks until HEAD leaves `seen` and calls `woken` then; false (not parked) when it
-   *  already has. WORKER_STATE is WORKER_PARKED meanwhile. */
-  park(header: Int32Array, seen: number, woken: () => void): boolean;
+  /** Parks on the event loop until HEAD leaves `seen` and calls `woken` then; false (not
+   *  parked) when it already has. WORKER_STATE is WORKER_PARKED meanwhile. */
+  park(ring: RingHeader, seen: number, woken: () => void): boolean;
+  /** Blocks this thread while WAKE holds `wake`, at most `sliceMs` ({@link blockWorker}). */
+  waitWake(ring: RingHeader, wake: number, sliceMs: number): void;
   /** After storing DONE: wakes the host if it said it waits. */
-  notifyHost(header: Int32Array): void;
+  notifyHost(ring: RingHeader): void;
   /** The worker stops serving (`state` WORKER_STOPPED) or its thread exits
    *  (WORKER_EXITED): a parked wait must go, a blocked host must look. */
-  ended(header: Int32Array, state: number): void;
+  ended(ring: RingHeader, state: number): void;
+}
+
+/** What a blocked worker found: a request to run, a request about to come (CALL_COMING),
+ *  or a reason to turn its event loop (a message the host posted, or the end of a slice). */
+export type BlockOutcome = 'work' | 'call' | 'turn';
+
+/**
+ * The worker blocks on WAKE until the host publishes or posts (the host's end is each
+ * signals' wakeWorker and nudge). `turnWake` is WAKE as read before the worker's event loop
+ * last turned: a WAKE past it means a message may wait there, so the worker does not block.
+ * The worker stores WORKER_BLOCKED, then reads WAKE and HEAD; the host stores HEAD (or
+ * posts and bumps WAKE), then reads WORKER_STATE: with sequentially consistent atomics one
+ * of the two sees the other, and a bump after the read of WAKE ends the wait at once.
+ *
+ * @example
+ * if (blockWorker(ring, tail, turnWake, SLICE_MS, signals) === 'turn') setImmediate(again);
+ */
+export function blockWorker(ring: RingHeader, seen: number, turnWake: number, sliceMs: number, signals: WorkerSignals): BlockOutcome {
+  const { header } = ring;
+  Atomics.store(header, WORKER_STATE, WORKER_BLOCKED);
+  const wake = Atomics.load(header, WAKE);
+  if (wake === turnWake && Atomics.load(header, HEAD) === seen) signals.waitWake(ring, wake, sliceMs);
+  Atomics.store(header, WORKER_STATE, WORKER_RUNNING);
+  const coming = Atomics.exchange(header, CALL_COMING, 0) === 1;
+  return Atomics.load(header, HEAD) !== seen ? 'work' : coming ? 'call' : 'turn';
+}
+
+/**
+ * The host is about to publish a call: a worker blocked on WAKE is woken now, so that its
+ * wake-up overlaps what the host does before publishing (CALL_COMING). True if it was
+ * asleep.
+ *
+ * @example
+ * channel.prewake(); ...; publish(call);
+ */
+export function prewakeWorker(ring: RingHeader, signals: HostSignals): boolean {
+  const { header } = ring;
+  if (Atomics.load(header, WORKER_STATE) !== WORKER_BLOCKED) return false;
+  Atomics.store(header, CALL_COMING, 1);
+  return signals.wakeWorker(ring);
+}
+
+/**
+ * The host's half of {@link blockWorker} and of a parked worker's wake-up: what kind of
+ * sleep the worker is in, claimed once (a compare-exchange back to WORKER_RUNNING, so one
+ * batch of calls costs one wake-up), with HEAD_AT stamped first. For a blocked worker,
+ * WAKE is bumped too. `notify` wakes the word: HEAD for a parked worker, WAKE for a
+ * blocked one.
+ *
+ * @example
+ * return claimWake(ring, (kind) => kind === WORKER_BLOCKED ? futexWake(wakeAddress) : ringDoorbell(fd));
+ */
+export function claimWake(ring: RingHeader, notify: (kind: typeof WORKER_PARKED | typeof WORKER_BLOCKED) => void): boolean {
+  const { header, stamps } = ring;
+  const state = Atomics.load(header, WORKER_STATE);
+  if (state !== WORKER_PARKED && state !== WORKER_BLOCKED) return false;
+  if (Atomics.compareExchange(header, WORKER_STATE, state, WORKER_RUNNING) !== state) return false;
+  stamps[HEAD_AT] = nowMs();
+  if (state === WORKER_BLOCKED) Atomics.add(header, WAKE, 1);
+  notify(state);
+  return true;
+}
+
+/**
+ * The host's half for a message: WAKE is bumped (a worker about to block sees it and turns
+ * its event loop instead), and a worker already blocked is woken.
+ *
+ * @example
+ * port.postMessage(message); nudgeWorker(ring, () => Atomics.notify(ring.header, WAKE));
+ */
+export function nudgeWorker(ring: RingHeader, notify: () => void): void {
+  const { header } = ring;
+  Atomics.add(header, WAKE, 1);
+  if (Atomics.compareExchange(header, WORKER_STATE, WORKER_BLOCKED, WORKER_RUNNING) === WORKER_BLOCKED) notify();
+}
+
+/**
+ * The worker's half of a result: HOST_WAITING (0: the host is awake), with DONE_AT stamped
+ * when the host sleeps (the caller then wakes it the way its isolation does).
+ *
+ * @example
+ * if (hostWaits(ring)) Atomics.notify(ring.header, DONE);
+ */
+export function hostWaits(ring: RingHeader): number {
+  const waiting = Atomics.load(ring.header, HOST_WAITING);
+  if (waiting !== 0) ring.stamps[DONE_AT] = nowMs();
+  return waiting;
 }
 
 /**
@@ -50,21 +150,21 @@ export interface WorkerSignals {
  * const channel = new CallChannel(label, createChannelBuffer(), threadHostSignals(label));
  */
 export function threadHostSignals(label: () => string): HostSignals {
+  const notify = (ring: RingHeader, kind: number): void => { Atomics.notify(ring.header, kind === WORKER_BLOCKED ? WAKE : HEAD); };
   return {
-    wakeWorker(header) {
-      if (Atomics.load(header, WORKER_STATE) === WORKER_PARKED) Atomics.notify(header, HEAD);
-    },
-    sleep(header, seen, woken) {
-      Atomics.store(header, HOST_WAITING, HOST_ASLEEP);
-      const waited = waitAsync(header, DONE, seen);
+    wakeWorker: (ring) => claimWake(ring, (kind) => notify(ring, kind)),
+    nudge: (ring) => nudgeWorker(ring, () => notify(ring, WORKER_BLOCKED)),
+    sleep(ring, seen, woken) {
+      Atomics.store(ring.header, HOST_WAITING, HOST_ASLEEP);
+      const waited = waitAsync(ring.header, DONE, seen);
       if (waited.async) void waited.value.then(woken);
       else woken();
     },
-    block(header, seen, sliceMs) {
-      Atomics.store(header, HOST_WAITING, HOST_BLOCKED);
-      Atomics.wait(header, DONE, seen, sliceMs);
+    block(ring, seen, sliceMs) {
+      Atomics.store(ring.header, HOST_WAITING, HOST_BLOCKED);
+      Atomics.wait(ring.header, DONE, seen, sliceMs);
     },
-    workerAlive(header) {
+    workerAlive({ header }) {
       const state = Atomics.load(header, WORKER_STATE);
       return state !== WORKER_EXITED && state !== WORKER_STOPPED && threadAlive(Atomics.load(header, WORKER_TID));
     },
@@ -81,7 +181,7 @@ export function threadHostSignals(label: () => string): HostSignals {
 export function threadWorkerSignals(tid: number): WorkerSignals {
   return {
     id: tid,
-    park(header, seen, woken) {
+    park({ header }, seen, woken) {
       Atomics.store(header, WORKER_STATE, WORKER_PARKED);
       const waited = waitAsync(header, HEAD, seen);
       if (!waited.async) {
@@ -91,10 +191,13 @@ export function threadWorkerSignals(tid: number): WorkerSignals {
       void waited.value.then(woken);
       return true;
     },
-    notifyHost(header) {
-      if (Atomics.load(header, HOST_WAITING) !== 0) Atomics.notify(header, DONE);
+    waitWake({ header }, wake, sliceMs) {
+      Atomics.wait(header, WAKE, wake, sliceMs);
     },
-    ended(header, state) {
+    notifyHost(ring) {
+      if (hostWaits(ring) !== 0) Atomics.notify(ring.header, DONE);
+    },
+    ended({ header }, state) {
       Atomics.store(header, WORKER_STATE, state);
       Atomics.notify(header, HEAD);
       Atomics.notify(header, DONE);

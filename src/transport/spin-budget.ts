@@ -1,17 +1,25 @@
 import { nowMs } from './clock.js';
+import { yieldCpu } from '../library/libc.js';
+
 
 /**
- * How long to spin before sleeping, adapted to the traffic: a spin that saw the awaited
- * change doubles the next budget (up to `maxUs`), one that saw nothing halves it (down to
- * `minUs`). Back-to-back calls keep both sides spinning (a round trip of a fraction of a
- * microsecond); a quiet channel quickly costs nothing but the futex wake-up.
+ * How long to spin before sleeping, adapted to what the spins catch: a spin that saw the
+ * awaited change doubles the next budget (up to `maxUs`), one that saw nothing halves it
+ * (down to `minUs`). Back-to-back calls keep both sides spinning (a round trip of a
+ * fraction of a microsecond); a quiet channel quickly costs nothing but the wake-up.
  *
- * Halving alone has a trap: once both sides sleep, each wakes the other ~10–50 µs late,
- * every spin misses, and they stay asleep while calls come back to back. So a sleep that
- * turns out short ({@link SpinBudget.slept}) grows the budget past it: next time, spin.
+ * Halving alone has a trap: once both sides sleep, each wakes the other late, every spin
+ * misses, and they stay asleep while calls come back to back. How long a sleep lasted
+ * cannot tell it apart from a slow peer: on a machine busy with other processes a wake-up
+ * alone takes longer than any sensible spin. So the side that made the change stamps when
+ * it made it (ring-layout.ts HEAD_AT, DONE_AT), and {@link SpinBudget.caught} grows the
+ * budget past a change that a longer spin would have caught, however late the sleeper woke.
+ * A spin yields the CPU as it goes (see {@link SpinBudget.spin}).
  */
 export class SpinBudget {
   #us: number;
+  /** When the last spin that had to wait began (nowMs). */
+  #startedAt = Number.POSITIVE_INFINITY;
 
   constructor(private readonly minUs: number, private readonly maxUs: number) {
     this.#us = maxUs;
@@ -23,14 +31,17 @@ export class SpinBudget {
   }
 
   /**
-   * Tells how long the side slept after its last spin missed (µs). A sleep within
-   * `maxUs` would have been caught by a longer spin: the budget grows past it.
+   * After a missed spin and a sleep: the awaited change was made at `atMs` (nowMs, the
+   * other side's stamp). Made within `maxUs` of the spin's start, a longer spin would have
+   * caught it: the budget grows past it. A stamp from before the spin (stale) or none
+   * (NaN) teaches nothing.
    *
    * @example
-   * const t = nowMs(); Atomics.wait(words, 0, seen); spin.slept((nowMs() - t) * 1000);
+   * if (!spin.spin(ready)) { sleep(); spin.caught(stamps[DONE_AT]); }
    */
-  slept(us: number): void {
-    if (us <= this.maxUs) this.#us = Math.min(this.maxUs, Math.max(this.#us * 2, us * 2));
+  caught(atMs: number): void {
+    const us = (atMs - this.#startedAt) * 1000;
+    if (us > 0 && us <= this.maxUs) this.#us = Math.min(this.maxUs, Math.max(this.#us, 2 * us));
   }
 
   /**
@@ -42,16 +53,24 @@ export class SpinBudget {
    */
   spin(ready: () => boolean): boolean {
     if (ready()) return true;
-    const deadline = nowMs() + this.#us / 1000;
+    const started = nowMs();
+    this.#startedAt = started;
+    const deadline = started + this.#us / 1000;
     for (let i = 1; ; i++) {
       if (ready()) {
         this.#us = Math.min(this.maxUs, this.#us * 2);
         return true;
       }
-      // The clock costs tens of ns: look at the clock every 32 turns only.
-      if ((i & 31) === 0 && nowMs() > deadline) {
-        this.#us = Math.max(this.minUs, this.#us / 2);
-        return false;
+      // The clock costs tens of ns: look at the clock every 32 turns only. Then give the
+      // CPU away: on a machine with more runnable threads than cores the other side may be
+      // waiting for this very CPU (both on one core, a call cost two whole spins); with
+      // nothing else to run there, sched_yield returns at once.
+      if ((i & 31) === 0) {
+        if (nowMs() > deadline) {
+          this.#us = Math.max(this.minUs, this.#us / 2);
+          return false;
+        }
+        yieldCpu();
       }
     }
   }

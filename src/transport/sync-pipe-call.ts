@@ -49,12 +49,14 @@ export class ProcessSyncCall {
    * @param label names the child in errors
    * @param onEof called when the child is found dead (EOF, EPIPE); returns the error to
    *   throw, so that the child's handle can record the death at once
+   * @param posted called after each request written (a child blocked on its ring must be
+   *   nudged: its event loop reads the pipe)
    * @example
    * const sync = new ProcessSyncCall(() => 'process 0', () => handle.diedNow());
    * const child = fork(entry, [], { stdio: ['inherit', 'inherit', 'inherit', 'ipc', ...sync.childFds] });
    * sync.closeChildEnds(); sync.call('do_tick', [1]);
    */
-  constructor(private readonly label: () => string, private readonly onEof?: () => IsoswapError) {
+  constructor(private readonly label: () => string, private readonly onEof?: () => IsoswapError, private readonly posted: () => void = () => {}) {
     if (!platform().inheritedChannels) {
       // No pipe2 there: process isolation serves on, without its blocking form.
       this.childFds = [];
@@ -147,6 +149,7 @@ export class ProcessSyncCall {
     for (let sent = 0; sent < bytes.length;) {
       try {
         sent += writeSync(this.#requestFd, bytes, sent);
+        this.posted(); // each chunk: a child blocked on its ring reads only once nudged
         continue;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;

@@ -20,12 +20,13 @@ export class SyncMessageCall {
   #taken = 0;
 
   /**
+   * @param posted called after each message sent (a worker blocked on its ring must be nudged)
    * @example
-   * const sync = new SyncMessageCall(() => channel.assertAlive());
+   * const sync = new SyncMessageCall(() => channel.assertAlive(), () => channel.nudge());
    * const { workerPort: port, replies } = sync;
    * new Worker(url, { workerData: { syncPort: port, syncReplies: replies }, transferList: [port] });
    */
-  constructor(private readonly assertAlive: () => void) {
+  constructor(private readonly assertAlive: () => void, private readonly posted: () => void = () => {}) {
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
     this.workerPort = port2;
@@ -41,6 +42,7 @@ export class SyncMessageCall {
     } catch (err) {
       throw new IsoswapError('ERR_BAD_ARGUMENTS', `bad arguments for ${name}: ${(err as Error).message}`, { function: name }, { cause: err });
     }
+    this.posted(); // a worker blocked on its ring sees no message until nudged
     let reply: SyncReply;
     do reply = this.#next(deadline); while (isMark(reply)); // a mark a drain gave up on
     if (reply.ok) return reply.value;

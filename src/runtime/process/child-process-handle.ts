@@ -55,7 +55,7 @@ export class ChildProcessHandle implements RuntimeHandle {
    * @param extras descriptors (after fds 4 and 5) and environment the child inherits
    */
   constructor(extras: ChildExtras = {}) {
-    this.syncCall = new ProcessSyncCall(() => this.label, () => this.#diedDuringCallSync());
+    this.syncCall = new ProcessSyncCall(() => this.label, () => this.#diedDuringCallSync(), () => this.channel?.nudge());
     this.#ring = ProcessRing.create();
     try {
       // the library's printf shows; fds 4 and 5 carry callSync; the ring's fds come last
@@ -78,7 +78,7 @@ export class ChildProcessHandle implements RuntimeHandle {
     const signals = this.#ring?.signals(() => this.#diedDuringCallSync());
     this.channel = this.#ring === null || signals === undefined ? null
       : new CallChannel(() => this.label, this.#ring.mapping.buffer, signals.side, signals);
-    const endpoint = releasableEndpoint(ipcEndpoint(this.child));
+    const endpoint = releasableEndpoint(ipcEndpoint(this.child, (written) => this.#nudgeUntil(written)));
     this.remote = wrap<LibraryServiceApi>(endpoint.endpoint);
     this.ready = new Promise((resolve) => {
       const onMessage = (message: unknown): void => {
@@ -105,6 +105,17 @@ export class ChildProcessHandle implements RuntimeHandle {
       }
     });
   }
+
+  /**
+   * After an IPC message: a child blocked on its ring reads nothing until nudged, and a
+   * message larger than the pipe is written only as the child reads. So the child is
+   * nudged on every turn of this event loop until the message is out, and once after.
+   */
+  readonly #nudgeUntil = (written: () => boolean, again = false): void => {
+    if (written() && !again) return;
+    this.channel?.nudge();
+    if (!written() && this.child.connected) setImmediate(this.#nudgeUntil, written, true);
+  };
 
   /** A standby child must not keep the program alive; one that serves must. */
   ref(): void {

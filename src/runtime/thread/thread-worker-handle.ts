@@ -6,7 +6,7 @@ import { SyncMessageCall } from '../../transport/sync-port-call.js';
 import { IsoswapError } from '../../errors.js';
 import { SYNC_OP, type LibraryServiceApi } from '../../wire/protocol.js';
 import type { Deadline } from '../../transport/blocking-wait.js';
-import { nodeEndpoint, releasableEndpoint, releaseProxy, wrap, type Remote } from '../rpc.js';
+import { afterPost, nodeEndpoint, releasableEndpoint, releaseProxy, wrap, type Remote } from '../rpc.js';
 import { PendingRequests } from '../pending-requests.js';
 import { nextMark, type RuntimeHandle } from '../runtime-handle.js';
 import { workerBoot } from './code-cache.js';
@@ -62,11 +62,11 @@ export class ThreadWorkerHandle implements RuntimeHandle {
       post: (message) => ringHost.postMessage(message),
       receive: (): unknown => receiveMessageOnPort(ringHost)?.message,
     });
-    this.syncCall = new SyncMessageCall(() => this.channel.assertAlive());
+    this.syncCall = new SyncMessageCall(() => this.channel.assertAlive(), () => this.channel.nudge());
     const { workerPort: syncPort, replies: syncReplies } = this.syncCall;
     const { boot, bundle } = workerBoot();
     this.worker = new Worker(boot, { eval: true, workerData: { syncPort, syncReplies, ringPort, bundle }, transferList: [syncPort, ringPort] });
-    const endpoint = releasableEndpoint(nodeEndpoint(this.worker));
+    const endpoint = releasableEndpoint(afterPost(nodeEndpoint(this.worker), () => this.channel.nudge()));
     this.remote = wrap<ThreadServiceApi>(endpoint.endpoint);
     // A comlink GET is answered once the worker module, koffi included, has run.
     this.ready = Promise.resolve((this.remote as unknown as Record<string, unknown>)['started']).then(() => {}, () => {});

@@ -1,0 +1,85 @@
+// The first call after idle, p50/p99 in µs: `host.callSync` and `await host.call` after
+// 16 ms of idle (a 60 Hz frame), both isolations, beside the machine's own wake-up measured
+// in the same run: a worker blocked in Atomics.wait (and one parked in Atomics.waitAsync)
+// notified after the same idle, answering through a word the main thread spins on.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Worker } from 'node:worker_threads';
+import { createIsolatedHost, type Isolation } from '../src/index.js';
+import { removeTempDirs } from '../test/helpers/native.js';
+import { r3, TICK, tickLibrary } from './fixtures.js';
+import { percentile, report } from './report.js';
+
+const N = 150;
+const IDLE_MS = 16;
+const figures: Record<string, number> = {};
+const put = (name: string, samples: number[]): void => {
+  figures[`${name}P50Us`] = r3(percentile(samples, 50));
+  figures[`${name}P99Us`] = r3(percentile(samples, 99));
+};
+
+/** µs of `fn` (awaited) each time after IDLE_MS of idle. */
+async function afterIdle(fn: () => unknown): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < N + 5; i++) {
+    await sleep(IDLE_MS);
+    const t = process.hrtime.bigint();
+    await fn();
+    if (i >= 5) samples.push(Number(process.hrtime.bigint() - t) / 1000);
+  }
+  return samples;
+}
+
+/** A worker that sleeps on word 0 (Atomics.wait, or waitAsync) and answers in word 1. */
+async function bareWake(asynchronous: boolean): Promise<number[]> {
+  const words = new Int32Array(new SharedArrayBuffer(8));
+  const worker = new Worker(`
+    const { workerData: w, parentPort } = require('node:worker_threads');
+    let seen = 0;
+    const answer = () => { seen = Atomics.load(w, 0); Atomics.store(w, 1, seen); };
+    if (${asynchronous}) {
+      const park = () => Atomics.waitAsync(w, 0, seen).value.then(() => { answer(); park(); });
+      parentPort.on('message', () => {}); // a pending waitAsync alone does not keep a thread alive
+      park();
+    } else {
+      parentPort.once('message', () => { for (;;) { Atomics.wait(w, 0, seen); answer(); } });
+    }
+    parentPort.postMessage('ready');`, { eval: true, workerData: words });
+  await new Promise((resolve) => worker.once('message', resolve));
+  worker.postMessage('go');
+  await sleep(10);
+  let k = 0;
+  const samples = await afterIdle(() => {
+    Atomics.store(words, 0, ++k);
+    Atomics.notify(words, 0);
+    while (Atomics.load(words, 1) !== k);
+  });
+  await worker.terminate();
+  return samples;
+}
+
+put('bareWait', await bareWake(false));
+put('bareWaitAsync', await bareWake(true));
+const { library } = await tickLibrary();
+for (const isolation of ['thread', 'process'] as Isolation[]) {
+  const host = await createIsolatedHost({ library, functions: TICK, isolation });
+  try {
+    for (let i = 0; i < 1000; i++) host.callSync('do_tick', i);
+    put(`${isolation}CallSync`, await afterIdle(() => host.callSync('do_tick', 1)));
+    put(`${isolation}Call`, await afterIdle(() => host.call('do_tick', 1)));
+  } finally {
+    await host.close();
+  }
+}
+await removeTempDirs();
+
+const bare = figures['bareWaitP50Us']!;
+report('idle-wake', {
+  idleMs: IDLE_MS,
+  samples: N,
+  ...figures,
+  threadCallSyncVsBare: r3(figures['threadCallSyncP50Us']! / bare),
+  processCallSyncVsBare: r3(figures['processCallSyncP50Us']! / bare),
+  threadCallVsBare: r3(figures['threadCallP50Us']! / bare),
+  processCallVsBare: r3(figures['processCallP50Us']! / bare),
+  targets: `callSync p50 <= 1.5 x bareWait + 10 (${r3(1.5 * bare + 10)}), call p50 <= 2 x bareWait + 20 (${r3(2 * bare + 20)})`,
+});
