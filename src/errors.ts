@@ -94,7 +94,7 @@ export type AnyIsoswapError = { [C in IsoswapErrorCode]: IsoswapError<C> }[Isosw
 
 const BRAND = Symbol.for('isoswap.IsoswapError');
 
-/** @internal The plain form an error takes to cross a `postMessage` or IPC boundary. */
+/** The plain form an error takes to cross a `postMessage` or IPC boundary (not exported by the package; kept in the declaration files because the fleet protocol names it). */
 export interface SerializedIsoswapError {
   readonly [BRAND]?: never;
   isoswap: true;
