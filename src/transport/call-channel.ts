@@ -49,10 +49,10 @@ export class CallChannel {
   readonly #fast = new Map<string, RingFunction>();
   /** Per slot: how to settle the call in it, its arguments (when it passes pointers), and
    *  where its arena bytes end. */
-  #resolve: Array<Settle | undefined> = new Array(SLOTS);
-  #reject: Array<Settle | undefined> = new Array(SLOTS);
-  #fns: Array<RingFunction | undefined> = new Array(SLOTS);
-  #args: Array<unknown[] | undefined> = new Array(SLOTS);
+  #resolve = new Array<Settle | undefined>(SLOTS);
+  #reject = new Array<Settle | undefined>(SLOTS);
+  #fns = new Array<RingFunction | undefined>(SLOTS);
+  #args = new Array<unknown[] | undefined>(SLOTS);
   #arenaEnd = new Float64Array(SLOTS);
   /** Arena bytes used, as ever-growing positions (reset when the ring is empty). */
   #arenaHead = 0;
@@ -354,8 +354,9 @@ export class CallChannel {
   assertAlive(): void {
     if (this.#death !== null) throw this.#death;
     if (!this.signals.workerAlive(this.#views)) {
-      this.fail(this.signals.deathError()); // a child's handle may have failed us already: then a no-op
-      throw this.#death;
+      const death = this.signals.deathError();
+      this.fail(death); // a child's handle may have failed us already: then a no-op
+      throw this.#death ?? death;
     }
   }
 

@@ -61,7 +61,7 @@ export function ringEntries(functions: readonly string[], fn: (name: string) => 
   entries: Array<{ fn: NativeFunction; signature: FastSignature } | null>;
   fast: Record<string, FastSignature>;
 } {
-  const fast: Record<string, FastSignature> = Object.create(null); // any name, `__proto__` too
+  const fast = Object.create(null) as Record<string, FastSignature>; // any name, `__proto__` too
   const entries = functions.map((name) => {
     const native = fn(name);
     const signature = fastSignature((native as unknown as { info: PrototypeInfoLike }).info);

@@ -257,7 +257,7 @@ export class HostCodec {
       case TAG_INT64: return this.views.int64[at];
       case TAG_UINT64: return this.views.uint64[at];
       case TAG_NULL: return null;
-      case TAG_STRING: return arena.toString('utf8', words[at * 2]!, words[at * 2]! + words[at * 2 + 1]!);
+      case TAG_STRING: return arena.toString('utf8', words[at * 2], words[at * 2]! + words[at * 2 + 1]!);
       default: {
         const value = this.side?.receive();
         if (typeof value !== 'string') throw new Error(`the long result of ${fn.name} never arrived`);
@@ -275,7 +275,7 @@ export class HostCodec {
     for (let i = 0; i < kinds.length; i++) {
       if (kinds[i] !== 'pointer-out' || ((tags >> (4 * i)) & 15) !== TAG_COPY) continue;
       const w = (slot * SLOT_VALUES + i) * 2;
-      if (!writeBack(args[i] as ArrayBufferView, arena.subarray(words[w]!, words[w]! + words[w + 1]!))) lost?.(fn, i);
+      if (!writeBack(args[i] as ArrayBufferView, arena.subarray(words[w], words[w]! + words[w + 1]!))) lost?.(fn, i);
     }
   }
 
@@ -318,7 +318,7 @@ export class WorkerCodec {
         case TAG_NULL: args[i] = null; break;
         // The NUL-terminated bytes in the arena, by pointer: a JS string would be decoded
         // here, then encoded again by koffi into its per-thread heap (libc.ts cString)
-        case TAG_STRING: args[i] = arena.subarray(words[w]!, words[w]! + words[w + 1]! + 1); break;
+        case TAG_STRING: args[i] = arena.subarray(words[w], words[w]! + words[w + 1]! + 1); break;
         case TAG_COPY: args[i] = view(ELEMENT_KINDS[(elements >> (4 * i)) & 15]!, arena.buffer, arena.byteOffset + words[w]!, words[w + 1]!); break;
         case TAG_ADDRESS: args[i] = values[base + i]; break; // koffi takes a number for a pointer as its address
         default: {

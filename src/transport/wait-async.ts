@@ -14,5 +14,5 @@ export type WaitAsyncResult =
  * const w = waitAsync(header, HEAD, seen); if (w.async) await w.value;
  */
 export const waitAsync = (Atomics as unknown as {
-  waitAsync(array: Int32Array, index: number, value: number, timeoutMs?: number): WaitAsyncResult;
+  waitAsync: (array: Int32Array, index: number, value: number, timeoutMs?: number) => WaitAsyncResult;
 }).waitAsync;
