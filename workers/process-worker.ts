@@ -12,6 +12,9 @@ import { libc } from '../src/library/libc.js';
 import { flushStdoutIfAsked } from '../src/library/stdout-flush.js';
 import { platform } from '../src/platform/platform.js';
 
+// Chosen (and this thread's system calls declared) before any guest code runs: see libc.ts.
+platform();
+
 if (process.send === undefined) throw new Error('process-worker.js must be started by child_process.fork');
 
 // Ctrl-C reaches the whole foreground process group: the host, closing, must not find its

@@ -12,6 +12,9 @@ import { nameThisThread } from '../src/library/guest-threads.js';
 import { platform } from '../src/platform/platform.js';
 import { withAddons } from '../src/runtime/addon-service.js';
 
+// Chosen (and this thread's system calls declared) before any guest code runs: see libc.ts.
+platform();
+
 if (parentPort === null) throw new Error('thread-worker.js must run in a worker thread');
 const { syncPort, syncReplies, ringPort } = (workerData ?? {}) as { syncPort?: MessagePort; syncReplies?: Int32Array; ringPort?: MessagePort };
 /** The ring's side channel (ring-codec.ts): long string results out. */

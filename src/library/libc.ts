@@ -148,15 +148,23 @@ export function cString(text: string): Buffer {
 }
 
 /**
- * sched_yield(): lets another thread runnable on this CPU run first (Linux; elsewhere
- * nothing). A thread spinning for another thread's answer on a machine with more runnable
- * threads than cores may hold the very CPU the other waits for.
- *
- * @example
- * while (!ready()) if (spunLong()) yieldCpu();
+ * sched_yield(): lets another thread runnable on this CPU run first. A thread spinning for
+ * another thread's answer on a machine with more runnable threads than cores may hold the
+ * very CPU the other waits for.
  */
 export function yieldCpu(): void {
-  if (process.platform === 'linux') threadCalls().schedYield();
+  threadCalls().schedYield();
+}
+
+/**
+ * Declares now what this thread calls later (`all`: every libc function too, for the
+ * host's thread). A first koffi.load of libc is a dlopen, which waits for glibc's loader
+ * lock, and a guest constructor that never returns holds that lock for good: declared
+ * lazily, a host's first spin after such a load froze its event loop (loader-sweep.ts).
+ */
+export function declareThreadCalls(all: boolean): void {
+  threadCalls();
+  if (all) libcFunctions();
 }
 
 const PR_SET_NAME = 15;

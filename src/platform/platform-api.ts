@@ -66,6 +66,11 @@ export interface Platform {
   /** The signals whose process-wide handler is code of `copy` (loaded): unmapping it would
    *  crash the program at the next such signal. None where it cannot be known. */
   signalHandlersIn(copy: string): number[];
+  /** Declares now the system calls this thread makes later (`host`: the host's thread,
+   *  which makes them all): none may load a library once a guest may hold the loader lock. */
+  prepareThread(host: boolean): void;
+  /** Lets another thread runnable on this CPU run first (a spinner's courtesy). */
+  yieldCpu(): void;
   /** Whether thread `tid` of this process still runs (true when it cannot be known). */
   threadAlive(tid: number): boolean;
 

@@ -1,3 +1,4 @@
+import { isMainThread } from 'node:worker_threads';
 import { IsoswapError } from '../errors.js';
 import { linux } from './linux.js';
 import type { Platform } from './platform-api.js';
@@ -15,7 +16,10 @@ let chosen: Platform | null = null;
  * platform().assertCompleteLibrary(bytes, 'game.dll');
  */
 export function platform(): Platform {
-  chosen ??= platformOf(process.platform);
+  if (chosen === null) {
+    chosen = platformOf(process.platform);
+    chosen.prepareThread(isMainThread);
+  }
   return chosen;
 }
 

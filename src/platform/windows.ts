@@ -89,6 +89,8 @@ export const windows: Platform = {
   // groups, and taskkill /T is refused under Wine). Made before the spawn, so that the
   // root (a shell that has barely started) joins at once: a process it started before
   // joining would escape.
+  prepareThread: () => {},
+  yieldCpu: () => {},
   signalHandlersIn: () => [],
   shellWord: (text) => `"${text}"`,
   processTree() {

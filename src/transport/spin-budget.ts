@@ -1,5 +1,5 @@
 import { nowMs } from './clock.js';
-import { yieldCpu } from '../library/libc.js';
+import { platform } from '../platform/platform.js';
 
 
 /**
@@ -70,7 +70,7 @@ export class SpinBudget {
           this.#us = Math.max(this.minUs, this.#us / 2);
           return false;
         }
-        yieldCpu();
+        platform().yieldCpu();
       }
     }
   }
