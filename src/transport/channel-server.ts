@@ -45,7 +45,7 @@ export interface ServerOptions {
  * one (adaptive), then sleeps so that an idle worker costs no CPU. Where it may
  * ({@link ServerOptions.block}) and its event loop has nothing pending, it blocks on the
  * ring's WAKE word, so that the next call wakes it directly; it turns its event loop when
- * the host posted a message (the host nudges WAKE after each) and every BLOCK_SLICE_MS.
+ * the host posted a message (the host bumps POSTED after each) and every BLOCK_SLICE_MS.
  * Otherwise it parks on the event loop (signals.park: Atomics.waitAsync in a thread, a
  * doorbell pipe in a child process), which keeps serving comlink, timers and async work.
  */
