@@ -1,12 +1,13 @@
 import {
   channelViews, HEAD, HEAD_AT, MASK, META_FN, META_STATUS, SLOT_META, SLOT_VALUES, DONE,
   POSTED, STATUS_BAD_ARGUMENTS, STATUS_OK, STATUS_UNKNOWN_FUNCTION, WORKER_EXITED,
-  WORKER_RUNNING, WORKER_STATE, WORKER_STOPPED, WORKER_TID, type RingHeader,
+  WORKER_RUNNING, WORKER_STATE, WORKER_STOPPED, WORKER_TID, WORKER_WATCHING, type RingHeader,
 } from './ring-layout.js';
 import { WorkerCodec, type RingSideChannel } from './ring-codec.js';
 import { SpinBudget } from './spin-budget.js';
 import { nowMs } from './clock.js';
-import { blockWorker, threadWorkerSignals, type WorkerSignals } from './ring-signals.js';
+import { blockWorker, threadWorkerSignals, type BlockOutcome, type WorkerSignals } from './ring-signals.js';
+import { WakePredictor, type WakeWindow } from './wake-predictor.js';
 import type { FastSignature } from '../wire/protocol.js';
 import { platform } from '../platform/platform.js';
 
@@ -27,6 +28,9 @@ const YIELD_MS = 2;
 const BLOCK_SLICE_MS = 500;
 /** How long a worker woken for a call about to come (CALL_COMING) spins for it. */
 const CALL_COMING_SPIN_US = 300;
+/** A request found after at least this long blocked begins a burst (wake-predictor.ts);
+ *  the calls of one frame come closer together. */
+const BURST_QUIET_MS = 1;
 /** What may be open on a worker's event loop while it blocks: handles that only deliver
  *  what the host sends (and nudges after), or signals. A timer, an immediate, or a request
  *  in flight (fs, dns, an addon's work) needs the loop: the worker parks on it instead. */
@@ -38,6 +42,9 @@ export interface ServerOptions {
    *  to do: a call then wakes it directly, not through the event loop. Only for workers
    *  whose host nudges after every message it posts (ring-signals.ts). */
   block: boolean;
+  /** When a blocked worker expects the next burst of calls (default: a
+   *  {@link WakePredictor} of its own); only for a worker that blocks. */
+  predictor?: Pick<WakePredictor, 'burst' | 'miss' | 'window'>;
 }
 
 /**
@@ -62,6 +69,9 @@ export class ChannelServer {
   #stopped = false;
   /** POSTED as read before the event loop last turned (blockWorker). */
   #turnPosted = 0;
+  /** When the worker began to block after its last request (nowMs), -1 while it serves. */
+  #idleSince = -1;
+  readonly #predictor: Pick<WakePredictor, 'burst' | 'miss' | 'window'>;
   readonly #hasWork = (): boolean => Atomics.load(this.#header, HEAD) !== this.#tail;
 
   /**
@@ -79,6 +89,7 @@ export class ChannelServer {
     this.#codec = new WorkerCodec(views, state, side);
     this.#invokers = entries.map((e) => (e === null ? null : invoker(e, views.values, this.#codec)));
     this.#results = entries.map((e) => e?.signature.result ?? 'void');
+    this.#predictor = options.predictor ?? new WakePredictor();
   }
 
   start(): void {
@@ -115,11 +126,14 @@ export class ChannelServer {
       // (a message, a slice's end) none is due.
       if (ran && this.#spin.spin(this.#hasWork)) continue;
       if (this.options.block && quietLoop()) {
-        const outcome = blockWorker(this.#ring, this.#tail, this.#turnPosted, BLOCK_SLICE_MS, this.signals);
+        if (ran || this.#idleSince < 0) this.#idleSince = nowMs();
+        const outcome = this.#block();
         if (outcome === 'turn' || (outcome === 'call' && !this.#comingSpin.spin(this.#hasWork))) {
+          this.#idleSince = -1;
           this.#turn();
           return;
         }
+        this.#burst();
         this.#spin.caught(this.#ring.stamps[HEAD_AT]!);
         // Blocked is not busy: whatever the event loop had to do would have ended the block.
         started = nowMs();
@@ -128,6 +142,49 @@ export class ChannelServer {
       if (this.#park()) return;
     }
   };
+
+  /**
+   * Blocks on WAKE (blockWorker) for at most a slice; where a burst of calls is predicted,
+   * only until its window opens, then spins through the window (the host, finding the
+   * worker running, sends no wake-up), and blocks again if none came.
+   */
+  #block(): BlockOutcome {
+    const sliceEnd = nowMs() + BLOCK_SLICE_MS;
+    for (;;) {
+      const now = nowMs();
+      const window = this.#predictor.window();
+      if (window !== null && now >= window.from) {
+        if (now < window.until && this.#watch(window)) return this.#hasWork() ? 'work' : 'turn';
+        this.#predictor.miss();
+        continue;
+      }
+      const until = window === null ? sliceEnd : Math.min(sliceEnd, window.from);
+      const outcome = blockWorker(this.#ring, this.#tail, this.#turnPosted, Math.max(0, until - now), this.signals);
+      if (outcome !== 'turn' || window === null || nowMs() >= sliceEnd || Atomics.load(this.#header, POSTED) !== this.#turnPosted) return outcome;
+    }
+  }
+
+  /** Spins until a request or a message comes, or the window closes; whether one came. */
+  #watch(window: WakeWindow): boolean {
+    const us = (window.until - nowMs()) * 1000;
+    Atomics.store(this.#header, WORKER_STATE, WORKER_WATCHING);
+    const came = new SpinBudget(us, us).spin(this.#hasWorkOrPost);
+    Atomics.store(this.#header, WORKER_STATE, WORKER_RUNNING);
+    return came;
+  }
+
+  readonly #hasWorkOrPost = (): boolean => this.#hasWork() || Atomics.load(this.#header, POSTED) !== this.#turnPosted;
+
+  /** A request was found blocked: the first of a burst after a quiet gap? When the host
+   *  woke the worker, it stamped HEAD_AT: a truer start than the wake-up's end. */
+  #burst(): void {
+    const now = nowMs();
+    if (now - this.#idleSince >= BURST_QUIET_MS) {
+      const stamped = this.#ring.stamps[HEAD_AT]!;
+      this.#predictor.burst(stamped > this.#idleSince && stamped <= now ? stamped : now);
+    }
+    this.#idleSince = -1;
+  }
 
   /** Lets the event loop run (a message the host posted, a slice's end), then serves on.
    *  Two immediates: the poll phase, where messages arrive, lies between them. */

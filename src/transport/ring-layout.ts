@@ -54,6 +54,9 @@ export const WORKER_EXITED = 3;
 /** Blocked (Atomics.wait or a futex) on WAKE, its event loop stopped: the host bumps WAKE
  *  and notifies it after publishing or posting a message (channel-server.ts). */
 export const WORKER_BLOCKED = 4;
+/** Awake and spinning for a burst of calls it predicts (wake-predictor.ts), after idle: the
+ *  host sends no wake-up, but waits for the answer as for a woken worker (cold code). */
+export const WORKER_WATCHING = 5;
 
 /** Slots in the ring (a power of two, so that `seq & MASK` survives the int32 wrap). */
 export const SLOTS = 2048;

@@ -1,7 +1,7 @@
 import { IsoswapError } from '../errors.js';
 import {
   CALL_COMING, DONE, DONE_AT, HEAD, HEAD_AT, HOST_WAITING, POSTED, WAKE, WORKER_BLOCKED, WORKER_EXITED, WORKER_PARKED, WORKER_RUNNING, WORKER_STATE,
-  WORKER_STOPPED, WORKER_TID, type RingHeader,
+  WORKER_STOPPED, WORKER_WATCHING, WORKER_TID, type RingHeader,
 } from './ring-layout.js';
 import { nowMs } from './clock.js';
 import { threadAlive } from './thread-alive.js';
@@ -94,7 +94,9 @@ export function blockWorker(ring: RingHeader, seen: number, turnPosted: number, 
  */
 export function prewakeWorker(ring: RingHeader, signals: HostSignals): boolean {
   const { header } = ring;
-  if (Atomics.load(header, WORKER_STATE) !== WORKER_BLOCKED) return false;
+  const state = Atomics.load(header, WORKER_STATE);
+  if (state === WORKER_WATCHING) return true;
+  if (state !== WORKER_BLOCKED) return false;
   Atomics.store(header, CALL_COMING, 1);
   return signals.wakeWorker(ring);
 }
