@@ -42,8 +42,10 @@ export interface WakeWindow {
  */
 export class WakePredictor {
   #period = Number.NaN;
-  /** Where the grid puts the last burst. */
+  /** Where the grid puts the last burst that fitted. */
   #grid = Number.NaN;
+  /** The last burst. */
+  #last = Number.NaN;
   /** Mean absolute error of the predictions (an EWMA). */
   #deviation = 0;
   /** Bursts in a row that fit the grid. */
@@ -69,6 +71,8 @@ export class WakePredictor {
     this.#misses = 0;
     const periods = Math.max(1, Math.round(gap / period));
     const error = gap - periods * period;
+    const sinceLast = at - this.#last;
+    this.#last = at;
     if (periods <= MAX_SKIPPED && Math.abs(error) <= TOLERANCE * period) { // false while period is NaN
       this.#period += error / (8 * periods);
       this.#grid = at - error / 2;
@@ -77,10 +81,10 @@ export class WakePredictor {
       this.#outliers = 0;
       return;
     }
+    if (++this.#outliers < 2 && this.#gaps > 0) return; // one late frame: the grid holds
+    const fresh = sinceLast >= MIN_PERIOD_MS && sinceLast <= MAX_PERIOD_MS; // NaN: the first burst
     this.#grid = at;
-    if (++this.#outliers < 2 && this.#gaps > 0) return; // one late frame: the period holds
-    const fresh = gap >= MIN_PERIOD_MS && gap <= MAX_PERIOD_MS; // NaN: the first burst
-    this.#period = fresh ? gap : Number.NaN;
+    this.#period = fresh ? sinceLast : Number.NaN;
     this.#deviation = 0;
     this.#gaps = fresh ? 1 : 0;
     this.#outliers = 0;

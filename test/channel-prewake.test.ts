@@ -1,0 +1,100 @@
+// A worker that predicts the next burst of calls (wake-predictor.ts) and is awake for it:
+// calls are still run exactly once and messages still arrive while it watches, and it
+// blocks for whole slices again once no burst is predicted.
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { test } from 'node:test';
+import { Worker } from 'node:worker_threads';
+import { CallChannel } from '../src/transport/call-channel.js';
+import { channelViews, createChannelBuffer, WORKER_STATE, WORKER_WATCHING } from '../src/transport/ring-layout.js';
+import type { LoadReport } from '../src/wire/protocol.js';
+import { REC, REC_WORDS } from './helpers/prewake-record.js';
+
+const REPORT = { functions: ['count'], fast: { count: { args: [], result: 'number' } } } as unknown as LoadReport;
+
+/** A worker serving "count" on a fresh ring, the host end, and what the worker records. */
+async function start(stub: boolean): Promise<{ worker: Worker; channel: CallChannel; rec: Int32Array; header: Int32Array }> {
+  const ring = createChannelBuffer();
+  const record = new SharedArrayBuffer(REC_WORDS * 4);
+  const worker = new Worker(new URL('./helpers/prewake-worker.js', import.meta.url), { workerData: { ring, record, stub } });
+  const [ready] = await once(worker, 'message') as [string];
+  assert.equal(ready, 'ready');
+  const channel = new CallChannel(() => 'prewake worker', ring);
+  channel.open(REPORT, undefined);
+  return { worker, channel, rec: new Int32Array(record), header: channelViews(ring).header };
+}
+
+/** Waits until `done`, failing after 20 s (the worker is terminated either way). */
+async function until(done: () => boolean): Promise<void> {
+  for (const end = Date.now() + 20_000; !done(); await sleep(2)) assert.ok(Date.now() < end, 'waited 20 s');
+}
+
+/** Posts a message to the worker (nudging it, as the runtime does) and waits for its echo. */
+async function echo(worker: Worker, channel: CallChannel, message: string): Promise<void> {
+  const answer = once(worker, 'message');
+  worker.postMessage(message);
+  channel.nudge();
+  assert.deepEqual(await answer, [message]);
+}
+
+/** `count` calls, spaced by a few ms (bursts after idle), alternating callSync and call:
+ *  each answer is the next count, so none ran twice or was lost. */
+async function bursts(channel: CallChannel, first: number, count: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const answer = i % 2 === 0 ? channel.callSync('count', []) : await channel.call('count', []);
+    assert.equal(answer, first + i, 'every call runs once, in order');
+    await sleep(i % 3);
+  }
+}
+
+test('a worker watching for a predicted burst runs every call once, hears messages, and blocks again when none is predicted', { timeout: 30_000 }, async () => {
+  const { worker, channel, rec, header } = await start(true);
+  try {
+    Atomics.store(rec, REC.stubOn, 1);
+    await until(() => Atomics.load(header, WORKER_STATE) === WORKER_WATCHING);
+    await bursts(channel, 1, 60);
+    await echo(worker, channel, 'while watching');
+    await until(() => Atomics.load(rec, REC.misses) > 0 && Atomics.load(rec, REC.shortSlices) > 0);
+    assert.ok(Atomics.load(rec, REC.bursts) > 0, 'calls after a quiet millisecond were reported as bursts');
+    // No more windows: the worker blocks for whole slices (a nudge ends each).
+    Atomics.store(rec, REC.stubOn, 0);
+    await echo(worker, channel, 'stop');
+    Atomics.store(rec, REC.fullSlices, 0);
+    await until(() => Atomics.load(rec, REC.fullSlices) > 0);
+    Atomics.store(rec, REC.shortSlices, 0);
+    await echo(worker, channel, 'after');
+    await until(() => Atomics.load(rec, REC.fullSlices) > 1);
+    assert.equal(Atomics.load(rec, REC.shortSlices), 0, 'no block was cut short for a window');
+    assert.notEqual(Atomics.load(header, WORKER_STATE), WORKER_WATCHING);
+    assert.equal(Atomics.load(rec, REC.calls), 60);
+  } finally {
+    await worker.terminate();
+  }
+});
+
+test('a worker that learnt the period of a loop of calls serves each once, and blocks whole slices after the loop stops', { timeout: 30_000 }, async () => {
+  const { worker, channel, rec } = await start(false);
+  try {
+    let answered = 0;
+    for (let frame = 0; frame < 40; frame++) {
+      await sleep(5); // a loop of frames: a burst of three calls after each idle gap
+      for (let i = 0; i < 3; i++) {
+        const answer = i === 1 ? await channel.call('count', []) : channel.callSync('count', []);
+        assert.equal(answer, ++answered, 'every call runs once, in order');
+      }
+    }
+    await echo(worker, channel, 'loop over');
+    // The loop stopped: the predicted frames do not come, and after two misses the worker
+    // no longer watches: its blocks are whole slices again (a nudge ends each).
+    Atomics.store(rec, REC.fullSlices, 0);
+    await until(() => Atomics.load(rec, REC.fullSlices) > 0);
+    Atomics.store(rec, REC.shortSlices, 0);
+    await echo(worker, channel, 'idle');
+    await until(() => Atomics.load(rec, REC.fullSlices) > 1);
+    assert.equal(Atomics.load(rec, REC.shortSlices), 0, 'idle, no block is cut short for a window');
+    assert.equal(Atomics.load(rec, REC.calls), 120);
+  } finally {
+    await worker.terminate();
+  }
+});

@@ -1,0 +1,20 @@
+// What test/helpers/prewake-worker.ts records, shared with the test that reads it.
+
+/** Int32 words of workerData.record. */
+export const REC = {
+  /** Blocks with a full slice (no window predicted). */
+  fullSlices: 0,
+  /** Blocks cut short for a predicted window. */
+  shortSlices: 1,
+  bursts: 2,
+  misses: 3,
+  /** The test sets 1 while the stub predicts windows. */
+  stubOn: 4,
+  /** Calls "count" ran. */
+  calls: 5,
+  /** Blocks since the test last zeroed it. */
+  blocks: 6,
+} as const;
+export const REC_WORDS = 8;
+/** The worker's full block slice (channel-server.ts BLOCK_SLICE_MS). */
+export const FULL_SLICE_MS = 500;
