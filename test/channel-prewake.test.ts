@@ -38,6 +38,17 @@ async function echo(worker: Worker, channel: CallChannel, message: string): Prom
   assert.deepEqual(await answer, [message]);
 }
 
+/** Once nothing is predicted, the worker blocks whole slices (a nudge ends each), and no
+ *  block is cut short for a window. */
+async function blocksWholeSlices(worker: Worker, channel: CallChannel, rec: Int32Array): Promise<void> {
+  Atomics.store(rec, REC.fullSlices, 0);
+  await until(() => Atomics.load(rec, REC.fullSlices) > 0);
+  Atomics.store(rec, REC.shortSlices, 0);
+  await echo(worker, channel, 'idle');
+  await until(() => Atomics.load(rec, REC.fullSlices) > 1);
+  assert.equal(Atomics.load(rec, REC.shortSlices), 0, 'no block was cut short for a window');
+}
+
 /** `count` calls, spaced by a few ms (bursts after idle), alternating callSync and call:
  *  each answer is the next count, so none ran twice or was lost. */
 async function bursts(channel: CallChannel, first: number, count: number): Promise<void> {
@@ -60,12 +71,7 @@ test('a worker watching for a predicted burst runs every call once, hears messag
     // No more windows: the worker blocks for whole slices (a nudge ends each).
     Atomics.store(rec, REC.stubOn, 0);
     await echo(worker, channel, 'stop');
-    Atomics.store(rec, REC.fullSlices, 0);
-    await until(() => Atomics.load(rec, REC.fullSlices) > 0);
-    Atomics.store(rec, REC.shortSlices, 0);
-    await echo(worker, channel, 'after');
-    await until(() => Atomics.load(rec, REC.fullSlices) > 1);
-    assert.equal(Atomics.load(rec, REC.shortSlices), 0, 'no block was cut short for a window');
+    await blocksWholeSlices(worker, channel, rec);
     assert.notEqual(Atomics.load(header, WORKER_STATE), WORKER_WATCHING);
     assert.equal(Atomics.load(rec, REC.calls), 60);
   } finally {
@@ -87,12 +93,7 @@ test('a worker that learnt the period of a loop of calls serves each once, and b
     await echo(worker, channel, 'loop over');
     // The loop stopped: the predicted frames do not come, and after two misses the worker
     // no longer watches: its blocks are whole slices again (a nudge ends each).
-    Atomics.store(rec, REC.fullSlices, 0);
-    await until(() => Atomics.load(rec, REC.fullSlices) > 0);
-    Atomics.store(rec, REC.shortSlices, 0);
-    await echo(worker, channel, 'idle');
-    await until(() => Atomics.load(rec, REC.fullSlices) > 1);
-    assert.equal(Atomics.load(rec, REC.shortSlices), 0, 'idle, no block is cut short for a window');
+    await blocksWholeSlices(worker, channel, rec);
     assert.equal(Atomics.load(rec, REC.calls), 120);
   } finally {
     await worker.terminate();
