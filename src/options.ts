@@ -107,6 +107,9 @@ export interface ResolvedOptions<F extends FunctionTable = FunctionTable> {
   crashPolicy: Required<CrashPolicyOptions>;
   /** Serve a Node-API addon's exports instead of `functions` (src/addon/). */
   addon?: boolean;
+  /** An addon's handles: how long they may keep a retired version (0: no limit), and how
+   *  many retired versions they may keep at once (src/addon/addon-options.ts). */
+  handles?: { timeoutMs: number; keepVersions: number } | undefined;
   fleet: Required<FleetMemberOptions> | undefined;
 }
 
@@ -257,7 +260,7 @@ function optional<T>(value: unknown, option: string, allowed: string, fits: (v: 
   return value as T;
 }
 
-function integer(value: unknown, option: string, fallback: number | undefined, min: number, max: number): number {
+export function integer(value: unknown, option: string, fallback: number | undefined, min: number, max: number): number {
   if (value === undefined && fallback !== undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw invalid(option, `an integer from ${min} to ${max}${min === 0 && option.endsWith('Ms') ? ' (0: no limit)' : ''}`, value);

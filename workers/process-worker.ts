@@ -7,6 +7,7 @@ import { ChannelServer } from '../src/transport/channel-server.js';
 import { ringEntries } from '../src/transport/channel-signature.js';
 import { openInheritedRing } from '../src/transport/process-ring.js';
 import { withAddons } from '../src/runtime/addon-service.js';
+import { processCallHost } from '../src/runtime/addon-callbacks.js';
 import { answerMark, serveSyncPipe } from '../src/transport/sync-pipe-server.js';
 import { libc } from '../src/library/libc.js';
 import { flushStdoutIfAsked } from '../src/library/stdout-flush.js';
@@ -53,7 +54,7 @@ class ProcessLibraryService extends LibraryService {
 
 const library = new ProcessLibraryService();
 library.onMark = answerMark;
-const service = withAddons(library); // a Node-API addon has its own service
+const service = withAddons(library, undefined, processCallHost()); // a Node-API addon has its own service
 expose(service, ipcEndpoint(process));
 serveSyncPipe({ call: service.callSync }); // host.callSync: its own pipes, which the host can block on
 // Messages that arrive before a 'message' listener exists are dropped, and importing

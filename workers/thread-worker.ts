@@ -11,6 +11,7 @@ import { LibraryService } from '../src/runtime/library-service.js';
 import { nameThisThread } from '../src/library/guest-threads.js';
 import { platform } from '../src/platform/platform.js';
 import { withAddons } from '../src/runtime/addon-service.js';
+import { threadCallHost } from '../src/runtime/addon-callbacks.js';
 
 // Chosen (and this thread's system calls declared) before any guest code runs: see libc.ts.
 platform();
@@ -64,6 +65,7 @@ const service = withAddons(library, (addon, request) => {
     Atomics.store(header, WORKER_STATE, WORKER_RUNNING);
   }
   return syncPort === undefined || syncReplies === undefined ? () => {} : serveSyncPort(syncPort, syncReplies, (name, args) => addon.callSync(name, args));
-});
+}, threadCallHost((message, transfer) => parentPort!.postMessage(message, transfer),
+  syncPort === undefined || syncReplies === undefined ? undefined : { port: syncPort, replies: syncReplies }));
 const makeCodeCache = (globalThis as Record<symbol, (() => Uint8Array) | undefined>)[Symbol.for(CODE_CACHE_KEY)];
 expose({ ...service, codeCache: () => makeCodeCache?.() ?? null }, nodeEndpoint(parentPort));

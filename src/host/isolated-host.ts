@@ -16,6 +16,8 @@ import { FleetMember, fleetMemberError, type PreparedBuild } from '../fleet/flee
 import type { FleetBuild } from '../fleet/fleet-build.js';
 import type { SmokeCall } from '../fleet/protocol.js';
 import { PreparedSwap, type PrepareOptions } from './prepared-swap.js';
+import type { CallCodec } from './call-codec.js';
+import type { Version } from '../version/version.js';
 
 /** `host.fns`: one async function per declared name, typed from its prototype. */
 export type HostFunctions<F extends FunctionTable> = {
@@ -51,6 +53,8 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
   #fleet: FleetMember | null = null;
   /** Whom the diagnostics channels name: this host, or the AddonHost over it. */
   #publicHost: DiagnosticsHost = this;
+  /** An addon host's conversion of arguments and results, or null. */
+  #codec: CallCodec | null = null;
 
   /** Hosts are made by {@link createIsolatedHost}: `new` throws ERR_ILLEGAL_CONSTRUCTOR. */
   private constructor(opts: ResolvedOptions<F>, factory: typeof FACTORY) {
@@ -74,6 +78,16 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
   /** @internal an AddonHost serves through this host: the diagnostics channels name it. */
   publishAs(host: DiagnosticsHost): void {
     this.#publicHost = host;
+  }
+
+  /** @internal an AddonHost converts what crosses (handles, callbacks, Buffers). */
+  useCodec(codec: CallCodec): void {
+    this.#codec = codec;
+  }
+
+  /** @internal the version serving now (an AddonHost reads what its exports are). */
+  get serving(): Version {
+    return this.#queue.current;
   }
 
   /** @internal */
@@ -169,7 +183,9 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
     const { functions } = this.#queue.current;
     if (!this.#declares(name, functions)) return Promise.reject(unknownFunction(name, Object.keys(functions)));
     if (mayStart?.() === false) return Promise.reject(callAborted(name, false, undefined));
-    return this.#queue.current.call(name, args, timeoutMs);
+    const version = this.#queue.current;
+    if (this.#codec === null) return version.call(name, args, timeoutMs);
+    return this.#codec.call(version, name, args, (sent) => version.call(name, sent, timeoutMs));
   }
 
   /**
@@ -187,7 +203,9 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
     if (queue.gate.waiting !== null) queue.finishHeld(`callSync ${name}`);
     const { functions } = queue.current; // after a hand-over it ran: the version it serves
     if (!this.#declares(name, functions)) throw unknownFunction(name, Object.keys(functions));
-    return queue.current.callSync(name, args) as ResultOf<F, K>;
+    const version = queue.current;
+    if (this.#codec === null) return version.callSync(name, args) as ResultOf<F, K>;
+    return this.#codec.callSync(version, name, args, (sent) => version.callSync(name, sent)) as ResultOf<F, K>;
   }
 
   /** An addon's exports are known to the worker that loaded it, which refuses other names. */

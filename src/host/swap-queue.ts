@@ -220,6 +220,8 @@ export class SwapQueue implements RecoveringQueue {
       yield* next.attach(info, hookTimeoutMs);
       return undefined;
     }
+    // The new version owns the state from now on: the old one's handles must not touch it.
+    from.handles.end('a state hand-over gave its state to the new version');
     const held = performance.now();
     const release = this.gate.hold();
     const handOver = new HandOver(from, next, {
@@ -273,6 +275,18 @@ export class SwapQueue implements RecoveringQueue {
         this.host.emit(HOST_EVENTS.RETIRED, version.info);
       });
     this.#retiring.set(retiring, version);
+    this.#keepHandleVersions();
+  }
+
+  /** At most `keepVersions` retired versions are kept for their handles (Erlang keeps
+   *  two): the oldest beyond that end theirs, and are torn down. */
+  #keepHandleVersions(): void {
+    const keep = this.opts.handles?.keepVersions;
+    if (keep === undefined) return;
+    const pinned = [...this.#retiring.values()].filter((version) => version.handles.count > 0);
+    for (const version of pinned.slice(0, Math.max(0, pinned.length - keep))) {
+      version.handles.end(`more than keepHandleVersions (${keep}) old versions had live handles`);
+    }
   }
 
   /** close({ force: true }): the serving and the retiring versions end now, their calls
@@ -291,6 +305,7 @@ export class SwapQueue implements RecoveringQueue {
   async close(): Promise<void> {
     this.#closed = true;
     await this.#chain;
+    for (const version of [this.#current, ...this.#retiring.values()]) version.handles.end('the host was closed');
     this.retire(this.#current);
     while (this.#retiring.size > 0) await Promise.all(this.#retiring.keys());
   }

@@ -114,6 +114,13 @@ export class ProcessSyncCall {
     }
   }
 
+  /** Writes `payload` as a frame on the request pipe without waiting for an answer: a
+   *  host callback's answer to a child blocked reading it (src/runtime/addon-callbacks.ts). */
+  send(payload: unknown): void {
+    if (this.#broken !== null) return; // the child is gone: nobody waits
+    this.#write(frame(payload), new Deadline('a callback answer', 0));
+  }
+
   /** Blocks until the child answers mark `seq` (sent over IPC, behind the calls in
    *  flight); throws ERR_CALL_TIMEOUT at `deadline`, ERR_VERSION_CRASHED if it dies. */
   awaitMark(seq: number, deadline: Deadline): void {

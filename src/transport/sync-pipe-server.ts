@@ -25,7 +25,8 @@ export function serveSyncPipe(service: Pick<LibraryServiceApi, 'call'>): void {
   const frames = new FrameReader();
   requests.on('data', (chunk: Buffer) => {
     for (const body of frames.push(chunk)) {
-      const request = deserialize(body) as { name: string; args: unknown[] };
+      const request = deserialize(body) as { name: string; args: unknown[]; isoswapReply?: unknown };
+      if (request.isoswapReply !== undefined) continue; // an addon callback's answer that came too late
       reply(answer(service, request.name, request.args));
     }
   });

@@ -99,7 +99,7 @@ export class VersionFactory {
   /** A loaded version with the host's deadlines (the swap queue listens to its faults). */
   #version(id: number, artifact: Artifact, runtime: VersionRuntime, functions: FunctionTable, sourceId: number | undefined): Version {
     const version = new Version(id, artifact, runtime, functions, sourceId);
-    version.setDeadlines(this.opts.callTimeoutMs, this.opts.hookTimeoutMs);
+    version.setDeadlines(this.opts.callTimeoutMs, this.opts.hookTimeoutMs, this.opts.handles?.timeoutMs);
     return version;
   }
 

@@ -14,4 +14,7 @@ export interface VersionInfo {
   readonly status: VersionStatus;
   /** For a rollback or restart: the version whose build this one serves again. */
   readonly sourceId?: number | undefined;
+  /** Live handles to objects this version made (an addon's; 0 for a library): a retiring
+   *  version is torn down once they are released (docs/addons.md, "Handles"). */
+  readonly handles: number;
 }

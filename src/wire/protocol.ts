@@ -1,3 +1,5 @@
+import type { AddonExportsReport } from './addon-wire.js';
+
 /**
  * What crosses between the host and the code that runs a version (worker thread or
  * child process). Both runtimes speak it; only the transport differs.
@@ -130,6 +132,8 @@ export interface LoadReport {
   /** Call name → its signature, for the functions the fast channel can call (decided from
    *  the koffi prototype at load time); absent when no channel was offered. */
   fast?: Record<string, FastSignature> | undefined;
+  /** A Node-API addon: what its `module.exports` holds (src/wire/addon-wire.ts). */
+  exports?: AddonExportsReport | undefined;
 }
 
 /** The service every version runtime exposes (over comlink). */

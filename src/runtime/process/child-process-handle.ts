@@ -11,6 +11,7 @@ import { ProcessSyncCall } from '../../transport/sync-pipe-call.js';
 import { CallChannel } from '../../transport/call-channel.js';
 import { ProcessRing } from '../../transport/process-ring.js';
 import { PendingRequests } from '../pending-requests.js';
+import { answerCallback } from '../../transport/host-callbacks.js';
 import { nextMark, type RuntimeHandle } from '../runtime-handle.js';
 
 // One CommonJS script (npm run build bundles workers/process-worker.ts): a child that starts
@@ -88,6 +89,8 @@ export class ChildProcessHandle implements RuntimeHandle {
       };
       this.child.on('message', onMessage);
     });
+    // An addon calling a host function back: it reads the answer from its callSync pipe.
+    this.child.on('message', (message: unknown) => answerCallback(message, (answer) => this.syncCall.send({ isoswapReply: answer })));
     this.child.once('exit', (code, signal) => {
       this.#die(this.#exitError(code, signal));
       // On the event loop, so no callSync is inside the ring (a callSync that saw the child
