@@ -36,8 +36,9 @@ export type AddonExportName<T> = { [K in keyof T]: 0 extends 1 & T[K] ? K : T[K]
 type CalledName<T> = { [K in keyof T]: T[K] extends AnyFunction | AnyClass ? K : never }[keyof T];
 
 /** `host.exports`: each function of the addon's module type returning a Promise of its
- *  result, each class constructing a Promise of a {@link Handle}, nested objects alike. */
-export type AddonExports<T> = { readonly [K in AddonExportName<T>]: AddonExport<T[K]> };
+ *  result, each class constructing a Promise of a {@link Handle}, nested objects alike;
+ *  callable itself when the module is a function. */
+export type AddonExports<T> = { readonly [K in AddonExportName<T>]: AddonExport<T[K]> } & (T extends AnyFunction ? Called<T> : unknown);
 
 /** The non-function exports of `T`, as `host.values` holds them (read once per version). */
 export type AddonValues<T> = { readonly [K in keyof T as T[K] extends AnyFunction | AnyClass | object ? never : K]: T[K] };
