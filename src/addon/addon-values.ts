@@ -31,6 +31,18 @@ export class AddonCodec implements CallCodec {
     return this.#of(version).call(name, args, true, send);
   }
 
+  /**
+   * The host side of a result's wire form (the inverse of the worker's
+   * `GuestValues.toWire`): handles become {@link makeHandle} objects of `version`, Buffers
+   * Buffers. For any path that carries an addon's result (the message path, a ring).
+   *
+   * @example
+   * const value = codec.fromWire(version, answer);
+   */
+  fromWire(version: Version, value: unknown): unknown {
+    return this.#of(version).decode(value);
+  }
+
   #of(version: Version): VersionValues {
     let values = this.#versions.get(version);
     if (values === undefined) this.#versions.set(version, values = new VersionValues(version, this.library, this.warn));
@@ -67,7 +79,7 @@ class VersionValues {
       wire = userAt < 0 ? encoded : [...args.slice(0, userAt), encoded];
     } catch (err) {
       if (sync) throw err;
-      return Promise.reject(err);
+      return Promise.reject(err); // eslint-disable-line @typescript-eslint/prefer-promise-reject-errors -- what the encoder threw, an IsoswapError
     }
     const done = (): void => { for (const cleanup of scope.cleanups) cleanup(); };
     if (sync) {

@@ -21,7 +21,7 @@ export function exportTable(exported: unknown, hidden: readonly string[]): { fun
     if (typeof value === 'function') {
       functions.set(path, value as AddonFunction);
       if (path !== '' && !hidden.includes(path)) report.functions.push(path);
-      if (isClass(value)) report.classes.push(path);
+      if (isClass(value as AddonFunction)) report.classes.push(path);
       if (value.constructor.name === 'AsyncFunction') report.async.push(path);
       return;
     }
@@ -50,7 +50,7 @@ export function exportTable(exported: unknown, hidden: readonly string[]): { fun
 }
 
 /** A class (napi_define_class, a JS class): its prototype has methods of its own. */
-function isClass(fn: Function): boolean {
+function isClass(fn: (...args: never[]) => unknown): boolean {
   if (/^class\b/.test(Function.prototype.toString.call(fn))) return true;
   const proto = (fn as { prototype?: unknown }).prototype;
   return typeof proto === 'object' && proto !== null && Object.getOwnPropertyNames(proto).some((name) => name !== 'constructor');

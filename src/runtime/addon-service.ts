@@ -33,6 +33,18 @@ export class AddonService implements LibraryServiceApi, SyncOpTarget {
     this.#values = new GuestValues(callHost);
   }
 
+  /**
+   * A result in its wire form (handles as descriptors, Buffers tagged, views cut to their
+   * bytes): what any path that carries an addon's result sends (the message path, a ring);
+   * the host's inverse is `AddonCodec.fromWire`.
+   *
+   * @example
+   * channel.answer(addon.toWire(fn(...args)));
+   */
+  toWire(value: unknown): unknown {
+    return this.#values.toWire(value);
+  }
+
   load(request: LoadRequest): LoadReport {
     this.#library = request.library;
     const module = { exports: {} as Record<string, unknown> };
