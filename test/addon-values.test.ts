@@ -5,7 +5,7 @@
 // they are (nested, a function as module.exports, values), and callSync's refusals.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { createAddonHost } from '../src/index.js';
+import { createAddonHost, type IsoswapError } from '../src/index.js';
 import { buildAddon, type TestAddon } from './helpers/addon.js';
 import { buildValuesAddon, type ValuesAddon } from './helpers/values-addon.js';
 import { removeTempDirs } from './helpers/native.js';
@@ -27,6 +27,12 @@ for (const isolation of ['thread', 'process'] as const) {
       // Many at once: each answered to its own call.
       const sums = await Promise.all(Array.from({ length: 20 }, (_, i) => addon.exports.callTwice((x) => x + i, i)));
       assert.deepEqual(sums, Array.from({ length: 20 }, (_, i) => 2 * i + 1 + 2 * i + 1000));
+      // Large arguments to a host function: in a child, more than the IPC pipe takes at once
+      // would wait for the child's blocked event loop; refused there instead of a deadlock.
+      const callNow = addon.exports.callNow as unknown as (fn: (b: Buffer) => number, b: Buffer) => Promise<number>;
+      const large = callNow((b) => b.length, Buffer.alloc(300_000));
+      if (isolation === 'thread') assert.equal(await large, 300_000);
+      else await assert.rejects(large, (err: IsoswapError) => typed('ERR_NOT_CLONEABLE')(err) && typeof err.details.bytes === 'number');
       // callSync cannot run a host function: refused before the call leaves.
       assert.throws(() => addon.callSync('callTwice', (x: number) => x, 1), typed('ERR_NOT_CLONEABLE', { function: 'callTwice', callback: true }));
       // A callSync made while the addon waits for a host function is refused, not a deadlock.
@@ -52,6 +58,9 @@ for (const isolation of ['thread', 'process'] as const) {
       const window = big.subarray(100, 111);
       assert.equal(await addon.exports.fill(window, 5), 11);
       assert.deepEqual([big[99], big[100], big[110], big[111]], [0, 5, 5, 0], 'written back into the caller\'s own bytes, only those');
+      const shared = new Uint8Array(new SharedArrayBuffer(8));
+      assert.equal(await addon.exports.fill(shared, 4), 8);
+      assert.deepEqual([...shared], Array(8).fill(4), 'a view over shared memory too');
       assert.equal(addon.callSync('fill', buffer, 3), 16);
       assert.deepEqual([...buffer], Array(16).fill(3), 'callSync writes back too');
       const [count, backing] = await addon.exports.byteLength(Buffer.alloc(1 << 20).subarray(5, 16));

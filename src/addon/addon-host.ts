@@ -5,7 +5,7 @@ import type { CallOptions, CloseOptions } from '../host/call-options.js';
 import { IsolatedHost } from '../host/isolated-host.js';
 import type { ResolvedOptions } from '../options.js';
 import type { VersionInfo } from '../version/version-info.js';
-import { ADDON_OP } from '../wire/addon-wire.js';
+import { ADDON_OP, type AddonExportsReport } from '../wire/addon-wire.js';
 import { AddonCodec } from './addon-values.js';
 import { exportsProxy, type AddonExports, type AddonValues } from './exports-proxy.js';
 
@@ -65,15 +65,24 @@ export class AddonHost<T extends object = UntypedAddon> extends HostEmitter {
       construct: (path, args) => (this.#host.call as UntypedCall<Promise<unknown>>).call(this.#host, ADDON_OP.construct, path, args)
         .catch((err: unknown) => { throw this.#typed(err, `new ${path}`); }),
       paths: () => this.#host.functions,
-    }, this.#host.serving.runtime.report.exports?.callable === true) as AddonExports<T>;
+    }, this.#report()?.callable === true) as AddonExports<T>;
     return this.#exports;
+  }
+
+  /** What the serving version's exports are; undefined once it is torn down (closed). */
+  #report(): AddonExportsReport | undefined {
+    if (this.#host.closed) return undefined;
+    try {
+      return this.#host.serving.runtime.report.exports;
+    } catch {
+      return undefined; // torn down: nothing serves
+    }
   }
 
   /** The non-function exports of the version serving now (a version string, constants),
    *  read once when it loaded; by path for nested ones (`meta.version`). */
   get values(): AddonValues<T> {
-    if (this.#host.closed) return {} as AddonValues<T>;
-    return Object.freeze({ ...this.#host.serving.runtime.report.exports?.values }) as AddonValues<T>;
+    return Object.freeze({ ...this.#report()?.values }) as AddonValues<T>;
   }
 
   /** The version serving now. */

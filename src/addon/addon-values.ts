@@ -1,4 +1,3 @@
-import { types } from 'node:util';
 import { IsoswapError } from '../errors.js';
 import type { CallCodec } from '../host/call-codec.js';
 import { registerCallback, unregisterCallback } from '../transport/host-callbacks.js';
@@ -97,7 +96,7 @@ class VersionValues {
     if (typeof value === 'function') return this.#callback(value as (...args: unknown[]) => unknown, scope);
     if (typeof value !== 'object' || value === null) return value;
     if (ArrayBuffer.isView(value)) {
-      if (types.isSharedArrayBuffer(value.buffer) || value instanceof DataView) return value; // shared: the addon writes the caller's own
+      if (value instanceof DataView) return value;
       const bytes = covered(value);
       if (index >= 0) {
         scope.views.set(index, value);

@@ -1,6 +1,6 @@
 import { readSync, writeSync } from 'node:fs';
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
-import { deserialize } from 'node:v8';
+import { deserialize, serialize } from 'node:v8';
 import { IsoswapError } from '../errors.js';
 import { libcFunctions } from '../library/libc.js';
 import type { CallbackReply, CallbackRequest } from '../wire/addon-wire.js';
@@ -8,6 +8,9 @@ import type { SyncReply } from '../wire/protocol.js';
 import { CHILD_REPLY_FD, CHILD_REQUEST_FD, frame } from '../transport/sync-pipe-call.js';
 import type { CallHost } from './addon-values.js';
 
+/** The most a callback request may weigh in process isolation: the IPC pipe takes that much
+ *  at once, and the rest would wait for this child's event loop, which waits for the answer. */
+const MAX_REQUEST_BYTES = 32 * 1024;
 /** How long a guest waits between looks at its blocking path while a callback runs. */
 const SLICE_MS = 20;
 const POLLIN = 0x1;
@@ -63,11 +66,13 @@ export function threadCallHost(post: (message: unknown, transfer: MessageChannel
  */
 export function processCallHost(): CallHost {
   return (id, args) => {
-    process.send?.({ isoswapCallback: { id, args } } satisfies CallbackRequest);
-    const queued = (process.channel as { writeQueueSize?: number } | undefined)?.writeQueueSize ?? 0;
-    if (queued > 0) {
-      throw new IsoswapError('ERR_NOT_CLONEABLE', 'the arguments of a host callback are larger than the IPC channel takes without its event loop; pass less', { callback: id });
+    const request = { isoswapCallback: { id, args } } satisfies CallbackRequest;
+    const bytes = serialize(request).length;
+    if (bytes > MAX_REQUEST_BYTES) {
+      throw new IsoswapError('ERR_NOT_CLONEABLE', `the arguments of a host callback take ${bytes} bytes; in process isolation at most ${MAX_REQUEST_BYTES} cross while the addon waits (the IPC pipe's share)`,
+        { callback: id, bytes });
     }
+    process.send?.(request);
     for (;;) {
       const message = deserialize(readFrame()) as { isoswapReply?: CallbackReply } | { name: string };
       if ('isoswapReply' in message) return answer(message.isoswapReply, id);
