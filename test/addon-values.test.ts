@@ -87,6 +87,7 @@ for (const isolation of ['thread', 'process'] as const) {
       assert.equal(await waiting, 'stop');
       await assert.rejects(addon.exports.throwWithProps(), typed('ERR_ADDON_THREW', { code: 'ECSS', loc: { line: 3, column: 7 }, fileName: 'style.css' }));
       assert.equal(await addon.exports.ns.build(), 3, 'a nested function');
+      assert.equal(await addon.exports.ns.build.call(null), 3, 'an export is a function: call, apply and bind are Function\'s');
       assert.equal(addon.values.VERSION, 'v3', 'a value, read at load');
       assert.ok('ns' in addon.exports && 'Counter' in addon.exports);
       assert.equal(JSON.stringify(addon.exports), '{}');

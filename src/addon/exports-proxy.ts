@@ -43,6 +43,8 @@ export type AddonExports<T> = { readonly [K in AddonExportName<T>]: AddonExport<
 /** The non-function exports of `T`, as `host.values` holds them (read once per version). */
 export type AddonValues<T> = { readonly [K in keyof T as T[K] extends AnyFunction | AnyClass | object ? never : K]: T[K] };
 
+const FUNCTION_KEYS = new Set<PropertyKey>(['call', 'apply', 'bind']);
+
 /** What the proxies ask of the host. */
 export interface ExportsTarget {
   call(path: string, args: unknown[]): Promise<unknown>;
@@ -79,6 +81,9 @@ export function exportsProxy(path: string, host: ExportsTarget, callable: boolea
   const proxy: object = new Proxy(target, {
     get(_, key) {
       if (isProtocolKey(key)) return protocolAnswer(key, proxy, 'AddonExports');
+      // An export is a function to the code that holds it (promisify, wrappers): `call`,
+      // `apply` and `bind` are Function's; an export of such a name is reached by path.
+      if (callable && FUNCTION_KEYS.has(key)) return Reflect.get(Function.prototype, key) as unknown;
       if (typeof key !== 'string') return undefined;
       let child = children.get(key);
       if (child === undefined) children.set(key, child = exportsProxy(childPath(key), host, true));
