@@ -57,7 +57,10 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
     if (factory !== FACTORY) throw illegalConstructor('IsolatedHost', 'createIsolatedHost');
     super();
     this.#opts = opts;
-    this.#stateBlock = opts.stateBytes > 0 ? createStateBlock(opts.stateBytes, opts.isolation) : null;
+    // onPinned: 'process' may serve any version from a child: the block must be memory a
+    // child can map too (a memfd, which the thread workers map as well).
+    const blockIn = opts.onPinned === 'process' ? 'process' : opts.isolation;
+    this.#stateBlock = opts.stateBytes > 0 ? createStateBlock(opts.stateBytes, blockIn) : null;
     this.fns = hostFunctions(() => this.#queue?.current?.functions ?? {}, (name, args) => this.#call(name, args)) as HostFunctions<F>;
   }
 
