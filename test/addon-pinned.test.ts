@@ -149,11 +149,11 @@ test("a package's own entry module is served (its class over the .node) and relo
 test('createAddonHost refuses the library host options that mean nothing for an addon, and unknown ones, naming them', async () => {
   const addon = await buildThreadsAddon(1);
   for (const [option, value] of [['threads', 4], ['library', addon], ['functions', {}], ['libraryPath', ['/tmp']], ['header', 'x.h'], ['fleet', { transport: 'cluster' }]] as const) {
-    await assert.rejects(createAddonHost({ addon, [option]: value } as never), typed('ERR_INVALID_OPTIONS', { option }), option);
+    await assert.rejects(createAddonHost({ addon, [option]: value }), typed('ERR_INVALID_OPTIONS', { option }), option);
   }
   await assert.rejects(createAddonHost({ addon, wacth: true } as never), typed('ERR_INVALID_OPTIONS', { option: 'wacth', suggestion: 'watch' }));
   await assert.rejects(createAddonHost({ addon, onPinned: 'ignore' } as never), typed('ERR_INVALID_OPTIONS', { option: 'onPinned' }));
   await assert.rejects(createAddonHost({ addon, dlopenFlags: -1 }), typed('ERR_INVALID_OPTIONS', { option: 'dlopenFlags' }));
   await assert.rejects(createAddonHost({ addon, module: '.' }), typed('ERR_INVALID_OPTIONS', { option: 'module' }));
-  await assert.rejects(createAddonHost({} as never), typed('ERR_INVALID_OPTIONS', { option: 'addon' }));
+  await assert.rejects(createAddonHost({}), typed('ERR_INVALID_OPTIONS', { option: 'addon' }));
 });

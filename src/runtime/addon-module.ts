@@ -16,7 +16,7 @@ export interface LoadedAddon {
   /** The `.node` files it loaded, as named (for a package: as its own code named them). */
   loaded: string[];
   /** Lets go of the dependencies loaded first (the addon's own mapping ends with its thread). */
-  release(): void;
+  release: () => void;
 }
 
 let copies = 0;
@@ -47,7 +47,7 @@ export function loadAddon(request: LoadRequest): LoadedAddon {
     for (const handle of preloaded.splice(0).reverse()) handle.unload();
   };
   const loaded: string[] = [];
-  const dlopen = process.dlopen.bind(process) as Dlopen;
+  const dlopen: Dlopen = (module, filename, flags) => process.dlopen(module, filename, flags);
   const flags = (given: number | undefined): number => given ?? request.dlopenFlags ?? constants.dlopen.RTLD_LAZY;
   try {
     for (const dependency of request.preload ?? []) preloaded.push(koffi.load(dependency));
