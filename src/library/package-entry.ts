@@ -7,6 +7,7 @@ import { assertCompleteLibrary } from './library-check.js';
 /** How deep and how wide the package folder is searched for its `.node` files. */
 const MAX_DEPTH = 8;
 const MAX_ENTRIES = 20_000;
+const MAX_DEPENDENCIES = 100;
 
 /** A package to host: its entry module and the `.node` file that stands for its build. */
 export interface PackageEntry {
@@ -22,8 +23,8 @@ export interface PackageEntry {
 
 /**
  * Resolves `module` (a package folder or an entry file, relative to the cwd) as `require`
- * would, and finds the `.node` files in the package's folder (nested node_modules
- * included) that this machine could dlopen. The one the host watches and copies itself is
+ * would, and finds the `.node` files this machine could dlopen in the package's folder
+ * (nested node_modules included) and in the folders of its installed dependencies. The one the host watches and copies itself is
  * the one under build/Release, else the first by path, musl builds last; the others the
  * package loads are copied by the version itself when it loads them. Throws
  * ERR_INVALID_OPTIONS (option `module`) when it resolves to nothing or holds no `.node`.
@@ -39,7 +40,7 @@ export function packageEntry(module: string): PackageEntry {
     throw new IsoswapError('ERR_INVALID_OPTIONS', `invalid options: \`module\` ${module} resolves to no module: ${(err as Error).message}`, { option: 'module' });
   }
   const root = packageRoot(entry);
-  const addons = nodeFiles(root).filter((file) => {
+  const addons = [root, ...dependencyRoots(root)].flatMap(nodeFiles).filter((file) => {
     try {
       assertCompleteLibrary(readFileSync(file), file);
       return true;
@@ -54,6 +55,27 @@ export function packageEntry(module: string): PackageEntry {
       { option: 'module', root });
   }
   return { entry, root, addon: addons[0]!, addons };
+}
+
+/** Where the package's dependencies are installed: napi-rs packages ship their `.node` in
+ *  an optional dependency per platform (`@node-rs/xxhash-linux-x64-gnu`), sharp its libvips
+ *  binding in `@img/sharp-linux-x64`. Those not installed are left out. */
+function dependencyRoots(root: string): string[] {
+  let manifest: { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> };
+  try {
+    manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as typeof manifest;
+  } catch {
+    return [];
+  }
+  const require = createRequire(join(root, 'package.json'));
+  const names = [...new Set([...Object.keys(manifest.optionalDependencies ?? {}), ...Object.keys(manifest.dependencies ?? {})])];
+  return names.slice(0, MAX_DEPENDENCIES).flatMap((name) => {
+    try {
+      return [dirname(require.resolve(`${name}/package.json`))];
+    } catch {
+      return []; // not installed here (another platform's), or no package.json export
+    }
+  });
 }
 
 /** The nearest folder above `entry` with a package.json (else the entry's own folder). */

@@ -47,7 +47,7 @@ export function loadAddon(request: LoadRequest): LoadedAddon {
     for (const handle of preloaded.splice(0).reverse()) handle.unload();
   };
   const loaded: string[] = [];
-  const dlopen: Dlopen = (module, filename, flags) => process.dlopen(module, filename, flags);
+  const dlopen: Dlopen = process.dlopen.bind(process); // the original: the package's calls are redirected below
   const flags = (given: number | undefined): number => given ?? request.dlopenFlags ?? constants.dlopen.RTLD_LAZY;
   try {
     for (const dependency of request.preload ?? []) preloaded.push(koffi.load(dependency));
