@@ -4,20 +4,30 @@
 // package's own JavaScript entry is served and reloaded.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { copyFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createAddonHost, IsoswapError } from '../src/index.js';
+import { execFile, spawn } from 'node:child_process';
+import { constants } from 'node:os';
+import { createAddonHost, createIsolatedHost, IsoswapError } from '../src/index.js';
 import { buildThreadsAddon, buildPackage } from './helpers/addon-threads.js';
-import { removeTempDirs } from './helpers/native.js';
+import { buildC, makeTempDir, removeTempDirs, tickSource } from './helpers/native.js';
 import { typed } from './helpers/typed-error.js';
 
 after(removeTempDirs);
 
 type ThreadsAddon = { version(): number; startThread(rename: boolean): number };
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
+const UNIQUE_CC = 'inline int &counter() { static int c; return c; }\nextern "C" int bump() { return ++counter(); }\n';
+
+/** Runs a compiler with `input` on its stdin. */
+function run(file: string, args: string[], input: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(file, args, (err) => { if (err === null) resolve(); else reject(err); });
+    child.stdin!.end(input);
+  });
+}
 
 async function replace(target: string, build: string): Promise<void> {
   await copyFile(build, `${target}.swap`);
@@ -156,4 +166,41 @@ test('createAddonHost refuses the library host options that mean nothing for an 
   await assert.rejects(createAddonHost({ addon, dlopenFlags: -1 }), typed('ERR_INVALID_OPTIONS', { option: 'dlopenFlags' }));
   await assert.rejects(createAddonHost({ addon, module: '.' }), typed('ERR_INVALID_OPTIONS', { option: 'module' }));
   await assert.rejects(createAddonHost({}), typed('ERR_INVALID_OPTIONS', { option: 'addon' }));
+});
+
+test('a library (createIsolatedHost) marked NODELETE, or with STB_GNU_UNIQUE symbols, is pinned too: warned, refused', async () => {
+  const dir = await makeTempDir();
+  const library = await buildC(tickSource(1), join(dir, 'libtick.so'));
+  const host = await createIsolatedHost({ library, functions: { version: 'int32_t version(void)' } });
+  const warnings: IsoswapError[] = [];
+  host.on('warning', (err) => warnings.push(err));
+  try {
+    assert.equal(host.current.pinned, false);
+    await buildC(tickSource(2), library, ['-Wl,-z,nodelete']);
+    assert.equal((await host.reload()).pinned, true);
+    assert.ok(typed('ERR_PINNED_LIBRARY', { nodelete: true, version: 2 })(warnings[0]));
+  } finally {
+    await host.close();
+  }
+  // C++ inline statics (gcc's -fgnu-unique): unique symbols, no flag
+  const unique = join(dir, 'libunique.so');
+  await run('g++', ['-shared', '-fPIC', '-O2', '-o', unique, '-x', 'c++', '-'], UNIQUE_CC);
+  const refusing = createIsolatedHost({ library: unique, functions: { bump: 'int bump(void)' }, onPinned: 'refuse' });
+  await assert.rejects(refusing, typed('ERR_PINNED_LIBRARY', { nodelete: false, unique: ['_ZZ7countervE1c'] }));
+  const inChild = await createIsolatedHost({ library: unique, functions: { bump: 'int bump(void)' }, onPinned: 'process' });
+  assert.deepEqual([inChild.current.pinned, inChild.current.isolation], [true, 'process']);
+  assert.equal(await inChild.call('bump'), 1);
+  await inChild.close();
+  await assert.rejects(createIsolatedHost({ library, functions: {}, onPinned: 'never' as 'warn' }), typed('ERR_INVALID_OPTIONS', { option: 'onPinned' }));
+});
+
+test('dlopenFlags reach process.dlopen: an addon with an undefined symbol loads lazily (the default), not with RTLD_NOW', async () => {
+  const addon = await buildThreadsAddon(1, undefined, { lazyMissing: true });
+  const lazy = await createAddonHost<ThreadsAddon>({ addon });
+  assert.equal(await lazy.exports.version(), 1);
+  await lazy.close();
+  for (const isolation of ['thread', 'process'] as const) {
+    await assert.rejects(createAddonHost({ addon, isolation, dlopenFlags: constants.dlopen.RTLD_NOW | constants.dlopen.RTLD_GLOBAL }),
+      (err: unknown) => typed('ERR_NOT_A_LIBRARY')(err) && (err as Error).message.includes('isoswap_nowhere_defined'), isolation);
+  }
 });

@@ -19,12 +19,15 @@ const compiled = new Map<string, Promise<string>>();
 export interface ThreadsAddonVariant {
   nodelete?: boolean;
   helper?: 'beside' | 'missing';
+  /** `lazy()` calls a symbol nothing defines: loadable with lazy binding only. */
+  lazyMissing?: boolean;
 }
 
 async function compile(build: number, variant: ThreadsAddonVariant): Promise<string> {
   const dir = await makeTempDir('isoswap-threads-build-');
   const out = join(dir, 'addon.node');
   const link = variant.nodelete === true ? ['-Wl,-z,nodelete'] : [];
+  if (variant.lazyMissing === true) link.push('-DLAZY_MISSING');
   if (variant.helper !== undefined) {
     await writeFile(join(dir, 'helper.c'), 'int helper_value(void) { return 100; }\n');
     await run('gcc', ['-shared', '-fPIC', '-o', join(dir, 'libhelper.so'), join(dir, 'helper.c')]);
@@ -42,7 +45,7 @@ async function compile(build: number, variant: ThreadsAddonVariant): Promise<str
  * const addon = await buildThreadsAddon(1, undefined, { nodelete: true });
  */
 export async function buildThreadsAddon(build: number, out?: string, variant: ThreadsAddonVariant = {}): Promise<string> {
-  const key = `${build} ${variant.nodelete === true} ${variant.helper !== undefined}`;
+  const key = `${build} ${variant.nodelete === true} ${variant.helper !== undefined} ${variant.lazyMissing === true}`;
   if (!compiled.has(key)) compiled.set(key, compile(build, variant));
   const built = await compiled.get(key)!;
   const target = out ?? join(await makeTempDir('isoswap-threads-'), 'addon.node');
