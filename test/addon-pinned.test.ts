@@ -5,7 +5,8 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { copyFile, rename, rm } from 'node:fs/promises';
+import { copyFile, rename, rm, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFile, spawn } from 'node:child_process';
@@ -21,18 +22,7 @@ type ThreadsAddon = { version(): number; startThread(rename: boolean): number };
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const UNIQUE_CC = 'inline int &counter() { static int c; return c; }\nextern "C" int bump() { return ++counter(); }\n';
 
-/** Runs a compiler with `input` on its stdin. */
-function run(file: string, args: string[], input: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(file, args, (err) => { if (err === null) resolve(); else reject(err); });
-    child.stdin!.end(input);
-  });
-}
-
-async function replace(target: string, build: string): Promise<void> {
-  await copyFile(build, `${target}.swap`);
-  await rename(`${target}.swap`, target);
-}
+const run = promisify(execFile);
 
 test('a -z nodelete addon is reported before it is served: pinned, a warning from the second version on', async () => {
   const addon = await buildThreadsAddon(1, undefined, { nodelete: true });
@@ -184,7 +174,8 @@ test('a library (createIsolatedHost) marked NODELETE, or with STB_GNU_UNIQUE sym
   }
   // C++ inline statics (gcc's -fgnu-unique): unique symbols, no flag
   const unique = join(dir, 'libunique.so');
-  await run('g++', ['-shared', '-fPIC', '-O2', '-o', unique, '-x', 'c++', '-'], UNIQUE_CC);
+  await writeFile(`${unique}.cc`, UNIQUE_CC);
+  await run('g++', ['-shared', '-fPIC', '-O2', '-o', unique, `${unique}.cc`]);
   const refusing = createIsolatedHost({ library: unique, functions: { bump: 'int bump(void)' }, onPinned: 'refuse' });
   await assert.rejects(refusing, typed('ERR_PINNED_LIBRARY', { nodelete: false, unique: ['_ZZ7countervE1c'] }));
   const inChild = await createIsolatedHost({ library: unique, functions: { bump: 'int bump(void)' }, onPinned: 'process' });
