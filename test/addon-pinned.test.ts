@@ -24,6 +24,11 @@ const UNIQUE_CC = 'inline int &counter() { static int c; return c; }\nextern "C"
 
 const run = promisify(execFile);
 
+async function replace(target: string, build: string): Promise<void> {
+  await copyFile(build, `${target}.swap`);
+  await rename(`${target}.swap`, target);
+}
+
 test('a -z nodelete addon is reported before it is served: pinned, a warning from the second version on', async () => {
   const addon = await buildThreadsAddon(1, undefined, { nodelete: true });
   const host = await createAddonHost<ThreadsAddon>({ addon });
