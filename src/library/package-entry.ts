@@ -69,12 +69,10 @@ function dependencyRoots(root: string): string[] {
   }
   const require = createRequire(join(root, 'package.json'));
   const names = [...new Set([...Object.keys(manifest.optionalDependencies ?? {}), ...Object.keys(manifest.dependencies ?? {})])];
+  // Looked up as folders along require's paths: a package's `exports` may hide its package.json.
   return names.slice(0, MAX_DEPENDENCIES).flatMap((name) => {
-    try {
-      return [dirname(require.resolve(`${name}/package.json`))];
-    } catch {
-      return []; // not installed here (another platform's), or no package.json export
-    }
+    const found = (require.resolve.paths(name) ?? []).map((dir) => join(dir, name)).find((dir) => existsSync(join(dir, 'package.json')));
+    return found === undefined ? [] : [found]; // not installed (another platform's)
   });
 }
 
