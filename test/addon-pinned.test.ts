@@ -9,7 +9,7 @@ import { copyFile, rename, rm, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { constants } from 'node:os';
 import { createAddonHost, createIsolatedHost, IsoswapError } from '../src/index.js';
 import { buildThreadsAddon, buildPackage } from './helpers/addon-threads.js';
@@ -101,14 +101,10 @@ for (const renamed of [false, true]) {
   test(`an addon that leaves a thread running${renamed ? ' (renamed, as tokio does)' : ''} does not crash the host: ERR_GUEST_THREADS`, async () => {
     const addon = await buildThreadsAddon(1);
     const rebuild = await buildThreadsAddon(2);
-    const child = spawn(process.execPath, [join(FIXTURES, 'addon-threads-child.js'), addon, rebuild, renamed ? '1' : '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000); // the bound: a program that does not end is killed
-    const [code, signal] = await once(child, 'exit') as [number | null, NodeJS.Signals | null];
-    clearTimeout(timer);
+    // Bounded: a program that does not end is killed (SIGTERM, reported as the signal).
+    const { stdout, stderr, code, signal } = await run(process.execPath, [join(FIXTURES, 'addon-threads-child.js'), addon, rebuild, renamed ? '1' : '0'], { timeout: 60_000 })
+      .then(({ stdout, stderr }) => ({ stdout, stderr, code: 0, signal: null }),
+        (err: { stdout: string; stderr: string; code: number | null; signal: NodeJS.Signals | null }) => err);
     assert.equal(signal, null, `killed by ${signal}; stderr: ${stderr}`);
     assert.equal(code, 0, stderr);
     const result = JSON.parse(stdout.trim()) as { started: number; after: number; errors: Array<{ code: string; tids: number[] }> };
