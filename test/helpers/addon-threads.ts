@@ -30,7 +30,8 @@ async function compile(build: number, variant: ThreadsAddonVariant): Promise<str
   if (variant.lazyMissing === true) link.push('-DLAZY_MISSING');
   if (variant.helper !== undefined) {
     await writeFile(join(dir, 'helper.c'), 'int helper_value(void) { return 100; }\n');
-    await run('gcc', ['-shared', '-fPIC', '-o', join(dir, 'libhelper.so'), join(dir, 'helper.c')]);
+    // With a SONAME: preloaded by path, it then satisfies the addon's DT_NEEDED by name.
+    await run('gcc', ['-shared', '-fPIC', '-Wl,-soname,libhelper.so', '-o', join(dir, 'libhelper.so'), join(dir, 'helper.c')]);
     link.push('-DHELPER', `-L${dir}`, '-lhelper', '-Wl,-rpath,$ORIGIN');
   }
   await run('gcc', ['-shared', '-fPIC', '-O2', '-pthread', '-I', NODE_API_INCLUDE, `-DBUILD=${build}`, '-o', out, SOURCE, ...link]);
@@ -54,6 +55,13 @@ export async function buildThreadsAddon(build: number, out?: string, variant: Th
   await rename(tmp, target);
   if (variant.helper === 'beside') await copyFile(join(dirname(built), 'libhelper.so'), join(dirname(target), 'libhelper.so'));
   return target;
+}
+
+/** Where the helper variant's libhelper.so was built (the variant must have been built). */
+export async function helperLibrary(build: number): Promise<string> {
+  const built = await compiled.get(`${build} false true false`);
+  if (built === undefined) throw new Error(`build ${build} with a helper was not built`);
+  return join(dirname(built), 'libhelper.so');
 }
 
 /** The package fixture's JavaScript: a class over the native module, as real packages wrap theirs. */
