@@ -157,6 +157,11 @@ test('createAddonHost refuses the library host options that mean nothing for an 
   await assert.rejects(createAddonHost({ addon, dlopenFlags: -1 }), typed('ERR_INVALID_OPTIONS', { option: 'dlopenFlags' }));
   await assert.rejects(createAddonHost({ addon, module: '.' }), typed('ERR_INVALID_OPTIONS', { option: 'module' }));
   await assert.rejects(createAddonHost({}), typed('ERR_INVALID_OPTIONS', { option: 'addon' }));
+  // the library host's own checks, through the same code
+  for (const [option, extra] of [['callTimeoutMs', { callTimeoutMs: 2 ** 31 }], ['state.bytes', { state: { bytes: 2 ** 32 } }], ['tempDir', { tempDir: 42 }],
+    ['watch', { watch: 'yes' }], ['keepBuilds', { keepBuilds: 0.5 }], ['isolation', { isolation: 'fork' }], ['hookTimeoutMs', { hookTimeoutMs: -1 }]] as const) {
+    await assert.rejects(createAddonHost({ addon, ...extra } as never), typed('ERR_INVALID_OPTIONS', { option }), option);
+  }
 });
 
 test('a library (createIsolatedHost) marked NODELETE, or with STB_GNU_UNIQUE symbols, is pinned too: warned, refused', async () => {
