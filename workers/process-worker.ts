@@ -54,7 +54,7 @@ class ProcessLibraryService extends LibraryService {
 
 const library = new ProcessLibraryService();
 library.onMark = answerMark;
-const service = withAddons(library, undefined, processCallHost()); // a Node-API addon has its own service
+const service = withAddons(library, undefined, undefined, processCallHost()); // a Node-API addon has its own service
 expose(service, ipcEndpoint(process));
 serveSyncPipe({ call: service.callSync }); // host.callSync: its own pipes, which the host can block on
 // Messages that arrive before a 'message' listener exists are dropped, and importing

@@ -14,6 +14,7 @@ import { CallLedger } from './call-ledger.js';
 import { HandleLeases } from './handle-leases.js';
 import { HookRunner } from './hook-runner.js';
 import { keepGuestThreadsMapped, stuckThreadError } from './stuck-threads.js';
+import type { PinnedReason } from '../library/pinned.js';
 
 /** How long a killed runtime may take to end. A worker thread stuck in native code never
  *  does: worker.terminate() waits for JavaScript, which a native call never returns to. */
@@ -50,6 +51,11 @@ export class Version {
   readonly handles: HandleLeases;
   #handleTimeoutMs = 0;
 
+  /** What makes the build unmappable in thread isolation (library/pinned.ts), or null. */
+  pinned: PinnedReason | null = null;
+  /** A thread worker names itself; a child process does not. */
+  readonly #isolation: 'thread' | 'process';
+
   constructor(
     readonly id: number,
     readonly artifact: Artifact,
@@ -61,6 +67,7 @@ export class Version {
     readonly sourceId?: number,
   ) {
     this.#runtime = runtime;
+    this.#isolation = runtime.report.threadName === undefined ? 'process' : 'thread';
     this.#checks = argumentChecks(runtime.report, artifact.library);
     this.handles = new HandleLeases(id, artifact.library);
     this.#hooks = new HookRunner({
@@ -86,7 +93,8 @@ export class Version {
 
   get info(): VersionInfo {
     const { id, artifact, loadedAt, status, sourceId } = this;
-    return Object.freeze({ id, library: artifact.library, copy: artifact.copy, sha256: artifact.sha256, loadedAt, status, sourceId, handles: this.handles.count });
+    return Object.freeze({ id, library: artifact.library, copy: artifact.copy, sha256: artifact.sha256, loadedAt, status, sourceId,
+      pinned: this.pinned !== null, isolation: this.#isolation, handles: this.handles.count });
   }
 
   /** Runs one call on this version, counted until it settles (or times out: after

@@ -10,7 +10,7 @@ test('exportTable: functions by path, classes, AsyncFunctions, values; the hooks
   const exported = {
     tick: () => 1,
     Counter,
-    later: async () => 2,
+    later: async () => { await Promise.resolve(); return 2; },
     xxh3: { xxh64: () => 3, seed: 7, deeper: { f: () => 4 } },
     BUILD: 5,
     symbol: Symbol('s'),
