@@ -4,11 +4,13 @@
 // covers, an AbortSignal that aborts in the worker, an error's own properties, exports as
 // they are (nested, a function as module.exports, values), and callSync's refusals.
 import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { createAddonHost, type IsoswapError } from '../src/index.js';
 import { buildAddon, type TestAddon } from './helpers/addon.js';
-import { buildValuesAddon, type ValuesAddon } from './helpers/values-addon.js';
-import { removeTempDirs } from './helpers/native.js';
+import { buildValuesAddon, type Counter, type ValuesAddon } from './helpers/values-addon.js';
+import { makeTempDir, removeTempDirs } from './helpers/native.js';
 import { typed } from './helpers/typed-error.js';
 
 after(removeTempDirs);
@@ -112,3 +114,32 @@ for (const isolation of ['thread', 'process'] as const) {
     }
   });
 }
+
+/** A package-shaped folder: its index.js wraps the values addon in a class of its own. */
+async function valuesPackage(): Promise<string> {
+  const dir = await makeTempDir('isoswap-values-pkg-');
+  await mkdir(join(dir, 'build', 'Release'), { recursive: true });
+  await buildValuesAddon(5, join(dir, 'build', 'Release', 'values.node'));
+  await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'values-pkg', version: '1.0.0', main: 'index.js' }));
+  await writeFile(join(dir, 'index.js'), `const native = require('./build/Release/values.node');
+class Wrapper {
+  constructor(start) { this.inner = new native.Counter(start); }
+  add(n) { return this.inner.add(n); }
+}
+module.exports = { Wrapper, version: native.VERSION, later: async (x) => x };
+`);
+  return dir;
+}
+
+test('a package\'s own classes are handles too, and callSync refuses its AsyncFunction before it runs', async () => {
+  const addon = await createAddonHost<{ Wrapper: typeof Counter; version: string; later(x: number): Promise<number> }>({ module: await valuesPackage() });
+  try {
+    const wrapper = await new addon.exports.Wrapper(3);
+    assert.equal(await wrapper.add(2), 5005);
+    assert.equal(addon.values.version, 'v5');
+    assert.throws(() => addon.callSync('later', 1), typed('ERR_BAD_ARGUMENTS', { function: 'later', ran: false }));
+    assert.equal(await addon.exports.later(1), 1);
+  } finally {
+    await addon.close();
+  }
+});
