@@ -3,6 +3,7 @@ import { SYNC_OP, type LibraryServiceApi, type LoadInfo, type LoadReport, type L
 import type { LibraryService } from './library-service.js';
 import { mapInheritedState } from '../state/state-pointer.js';
 import { isSyncOp, runSyncOp, type SyncOpTarget } from './sync-ops.js';
+import type { TaggedEntry } from '../transport/channel-server.js';
 
 type AddonFunction = (...args: unknown[]) => unknown;
 
@@ -45,28 +46,56 @@ export class AddonService implements LibraryServiceApi, SyncOpTarget {
    */
   call(name: string, args: unknown[]): unknown {
     if (isSyncOp(name)) return runSyncOp(this, name, args);
+    const result = this.invoke(name, args);
+    if (result instanceof Promise) return result.then((value) => this.wire(name, value));
+    return this.wire(name, result);
+  }
+
+  /**
+   * Calls an export as it is, both paths' first step (the message path, the ring): its
+   * result, or a Promise of it that rejects with ERR_ADDON_THREW. Throws
+   * ERR_UNKNOWN_FUNCTION or ERR_ADDON_THREW.
+   */
+  invoke(name: string, args: unknown[]): unknown {
     const fn = this.#functions.get(name);
     if (fn === undefined || name === LOAD_HOOK || name === UNLOAD_HOOK) {
       throw new IsoswapError('ERR_UNKNOWN_FUNCTION', `${this.#library} exports no function ${name}; it exports ${this.#exported().join(', ') || 'none'}`,
         { function: name, file: this.#library });
     }
     const result = this.#invoke(fn, name, args);
-    if (result instanceof Promise) {
-      return result.then((value) => cloneable(value, name, this.#library), (err: unknown) => { throw threw(err, name, this.#library); });
-    }
-    return cloneable(result, name, this.#library);
+    if (result instanceof Promise) return result.catch((err: unknown) => { throw threw(err, name, this.#library); });
+    return result;
+  }
+
+  /** A result as it crosses to the host, on every path (the ring posts what its slots
+   *  cannot carry through here): the one worker-side conversion of results. */
+  wire(name: string, value: unknown): unknown {
+    return cloneable(value, name, this.#library);
   }
 
   /** The blocking form (callSync): a function that returns a Promise is refused, since
    *  the caller blocks the thread that would see it settle. */
   callSync(name: string, args: unknown[]): unknown {
     const result = this.call(name, args);
-    if (result instanceof Promise) {
-      result.catch(() => {}); // refused below: its outcome has no taker
-      throw new IsoswapError('ERR_BAD_ARGUMENTS', `${name} in ${this.#library} returns a Promise: call it with exports.${name}(), not callSync`,
-        { function: name, file: this.#library });
-    }
+    if (result instanceof Promise) throw this.refuseAsync(name, result);
     return result;
+  }
+
+  /** The error of a blocking call to an export that returned `pending`. */
+  refuseAsync(name: string, pending: Promise<unknown>): IsoswapError {
+    pending.catch(() => {}); // refused: its outcome has no taker
+    return new IsoswapError('ERR_BAD_ARGUMENTS', `${name} in ${this.#library} returns a Promise: call it with exports.${name}(), not callSync`,
+      { function: name, file: this.#library });
+  }
+
+  /** Every export, as the ring serves them (in LoadReport.functions order). */
+  ringEntries(): TaggedEntry[] {
+    return this.#exported().map((name) => ({
+      tagged: true,
+      call: (args) => this.invoke(name, args),
+      wire: (value) => this.wire(name, value),
+      refuseAsync: (pending) => this.refuseAsync(name, pending),
+    }));
   }
 
   /** isoswapLoad(state, info): nothing or 0 accepts the version, another number refuses
@@ -170,17 +199,24 @@ function cloneable(value: unknown, name: string, library: string): unknown {
   return value;
 }
 
+/** What a worker serves for an addon beside comlink: how to stop it, and the exports on
+ *  its call ring (LoadReport.fast). */
+export interface AddonServing {
+  stop(): void;
+  fast?: LoadReport['fast'];
+}
+
 /**
  * The service a worker exposes: loads go to `library` (koffi), or for an addon to a new
  * AddonService; later requests go to whichever loaded last, `callSync` (the blocking
  * paths) as the addon's callSync. `onAddon` starts what the
- * worker serves beside comlink for the addon (its blocking-call path) and returns how to
- * stop it.
+ * worker serves beside comlink for the addon (its call ring, its blocking-call path) and
+ * returns how to stop it, and the exports it serves on the ring.
  *
  * @example
  * expose(withAddons(new LibraryService()), ipcEndpoint(process));
  */
-export function withAddons(library: LibraryService, onAddon?: (addon: AddonService, request: LoadRequest) => () => void): LibraryServiceApi & Pick<AddonService, 'callSync'> {
+export function withAddons(library: LibraryService, onAddon?: (addon: AddonService, request: LoadRequest, report: LoadReport) => AddonServing): LibraryServiceApi & Pick<AddonService, 'callSync'> {
   let active: LibraryServiceApi = library;
   let stop: (() => void) | undefined;
   const service: LibraryServiceApi & Pick<AddonService, 'callSync'> = {
@@ -197,8 +233,9 @@ export function withAddons(library: LibraryService, onAddon?: (addon: AddonServi
       addon.onMark = library.onMark;
       const report = addon.load(request);
       active = addon;
-      stop = onAddon?.(addon, request);
-      return report;
+      const serving = onAddon?.(addon, request, report);
+      stop = serving?.stop;
+      return serving?.fast === undefined ? report : { ...report, fast: serving.fast };
     },
     call: (name, args) => active.call(name, args),
     runLoadHook: (info) => active.runLoadHook(info),

@@ -1,0 +1,327 @@
+/**
+ * Tagged values in a ring slot (ring-layout.ts), for functions without a prototype: a
+ * Node-API addon's exports. Each argument and the result carries its own 4-bit tag
+ * (META_TAGS: one per argument; the argument count is in META_STATUS on the way in):
+ *  - VALUE_NUMBER: a float64 word; VALUE_INT64 / VALUE_UINT64: a BigInt that fits 64 bits;
+ *  - VALUE_NULL, VALUE_UNDEFINED, VALUE_FALSE, VALUE_TRUE: no payload;
+ *  - VALUE_STRING: int32 pair (arena offset, UTF-8 length);
+ *  - VALUE_BIGINT: the same pair, over the BigInt's hexadecimal text (any size);
+ *  - VALUE_BYTES: the same pair, over a typed array's bytes copied into the arena, of the
+ *    kind in META_ELEMENTS (4 bits per argument: {@link KINDS}, a Buffer is its own kind).
+ * The worker hands the addon a fresh copy of each array (as a message's clone would be:
+ * the addon may keep it), and after the call copies back the bytes of those it changed,
+ * which the host writes into the caller's views (copy-back.ts). The result is written into
+ * the room the host reserved for it; one that does not fit there, or that the ring cannot
+ * carry (an object, an array...), is posted on the side channel (VALUE_POSTED), in the form
+ * the message path sends: the worker's `wire` hook makes it (addon-service.ts). After the
+ * call META_ELEMENTS holds the result's tag (bits 0-3), its array kind (4-7; KIND_AS_IS for
+ * a posted value taken as it comes) and the arguments written into (8-15, one bit each).
+ */
+import {
+  MAX_ARGS, MAX_CALL_BYTES, META_ELEMENTS, META_STATUS, META_TAGS, SLOT_META, SLOT_VALUES, TAGGED_BLOCKING, type ChannelViews,
+} from './ring-layout.js';
+import {
+  align8, ELEMENT_KINDS, INT64_MIN, MAX_RESULT_RESERVE, SIGNED_LIMIT, UINT64_LIMIT, writeUtf8,
+  type RingFunction, type RingSideChannel, type TypedArray,
+} from './ring-codec.js';
+import { writeBack } from './copy-back.js';
+
+export const VALUE_NUMBER = 0;
+export const VALUE_INT64 = 1;
+export const VALUE_UINT64 = 2;
+export const VALUE_NULL = 3;
+export const VALUE_STRING = 4;
+export const VALUE_BYTES = 5;
+export const VALUE_BIGINT = 6;
+export const VALUE_UNDEFINED = 7;
+export const VALUE_FALSE = 8;
+export const VALUE_TRUE = 9;
+export const VALUE_POSTED = 10;
+
+/** The array kinds: the typed arrays in ring-codec.ts order, then Buffer. */
+const KINDS = [...ELEMENT_KINDS, Buffer] as const;
+type ArrayClass = (typeof KINDS)[number];
+const KIND_OF = new Map<unknown, number>(KINDS.map((c, i) => [c, i]));
+const KIND_AS_IS = 15;
+
+/** Reports an argument whose written-back bytes could not be written (copy-back.ts). */
+type Lost = (fn: RingFunction, position: number) => void;
+
+/** The array kind of `value`, or -1 when it is not an array the ring carries: a typed
+ *  array or Buffer (no subclass) over an ArrayBuffer with memory that cannot be resized.
+ *  Shared memory (it would be shared on the message path) and detached or empty buffers
+ *  take the message path. */
+function kindOf(value: object): number {
+  if (!ArrayBuffer.isView(value)) return -1;
+  const kind = KIND_OF.get(value.constructor);
+  if (kind === undefined) return -1;
+  const { buffer } = value;
+  return buffer instanceof ArrayBuffer && buffer.byteLength > 0 && (buffer as { resizable?: boolean }).resizable !== true ? kind : -1;
+}
+
+/** The host end: measures, writes arguments, reads results. */
+export class HostValues {
+  /**
+   * @example
+   * const values = new HostValues(views, sidePort);
+   */
+  constructor(private readonly views: ChannelViews, private readonly side?: RingSideChannel) {}
+
+  /** Arena bytes the call needs, or -1 when an argument needs the message path. */
+  measure(fn: RingFunction, args: unknown[]): number {
+    if (args.length > MAX_ARGS) return -1;
+    let bytes = fn.reserve;
+    for (const arg of args) {
+      switch (typeof arg) {
+        case 'number': case 'boolean': case 'undefined': break;
+        case 'string': bytes += align8(arg.length * 3); break;
+        case 'bigint': if (arg < INT64_MIN || arg >= UINT64_LIMIT) bytes += align8(arg.toString(16).length); break;
+        case 'object':
+          if (arg === null) break;
+          if (kindOf(arg) < 0) return -1;
+          bytes += align8((arg as TypedArray).byteLength);
+          break;
+        default: return -1; // functions, symbols
+      }
+    }
+    return bytes > MAX_CALL_BYTES ? -1 : bytes;
+  }
+
+  /** Writes a call measured by {@link measure} into `slot`, its arena bytes from `at`;
+   *  returns where its arena use ends. */
+  write(slot: number, fn: RingFunction, args: unknown[], at: number, blocking: boolean): number {
+    const { values, words, int64, uint64, arena, meta } = this.views;
+    const base = slot * SLOT_VALUES;
+    let tags = 0;
+    let kinds = 0;
+    for (let i = 0; i < args.length; i++) {
+      const arg = args[i];
+      const w = (base + i) * 2;
+      let tag: number;
+      switch (typeof arg) {
+        case 'number': values[base + i] = arg; tag = VALUE_NUMBER; break;
+        case 'boolean': tag = arg ? VALUE_TRUE : VALUE_FALSE; break;
+        case 'undefined': tag = VALUE_UNDEFINED; break;
+        case 'bigint':
+          if (arg >= INT64_MIN && arg < SIGNED_LIMIT) { int64[base + i] = arg; tag = VALUE_INT64; break; }
+          if (arg >= 0n && arg < UINT64_LIMIT) { uint64[base + i] = arg; tag = VALUE_UINT64; break; }
+          at = this.#text(arg.toString(16), w, at);
+          tag = VALUE_BIGINT;
+          break;
+        case 'string': at = this.#text(arg, w, at); tag = VALUE_STRING; break;
+        default: {
+          if (arg === null) { tag = VALUE_NULL; break; }
+          const view = arg as TypedArray;
+          kinds |= kindOf(view) << (4 * i);
+          arena.set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength), at);
+          words[w] = at;
+          words[w + 1] = view.byteLength;
+          at += align8(view.byteLength);
+          tag = VALUE_BYTES;
+        }
+      }
+      tags |= tag << (4 * i);
+    }
+    const r = (base + MAX_ARGS) * 2;
+    words[r] = at;
+    words[r + 1] = fn.reserve;
+    at += fn.reserve;
+    const m = slot * SLOT_META;
+    meta[m + META_TAGS] = tags;
+    meta[m + META_ELEMENTS] = kinds;
+    meta[m + META_STATUS] = args.length | (blocking ? TAGGED_BLOCKING : 0);
+    return at;
+  }
+
+  #text(text: string, w: number, at: number): number {
+    const { words, arena } = this.views;
+    const length = writeUtf8(arena, text, at, text.length * 3);
+    words[w] = at;
+    words[w + 1] = length;
+    return align8(at + length);
+  }
+
+  /** The result of the call answered in `slot`; writes back into `args` the arrays the
+   *  addon wrote into (`lost` hears of a view detached or shrunk meanwhile). */
+  read(slot: number, fn: RingFunction, args: unknown[] | undefined, lost?: Lost): unknown {
+    const { values, words, int64, uint64, arena, meta } = this.views;
+    const at = slot * SLOT_VALUES + MAX_ARGS;
+    const answer = meta[slot * SLOT_META + META_ELEMENTS]!;
+    const written = (answer >> 8) & 0xff;
+    if (written !== 0 && args !== undefined) {
+      for (let i = 0; i < args.length; i++) {
+        if ((written & (1 << i)) === 0) continue;
+        const w = (slot * SLOT_VALUES + i) * 2;
+        if (!writeBack(args[i] as ArrayBufferView, arena.subarray(words[w], words[w]! + words[w + 1]!))) lost?.(fn, i);
+      }
+    }
+    const kind = (answer >> 4) & 15;
+    const offset = words[at * 2]!;
+    const length = words[at * 2 + 1]!;
+    switch (answer & 15) {
+      case VALUE_NUMBER: return values[at];
+      case VALUE_INT64: return int64[at];
+      case VALUE_UINT64: return uint64[at];
+      case VALUE_NULL: return null;
+      case VALUE_UNDEFINED: return undefined;
+      case VALUE_FALSE: return false;
+      case VALUE_TRUE: return true;
+      case VALUE_STRING: return arena.toString('utf8', offset, offset + length);
+      case VALUE_BIGINT: return bigintOf(arena.toString('latin1', offset, offset + length));
+      case VALUE_BYTES: return arrayOf(kind, arena.subarray(offset, offset + length));
+      default: return this.#posted(fn, kind);
+    }
+  }
+
+  /** A result the worker posted on the side channel. */
+  #posted(fn: RingFunction, kind: number): unknown {
+    const posted = this.side?.receive() as { value: unknown } | undefined;
+    if (posted === undefined) throw new Error(`the result of ${fn.name} never arrived`);
+    const { value } = posted;
+    if (kind === KIND_AS_IS) {
+      if (typeof value === 'string') this.#grow(fn, Buffer.byteLength(value));
+      return value;
+    }
+    const bytes = value as Uint8Array;
+    this.#grow(fn, bytes.byteLength);
+    return arrayOf(kind, bytes);
+  }
+
+  /** Next time, room for a result as long as this one. */
+  #grow(fn: RingFunction, bytes: number): void {
+    fn.reserve = Math.min(MAX_RESULT_RESERVE, Math.max(fn.reserve, align8(bytes)));
+  }
+}
+
+/** The worker end: reads arguments, writes results and the bytes written into arguments. */
+export class WorkerValues {
+  /**
+   * @param side where a result that does not fit its slot goes; each post is `{ value }`
+   * @example
+   * const values = new WorkerValues(views, { post: (m) => port.postMessage(m), receive: () => undefined });
+   */
+  constructor(private readonly views: ChannelViews, private readonly side: Pick<RingSideChannel, 'post'>) {}
+
+  /** Whether the host blocks for the call in `slot` (callSync); read before the answer. */
+  blocking(slot: number): boolean {
+    return (this.views.meta[slot * SLOT_META + META_STATUS]! & TAGGED_BLOCKING) !== 0;
+  }
+
+  /** The arguments of the call in `slot`: arrays as fresh copies. */
+  args(slot: number): unknown[] {
+    const { values, words, int64, uint64, arena, meta } = this.views;
+    const base = slot * SLOT_VALUES;
+    const m = slot * SLOT_META;
+    const tags = meta[m + META_TAGS]!;
+    const kinds = meta[m + META_ELEMENTS]!;
+    const args = new Array<unknown>(meta[m + META_STATUS]! & 0xff);
+    for (let i = 0; i < args.length; i++) {
+      const w = (base + i) * 2;
+      switch ((tags >> (4 * i)) & 15) {
+        case VALUE_NUMBER: args[i] = values[base + i]; break;
+        case VALUE_INT64: args[i] = int64[base + i]; break;
+        case VALUE_UINT64: args[i] = uint64[base + i]; break;
+        case VALUE_NULL: args[i] = null; break;
+        case VALUE_UNDEFINED: args[i] = undefined; break;
+        case VALUE_FALSE: args[i] = false; break;
+        case VALUE_TRUE: args[i] = true; break;
+        case VALUE_STRING: args[i] = arena.toString('utf8', words[w], words[w]! + words[w + 1]!); break;
+        case VALUE_BIGINT: args[i] = bigintOf(arena.toString('latin1', words[w], words[w]! + words[w + 1]!)); break;
+        default: args[i] = arrayOf((kinds >> (4 * i)) & 15, arena.subarray(words[w], words[w]! + words[w + 1]!));
+      }
+    }
+    return args;
+  }
+
+  /**
+   * Writes the result of the call in `slot`, after copying back the arrays of `args` the
+   * addon changed. A value the slot cannot carry is posted as `wire` makes it (which may
+   * throw: the caller answers with that error).
+   */
+  result(slot: number, value: unknown, args: unknown[], wire: (value: unknown) => unknown): void {
+    const { values, words, int64, uint64, arena, meta } = this.views;
+    const m = slot * SLOT_META;
+    const at = slot * SLOT_VALUES + MAX_ARGS;
+    let answer = VALUE_POSTED | (KIND_AS_IS << 4);
+    switch (typeof value) {
+      case 'number': values[at] = value; answer = VALUE_NUMBER; break;
+      case 'boolean': answer = value ? VALUE_TRUE : VALUE_FALSE; break;
+      case 'undefined': answer = VALUE_UNDEFINED; break;
+      case 'bigint':
+        if (value >= INT64_MIN && value < SIGNED_LIMIT) { int64[at] = value; answer = VALUE_INT64; break; }
+        if (value >= 0n && value < UINT64_LIMIT) { uint64[at] = value; answer = VALUE_UINT64; break; }
+        if (this.#text(value.toString(16), at)) answer = VALUE_BIGINT;
+        else this.side.post({ value });
+        break;
+      case 'string':
+        if (this.#text(value, at)) answer = VALUE_STRING;
+        else this.side.post({ value });
+        break;
+      default: {
+        const kind = value === null ? -2 : typeof value === 'object' ? kindOf(value) : -1;
+        if (kind === -2) { answer = VALUE_NULL; break; }
+        if (kind < 0) { this.side.post({ value: wire(value) }); break; }
+        const view = value as TypedArray;
+        const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+        answer = kind << 4;
+        if (bytes.byteLength <= words[at * 2 + 1]!) {
+          arena.set(bytes, words[at * 2]!);
+          words[at * 2 + 1] = bytes.byteLength;
+          answer |= VALUE_BYTES;
+        } else {
+          this.side.post({ value: bytes.slice() }); // only its bytes, not the whole buffer under it
+          answer |= VALUE_POSTED;
+        }
+      }
+    }
+    meta[m + META_ELEMENTS] = answer | (this.#writtenBack(slot, args) << 8);
+  }
+
+  /** Copies into the arena the arrays of `args` whose bytes differ from what the host sent;
+   *  one bit per such argument. */
+  #writtenBack(slot: number, args: unknown[]): number {
+    const { words, arena, meta } = this.views;
+    const tags = meta[slot * SLOT_META + META_TAGS]!;
+    let written = 0;
+    for (let i = 0; i < args.length; i++) {
+      if (((tags >> (4 * i)) & 15) !== VALUE_BYTES) continue;
+      const view = args[i] as TypedArray;
+      const w = (slot * SLOT_VALUES + i) * 2;
+      const sent = arena.subarray(words[w], words[w]! + words[w + 1]!);
+      const now = new Uint8Array(view.buffer, view.byteOffset, Math.min(view.byteLength, sent.byteLength));
+      if (now.byteLength === sent.byteLength && Buffer.compare(now, sent) === 0) continue;
+      sent.set(now);
+      words[w + 1] = now.byteLength;
+      written |= 1 << i;
+    }
+    return written;
+  }
+
+  /** `text` into the result's room; false when it does not fit. */
+  #text(text: string, at: number): boolean {
+    const { words, arena } = this.views;
+    const room = words[at * 2 + 1]!;
+    if (text.length * 3 > room && Buffer.byteLength(text) > room) return false;
+    words[at * 2 + 1] = writeUtf8(arena, text, words[at * 2]!, room);
+    return true;
+  }
+}
+
+/** A BigInt from its hexadecimal text (`-` first when negative). */
+function bigintOf(hex: string): bigint {
+  return hex.startsWith('-') ? -BigInt(`0x${hex.slice(1)}`) : BigInt(`0x${hex}`);
+}
+
+/** A new array of kind `kind` holding a copy of `bytes`. */
+function arrayOf(kind: number, bytes: Uint8Array): TypedArray | Buffer {
+  const type: ArrayClass = KINDS[kind] ?? Uint8Array;
+  if (type === Buffer) {
+    const copy = Buffer.allocUnsafe(bytes.byteLength);
+    copy.set(bytes);
+    return copy;
+  }
+  const typed = type as (typeof ELEMENT_KINDS)[number];
+  const array = new typed(Math.floor(bytes.byteLength / typed.BYTES_PER_ELEMENT));
+  new Uint8Array(array.buffer).set(bytes.subarray(0, array.byteLength));
+  return array;
+}
