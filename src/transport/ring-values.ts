@@ -74,7 +74,10 @@ export class HostValues {
     for (const arg of args) {
       switch (typeof arg) {
         case 'number': case 'boolean': case 'undefined': break;
-        case 'string': bytes += align8(arg.length * 3); break;
+        case 'string':
+          if (!wellFormed(arg)) return -1; // a lone surrogate: UTF-8 cannot carry it, a clone can
+          bytes += align8(arg.length * 3);
+          break;
         case 'bigint': if (arg < INT64_MIN || arg >= UINT64_LIMIT) bytes += align8(arg.toString(16).length); break;
         case 'object':
           if (arg === null) break;
@@ -254,7 +257,7 @@ export class WorkerValues {
         else this.side.post({ value });
         break;
       case 'string':
-        if (this.#text(value, at)) answer = VALUE_STRING;
+        if (wellFormed(value) && this.#text(value, at)) answer = VALUE_STRING;
         else this.side.post({ value });
         break;
       default: {
@@ -305,6 +308,11 @@ export class WorkerValues {
     words[at * 2 + 1] = writeUtf8(arena, text, words[at * 2]!, room);
     return true;
   }
+}
+
+/** No lone surrogate in `text` (String#isWellFormed: Node 20 has it, ES2022 types do not). */
+function wellFormed(text: string): boolean {
+  return (text as string & { isWellFormed(): boolean }).isWellFormed();
 }
 
 /** A BigInt from its hexadecimal text (`-` first when negative). */
