@@ -202,7 +202,7 @@ function cloneable(value: unknown, name: string, library: string): unknown {
 /** What a worker serves for an addon beside comlink: how to stop it, and the exports on
  *  its call ring (LoadReport.fast). */
 export interface AddonServing {
-  stop(): void;
+  stop: () => void;
   fast?: LoadReport['fast'];
 }
 

@@ -30,12 +30,12 @@ export interface TaggedEntry {
   tagged: true;
   /** Calls it: its result, or a Promise of it (answered once settled); throws, or rejects
    *  with, the IsoswapError the message path would. */
-  call(args: unknown[]): unknown;
+  call: (args: unknown[]) => unknown;
   /** A result the slot cannot carry, as the message path sends it: the one place where a
    *  worker-side conversion plugs in. May throw an IsoswapError. */
-  wire(value: unknown): unknown;
+  wire: (value: unknown) => unknown;
   /** The error for a call that returned `pending` while its host blocks (callSync). */
-  refuseAsync(pending: Promise<unknown>): Error;
+  refuseAsync: (pending: Promise<unknown>) => Error;
 }
 
 /** Serving without a break for this long, the server yields to the event loop so that

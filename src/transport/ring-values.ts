@@ -268,7 +268,7 @@ export class WorkerValues {
         const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
         answer = kind << 4;
         if (bytes.byteLength <= words[at * 2 + 1]!) {
-          arena.set(bytes, words[at * 2]!);
+          arena.set(bytes, words[at * 2]);
           words[at * 2 + 1] = bytes.byteLength;
           answer |= VALUE_BYTES;
         } else {
