@@ -3,7 +3,7 @@ import { SYNC_OP, type LibraryServiceApi, type LoadInfo, type LoadReport, type L
 import type { LibraryService } from './library-service.js';
 import { mapInheritedState } from '../state/state-pointer.js';
 import { isSyncOp, runSyncOp, type SyncOpTarget } from './sync-ops.js';
-import type { TaggedEntry } from '../transport/channel-server.js';
+import type { TaggedEntry } from '../transport/tagged-calls.js';
 
 type AddonFunction = (...args: unknown[]) => unknown;
 

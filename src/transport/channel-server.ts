@@ -1,11 +1,10 @@
 import {
-  channelViews, HEAD, HEAD_AT, MASK, META_FN, META_STATUS, SLOT_META, SLOT_VALUES, SLOTS, DONE,
-  STATUS_BAD_ARGUMENTS, STATUS_OK, STATUS_THREW, STATUS_UNKNOWN_FUNCTION, WAKE, WORKER_EXITED,
+  channelViews, HEAD, HEAD_AT, MASK, META_FN, META_STATUS, SLOT_META, SLOT_VALUES, DONE,
+  STATUS_BAD_ARGUMENTS, STATUS_OK, STATUS_UNKNOWN_FUNCTION, WAKE, WORKER_EXITED,
   WORKER_RUNNING, WORKER_STATE, WORKER_STOPPED, WORKER_TID, type RingHeader,
 } from './ring-layout.js';
 import { WorkerCodec, type RingSideChannel } from './ring-codec.js';
-import { WorkerValues } from './ring-values.js';
-import { IsoswapError } from '../errors.js';
+import { TaggedCalls, type TaggedEntry } from './tagged-calls.js';
 import { SpinBudget } from './spin-budget.js';
 import { nowMs } from './clock.js';
 import { blockWorker, threadWorkerSignals, type WorkerSignals } from './ring-signals.js';
@@ -18,6 +17,7 @@ type Invoker = (slot: number) => unknown;
 
 /** One function the channel may call, by its index in LoadReport.functions. */
 export type ChannelEntry = NativeEntry | TaggedEntry;
+export type { TaggedEntry };
 
 /** A function with a prototype (koffi), whose slots the signature types. */
 export interface NativeEntry {
@@ -25,18 +25,6 @@ export interface NativeEntry {
   signature: FastSignature;
 }
 
-/** A function without one (an addon's export): its values carry their tags (ring-values.ts). */
-export interface TaggedEntry {
-  tagged: true;
-  /** Calls it: its result, or a Promise of it (answered once settled); throws, or rejects
-   *  with, the IsoswapError the message path would. */
-  call: (args: unknown[]) => unknown;
-  /** A result the slot cannot carry, as the message path sends it: the one place where a
-   *  worker-side conversion plugs in. May throw an IsoswapError. */
-  wire: (value: unknown) => unknown;
-  /** The error for a call that returned `pending` while its host blocks (callSync). */
-  refuseAsync: (pending: Promise<unknown>) => Error;
-}
 
 /** Serving without a break for this long, the server yields to the event loop so that
  *  comlink (hooks, unload, message-path calls) is never starved. */
@@ -72,19 +60,9 @@ export class ChannelServer {
   readonly #header: Int32Array;
   readonly #meta: Int32Array;
   readonly #codec: WorkerCodec;
-  readonly #values: WorkerValues;
-  readonly #side: RingSideChannel | undefined;
   readonly #invokers: Array<Invoker | null>;
+  readonly #calls: TaggedCalls;
   readonly #tagged: Array<TaggedEntry | null>;
-  /** Per slot: 1 once its answer is written (a tagged call may settle later). */
-  readonly #answered = new Uint8Array(SLOTS);
-  /** Per slot: what its answer posted on the side channel while an earlier call was still
-   *  unanswered: posted once that call is published, so that the host reads them in order. */
-  readonly #held = new Array<unknown[] | undefined>(SLOTS);
-  /** Tagged calls whose Promise has not settled: the server must not block its event loop. */
-  #pending = 0;
-  /** The call whose answer is being written (its posts are held unless it is next). */
-  #answering = 0;
   readonly #results: FastSignature['result'][];
   readonly #spin = new SpinBudget(1, 200);
   readonly #comingSpin = new SpinBudget(CALL_COMING_SPIN_US, CALL_COMING_SPIN_US);
@@ -110,8 +88,7 @@ export class ChannelServer {
     ({ header: this.#header, meta: this.#meta } = views);
     this.#ring = views;
     this.#codec = new WorkerCodec(views, state, side);
-    this.#side = side;
-    this.#values = new WorkerValues(views, { post: this.#post });
+    this.#calls = new TaggedCalls(views, side, () => this.#done, () => this.#publish(), () => this.#stopped);
     this.#tagged = entries.map((e) => (e !== null && 'tagged' in e ? e : null));
     this.#invokers = entries.map((e) => (e === null || 'tagged' in e ? null : invoker(e, views.values, this.#codec)));
     this.#results = entries.map((e) => (e === null || 'tagged' in e ? 'void' : e.signature.result));
@@ -151,7 +128,7 @@ export class ChannelServer {
       // (a message, a slice's end) none is due.
       if (ran && this.#spin.spin(this.#hasWork)) continue;
       // A Promise pending settles on the event loop: park there.
-      if (this.options.block && this.#pending === 0 && quietLoop()) {
+      if (this.options.block && this.#calls.pending === 0 && quietLoop()) {
         const outcome = blockWorker(this.#ring, this.#tail, this.#turnWake, BLOCK_SLICE_MS, this.signals);
         if (outcome === 'turn' || (outcome === 'call' && !this.#comingSpin.spin(this.#hasWork))) {
           this.#turn();
@@ -196,10 +173,10 @@ export class ChannelServer {
     while (this.#tail !== head) {
       const seq = this.#tail;
       this.#tail = (seq + 1) | 0;
-      if (this.#pending === 0) {
+      if (this.#calls.pending === 0) {
         this.#run(seq & MASK, seq);
-        if (this.#pending === 0) {
-          this.#answered[seq & MASK] = 0;
+        if (this.#calls.pending === 0) {
+          this.#calls.publishable(seq); // nothing held: no call before it is unpublished
           this.#done = this.#tail;
           Atomics.store(header, DONE, this.#done); // publishes the result written by #run
           this.signals.notifyHost(this.#ring);
@@ -216,35 +193,21 @@ export class ChannelServer {
   /** Publishes the answers written, in order, up to the first call still pending. */
   #publish(): void {
     const start = this.#done;
-    while (this.#done !== this.#tail && this.#answered[this.#done & MASK] === 1) {
-      const slot = this.#done & MASK;
-      this.#answered[slot] = 0;
-      const held = this.#held[slot];
-      this.#held[slot] = undefined;
-      if (held !== undefined) for (const message of held) this.#side?.post(message);
-      this.#done = (this.#done + 1) | 0;
-    }
+    while (this.#done !== this.#tail && this.#calls.publishable(this.#done)) this.#done = (this.#done + 1) | 0;
     if (this.#done === start) return;
     Atomics.store(this.#header, DONE, this.#done);
     this.signals.notifyHost(this.#ring);
   }
-
-  /** The side channel, for the answer of call #answering: held until the calls before it
-   *  are published. */
-  readonly #post = (message: unknown): void => {
-    if (this.#answering === this.#done) this.#side?.post(message);
-    else (this.#held[this.#answering & MASK] ??= []).push(message);
-  };
 
   #run(slot: number, seq: number): void {
     const meta = slot * SLOT_META;
     const index = this.#meta[meta + META_FN]!;
     const tagged = this.#tagged[index];
     if (tagged !== undefined && tagged !== null) {
-      this.#runTagged(tagged, slot, seq);
+      this.#calls.run(tagged, slot, seq);
       return;
     }
-    this.#answered[slot] = 1;
+    this.#calls.answered(slot);
     const invoke = this.#invokers[index];
     if (invoke === undefined || invoke === null) {
       this.#meta[meta + META_STATUS] = STATUS_UNKNOWN_FUNCTION;
@@ -259,56 +222,6 @@ export class ChannelServer {
     }
     this.#codec.result(slot, this.#results[index]!, result);
     this.#meta[meta + META_STATUS] = STATUS_OK;
-  }
-
-  /** A tagged call: answered now, or once the Promise it returned settles. */
-  #runTagged(entry: TaggedEntry, slot: number, seq: number): void {
-    const blocking = this.#values.blocking(slot);
-    let args: unknown[] = [];
-    let result: unknown;
-    try {
-      args = this.#values.args(slot);
-      result = entry.call(args);
-    } catch (err) {
-      this.#threw(slot, seq, err);
-      return;
-    }
-    if (!(result instanceof Promise)) {
-      this.#answer(entry, slot, seq, args, result);
-      return;
-    }
-    if (blocking) {
-      this.#threw(slot, seq, entry.refuseAsync(result));
-      return;
-    }
-    this.#pending++;
-    const settled = (failed: boolean, value: unknown): void => {
-      this.#pending--;
-      if (this.#stopped) return; // the ring may serve another worker by now (ring-pool.ts)
-      if (failed) this.#threw(slot, seq, value);
-      else this.#answer(entry, slot, seq, args, value);
-      this.#publish();
-    };
-    result.then((value) => settled(false, value), (err: unknown) => settled(true, err));
-  }
-
-  #answer(entry: TaggedEntry, slot: number, seq: number, args: unknown[], value: unknown): void {
-    this.#answering = seq;
-    try {
-      this.#values.result(slot, value, args, entry.wire);
-      this.#meta[slot * SLOT_META + META_STATUS] = STATUS_OK;
-      this.#answered[slot] = 1;
-    } catch (err) {
-      this.#threw(slot, seq, err);
-    }
-  }
-
-  /** Answers with an error, which crosses as the message path's does. */
-  #threw(slot: number, seq: number, err: unknown): void {
-    this.#answering = seq;
-    this.#post({ value: IsoswapError.from(err, 'ERR_ADDON_THREW', 'the call threw').toJSON() });
-    this.#meta[slot * SLOT_META + META_STATUS] = STATUS_THREW;
-    this.#answered[slot] = 1;
   }
 }
 

@@ -13,7 +13,8 @@
  * which the host writes into the caller's views (copy-back.ts). The result is written into
  * the room the host reserved for it; one that does not fit there, or that the ring cannot
  * carry (an object, an array...), is posted on the side channel (VALUE_POSTED), in the form
- * the message path sends: the worker's `wire` hook makes it (addon-service.ts). After the
+ * the message path sends: the worker's `wire` hook makes it (addon-service.ts). The worker
+ * end is ring-values-worker.ts. After the
  * call META_ELEMENTS holds the result's tag (bits 0-3), its array kind (4-7; KIND_AS_IS for
  * a posted value taken as it comes) and the arguments written into (8-15, one bit each).
  */
@@ -42,7 +43,7 @@ export const VALUE_POSTED = 10;
 const KINDS = [...ELEMENT_KINDS, Buffer] as const;
 type ArrayClass = (typeof KINDS)[number];
 const KIND_OF = new Map<unknown, number>(KINDS.map((c, i) => [c, i]));
-const KIND_AS_IS = 15;
+export const KIND_AS_IS = 15;
 
 /** Reports an argument whose written-back bytes could not be written (copy-back.ts). */
 type Lost = (fn: RingFunction, position: number) => void;
@@ -51,7 +52,7 @@ type Lost = (fn: RingFunction, position: number) => void;
  *  array or Buffer (no subclass) over an ArrayBuffer with memory that cannot be resized.
  *  Shared memory (it would be shared on the message path) and detached or empty buffers
  *  take the message path. */
-function kindOf(value: object): number {
+export function kindOf(value: object): number {
   if (!ArrayBuffer.isView(value)) return -1;
   const kind = KIND_OF.get(value.constructor);
   if (kind === undefined) return -1;
@@ -196,132 +197,18 @@ export class HostValues {
   }
 }
 
-/** The worker end: reads arguments, writes results and the bytes written into arguments. */
-export class WorkerValues {
-  /**
-   * @param side where a result that does not fit its slot goes; each post is `{ value }`
-   * @example
-   * const values = new WorkerValues(views, { post: (m) => port.postMessage(m), receive: () => undefined });
-   */
-  constructor(private readonly views: ChannelViews, private readonly side: Pick<RingSideChannel, 'post'>) {}
-
-  /** Whether the host blocks for the call in `slot` (callSync); read before the answer. */
-  blocking(slot: number): boolean {
-    return (this.views.meta[slot * SLOT_META + META_STATUS]! & TAGGED_BLOCKING) !== 0;
-  }
-
-  /** The arguments of the call in `slot`: arrays as fresh copies. */
-  args(slot: number): unknown[] {
-    const { values, words, int64, uint64, arena, meta } = this.views;
-    const base = slot * SLOT_VALUES;
-    const m = slot * SLOT_META;
-    const tags = meta[m + META_TAGS]!;
-    const kinds = meta[m + META_ELEMENTS]!;
-    const args = new Array<unknown>(meta[m + META_STATUS]! & 0xff);
-    for (let i = 0; i < args.length; i++) {
-      const w = (base + i) * 2;
-      switch ((tags >> (4 * i)) & 15) {
-        case VALUE_NUMBER: args[i] = values[base + i]; break;
-        case VALUE_INT64: args[i] = int64[base + i]; break;
-        case VALUE_UINT64: args[i] = uint64[base + i]; break;
-        case VALUE_NULL: args[i] = null; break;
-        case VALUE_UNDEFINED: args[i] = undefined; break;
-        case VALUE_FALSE: args[i] = false; break;
-        case VALUE_TRUE: args[i] = true; break;
-        case VALUE_STRING: args[i] = arena.toString('utf8', words[w], words[w]! + words[w + 1]!); break;
-        case VALUE_BIGINT: args[i] = bigintOf(arena.toString('latin1', words[w], words[w]! + words[w + 1]!)); break;
-        default: args[i] = arrayOf((kinds >> (4 * i)) & 15, arena.subarray(words[w], words[w]! + words[w + 1]!));
-      }
-    }
-    return args;
-  }
-
-  /**
-   * Writes the result of the call in `slot`, after copying back the arrays of `args` the
-   * addon changed. A value the slot cannot carry is posted as `wire` makes it (which may
-   * throw: the caller answers with that error).
-   */
-  result(slot: number, value: unknown, args: unknown[], wire: (value: unknown) => unknown): void {
-    const { values, words, int64, uint64, arena, meta } = this.views;
-    const m = slot * SLOT_META;
-    const at = slot * SLOT_VALUES + MAX_ARGS;
-    let answer = VALUE_POSTED | (KIND_AS_IS << 4);
-    switch (typeof value) {
-      case 'number': values[at] = value; answer = VALUE_NUMBER; break;
-      case 'boolean': answer = value ? VALUE_TRUE : VALUE_FALSE; break;
-      case 'undefined': answer = VALUE_UNDEFINED; break;
-      case 'bigint':
-        if (value >= INT64_MIN && value < SIGNED_LIMIT) { int64[at] = value; answer = VALUE_INT64; break; }
-        if (value >= 0n && value < UINT64_LIMIT) { uint64[at] = value; answer = VALUE_UINT64; break; }
-        if (this.#text(value.toString(16), at)) answer = VALUE_BIGINT;
-        else this.side.post({ value });
-        break;
-      case 'string':
-        if (wellFormed(value) && this.#text(value, at)) answer = VALUE_STRING;
-        else this.side.post({ value });
-        break;
-      default: {
-        const kind = value === null ? -2 : typeof value === 'object' ? kindOf(value) : -1;
-        if (kind === -2) { answer = VALUE_NULL; break; }
-        if (kind < 0) { this.side.post({ value: wire(value) }); break; }
-        const view = value as TypedArray;
-        const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
-        answer = kind << 4;
-        if (bytes.byteLength <= words[at * 2 + 1]!) {
-          arena.set(bytes, words[at * 2]);
-          words[at * 2 + 1] = bytes.byteLength;
-          answer |= VALUE_BYTES;
-        } else {
-          this.side.post({ value: bytes.slice() }); // only its bytes, not the whole buffer under it
-          answer |= VALUE_POSTED;
-        }
-      }
-    }
-    meta[m + META_ELEMENTS] = answer | (this.#writtenBack(slot, args) << 8);
-  }
-
-  /** Copies into the arena the arrays of `args` whose bytes differ from what the host sent;
-   *  one bit per such argument. */
-  #writtenBack(slot: number, args: unknown[]): number {
-    const { words, arena, meta } = this.views;
-    const tags = meta[slot * SLOT_META + META_TAGS]!;
-    let written = 0;
-    for (let i = 0; i < args.length; i++) {
-      if (((tags >> (4 * i)) & 15) !== VALUE_BYTES) continue;
-      const view = args[i] as TypedArray;
-      const w = (slot * SLOT_VALUES + i) * 2;
-      const sent = arena.subarray(words[w], words[w]! + words[w + 1]!);
-      const now = new Uint8Array(view.buffer, view.byteOffset, Math.min(view.byteLength, sent.byteLength));
-      if (now.byteLength === sent.byteLength && Buffer.compare(now, sent) === 0) continue;
-      sent.set(now);
-      words[w + 1] = now.byteLength;
-      written |= 1 << i;
-    }
-    return written;
-  }
-
-  /** `text` into the result's room; false when it does not fit. */
-  #text(text: string, at: number): boolean {
-    const { words, arena } = this.views;
-    const room = words[at * 2 + 1]!;
-    if (text.length * 3 > room && Buffer.byteLength(text) > room) return false;
-    words[at * 2 + 1] = writeUtf8(arena, text, words[at * 2]!, room);
-    return true;
-  }
-}
-
 /** No lone surrogate in `text` (String#isWellFormed: Node 20 has it, ES2022 types do not). */
-function wellFormed(text: string): boolean {
+export function wellFormed(text: string): boolean {
   return (text as string & { isWellFormed(): boolean }).isWellFormed();
 }
 
 /** A BigInt from its hexadecimal text (`-` first when negative). */
-function bigintOf(hex: string): bigint {
+export function bigintOf(hex: string): bigint {
   return hex.startsWith('-') ? -BigInt(`0x${hex.slice(1)}`) : BigInt(`0x${hex}`);
 }
 
 /** A new array of kind `kind` holding a copy of `bytes`. */
-function arrayOf(kind: number, bytes: Uint8Array): TypedArray | Buffer {
+export function arrayOf(kind: number, bytes: Uint8Array): TypedArray | Buffer {
   const type: ArrayClass = KINDS[kind] ?? Uint8Array;
   if (type === Buffer) {
     const copy = Buffer.allocUnsafe(bytes.byteLength);
