@@ -1,3 +1,4 @@
+import { isMainThread } from 'node:worker_threads';
 import { IsoswapError } from '../errors.js';
 import type { StateRef } from '../wire/protocol.js';
 import { inheritedFd } from '../wire/inherited-fds.js';
@@ -21,7 +22,7 @@ export function openState(ref: StateRef): StatePointer {
   }
   // Process isolation: the pointer stays valid until unload, so a library may keep it
   // between calls here too.
-  const mapped = mapInheritedState(ref.bytes);
+  const mapped = mapInheritedState(ref.bytes, ref.fd);
   return { pointer: mapped.pointer, bytes: ref.bytes, close: () => mapped.unmap() };
 }
 
@@ -31,8 +32,10 @@ export function openState(ref: StateRef): StatePointer {
  * @example
  * const block = mapInheritedState(4096); new Uint8Array(block.view())[0] = 1;
  */
-export function mapInheritedState(bytes: number): MappedFile {
-  const fd = inheritedFd('state');
+export function mapInheritedState(bytes: number, hostFd?: number): MappedFile {
+  // A worker thread of the host itself (onPinned: 'process' keeps the block in a memfd)
+  // inherited nothing: the host's own descriptor is valid there.
+  const fd = inheritedFd('state') ?? (isMainThread ? undefined : hostFd);
   if (fd === undefined) throw new IsoswapError('ERR_STATE_MAP', 'this process was not given the state block (no `state` fd inherited)', { bytes });
   return mapShared(fd, bytes);
 }
