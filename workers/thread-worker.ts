@@ -4,7 +4,6 @@ import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from '
 import { CODE_CACHE_KEY, type LoadReport, type LoadRequest } from '../src/wire/protocol.js';
 import { expose, nodeEndpoint } from '../src/runtime/rpc.js';
 import { ChannelServer } from '../src/transport/channel-server.js';
-import { channelViews, WORKER_RUNNING, WORKER_STATE, WORKER_TID } from '../src/transport/ring-layout.js';
 import { ringEntries } from '../src/transport/channel-signature.js';
 import { answerMark, serveSyncPort } from '../src/transport/sync-port-server.js';
 import { LibraryService } from '../src/runtime/library-service.js';
@@ -12,6 +11,7 @@ import { nameThisThread } from '../src/library/guest-threads.js';
 import { platform } from '../src/platform/platform.js';
 import { withAddons } from '../src/runtime/addon-service.js';
 import { threadCallHost } from '../src/runtime/addon-callbacks.js';
+import { serveAddonRing } from '../src/runtime/addon-ring.js';
 
 // Chosen (and this thread's system calls declared) before any guest code runs: see libc.ts.
 platform();
@@ -61,15 +61,11 @@ class ThreadLibraryService extends LibraryService {
 const library = new ThreadLibraryService();
 if (syncPort !== undefined && syncReplies !== undefined) library.onMark = (seq) => answerMark(syncPort, syncReplies, seq);
 // A Node-API addon (createAddonHost) is served by its own service, blocking calls included.
-const service = withAddons(library, (addon, request) => {
-  // No ring serves an addon, but a blocked host reads the ring's header to know this
-  // thread lives, and a standby's rehearsal left it saying "stopped".
-  if (request.channel !== undefined) {
-    const { header } = channelViews(request.channel);
-    Atomics.store(header, WORKER_TID, platform().threadId());
-    Atomics.store(header, WORKER_STATE, WORKER_RUNNING);
-  }
-  return syncPort === undefined || syncReplies === undefined ? () => {} : serveSyncPort(syncPort, syncReplies, (name, args) => addon.callSync(name, args));
+const service = withAddons(library, (addon, request, report) => {
+  // The exports on the ring; may block between calls, as for a library.
+  const ring = request.channel === undefined ? undefined : serveAddonRing(addon, report, request.channel, side, undefined, { block: true });
+  const stopSync = syncPort === undefined || syncReplies === undefined ? () => {} : serveSyncPort(syncPort, syncReplies, (name, args) => addon.callSync(name, args));
+  return { stop: () => { ring?.stop(); stopSync(); }, fast: ring?.fast };
 }, named, threadCallHost((message, transfer) => parentPort!.postMessage(message, transfer),
   syncPort === undefined || syncReplies === undefined ? undefined : { port: syncPort, replies: syncReplies }));
 const makeCodeCache = (globalThis as Record<symbol, (() => Uint8Array) | undefined>)[Symbol.for(CODE_CACHE_KEY)];

@@ -4,6 +4,8 @@ import { registerCallback, unregisterCallback } from '../transport/host-callback
 import type { Version } from '../version/version.js';
 import { ADDON_OP, WIRE_TAG, wireForm, type WireHandle, type WireView } from '../wire/addon-wire.js';
 import { handleFacts, makeHandle } from './addon-handle.js';
+import { kindOf, wellFormed } from '../transport/ring-values.js';
+import { MAX_ARGS, MAX_CALL_BYTES } from '../transport/ring-layout.js';
 
 /** A call's own state: the caller's arrays to write back into, listeners to remove. */
 interface CallScope { views: Map<number, ArrayBufferView>; cleanups: (() => void)[]; sync: boolean; name: string }
@@ -71,6 +73,12 @@ class VersionValues {
   call(name: string, args: unknown[], sync: boolean, send: (args: unknown[]) => unknown): unknown {
     const scope: CallScope = { views: new Map(), cleanups: [], sync, name };
     const userAt = name === ADDON_OP.construct ? 1 : name === ADDON_OP.method ? 2 : -1;
+    // What the shared-memory ring carries goes as it is: it keeps Buffers and writes bytes
+    // back itself (src/transport/ring-values.ts); anything else would send it the message way.
+    if (userAt < 0 && this.version.runtime.report.fast?.[name] !== undefined && ringCarries(args)) {
+      if (sync) return this.decode(send(args));
+      return (send(args) as Promise<unknown>).then((value) => this.decode(value));
+    }
     let wire: unknown[];
     try {
       const userArgs = userAt < 0 ? args : args[userAt] as unknown[];
@@ -198,6 +206,24 @@ class VersionValues {
     this.#handles.set(wire.id, new WeakRef(handle));
     return handle;
   }
+}
+
+/** Whether the ring takes every argument (ring-values.ts `measure`, with room to spare). */
+function ringCarries(args: unknown[]): boolean {
+  if (args.length > MAX_ARGS) return false;
+  let bytes = 0;
+  for (const arg of args) {
+    if (typeof arg === 'string') {
+      if (!wellFormed(arg)) return false;
+      bytes += arg.length * 3;
+    } else if (typeof arg === 'object' && arg !== null) {
+      if (kindOf(arg) < 0) return false;
+      bytes += (arg as ArrayBufferView).byteLength;
+    } else if (typeof arg === 'function' || typeof arg === 'symbol') {
+      return false;
+    }
+  }
+  return bytes <= MAX_CALL_BYTES / 2;
 }
 
 function retiredHandle(wire: WireHandle, version: number, library: string): IsoswapError {

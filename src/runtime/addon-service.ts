@@ -6,6 +6,7 @@ import { isSyncOp, runSyncOp, type SyncOpTarget } from './sync-ops.js';
 import { ADDON_OP, type AddonExportsReport } from '../wire/addon-wire.js';
 import { exportTable } from './addon-exports.js';
 import { GuestValues, withOut, type CallHost, type OutViews } from './addon-values.js';
+import type { TaggedEntry } from '../transport/tagged-calls.js';
 import { loadAddon } from './addon-module.js';
 
 type AddonFunction = (...args: unknown[]) => unknown;
@@ -120,17 +121,48 @@ export class AddonService implements LibraryServiceApi, SyncOpTarget {
     return fn;
   }
 
+  /**
+   * Calls an export with arguments as the ring carries them (plain values, no wire forms):
+   * its result, or a Promise of it that rejects with ERR_ADDON_THREW. Throws
+   * ERR_UNKNOWN_FUNCTION or ERR_ADDON_THREW.
+   */
+  invoke(name: string, args: unknown[]): unknown {
+    const fn = this.#exported(name);
+    const result = this.#invoke(name, () => fn(...args));
+    if (result instanceof Promise) return result.catch((err: unknown) => { throw threw(err, name, this.#library); });
+    return result;
+  }
+
+  /** A result as it crosses to the host, on every path (the ring posts what its slots
+   *  cannot carry through here): handles as descriptors, Buffers tagged (`toWire`). */
+  wire(name: string, value: unknown): unknown {
+    return cloneable(this.#values.toWire(value), name, this.#library);
+  }
+
   /** The blocking form (callSync): a function that returns a Promise is refused, since
    *  the caller blocks the thread that would see it settle. An AsyncFunction is refused
    *  before it runs (details.ran false); another is known only once it returned one. */
   callSync(name: string, args: unknown[]): unknown {
     if (this.#exports?.async.includes(name) === true) throw returnsPromise(name, this.#library, false);
     const result = this.call(name, args);
-    if (result instanceof Promise) {
-      result.catch(() => {}); // refused below: its outcome has no taker
-      throw returnsPromise(name, this.#library, true);
-    }
+    if (result instanceof Promise) throw this.refuseAsync(name, result);
     return result;
+  }
+
+  /** The error of a blocking call to an export that returned `pending`. */
+  refuseAsync(name: string, pending: Promise<unknown>): IsoswapError {
+    pending.catch(() => {}); // refused: its outcome has no taker
+    return returnsPromise(name, this.#library, true);
+  }
+
+  /** Every export, as the ring serves them (in LoadReport.functions order). */
+  ringEntries(): TaggedEntry[] {
+    return this.#exported().map((name) => ({
+      tagged: true,
+      call: (args) => this.invoke(name, args),
+      wire: (value) => this.wire(name, value),
+      refuseAsync: (pending) => this.refuseAsync(name, pending),
+    }));
   }
 
   /** isoswapLoad(state, info): nothing or 0 accepts the version, another number refuses
@@ -253,18 +285,26 @@ function cloneable(value: unknown, name: string, library: string): unknown {
   return value;
 }
 
+/** What a worker serves for an addon beside comlink: how to stop it, and the exports on
+ *  its call ring (LoadReport.fast). */
+export interface AddonServing {
+  stop: () => void;
+  fast?: LoadReport['fast'];
+}
+
 /**
  * The service a worker exposes: loads go to `library` (koffi), or for an addon to a new
  * AddonService; later requests go to whichever loaded last, `callSync` (the blocking
  * paths) as the addon's callSync. `onAddon` starts what the
- * worker serves beside comlink for the addon (its blocking-call path) and returns how to
- * stop it; `frame` runs around an addon's load (a worker thread names itself first, as
- * for a library, so that the threads the addon starts are found at its retire).
+ * worker serves beside comlink for the addon (its call ring, its blocking-call path) and
+ * returns how to stop it, and the exports it serves on the ring; `frame` runs around an
+ * addon's load (a worker thread names itself first, as for a library, so that the threads
+ * the addon starts are found at its retire).
  *
  * @example
  * expose(withAddons(new LibraryService()), ipcEndpoint(process));
  */
-export function withAddons(library: LibraryService, onAddon?: (addon: AddonService, request: LoadRequest) => () => void,
+export function withAddons(library: LibraryService, onAddon?: (addon: AddonService, request: LoadRequest, report: LoadReport) => AddonServing,
   frame: (request: LoadRequest, load: () => LoadReport) => LoadReport = (_, load) => load(), callHost?: CallHost): LibraryServiceApi & Pick<AddonService, 'callSync'> {
   let active: LibraryServiceApi = library;
   let stop: (() => void) | undefined;
@@ -282,8 +322,9 @@ export function withAddons(library: LibraryService, onAddon?: (addon: AddonServi
       addon.onMark = library.onMark;
       const report = frame(request, () => ({ ...addon.load(request), loadedAddons: addon.loaded }));
       active = addon;
-      stop = onAddon?.(addon, request);
-      return report;
+      const serving = onAddon?.(addon, request, report);
+      stop = serving?.stop;
+      return serving?.fast === undefined ? report : { ...report, fast: serving.fast };
     },
     call: (name, args) => active.call(name, args),
     runLoadHook: (info) => active.runLoadHook(info),

@@ -4,6 +4,7 @@ import {
   WORKER_RUNNING, WORKER_STATE, WORKER_STOPPED, WORKER_TID, type RingHeader,
 } from './ring-layout.js';
 import { WorkerCodec, type RingSideChannel } from './ring-codec.js';
+import { TaggedCalls, type TaggedEntry } from './tagged-calls.js';
 import { SpinBudget } from './spin-budget.js';
 import { nowMs } from './clock.js';
 import { blockWorker, threadWorkerSignals, type WorkerSignals } from './ring-signals.js';
@@ -15,10 +16,15 @@ type NativeFunction = (...args: unknown[]) => unknown;
 type Invoker = (slot: number) => unknown;
 
 /** One function the channel may call, by its index in LoadReport.functions. */
-export interface ChannelEntry {
+export type ChannelEntry = NativeEntry | TaggedEntry;
+export type { TaggedEntry };
+
+/** A function with a prototype (koffi), whose slots the signature types. */
+export interface NativeEntry {
   fn: NativeFunction;
   signature: FastSignature;
 }
+
 
 /** Serving without a break for this long, the server yields to the event loop so that
  *  comlink (hooks, unload, message-path calls) is never starved. */
@@ -55,10 +61,15 @@ export class ChannelServer {
   readonly #meta: Int32Array;
   readonly #codec: WorkerCodec;
   readonly #invokers: Array<Invoker | null>;
+  readonly #calls: TaggedCalls;
+  readonly #tagged: Array<TaggedEntry | null>;
   readonly #results: FastSignature['result'][];
   readonly #spin = new SpinBudget(1, 200);
   readonly #comingSpin = new SpinBudget(CALL_COMING_SPIN_US, CALL_COMING_SPIN_US);
+  /** The next call to run... */
   #tail = 0;
+  /** ... and to publish (DONE). */
+  #done = 0;
   #stopped = false;
   /** POSTED as read before the event loop last turned (blockWorker). */
   #turnPosted = 0;
@@ -77,8 +88,10 @@ export class ChannelServer {
     ({ header: this.#header, meta: this.#meta } = views);
     this.#ring = views;
     this.#codec = new WorkerCodec(views, state, side);
-    this.#invokers = entries.map((e) => (e === null ? null : invoker(e, views.values, this.#codec)));
-    this.#results = entries.map((e) => e?.signature.result ?? 'void');
+    this.#calls = new TaggedCalls(views, side, () => this.#done, () => this.#publish(), () => this.#stopped);
+    this.#tagged = entries.map((e) => (e !== null && 'tagged' in e ? e : null));
+    this.#invokers = entries.map((e) => (e === null || 'tagged' in e ? null : invoker(e, views.values, this.#codec)));
+    this.#results = entries.map((e) => (e === null || 'tagged' in e ? 'void' : e.signature.result));
   }
 
   start(): void {
@@ -114,7 +127,8 @@ export class ChannelServer {
       // A spin waits for the request after a request; after a turn of the event loop
       // (a message, a slice's end) none is due.
       if (ran && this.#spin.spin(this.#hasWork)) continue;
-      if (this.options.block && quietLoop()) {
+      // A Promise pending settles on the event loop: park there.
+      if (this.options.block && this.#calls.pending === 0 && quietLoop()) {
         const outcome = blockWorker(this.#ring, this.#tail, this.#turnPosted, BLOCK_SLICE_MS, this.signals);
         if (outcome === 'turn' || (outcome === 'call' && !this.#comingSpin.spin(this.#hasWork))) {
           this.#turn();
@@ -157,17 +171,43 @@ export class ChannelServer {
     const head = Atomics.load(header, HEAD);
     const ran = this.#tail !== head;
     while (this.#tail !== head) {
-      this.#run(this.#tail & MASK);
-      this.#tail = (this.#tail + 1) | 0;
-      Atomics.store(header, DONE, this.#tail); // publishes the result written by #run
-      this.signals.notifyHost(this.#ring);
+      const seq = this.#tail;
+      this.#tail = (seq + 1) | 0;
+      if (this.#calls.pending === 0) {
+        this.#run(seq & MASK, seq);
+        if (this.#calls.pending === 0) {
+          this.#calls.publishable(seq); // nothing held: no call before it is unpublished
+          this.#done = this.#tail;
+          Atomics.store(header, DONE, this.#done); // publishes the result written by #run
+          this.signals.notifyHost(this.#ring);
+          continue;
+        }
+      } else {
+        this.#run(seq & MASK, seq);
+      }
+      this.#publish();
     }
     return ran;
   }
 
-  #run(slot: number): void {
+  /** Publishes the answers written, in order, up to the first call still pending. */
+  #publish(): void {
+    const start = this.#done;
+    while (this.#done !== this.#tail && this.#calls.publishable(this.#done)) this.#done = (this.#done + 1) | 0;
+    if (this.#done === start) return;
+    Atomics.store(this.#header, DONE, this.#done);
+    this.signals.notifyHost(this.#ring);
+  }
+
+  #run(slot: number, seq: number): void {
     const meta = slot * SLOT_META;
     const index = this.#meta[meta + META_FN]!;
+    const tagged = this.#tagged[index];
+    if (tagged !== undefined && tagged !== null) {
+      this.#calls.run(tagged, slot, seq);
+      return;
+    }
+    this.#calls.answered(slot);
     const invoke = this.#invokers[index];
     if (invoke === undefined || invoke === null) {
       this.#meta[meta + META_STATUS] = STATUS_UNKNOWN_FUNCTION;
@@ -186,7 +226,7 @@ export class ChannelServer {
 }
 
 /** An invoker per function, without spreading an array for the common all-number case. */
-function invoker({ fn, signature }: ChannelEntry, v: Float64Array, codec: WorkerCodec): Invoker {
+function invoker({ fn, signature }: NativeEntry, v: Float64Array, codec: WorkerCodec): Invoker {
   if (signature.args.every((k) => k === 'number')) {
     switch (signature.args.length) {
       case 0: return () => fn();

@@ -1,4 +1,5 @@
 import { readFileSync, readSync, writeSync } from 'node:fs';
+import { deserialize, serialize } from 'node:v8';
 import type { IsoswapError } from '../errors.js';
 import type { RingSideChannel } from './ring-codec.js';
 import {
@@ -108,9 +109,10 @@ export class ProcessHostSignals implements HostSignals {
 export class ProcessWorkerSignals implements WorkerSignals {
   readonly id = process.pid;
   #woken: (() => void) | null = null;
-  /** Long string results, written to the spill pipe once their DONE is published. */
-  #spilled: string[] = [];
-  readonly side: RingSideChannel = { shares: false, post: (text) => { this.#spilled.push(text as string); }, receive: () => undefined };
+  /** Long results (and a tagged call's errors), written to the spill pipe once their DONE
+   *  is published. */
+  #spilled: unknown[] = [];
+  readonly side: RingSideChannel = { shares: false, post: (message) => { this.#spilled.push(message); }, receive: () => undefined };
 
   /**
    * @param address the mapping's address (futex)
@@ -166,19 +168,27 @@ export class ProcessWorkerSignals implements WorkerSignals {
   }
 }
 
-/** A 4-byte little-endian length, then that many UTF-8 bytes. */
-function frame(text: string): Buffer {
-  const body = Buffer.from(text, 'utf8');
-  const head = Buffer.alloc(4);
+const FRAME_TEXT = 0;
+/** Any other message, as the IPC channel's advanced serialization carries it (v8). */
+const FRAME_VALUE = 1;
+
+/** A 4-byte little-endian length, a kind byte, then the message: a string's UTF-8 bytes,
+ *  else its v8 serialization. */
+function frame(message: unknown): Buffer {
+  const text = typeof message === 'string';
+  const body = text ? Buffer.from(message, 'utf8') : serialize(message);
+  const head = Buffer.alloc(5);
   head.writeUInt32LE(body.length);
+  head[4] = text ? FRAME_TEXT : FRAME_VALUE;
   return Buffer.concat([head, body]);
 }
 
 /** The next frame on a blocking pipe, or undefined at EOF (the child died). */
-function readFrame(fd: number): string | undefined {
-  const head = readExactly(fd, 4);
+function readFrame(fd: number): unknown {
+  const head = readExactly(fd, 5);
   const body = head === null ? null : readExactly(fd, head.readUInt32LE(0));
-  return body?.toString('utf8');
+  if (body === null) return undefined;
+  return head![4] === FRAME_TEXT ? body.toString('utf8') : deserialize(body);
 }
 
 function readExactly(fd: number, bytes: number): Buffer | null {

@@ -116,6 +116,9 @@ export type FastResultKind = 'number' | 'int64' | 'bool' | 'string' | 'void';
 export interface FastSignature {
   args: FastArgKind[];
   result: FastResultKind;
+  /** An addon's export: no prototype, so each argument and the result carry their own tag
+   *  (src/transport/ring-values.ts); `args` and `result` are unused. */
+  tagged?: true | undefined;
 }
 
 /** What a worker found in the version it loaded. */

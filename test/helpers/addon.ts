@@ -24,6 +24,14 @@ export interface TestAddon {
   crash(): never;
   makeFunction(): () => number;
   addLater(a: number, b: number): Promise<number>;
+  /** A CRC-32 of the bytes of a typed array or Buffer. */
+  checksum(bytes: ArrayBufferView): number;
+  /** Its arguments, as an array. */
+  list(...args: unknown[]): unknown[];
+  /** Writes `byte` into every byte of `bytes`. */
+  fill(bytes: ArrayBufferView, byte: number): void;
+  /** `value`, after a trip through the thread pool that first fills `bytes` with `byte`. */
+  later<V>(value: V, bytes?: ArrayBufferView, byte?: number): Promise<V>;
   readonly BUILD: number;
 }
 
