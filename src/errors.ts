@@ -59,7 +59,7 @@ export const ERROR_CODES = {
   ERR_FLEET_TRANSPORT: 'the fleet\'s transport failed: Redis unreachable or lost, the optional `ioredis` package missing, or a cluster IPC channel closed',
   ERR_FLEET_LEASE: 'another coordinator holds the fleet\'s lease in Redis, or this one lost it',
   ERR_VERSION_RETIRED: 'a call on an addon handle (or a host callback called by the addon) whose version has ended: the handle was released, timed out (handleTimeoutMs), was ended at a state hand-over, by keepHandleVersions, or by close()',
-  ERR_CALLBACK_PENDING: 'callSync reached a version whose addon waits for a host callback (of a call made with call()): the blocked host could never run it',
+  ERR_CALLBACK_PENDING: 'callSync while a call that passed host functions to the addon is in flight, or reaching a version whose addon waits for one: the blocked host could never run it',
   ERR_BUFFER_LOST: 'a `warning`: an `_Out_`/`_Inout_` buffer was detached or shrunk while its call ran, so what the library wrote could not be written back (the call itself resolved); details.position names the argument',
 } as const;
 

@@ -67,7 +67,7 @@ for (const isolation of ['thread', 'process'] as const) {
       assert.deepEqual([...buffer], Array(16).fill(3), 'callSync writes back too');
       const [count, backing] = await addon.exports.byteLength(Buffer.alloc(1 << 20).subarray(5, 16));
       assert.equal(count, 11);
-      assert.ok(backing < 4096, `the addon got 11 bytes, not the 1 MiB store (${backing})`);
+      assert.ok(backing <= 8192, `the addon got 11 bytes (in a Buffer pool's slab at most), not the 1 MiB store (${backing})`);
       const made = await addon.exports.makeBuffer(4);
       assert.ok(Buffer.isBuffer(made));
       assert.deepEqual([...made], [0, 1, 2, 3]);

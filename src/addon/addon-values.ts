@@ -8,7 +8,7 @@ import { kindOf, wellFormed } from '../transport/ring-values.js';
 import { MAX_ARGS, MAX_CALL_BYTES } from '../transport/ring-layout.js';
 
 /** A call's own state: the caller's arrays to write back into, listeners to remove. */
-interface CallScope { views: Map<number, ArrayBufferView>; cleanups: (() => void)[]; sync: boolean; name: string }
+interface CallScope { views: Map<number, ArrayBufferView>; cleanups: (() => void)[]; sync: boolean; name: string; callbacks: boolean }
 
 /**
  * The host side of the values that cross to an addon (src/wire/addon-wire.ts; the worker
@@ -60,6 +60,8 @@ class VersionValues {
   /** The host functions this version may call back, until it ends. */
   readonly #callbacks = new Map<(...args: unknown[]) => unknown, number>();
   #signals = 0;
+  /** Calls in flight that passed host functions: the addon may be waiting for one. */
+  #callbackCalls = 0;
 
   constructor(private readonly version: Version, private readonly library: string, private readonly warn: (error: IsoswapError) => void) {
     version.handles.onEnd(() => {
@@ -71,7 +73,19 @@ class VersionValues {
 
   /** One call: `name` with `args` (for `new`: `[path, args]`; a method: `[id, method, args]`). */
   call(name: string, args: unknown[], sync: boolean, send: (args: unknown[]) => unknown): unknown {
-    const scope: CallScope = { views: new Map(), cleanups: [], sync, name };
+    // A blocked host could never run a host function the addon waits for: refused at once,
+    // rather than a callSync on the ring waiting for a worker that waits for the host.
+    if (sync && this.#callbackCalls > 0) {
+      throw new IsoswapError('ERR_CALLBACK_PENDING', `callSync of ${name} while a call that passed host functions to version ${this.version.id} of ${this.library} is in flight: the addon may be waiting for one, which the blocked host could not run`,
+        { function: name, version: this.version.id, file: this.library });
+    }
+    // An AsyncFunction returns a Promise a blocked host never sees settle: refused before it
+    // runs, whichever path (the ring, the blocking message path) would carry it.
+    if (sync && this.version.runtime.report.exports?.async.includes(name) === true) {
+      throw new IsoswapError('ERR_BAD_ARGUMENTS', `${name} in ${this.library} returns a Promise: call it with exports.${name}(), not callSync`,
+        { function: name, file: this.library, ran: false });
+    }
+    const scope: CallScope = { views: new Map(), cleanups: [], sync, name, callbacks: false };
     const userAt = name === ADDON_OP.construct ? 1 : name === ADDON_OP.method ? 2 : -1;
     // What the shared-memory ring carries goes as it is: it keeps Buffers and writes bytes
     // back itself (src/transport/ring-values.ts); anything else would send it the message way.
@@ -87,6 +101,10 @@ class VersionValues {
     } catch (err) {
       if (sync) throw err;
       return Promise.reject(err); // eslint-disable-line @typescript-eslint/prefer-promise-reject-errors -- what the encoder threw, an IsoswapError
+    }
+    if (scope.callbacks) {
+      this.#callbackCalls++;
+      scope.cleanups.push(() => { this.#callbackCalls--; });
     }
     const done = (): void => { for (const cleanup of scope.cleanups) cleanup(); };
     if (sync) {
@@ -134,6 +152,7 @@ class VersionValues {
     }
     const ended = this.version.handles.ended;
     if (ended !== null) throw ended;
+    scope.callbacks = true;
     let id = this.#callbacks.get(fn);
     if (id === undefined) {
       id = registerCallback((args) => fn(...args.map((arg) => this.decode(arg))));
