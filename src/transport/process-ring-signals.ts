@@ -109,10 +109,11 @@ export class ProcessHostSignals implements HostSignals {
 export class ProcessWorkerSignals implements WorkerSignals {
   readonly id = process.pid;
   #woken: (() => void) | null = null;
-  /** Long results (and a tagged call's errors), written to the spill pipe once their DONE
-   *  is published. */
-  #spilled: unknown[] = [];
-  readonly side: RingSideChannel = { shares: false, post: (message) => { this.#spilled.push(message); }, receive: () => undefined };
+  /** Long results (and a tagged call's errors), framed when posted (a value v8 cannot
+   *  serialize throws to the poster, which answers with that error), written to the spill
+   *  pipe once their DONE is published. */
+  #spilled: Buffer[] = [];
+  readonly side: RingSideChannel = { shares: false, post: (message) => { this.#spilled.push(frame(message)); }, receive: () => undefined };
 
   /**
    * @param address the mapping's address (futex)
@@ -152,7 +153,7 @@ export class ProcessWorkerSignals implements WorkerSignals {
   }
 
   #spill(): void {
-    const frames = this.#spilled.map(frame);
+    const frames = this.#spilled;
     this.#spilled = [];
     try {
       for (const bytes of frames) for (let sent = 0; sent < bytes.length;) sent += writeSync(this.spillFd, bytes, sent);
