@@ -150,7 +150,7 @@ export class ProcessWorkerSignals implements WorkerSignals {
   }
 
   #spill(): void {
-    const frames = this.#spilled.map(frame);
+    const frames = this.#spilled.map(textFrame);
     this.#spilled = [];
     try {
       for (const bytes of frames) for (let sent = 0; sent < bytes.length;) sent += writeSync(this.spillFd, bytes, sent);
@@ -166,8 +166,8 @@ export class ProcessWorkerSignals implements WorkerSignals {
   }
 }
 
-/** A 4-byte little-endian length, then that many UTF-8 bytes. */
-function frame(text: string): Buffer {
+/** A 4-byte little-endian length, then that many UTF-8 bytes (a spilled result). */
+export function textFrame(text: string): Buffer {
   const body = Buffer.from(text, 'utf8');
   const head = Buffer.alloc(4);
   head.writeUInt32LE(body.length);

@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import { cStarter } from '../../src/cli/starters/c.js';
 import { platformOf } from '../../src/platform/platform.js';
+import { RING_TYPES_SOURCE } from '../helpers/ring-types-fixture.js';
 
 export interface DllFixture {
   /** C source, or the path of a C file of the repository (`{root}/test/fixtures/addon.c`). */
@@ -90,6 +91,10 @@ export const DLL_FIXTURES: Record<string, DllFixture> = {
   notadll: { source: tick(1).concat('int main(void) { return 0; }\n'), executable: true, extension: '.exe' },
   // What `isoswap init --lang c` writes on Windows, built as its package.json says.
   starter: { source: cStarter(platformOf('win32')).files['game.c']! },
+  // One function per type the call ring carries (the Linux ring tests' library).
+  ringtypes: { source: RING_TYPES_SOURCE },
+  // Nine arguments: more than a ring slot holds, so callSync must take the blocking pipes.
+  wide: { source: '#include <stdint.h>\nint32_t sum9(int32_t a, int32_t b, int32_t c, int32_t d, int32_t e, int32_t f, int32_t g, int32_t h, int32_t i) { return a + b + c + d + e + f + g + h + i; }\n' },
   addon1: addon(1),
   addon2: addon(2),
 };
