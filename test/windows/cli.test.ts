@@ -1,13 +1,17 @@
 // The isoswap command under Windows Node (run by the Windows lane): run on a DLL found by
-// a glob, "did you mean" for a lib-prefixed name, a build tree ended as one, init.
+// a glob, --build with --json (an edit is one build and one swap), "did you mean" for a
+// lib-prefixed name, a build tree ended as one, init.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { runBuild } from '../../src/cli/build-watcher.js';
 import { createIsolatedHost } from '../../src/index.js';
 import { Cli, TICK } from '../helpers/cli.js';
+import { fixturePath } from './dll-fixtures.js';
 import { install, removeDirs, tempDir } from './windows-helpers.js';
+
+const fixtureDir = (): string => dirname(fixturePath('tick1.dll'));
 
 /** Bounds every wait for a file another process writes. */
 const WAIT_MS = 30_000;
@@ -33,6 +37,41 @@ describe('the CLI on Windows', () => {
       assert.match(String(load.library), /game\.dll$/);
       const call = await cli.next((e) => e.event === 'call');
       assert.equal(call.result, 2);
+    } finally {
+      cli.child.kill();
+      await cli.exited;
+    }
+  });
+
+  test('isoswap run --build --json: a source edit runs the build, whose DLL is swapped in and served', async () => {
+    const dir = tempDir();
+    const src = join(dir, 'src');
+    mkdirSync(src);
+    writeFileSync(join(src, 'which.txt'), 'tick1.dll');
+    // The "linker": copies the fixture the source names beside game.dll, then renames it into
+    // place, retrying a rename Wine refuses while a watcher has the old file open.
+    const script = join(dir, 'build.cjs');
+    writeFileSync(script, `const fs = require('node:fs'), path = require('node:path');
+const which = fs.readFileSync(${JSON.stringify(join(src, 'which.txt'))}, 'utf8').trim();
+const target = ${JSON.stringify(join(dir, 'game.dll'))};
+fs.copyFileSync(path.join(${JSON.stringify(fixtureDir())}, which), target + '.tmp');
+for (let attempt = 1; ; attempt++) {
+  try { fs.renameSync(target + '.tmp', target); break; } catch (err) {
+    if (err.code !== 'EPERM' || attempt === 40) throw err;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 25);
+  }
+}
+console.log('linked ' + which);
+`);
+    const cli = new Cli(['run', join(dir, 'game.dll'), '--fn', TICK, '--arg', '1', '--every', '20', '--json',
+      '--build', `"${process.execPath}" "${script}"`, '--src', src]);
+    try {
+      await cli.next((e) => e.event === 'call' && e.result === 2);
+      const builds = cli.events.filter((e) => e.event === 'building').length;
+      writeFileSync(join(src, 'which.txt'), 'tick2.dll');
+      const swap = await cli.next((e) => e.event === 'swap');
+      await cli.next((e) => e.event === 'call' && e.result === 3, cli.events.indexOf(swap));
+      assert.equal(cli.events.filter((e) => e.event === 'building').length, builds + 1, 'one build for the edit');
     } finally {
       cli.child.kill();
       await cli.exited;
