@@ -1,4 +1,3 @@
-import { writeSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import type { IsoswapError } from '../errors.js';
 import { processState, type HostPipe, type NamedEvent } from '../platform/named-objects.js';
@@ -7,38 +6,33 @@ import {
   DONE, HEAD, HOST_WAITING, WORKER_BLOCKED, WORKER_EXITED, WORKER_PARKED, WORKER_RUNNING, WORKER_STATE, WORKER_STOPPED, WORKER_TID,
   type RingHeader,
 } from './ring-layout.js';
-import { textFrame } from './process-ring-signals.js';
+import { writeSpilled } from './process-ring-signals.js';
 import { claimWake, HOST_ASLEEP, HOST_BLOCKED, hostWaits, nudgeWorker, type HostSignals, type WorkerSignals } from './ring-signals.js';
 
 /** How long a host reading a spilled result naps between looks at the pipe. */
 const SPILL_NAP_MS = 1;
 
 /**
- * One end's doorbell: a byte written on the named pipe both ends hold wakes the other's
- * event loop. Rung before the pipe is connected (the child connects right after it
- * starts), the byte waits for it.
+ * A doorbell: one byte written without waiting and outside Node's streams (a stream
+ * write is finished by the writer's event loop, which a host blocked in callSync does
+ * not run: a second ring would wait behind the first), read by the other side's event
+ * loop (`listen`: a net socket on the named pipe, `onRing` on each batch of bytes).
  */
-export class Doorbell {
-  #socket: Socket | null = null;
-  #owed = false;
+export interface Doorbell {
+  ring(): void;
+}
 
-  /** The pipe, once connected; `onRing` runs on each byte that comes. */
-  attach(socket: Socket, onRing: () => void): void {
-    socket.unref();
-    socket.on('error', () => {}); // the other side is gone: its exit is seen elsewhere
-    socket.on('data', onRing);
-    this.#socket = socket;
-    if (this.#owed) this.ring();
-  }
-
-  ring(): void {
-    if (this.#socket === null) this.#owed = true;
-    else if (!this.#socket.destroyed) this.#socket.write(ONE_BYTE);
-  }
-
-  close(): void {
-    this.#socket?.destroy();
-  }
+/**
+ * Listens on `socket` (the reading end of a doorbell pipe) on this event loop.
+ *
+ * @example
+ * listenBell(connect(pipePath(name)), () => wake());
+ */
+export function listenBell(socket: Socket, onRing: () => void): Socket {
+  socket.unref();
+  socket.on('error', () => {}); // the other side is gone: its exit is seen elsewhere
+  socket.on('data', onRing);
+  return socket;
 }
 
 /**
@@ -59,7 +53,7 @@ export class NamedHostSignals implements HostSignals {
    * const signals = new NamedHostSignals(events, bell, spill, () => handle.diedNow());
    */
   constructor(
-    private readonly events: { done: NamedEvent; wake: NamedEvent }, readonly bell: Doorbell, spill: HostPipe,
+    private readonly events: { done: NamedEvent; wake: NamedEvent }, private readonly bell: Doorbell, spill: HostPipe,
     private readonly death: () => IsoswapError,
   ) {
     this.side = { shares: false, post() {}, receive: () => readFrame(spill) };
@@ -109,7 +103,6 @@ export class NamedHostSignals implements HostSignals {
 
   close(): void {
     this.#woken = null;
-    this.bell.close();
   }
 }
 
@@ -128,6 +121,9 @@ export class NamedWorkerSignals implements WorkerSignals {
   /**
    * @param spillFd the child's end of the spill pipe (opened with fs: written blocking)
    */
+  /** The host's doorbell is read by this event loop once connected: no parking before. */
+  connected = false;
+
   constructor(private readonly events: { done: NamedEvent; wake: NamedEvent }, private readonly bell: Doorbell, private readonly spillFd: number) {}
 
   /** The doorbell rang. */
@@ -138,6 +134,7 @@ export class NamedWorkerSignals implements WorkerSignals {
   };
 
   park({ header }: RingHeader, seen: number, woken: () => void): boolean {
+    if (!this.connected) return false; // a ring now would be lost: serve on, the loop turns
     this.#woken = woken;
     Atomics.exchange(header, WORKER_STATE, WORKER_PARKED);
     if (Atomics.load(header, HEAD) === seen) return true;
@@ -156,17 +153,7 @@ export class NamedWorkerSignals implements WorkerSignals {
     const waiting = hostWaits(ring);
     if (waiting === HOST_BLOCKED) this.events.done.set();
     else if (waiting === HOST_ASLEEP && Atomics.compareExchange(header, HOST_WAITING, HOST_ASLEEP, 0) === HOST_ASLEEP) this.bell.ring();
-    if (this.#spilled.length > 0) this.#spill();
-  }
-
-  #spill(): void {
-    const frames = this.#spilled.map(textFrame);
-    this.#spilled = [];
-    try {
-      for (const bytes of frames) for (let sent = 0; sent < bytes.length;) sent += writeSync(this.spillFd, bytes, sent);
-    } catch {
-      // the host is gone
-    }
+    if (this.#spilled.length > 0) writeSpilled(this.spillFd, this.#spilled.splice(0));
   }
 
   ended({ header }: RingHeader, state: number): void {
@@ -198,5 +185,3 @@ function readExactly(pipe: HostPipe, bytes: number): Buffer | null {
   }
   return out;
 }
-
-const ONE_BYTE = new Uint8Array([1]);

@@ -1,23 +1,25 @@
-import { closeSync, constants, openSync } from 'node:fs';
-import { connect, createServer, type Server } from 'node:net';
+import { closeSync, constants, openSync, writeSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { IsoswapError } from '../errors.js';
 import { hostPipe, namedEvent, namedMemory, pipePath, uniqueName, type HostPipe, type NamedEvent, type NamedMemory } from '../platform/named-objects.js';
-import { Doorbell, NamedHostSignals, NamedWorkerSignals } from './named-ring-signals.js';
+import { listenBell, NamedHostSignals, NamedWorkerSignals } from './named-ring-signals.js';
 import { RING_BYTES } from './ring-layout.js';
 
 /** The variable that tells a child the base name of its ring's objects. */
 const RING_VARIABLE = 'ISOSWAP_RING';
 
 /** The names of one ring's objects, from its base name. */
-function names(base: string): { memory: string; done: string; wake: string; bell: string; spill: string } {
-  return { memory: base, done: `${base}-done`, wake: `${base}-wake`, bell: `${base}-bell`, spill: `${base}-spill` };
+function names(base: string): { memory: string; done: string; wake: string; hostBell: string; workerBell: string; spill: string } {
+  return { memory: base, done: `${base}-done`, wake: `${base}-wake`, hostBell: `${base}-host-bell`, workerBell: `${base}-worker-bell`, spill: `${base}-spill` };
 }
+
+const ONE_BYTE = new Uint8Array([1]);
 
 /**
  * Process isolation's call ring on Windows, the host's side: a named file mapping both
  * processes map, two named events for a blocked side's wake-ups (`done`: the host waits;
- * `wake`: the child waits), a named pipe each event loop rings the other on, and a named
- * pipe for long string results. Made before the fork; the child is told the base name
+ * `wake`: the child waits), a doorbell pipe each way (written without waiting, read by the
+ * other's event loop), and a named pipe for long string results. Made before the fork; the child is told the base name
  * (`ISOSWAP_RING`) and opens each object by it. The same shape as ProcessRing (Linux).
  *
  * @example
@@ -26,6 +28,7 @@ function names(base: string): { memory: string; done: string; wake: string; bell
 export class NamedRing {
   readonly childFds: Readonly<Record<string, number>> = {};
   #signals: NamedHostSignals | null = null;
+  #bellSocket: Socket | null = null;
   #released = false;
 
   private constructor(
@@ -33,6 +36,7 @@ export class NamedRing {
     readonly childEnv: Readonly<Record<string, string>>,
     private readonly events: { done: NamedEvent; wake: NamedEvent },
     private readonly bellServer: Server,
+    private readonly workerBell: HostPipe,
     private readonly spill: HostPipe,
   ) {}
 
@@ -50,15 +54,16 @@ export class NamedRing {
     const done = namedEvent(name.done, 'create');
     const wake = namedEvent(name.wake, 'create');
     const spill = hostPipe(name.spill, 'in');
-    if (done === null || wake === null || spill === null) {
-      for (const held of [done, wake, spill, mapping]) held?.close();
+    const workerBell = hostPipe(name.workerBell, 'out', 64);
+    if (done === null || wake === null || spill === null || workerBell === null) {
+      for (const held of [done, wake, spill, workerBell, mapping]) held?.close();
       return null;
     }
-    // listen() on a pipe path makes the pipe now: the child may connect as soon as it runs
-    const bellServer = createServer().listen(pipePath(name.bell));
+    // listen() on a pipe path makes the pipe now: the child may open it as soon as it runs
+    const bellServer = createServer().listen(pipePath(name.hostBell));
     bellServer.unref();
-    bellServer.on('error', () => {}); // no bell: calls still go, the host polls nothing
-    return new NamedRing(mapping, { [RING_VARIABLE]: base }, { done, wake }, bellServer, spill);
+    bellServer.on('error', () => {});
+    return new NamedRing(mapping, { [RING_VARIABLE]: base }, { done, wake }, bellServer, workerBell, spill);
   }
 
   /** Nothing is inherited by descriptor: the child opens every object by name. */
@@ -67,9 +72,11 @@ export class NamedRing {
   /** The host end's signals; `death` is the error of a child found dead during callSync. */
   signals(death: () => IsoswapError): NamedHostSignals {
     if (this.#signals === null) {
-      const signals = new NamedHostSignals(this.events, new Doorbell(), this.spill, death);
+      // A full pipe holds a ring already; before the child connects it cannot be parked
+      const bell = { ring: () => { this.workerBell.writeSome(ONE_BYTE, 0); } };
+      const signals = new NamedHostSignals(this.events, bell, this.spill, death);
       this.bellServer.once('connection', (socket) => {
-        signals.bell.attach(socket, signals.rang);
+        this.#bellSocket = listenBell(socket, signals.rang);
         this.bellServer.close(); // one child: no other may connect
       });
       this.#signals = signals;
@@ -83,8 +90,9 @@ export class NamedRing {
     if (this.#released) return;
     this.#released = true;
     this.#signals?.close();
+    this.#bellSocket?.destroy();
     this.bellServer.close();
-    for (const held of [this.events.done, this.events.wake, this.spill, this.mapping]) held.close();
+    for (const held of [this.events.done, this.events.wake, this.spill, this.workerBell, this.mapping]) held.close();
   }
 }
 
@@ -101,11 +109,14 @@ export function openNamedRing(): { buffer: ArrayBuffer; signals: NamedWorkerSign
   delete process.env[RING_VARIABLE]; // not for the library's own children
   const name = names(base);
   let mapping: NamedMemory;
-  let spillFd: number;
+  let spillFd = -1;
+  let hostBellFd = -1;
   try {
     mapping = namedMemory(name.memory, RING_BYTES, 'open');
     spillFd = openSync(pipePath(name.spill), constants.O_WRONLY);
+    hostBellFd = openSync(pipePath(name.hostBell), constants.O_WRONLY);
   } catch {
+    for (const fd of [spillFd, hostBellFd]) if (fd >= 0) closeSync(fd);
     return null;
   }
   const done = namedEvent(name.done, 'open');
@@ -114,14 +125,13 @@ export function openNamedRing(): { buffer: ArrayBuffer; signals: NamedWorkerSign
     done?.close();
     wake?.close();
     closeSync(spillFd);
+    closeSync(hostBellFd);
     return null;
   }
-  const bell = new Doorbell();
+  const bell = { ring: () => { try { writeSync(hostBellFd, ONE_BYTE); } catch { /* the host is gone */ } } };
   const signals = new NamedWorkerSignals({ done, wake }, bell, spillFd);
-  const socket = connect(pipePath(name.bell));
-  socket.once('connect', () => bell.attach(socket, signals.rang));
-  socket.on('error', () => {});
-  socket.unref();
+  const socket = listenBell(connect(pipePath(name.workerBell)), signals.rang);
+  socket.once('connect', () => { signals.connected = true; });
   // Never unmapped: the process ends with its version (see openInheritedRing).
   return { buffer: mapping.buffer, signals };
 }

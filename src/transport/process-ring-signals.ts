@@ -146,17 +146,7 @@ export class ProcessWorkerSignals implements WorkerSignals {
     else if (waiting === HOST_ASLEEP && Atomics.compareExchange(header, HOST_WAITING, HOST_ASLEEP, 0) === HOST_ASLEEP) ringDoorbell(this.hostBellFd);
     // After DONE and after the wake: a frame longer than the pipe holds (64 KiB) blocks
     // this write until the host reads it, which a host still asleep never does.
-    if (this.#spilled.length > 0) this.#spill();
-  }
-
-  #spill(): void {
-    const frames = this.#spilled.map(textFrame);
-    this.#spilled = [];
-    try {
-      for (const bytes of frames) for (let sent = 0; sent < bytes.length;) sent += writeSync(this.spillFd, bytes, sent);
-    } catch {
-      // EPIPE: the host is gone
-    }
+    if (this.#spilled.length > 0) writeSpilled(this.spillFd, this.#spilled.splice(0));
   }
 
   ended({ header }: RingHeader, state: number): void {
@@ -166,12 +156,25 @@ export class ProcessWorkerSignals implements WorkerSignals {
   }
 }
 
-/** A 4-byte little-endian length, then that many UTF-8 bytes (a spilled result). */
-export function textFrame(text: string): Buffer {
-  const body = Buffer.from(text, 'utf8');
-  const head = Buffer.alloc(4);
-  head.writeUInt32LE(body.length);
-  return Buffer.concat([head, body]);
+/**
+ * Writes long string results to the side channel's blocking pipe, each as a 4-byte
+ * little-endian length and that many UTF-8 bytes; a host that is gone (EPIPE) is ignored.
+ *
+ * @example
+ * writeSpilled(spillFd, spilled.splice(0));
+ */
+export function writeSpilled(fd: number, texts: readonly string[]): void {
+  try {
+    for (const text of texts) {
+      const body = Buffer.from(text, 'utf8');
+      const head = Buffer.alloc(4);
+      head.writeUInt32LE(body.length);
+      const bytes = Buffer.concat([head, body]);
+      for (let sent = 0; sent < bytes.length;) sent += writeSync(fd, bytes, sent);
+    }
+  } catch {
+    // EPIPE: the host is gone
+  }
 }
 
 /** The next frame on a blocking pipe, or undefined at EOF (the child died). */

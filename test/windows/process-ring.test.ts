@@ -8,16 +8,9 @@ import { after, describe, test } from 'node:test';
 import { createIsolatedHost, type IsoswapError } from '../../src/index.js';
 import { NOT_FAST } from '../../src/transport/call-channel.js';
 import { ChildProcessHandle } from '../../src/runtime/process/child-process-handle.js';
-import { RING_TYPES, ringTypeCases } from '../helpers/ring-types-fixture.js';
+import { RING_TYPES, ringTypeCases, unshared } from '../helpers/ring-types-fixture.js';
 import { fixturePath } from './dll-fixtures.js';
 import { hostFiles, install, rejectsWith, removeDirs, tempDir } from './windows-helpers.js';
-
-/** The same view's bytes in memory that is not shared: what IPC can carry. */
-function unshared(arg: unknown): unknown {
-  if (!ArrayBuffer.isView(arg) || !(arg.buffer instanceof SharedArrayBuffer)) return arg;
-  const Kind = arg.constructor as new (source: ArrayLike<number>) => ArrayBufferView;
-  return new Kind(arg as unknown as ArrayLike<number>);
-}
 
 describe('the process call ring on Windows', () => {
   after(removeDirs);
