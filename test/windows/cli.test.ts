@@ -1,13 +1,16 @@
 // The isoswap command under Windows Node (run by the Windows lane): run on a DLL found by
 // a glob, --build with --json (an edit is one build and one swap), "did you mean" for a
-// lib-prefixed name, a build tree ended as one, init.
+// lib-prefixed name, a build tree ended as one (aborted, and by Ctrl-C pressed at the
+// console: a helper exe does what kill('SIGINT') cannot on Windows), init.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { runBuild } from '../../src/cli/build-watcher.js';
 import { createIsolatedHost } from '../../src/index.js';
-import { Cli, TICK } from '../helpers/cli.js';
+import { Cli, MAIN, TICK } from '../helpers/cli.js';
 import { fixturePath } from './dll-fixtures.js';
 import { install, removeDirs, tempDir } from './windows-helpers.js';
 
@@ -15,6 +18,12 @@ const fixtureDir = (): string => dirname(fixturePath('tick1.dll'));
 
 /** Bounds every wait for a file another process writes. */
 const WAIT_MS = 30_000;
+
+/** `arg` quoted for a Windows command line (CommandLineToArgvW's rules, for arguments
+ *  that end in no backslash). */
+function windowsArg(arg: string): string {
+  return /[\s"]/.test(arg) ? `"${arg.replaceAll('"', '\\"')}"` : arg;
+}
 
 function running(pid: number): boolean {
   try {
@@ -111,6 +120,41 @@ setInterval(() => {}, 1000);
     assert.equal(result.ok, false);
     assert.equal(result.aborted, true);
     assert.equal(running(grandchild), false, 'the grandchild ended with the build');
+  });
+
+  test('Ctrl-C pressed at the console of isoswap run ends a running build, its whole tree (the job object), and exits 0', async () => {
+    const dir = tempDir();
+    install('tick1.dll', join(dir, 'game.dll'));
+    const src = join(dir, 'src');
+    mkdirSync(src);
+    const pidFile = join(dir, 'grandchild.pid');
+    const script = join(dir, 'build.cjs');
+    // Ctrl-C reaches every process of the console: the build and its grandchild ignore it,
+    // so that only the job object can end them.
+    writeFileSync(script, `process.on('SIGINT', () => {});
+const { spawn } = require('node:child_process');
+const grandchild = spawn(process.execPath, ['-e', "process.on('SIGINT', () => {}); setInterval(() => {}, 1000)"], { stdio: 'ignore' });
+require('node:fs').writeFileSync(${JSON.stringify(pidFile)}, String(grandchild.pid));
+setInterval(() => {}, 1000);
+`);
+    const trigger = join(dir, 'press-ctrl-c');
+    const output = join(dir, 'output.txt');
+    const line = [process.execPath, MAIN, 'run', join(dir, 'game.dll'), '--fn', TICK, '--arg', '1', '--json',
+      '--build', `"${process.execPath}" "${script}"`, '--src', src].map(windowsArg).join(' ');
+    const user = spawn(fixturePath('ctrlc.exe'), [trigger, output, line], { stdio: 'ignore' });
+    const exited = once(user, 'exit') as Promise<[number | null]>;
+    const deadline = Date.now() + WAIT_MS;
+    while (!existsSync(pidFile) || readFileSync(pidFile, 'utf8') === '') {
+      assert.ok(Date.now() < deadline && user.exitCode === null, `the build never started its grandchild:\n${existsSync(output) ? readFileSync(output, 'utf8') : ''}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const grandchild = Number(readFileSync(pidFile, 'utf8'));
+    assert.ok(running(grandchild));
+    writeFileSync(trigger, '');
+    const [code] = await exited;
+    assert.equal(code, 0, readFileSync(output, 'utf8'));
+    assert.equal(running(grandchild), false, 'the grandchild ended with the build');
+    assert.match(readFileSync(output, 'utf8'), /"event":"building"/);
   });
 
   test('isoswap init writes a project that builds game.dll, and that build serves', async () => {

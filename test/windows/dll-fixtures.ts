@@ -70,6 +70,44 @@ int32_t hang(void) { return 0; }`}
 `;
 }
 
+/** A user at a console, for the CLI's Ctrl-C (Node's kill('SIGINT') terminates a Windows
+ *  process outright): `ctrlc.exe <trigger> <output> <command line>` runs the command in a
+ *  console of its own, its output in a file, presses Ctrl-C there once <trigger> exists,
+ *  and exits with the command's exit code. */
+const CTRLC_SOURCE = `// ctrlc.exe <trigger-file> <output-file> <command line>: runs the command in a console of
+// its own, its output in <output-file>; once <trigger-file> exists, presses Ctrl-C in that
+// console (as a user would), then exits with the command's exit code.
+#include <windows.h>
+#include <stdio.h>
+int main(int argc, char **argv) {
+  if (argc < 4) return 2;
+  SECURITY_ATTRIBUTES inherit = { sizeof inherit, NULL, TRUE };
+  HANDLE out = CreateFileA(argv[2], GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, &inherit, CREATE_ALWAYS, 0, NULL);
+  if (out == INVALID_HANDLE_VALUE) return 3;
+  char line[32768];
+  lstrcpynA(line, argv[3], sizeof line);
+  STARTUPINFOA si = { sizeof si };
+  si.dwFlags = STARTF_USESTDHANDLES;
+  si.hStdInput = NULL;
+  si.hStdOutput = out;
+  si.hStdError = out;
+  PROCESS_INFORMATION pi;
+  if (!CreateProcessA(NULL, line, NULL, NULL, TRUE, CREATE_NEW_CONSOLE, NULL, NULL, &si, &pi)) return 4;
+  while (GetFileAttributesA(argv[1]) == INVALID_FILE_ATTRIBUTES) {
+    if (WaitForSingleObject(pi.hProcess, 50) == WAIT_OBJECT_0) break;
+  }
+  FreeConsole();
+  if (AttachConsole(pi.dwProcessId)) {
+    SetConsoleCtrlHandler(NULL, TRUE);
+    GenerateConsoleCtrlEvent(CTRL_C_EVENT, 0);
+  } else fprintf(stderr, "AttachConsole failed: %lu\\n", GetLastError());
+  if (WaitForSingleObject(pi.hProcess, 30000) != WAIT_OBJECT_0) { TerminateProcess(pi.hProcess, 9); return 5; }
+  DWORD code = 1;
+  GetExitCodeProcess(pi.hProcess, &code);
+  return (int)code;
+}
+`;
+
 /** name (without `.dll`) → how it is built. */
 export const DLL_FIXTURES: Record<string, DllFixture> = {
   tick1: { source: tick(1) },
@@ -88,6 +126,7 @@ export const DLL_FIXTURES: Record<string, DllFixture> = {
   // The same exports twice: version 1 never crashes, version 2 does what each name says.
   safe: { source: crashSource(1, false) },
   crash: { source: crashSource(2, true) },
+  ctrlc: { source: CTRLC_SOURCE, executable: true, extension: '.exe' },
   notadll: { source: tick(1).concat('int main(void) { return 0; }\n'), executable: true, extension: '.exe' },
   // What `isoswap init --lang c` writes on Windows, built as its package.json says.
   starter: { source: cStarter(platformOf('win32')).files['game.c']! },
