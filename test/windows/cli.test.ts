@@ -1,5 +1,6 @@
 // The isoswap command under Windows Node (run by the Windows lane): run on a DLL found by
-// a glob, --build with --json (an edit is one build and one swap), "did you mean" for a
+// a glob, --build with --json (an edit is one build and one swap), --on-enter in process
+// isolation, "did you mean" for a
 // lib-prefixed name, a build tree ended as one (aborted, and by Ctrl-C pressed at the
 // console: a helper exe does what kill('SIGINT') cannot on Windows), init.
 import assert from 'node:assert/strict';
@@ -81,6 +82,22 @@ console.log('linked ' + which);
       const swap = await cli.next((e) => e.event === 'swap');
       await cli.next((e) => e.event === 'call' && e.result === 3, cli.events.indexOf(swap));
       assert.equal(cli.events.filter((e) => e.event === 'building').length, builds + 1, 'one build for the edit');
+    } finally {
+      cli.child.kill();
+      await cli.exited;
+    }
+  });
+
+  test('isoswap run --on-enter: Enter on stdin reloads the DLL saved meanwhile, with --isolation process', async () => {
+    const dir = tempDir();
+    const library = install('tick1.dll', join(dir, 'game.dll'));
+    const cli = new Cli(['run', library, '--fn', TICK, '--arg', '1', '--every', '20', '--json', '--on-enter', '--isolation', 'process']);
+    try {
+      await cli.next((e) => e.event === 'call' && e.result === 2);
+      install('tick2.dll', library);
+      cli.child.stdin.write('\n');
+      const swap = await cli.next((e) => e.event === 'swap');
+      await cli.next((e) => e.event === 'call' && e.result === 3, cli.events.indexOf(swap));
     } finally {
       cli.child.kill();
       await cli.exited;
