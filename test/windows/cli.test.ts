@@ -13,7 +13,7 @@ import { runBuild } from '../../src/cli/build-watcher.js';
 import { createIsolatedHost } from '../../src/index.js';
 import { Cli, MAIN, TICK } from '../helpers/cli.js';
 import { fixturePath } from './dll-fixtures.js';
-import { install, removeDirs, tempDir } from './windows-helpers.js';
+import { install, removeDirs, running, tempDir } from './windows-helpers.js';
 
 const fixtureDir = (): string => dirname(fixturePath('tick1.dll'));
 
@@ -24,15 +24,6 @@ const WAIT_MS = 30_000;
  *  that end in no backslash). */
 function windowsArg(arg: string): string {
   return /[\s"]/.test(arg) ? `"${arg.replaceAll('"', '\\"')}"` : arg;
-}
-
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('the CLI on Windows', () => {

@@ -55,6 +55,7 @@ ${ex}void isoswap_unload(void *state, uint32_t bytes) {
 
 function crashSource(k: number, crashes: boolean): string {
   return `#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <windows.h>
 int32_t do_tick(int32_t x) { return x + ${k}; }
@@ -63,10 +64,12 @@ ${crashes ? `int32_t crash_null(int32_t x) { volatile int32_t *p = 0; return *p 
 int32_t do_abort(void) { abort(); return 0; }
 static int32_t deeper(int32_t depth) { volatile int32_t here = depth; return deeper(depth + 1) + here; }
 int32_t overflow(void) { return deeper(0); }
-int32_t hang(void) { for (;;) Sleep(1000); return 0; }` : `int32_t crash_null(int32_t x) { return x; }
+int32_t hang(void) { for (;;) Sleep(1000); return 0; }
+int32_t hang_after(const char *started) { FILE *f = fopen(started, "w"); if (f) fclose(f); for (;;) Sleep(1000); return 0; }` : `int32_t crash_null(int32_t x) { return x; }
 int32_t do_abort(void) { return 0; }
 int32_t overflow(void) { return 0; }
-int32_t hang(void) { return 0; }`}
+int32_t hang(void) { return 0; }
+int32_t hang_after(const char *started) { return started == 0; }`}
 `;
 }
 
