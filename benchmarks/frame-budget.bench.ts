@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { createIsolatedHost, type Isolation } from '../src/index.js';
-import { percentile, report } from './report.js';
+import { largest, percentile, report } from './report.js';
 
 const SAVES = 20;
 const PACED_SAVES = 10;
@@ -70,8 +70,8 @@ try {
   for (const isolation of ['thread', 'process'] as const) {
     const swapping = await loop(isolation, SAVES, 0);
     const baseline = await loop(isolation, 0, swapping.frameMs.length);
-    const worst = Math.max(...swapping.frameMs);
-    const baselineWorst = Math.max(...baseline.frameMs);
+    const worst = largest(swapping.frameMs);
+    const baselineWorst = largest(baseline.frameMs);
     report('frame-budget', {
       isolation,
       saves: SAVES,
@@ -88,7 +88,7 @@ try {
   for (const isolation of ['thread', 'process'] as const) {
     const swapping = await loop(isolation, PACED_SAVES, 0, FRAME_BUDGET_MS);
     const baseline = await loop(isolation, 0, swapping.frameMs.length, FRAME_BUDGET_MS);
-    const worst = Math.max(...swapping.frameMs);
+    const worst = largest(swapping.frameMs);
     report('frame-budget-60hz', {
       isolation,
       saves: PACED_SAVES,
@@ -97,7 +97,7 @@ try {
       worstFrameMs: Number(worst.toFixed(3)),
       p50FrameMs: Number(percentile(swapping.frameMs, 50).toFixed(3)),
       frameBudgetMs: Number(FRAME_BUDGET_MS.toFixed(1)),
-      baselineWorstFrameMs: Number(Math.max(...baseline.frameMs).toFixed(3)),
+      baselineWorstFrameMs: Number(largest(baseline.frameMs).toFixed(3)),
       baselineP50FrameMs: Number(percentile(baseline.frameMs, 50).toFixed(3)),
       target: 'worstFrameMs <= 16.7 (quiet machine)',
     });

@@ -33,6 +33,7 @@ export const ERROR_CODES = {
   ERR_HOOK_TIMEOUT: 'isoswap_load or isoswap_unload (or unloading: the library destructors, or a beforeSwap listener) ran longer than hookTimeoutMs; the version was killed or, in a thread, abandoned',
   ERR_GUEST_THREADS: 'a retired version left threads it started running: its copy stays mapped until the process exits',
   ERR_SIGNAL_HANDLER: 'a retired version (thread isolation) left a process-wide signal handler pointing into its code: its copy stays mapped until the process exits',
+  ERR_PINNED_LIBRARY: 'a build is marked NODELETE or defines STB_GNU_UNIQUE symbols, so thread isolation can never unmap it (a `warning` from the second version on; refused with onPinned: \'refuse\')',
   ERR_THREAD_EXITED: 'a worker thread ended inside a native call (pthread_exit): its calls never return',
   ERR_DEPENDENCY_MISSING: 'a library the version needs (DT_NEEDED) was found in none of the places searched',
   ERR_LIBRARY_UNREADABLE: 'the library exists but cannot be read (permissions, I/O error)',

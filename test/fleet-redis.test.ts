@@ -1,10 +1,13 @@
 // A fleet over a real Redis server (started here on a private port): its members are
 // hosts in this process, each with its own connections, as on separate machines.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { after, test, type TestContext } from 'node:test';
 import { createFleet, createIsolatedHost, IsoswapError, type Fleet, type IsolatedHost } from '../src/index.js';
 import { buildC, makeTempDir, removeTempDirs, tickSource } from './helpers/native.js';
@@ -143,4 +146,58 @@ test('a member that reconnects reads where the fleet is in Redis and catches up 
   assert.equal(event.reason, 'fleet');
   assert.equal(event.to.sha256, first);
   assert.equal(await host.call('do_tick', 1), 2);
+});
+
+test('a canary member that reconnects during its soak keeps serving the canary build', async (t) => {
+  const { redis, library, first, fleet, hosts } = await redisFleet(t, 2);
+  await buildC(tickSource(3), library);
+  const fresh = await sha256Of(library);
+  const served = hosts.map(() => [] as string[]);
+  hosts.forEach((host, i) => host.on('swap', (e) => served[i]!.push(e.to.sha256 === fresh ? 'fresh' : e.to.sha256 === first ? 'first' : 'other')));
+  const { Redis } = await import('ioredis');
+  const admin = new Redis(redis.url);
+  t.after(() => admin.disconnect());
+  const clients = async (): Promise<number> => String(await admin.call('CLIENT', 'LIST')).trim().split('\n').length;
+  const everyone = await clients();
+
+  const swapping = fleet.swap({ waves: [1], soakMs: 6000 });
+  await once(fleet, 'commit'); // the canary wave: one member cuts over, then soaks
+  const cutOver = AbortSignal.timeout(60_000);
+  while (!served.some((s) => s.length > 0)) await Promise.race([...hosts.map((h) => once(h, 'swap')), once(cutOver, 'abort')]);
+  assert.ok(!cutOver.aborted, 'the canary cut over');
+  const canary = served.findIndex((s) => s.length > 0);
+  await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+  await admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+  const back = AbortSignal.timeout(30_000);
+  while (await clients() < everyone && !back.aborted) await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.ok(!back.aborted, 'every connection came back');
+
+  const result = await swapping;
+  assert.equal(result.sha256, fresh);
+  assert.deepEqual(served[canary], ['fresh'], 'the canary served the fresh build from its wave on, never the first again');
+  assert.deepEqual(served[1 - canary], ['fresh'], 'the other member moved with the last wave');
+  for (const host of hosts) assert.equal(await host.call('do_tick', 1), 4);
+});
+
+test('without the optional package ioredis, a Redis fleet and a Redis member are refused with ERR_FLEET_TRANSPORT naming it', async () => {
+  const dir = await makeTempDir('isoswap-no-ioredis-');
+  const library = join(dir, 'libgame.so');
+  await buildC(tickSource(1), library);
+  // A resolve hook that finds no ioredis, as in a project that never installed it.
+  const hook = join(dir, 'hook.mjs');
+  await writeFile(hook, "export async function resolve(s, c, next) { if (s === 'ioredis') throw Object.assign(new Error(\"Cannot find package 'ioredis'\"), { code: 'ERR_MODULE_NOT_FOUND' }); return next(s, c); }\n");
+  const register = `data:text/javascript,import { register } from 'node:module'; register(${JSON.stringify(pathToFileURL(hook).href)});`;
+  const index = fileURLToPath(new URL('../src/index.js', import.meta.url));
+  const script = `
+    const { createFleet, createIsolatedHost } = await import(${JSON.stringify(pathToFileURL(index).href)});
+    const codes = [];
+    for (const start of [
+      () => createFleet({ transport: { redis: 'redis://127.0.0.1:1', group: 'g' }, library: ${JSON.stringify(library)}, members: 1 }),
+      () => createIsolatedHost({ library: ${JSON.stringify(library)}, functions: { do_tick: 'int32_t do_tick(int32_t)' }, fleet: { transport: { redis: 'redis://127.0.0.1:1', group: 'g' } } }),
+    ]) {
+      try { await start(); codes.push('served'); } catch (err) { codes.push(err.code + (err.message.includes('npm install ioredis') ? ':named' : '')); }
+    }
+    console.log(JSON.stringify(codes));`;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', register, '--input-type=module', '-e', script], { timeout: 60_000 });
+  assert.deepEqual(JSON.parse(stdout.trim().split('\n').at(-1)!), ['ERR_FLEET_TRANSPORT:named', 'ERR_FLEET_TRANSPORT:named']);
 });

@@ -23,15 +23,20 @@ const side = ringPort === undefined ? undefined : {
   receive: (): unknown => receiveMessageOnPort(ringPort)?.message,
 };
 
+/** Loads a version under the thread's name for it (LoadRequest.threadName): taken before
+ *  dlopen, since threads a library (or addon) constructor starts inherit it too. */
+function named(request: LoadRequest, load: () => LoadReport): LoadReport {
+  if (request.threadName !== undefined) nameThisThread(request.threadName);
+  return { ...load(), threadName: request.threadName, tids: [platform().threadId()] };
+}
+
 /** The LibraryService plus the shared-memory channel and the blocking message path. */
 class ThreadLibraryService extends LibraryService {
   #server: ChannelServer | null = null;
   #stopSync: (() => void) | null = null;
 
   override load(request: LoadRequest): LoadReport {
-    // Before dlopen: threads a library constructor starts inherit the name too.
-    if (request.threadName !== undefined) nameThisThread(request.threadName);
-    const report = { ...super.load(request), threadName: request.threadName, tids: [platform().threadId()] };
+    const report = named(request, () => super.load(request));
     if (request.channel === undefined) return report;
     const state = request.state?.kind === 'shared' ? request.state.buffer : undefined;
     const { entries, fast } = ringEntries(report.functions, (name) => this.fn(name));
@@ -64,6 +69,6 @@ const service = withAddons(library, (addon, request) => {
     Atomics.store(header, WORKER_STATE, WORKER_RUNNING);
   }
   return syncPort === undefined || syncReplies === undefined ? () => {} : serveSyncPort(syncPort, syncReplies, (name, args) => addon.callSync(name, args));
-});
+}, named);
 const makeCodeCache = (globalThis as Record<symbol, (() => Uint8Array) | undefined>)[Symbol.for(CODE_CACHE_KEY)];
 expose({ ...service, codeCache: () => makeCodeCache?.() ?? null }, nodeEndpoint(parentPort));

@@ -98,6 +98,11 @@ export class ClusterCoordinatorLink implements CoordinatorLink {
     return Promise.resolve();
   }
 
+  /** A cluster member never reconnects (its link is its process): nothing to record. */
+  canary(): Promise<void> {
+    return Promise.resolve();
+  }
+
   async initial(sha256: string): Promise<string> {
     await this.commit(sha256);
     return sha256;

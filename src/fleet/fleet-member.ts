@@ -121,6 +121,8 @@ export class FleetMember {
   async #commit(swap: number, sha256: string): Promise<VersionInfo> {
     const host = this.#host!;
     if (host.current.sha256 === sha256 && !this.#prepared.has(swap)) return host.current;
+    // A swap dropped earlier (a lost link) is prepared again: the commit is the decision.
+    if (!this.#prepared.has(swap)) this.#dropped.delete(swap);
     const prepared = this.#prepared.get(swap) ?? this.#prepare(swap, sha256, undefined, 0);
     this.#prepared.delete(swap);
     return (await prepared).commit();

@@ -117,6 +117,14 @@ export class Fleet extends EventEmitter<FleetEventMap> {
         }
         this.#previous = from;
         this.committed = sha256;
+      } else {
+        // Before it moves: a canary member that reconnects during the soak reads it.
+        const canary = [...cutOvers.map((c) => c.member), ...members];
+        try {
+          await this.link.canary({ sha256, members: canary });
+        } catch (err) {
+          return this.#fail(swap, sha256, from, cutOvers.map((c) => c.member), targets, IsoswapError.from(err, 'ERR_FLEET_TRANSPORT', 'recording the canary'));
+        }
       }
       this.emit(FLEET_EVENTS.COMMIT, { swap, sha256, wave, members });
       cutOvers.push(...await this.#commitWave(swap, sha256, members));
@@ -190,6 +198,7 @@ export class Fleet extends EventEmitter<FleetEventMap> {
 
   /** After a failed wave or commit: the rest discard, the members that moved move back. */
   async #fail(swap: number, sha256: string, from: string, moved: string[], targets: string[], error: IsoswapError): Promise<never> {
+    await this.link.canary(null).catch(() => {}); // Redis away: the catch-up below puts members right
     await this.#abortAll(swap, targets.filter((m) => !moved.includes(m)));
     if (moved.length === 0) {
       const aborted = new IsoswapError('ERR_FLEET_ABORTED', `fleet swap ${swap} aborted before any member moved: ${error.message}`, { swap, sha256, refusals: [{ member: 'coordinator', code: error.code, message: error.message }] }, { cause: error });

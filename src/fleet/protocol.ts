@@ -52,8 +52,13 @@ export interface CoordinatorLink {
   /** Records `sha256` as committed unless the fleet already has a committed build (Redis:
    *  a coordinator started again over a running fleet); returns the committed one. */
   initial(sha256: string): Promise<string>;
-  /** Records the fleet's committed build, where members that join or reconnect read it. */
+  /** Records the fleet's committed build, where members that join or reconnect read it
+   *  (and forgets the canary: the decision covers every member). */
   commit(sha256: string): Promise<void>;
+  /** Records that `members` (a canary wave) serve `sha256` ahead of the decision, so that
+   *  one that reconnects during its soak keeps serving it; `null` forgets it (the swap
+   *  failed: the canary goes back). */
+  canary(wave: { sha256: string; members: string[] } | null): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -71,7 +76,8 @@ export interface MemberLink {
   fetch(sha256: string): Promise<Buffer>;
   /** Requests from the coordinator go to `handler`; `lost` runs when the link to the fleet
    *  breaks (prepared builds are then discarded); `rejoined` when it is back, with the
-   *  committed build (Redis: a reconnect). */
+   *  build this member is to serve (Redis: a reconnect reads the committed build, or the
+   *  canary's when this member is in a canary wave under soak). */
   serve(handler: (request: FleetRequest) => Promise<FleetReply>, lost: () => void, rejoined: (committed: string) => void): void;
   report(report: MemberReport): void;
   close(): Promise<void>;

@@ -24,8 +24,8 @@ type MemberMessage = { kind: 'request'; rid: number; request: FleetRequest } | {
 
 /** Renews the lease only while this coordinator holds it. */
 const RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
-/** Commits only while this coordinator holds the lease. */
-const COMMIT = "if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('set', KEYS[2], ARGV[2]); return 1 else return 0 end";
+/** Commits only while this coordinator holds the lease; the canary record goes with it. */
+const COMMIT = "if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('set', KEYS[2], ARGV[2]); redis.call('del', KEYS[3]); return 1 else return 0 end";
 const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
 function transportError(message: string, cause?: unknown): IsoswapError {
@@ -182,7 +182,7 @@ export class RedisCoordinatorLink extends RedisEnd implements CoordinatorLink {
 
   async commit(sha256: string): Promise<void> {
     const previous = await this.#command('reading the committed build', () => this.cmd.get(this.key('committed')));
-    const done = await this.#command('committing', () => this.cmd.eval(COMMIT, 2, this.key('lease'), this.key('committed'), this.#id, sha256));
+    const done = await this.#command('committing', () => this.cmd.eval(COMMIT, 3, this.key('lease'), this.key('committed'), this.key('canary'), this.#id, sha256));
     if (done !== 1) {
       this.#loseLease();
       throw new IsoswapError('ERR_FLEET_LEASE', `this coordinator lost the fleet's lease before committing ${sha256.slice(0, 12)}…`);
@@ -191,6 +191,11 @@ export class RedisCoordinatorLink extends RedisEnd implements CoordinatorLink {
     const stored = await this.cmd.smembers(this.key('builds')).catch(() => []);
     const stale = stored.filter((sha) => sha !== sha256 && sha !== previous);
     if (stale.length > 0) await this.cmd.multi().del(...stale.map((sha) => this.key(`build:${sha}`))).srem(this.key('builds'), ...stale).exec().catch(() => {});
+  }
+
+  async canary(wave: { sha256: string; members: string[] } | null): Promise<void> {
+    const key = this.key('canary');
+    await this.#command('recording the canary', async () => { await (wave === null ? this.cmd.del(key) : this.cmd.set(key, JSON.stringify(wave))); });
   }
 
   async #command<T>(what: string, run: () => Promise<T>): Promise<T> {
@@ -259,9 +264,11 @@ export class RedisMemberLink extends RedisEnd implements MemberLink {
   serve(handler: (request: FleetRequest) => Promise<FleetReply>, lost: () => void, rejoined: (committed: string) => void): void {
     this.#onRequest = handler;
     this.watch(lost, () => {
-      void this.cmd.get(this.key('committed')).then((committed) => {
+      void this.cmd.mget(this.key('committed'), this.key('canary')).then(([committed, canary]) => {
         if (this.#serving !== null) this.report(this.#serving);
-        if (committed !== null) rejoined(committed);
+        const wave = canary == null ? null : JSON.parse(canary) as { sha256: string; members: string[] };
+        const target = wave !== null && wave.members.includes(this.#id) ? wave.sha256 : committed;
+        if (target != null) rejoined(target);
       }, () => {});
     });
     this.#beat = setInterval(() => { if (this.#serving !== null) this.report(this.#serving); }, BEAT_MS);

@@ -2,6 +2,7 @@ import { ASYNC_DISPOSE } from '../async-dispose.js';
 import { abortable, callAborted, resolveCallOptions, resolveCloseOptions, type CallOptions, type CloseOptions } from './call-options.js';
 import { publishFailedSwap, publishHostEvent, type DiagnosticsHost, type FailedSwapReason } from '../diagnostics.js';
 import { hostClosed, illegalConstructor, IsoswapError, unknownFunction } from '../errors.js';
+import { platform } from '../platform/platform.js';
 import { HOST_EVENTS, HostEmitter, type HostEventMap } from '../events.js';
 import type { FunctionTable, ResolvedOptions } from '../options.js';
 import type { PrototypeArguments, PrototypeResult } from '../library/prototype-types.js';
@@ -57,7 +58,11 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
     if (factory !== FACTORY) throw illegalConstructor('IsolatedHost', 'createIsolatedHost');
     super();
     this.#opts = opts;
-    this.#stateBlock = opts.stateBytes > 0 ? createStateBlock(opts.stateBytes, opts.isolation) : null;
+    // onPinned: 'process' may serve any version from a child: the block must be memory a
+    // child can map too (a memfd, which the thread workers map as well). Where no build is
+    // ever found pinned (Windows: pinned.ts), the host's isolation decides as usual.
+    const blockIn = opts.onPinned === 'process' && platform().name === 'linux' ? 'process' : opts.isolation;
+    this.#stateBlock = opts.stateBytes > 0 ? createStateBlock(opts.stateBytes, blockIn) : null;
     this.fns = hostFunctions(() => this.#queue?.current?.functions ?? {}, (name, args) => this.#call(name, args)) as HostFunctions<F>;
   }
 

@@ -14,6 +14,7 @@ import type { VersionInfo } from '../version/version-info.js';
 import { awaited, awaitOnly, blocking, step, type Steps } from '../procedure.js';
 import type { HeldWork, RecoveringQueue, SwapOptions } from './swap-contract.js';
 import { CrashRecovery } from './crash-recovery.js';
+import { pinnedError } from '../library/pinned.js';
 
 /**
  * The serving version and the swaps that replace it, one at a time, in order: load the
@@ -31,6 +32,8 @@ export class SwapQueue implements RecoveringQueue {
   /** The recovery from a crash calls are held for now, which a blocked callSync may drive. */
   #recovery: HeldWork | null = null;
   #closed = false;
+  /** Versions loaded so far (a pinned build warns from the second on). */
+  #loads = 0;
   #current!: Version;
   #chain: Promise<unknown> = Promise.resolve();
   #queuedReload: Promise<VersionInfo> | null = null;
@@ -197,6 +200,11 @@ export class SwapQueue implements RecoveringQueue {
     const version = yield* this.versions.load(source, sourceId, serving, timeoutMs);
     version.onFault((error) => this.#crashes.onCrash(version, error));
     version.runtime.onWarning((error) => this.host.reportWarning(error));
+    // The first version is never unloaded before close; from the second on, each stays mapped.
+    const first = this.#loads++ === 0;
+    if (version.pinned !== null && version.info.isolation === 'thread' && !first) {
+      this.host.reportWarning(pinnedError(version.pinned, this.opts.library, version.id, 'warn'));
+    }
     return version;
   }
 

@@ -62,8 +62,12 @@ export interface Platform {
   threadId(): number;
   /** Names the calling thread (threads it starts inherit the name where `namedThreads`). */
   nameThisThread(name: string): void;
-  /** The ids of this process's threads named `name`, leaving out `workers`. */
-  guestThreads(name: string, workers: readonly number[]): number[];
+  /** The ids of this process's threads named `name`, leaving out `workers`; with
+   *  `started` (whether a thread id was started while the version was the latest to load),
+   *  also those that renamed themselves (a name neither Node nor isoswap gives). */
+  guestThreads(name: string, workers: readonly number[], started?: (tid: number) => boolean): number[];
+  /** The ids of this process's threads (none where threads are not named). */
+  threadIds(): number[];
   /** Keeps `path` (already loaded) loaded until the process exits. */
   keepMapped(path: string): void;
   /** The signals whose process-wide handler is code of `copy` (loaded): unmapping it would

@@ -80,6 +80,7 @@ export const windows: Platform = {
   threadId: () => 0,
   nameThisThread: () => {},
   guestThreads: () => [],
+  threadIds: () => [],
   keepMapped(path) {
     kernel32().loadLibraryEx(resolve(path), null, LOAD_LIBRARY_SEARCH_DLL_LOAD_DIR | LOAD_LIBRARY_SEARCH_DEFAULT_DIRS);
   },

@@ -3,6 +3,7 @@ import { SYNC_OP, type LibraryServiceApi, type LoadInfo, type LoadReport, type L
 import type { LibraryService } from './library-service.js';
 import { mapProcessState } from '../state/state-pointer.js';
 import { isSyncOp, runSyncOp, type SyncOpTarget } from './sync-ops.js';
+import { loadAddon } from './addon-module.js';
 
 type AddonFunction = (...args: unknown[]) => unknown;
 
@@ -20,6 +21,9 @@ export class AddonService implements LibraryServiceApi, SyncOpTarget {
   #library = '';
   readonly #functions = new Map<string, AddonFunction>();
   #state: { view: Uint8Array; close(): void } | null = null;
+  #release: () => void = () => {};
+  /** The `.node` files the version loaded (a package may load several). */
+  loaded: string[] = [];
   /** Answers a mark on the blocking path (the worker entry's, passed on by withAddons). */
   onMark: ((seq: number) => void) | null = null;
 
@@ -27,7 +31,10 @@ export class AddonService implements LibraryServiceApi, SyncOpTarget {
     this.#library = request.library;
     const module = { exports: {} as Record<string, unknown> };
     try {
-      process.dlopen(module, request.copy);
+      const addon = loadAddon(request); // the addon's, or the package's, module.exports
+      module.exports = addon.exports as Record<string, unknown>;
+      this.loaded = addon.loaded;
+      this.#release = addon.release;
     } catch (err) {
       throw loadError(err, request.library);
     }
@@ -99,6 +106,7 @@ export class AddonService implements LibraryServiceApi, SyncOpTarget {
     this.#functions.clear();
     this.#state?.close();
     this.#state = null;
+    this.#release();
   }
 
   #invoke(fn: AddonFunction, name: string, args: unknown[]): unknown {
@@ -129,6 +137,7 @@ function stateView(ref: StateRef): { view: Uint8Array; close(): void } {
 /** "did not self-register" (a plain library) or an init that threw: ERR_ADDON_INIT; any
  *  other dlopen refusal (an undefined symbol, another machine's ELF) as for libraries. */
 function loadError(err: unknown, library: string): IsoswapError {
+  if (err instanceof IsoswapError) return err; // ERR_DEPENDENCY_MISSING
   const { code, message } = describe(err);
   if (code === 'ERR_DLOPEN_FAILED' && !message.includes('did not self-register')) {
     return new IsoswapError('ERR_NOT_A_LIBRARY', `dlopen refused ${library}: ${message}`, { file: library });
@@ -175,12 +184,14 @@ function cloneable(value: unknown, name: string, library: string): unknown {
  * AddonService; later requests go to whichever loaded last, `callSync` (the blocking
  * paths) as the addon's callSync. `onAddon` starts what the
  * worker serves beside comlink for the addon (its blocking-call path) and returns how to
- * stop it.
+ * stop it; `frame` runs around an addon's load (a worker thread names itself first, as
+ * for a library, so that the threads the addon starts are found at its retire).
  *
  * @example
  * expose(withAddons(new LibraryService()), ipcEndpoint(process));
  */
-export function withAddons(library: LibraryService, onAddon?: (addon: AddonService, request: LoadRequest) => () => void): LibraryServiceApi & Pick<AddonService, 'callSync'> {
+export function withAddons(library: LibraryService, onAddon?: (addon: AddonService, request: LoadRequest) => () => void,
+  frame: (request: LoadRequest, load: () => LoadReport) => LoadReport = (_, load) => load()): LibraryServiceApi & Pick<AddonService, 'callSync'> {
   let active: LibraryServiceApi = library;
   let stop: (() => void) | undefined;
   const service: LibraryServiceApi & Pick<AddonService, 'callSync'> = {
@@ -195,7 +206,7 @@ export function withAddons(library: LibraryService, onAddon?: (addon: AddonServi
       }
       const addon = new AddonService();
       addon.onMark = library.onMark;
-      const report = addon.load(request);
+      const report = frame(request, () => ({ ...addon.load(request), loadedAddons: addon.loaded }));
       active = addon;
       stop = onAddon?.(addon, request);
       return report;

@@ -1,3 +1,4 @@
+import { isMainThread } from 'node:worker_threads';
 import { IsoswapError } from '../errors.js';
 import type { StateRef } from '../wire/protocol.js';
 import { inheritedFd } from '../wire/inherited-fds.js';
@@ -34,7 +35,7 @@ export function openState(ref: StateRef): StatePointer {
  * const block = mapProcessState(request.state); new Uint8Array(block.view())[0] = 1;
  */
 export function mapProcessState(ref: Exclude<StateRef, { kind: 'shared' }>): MappedFile {
-  if (ref.kind === 'memfd') return mapInheritedState(ref.bytes);
+  if (ref.kind === 'memfd') return mapInheritedState(ref.bytes, ref.fd);
   const memory = namedMemory(ref.name, ref.bytes, 'open');
   return { pointer: memory.pointer, bytes: ref.bytes, view: () => memory.buffer, unmap: () => memory.close() };
 }
@@ -45,8 +46,10 @@ export function mapProcessState(ref: Exclude<StateRef, { kind: 'shared' }>): Map
  * @example
  * const block = mapInheritedState(4096); new Uint8Array(block.view())[0] = 1;
  */
-export function mapInheritedState(bytes: number): MappedFile {
-  const fd = inheritedFd('state');
+export function mapInheritedState(bytes: number, hostFd?: number): MappedFile {
+  // A worker thread of the host itself (onPinned: 'process' keeps the block in a memfd)
+  // inherited nothing: the host's own descriptor is valid there.
+  const fd = inheritedFd('state') ?? (isMainThread ? undefined : hostFd);
   if (fd === undefined) throw new IsoswapError('ERR_STATE_MAP', 'this process was not given the state block (no `state` fd inherited)', { bytes });
   return mapShared(fd, bytes);
 }

@@ -1,6 +1,6 @@
 import {
   channelViews, HEAD, HEAD_AT, MASK, META_FN, META_STATUS, SLOT_META, SLOT_VALUES, DONE,
-  STATUS_BAD_ARGUMENTS, STATUS_OK, STATUS_UNKNOWN_FUNCTION, WAKE, WORKER_EXITED,
+  POSTED, STATUS_BAD_ARGUMENTS, STATUS_OK, STATUS_UNKNOWN_FUNCTION, WORKER_EXITED,
   WORKER_RUNNING, WORKER_STATE, WORKER_STOPPED, WORKER_TID, type RingHeader,
 } from './ring-layout.js';
 import { WorkerCodec, type RingSideChannel } from './ring-codec.js';
@@ -45,7 +45,7 @@ export interface ServerOptions {
  * one (adaptive), then sleeps so that an idle worker costs no CPU. Where it may
  * ({@link ServerOptions.block}) and its event loop has nothing pending, it blocks on the
  * ring's WAKE word, so that the next call wakes it directly; it turns its event loop when
- * the host posted a message (the host nudges WAKE after each) and every BLOCK_SLICE_MS.
+ * the host posted a message (the host bumps POSTED after each) and every BLOCK_SLICE_MS.
  * Otherwise it parks on the event loop (signals.park: Atomics.waitAsync in a thread, a
  * doorbell pipe in a child process), which keeps serving comlink, timers and async work.
  */
@@ -60,8 +60,8 @@ export class ChannelServer {
   readonly #comingSpin = new SpinBudget(CALL_COMING_SPIN_US, CALL_COMING_SPIN_US);
   #tail = 0;
   #stopped = false;
-  /** WAKE as read before the event loop last turned (blockWorker). */
-  #turnWake = 0;
+  /** POSTED as read before the event loop last turned (blockWorker). */
+  #turnPosted = 0;
   readonly #hasWork = (): boolean => Atomics.load(this.#header, HEAD) !== this.#tail;
 
   /**
@@ -115,7 +115,7 @@ export class ChannelServer {
       // (a message, a slice's end) none is due.
       if (ran && this.#spin.spin(this.#hasWork)) continue;
       if (this.options.block && quietLoop()) {
-        const outcome = blockWorker(this.#ring, this.#tail, this.#turnWake, BLOCK_SLICE_MS, this.signals);
+        const outcome = blockWorker(this.#ring, this.#tail, this.#turnPosted, BLOCK_SLICE_MS, this.signals);
         if (outcome === 'turn' || (outcome === 'call' && !this.#comingSpin.spin(this.#hasWork))) {
           this.#turn();
           return;
@@ -132,7 +132,7 @@ export class ChannelServer {
   /** Lets the event loop run (a message the host posted, a slice's end), then serves on.
    *  Two immediates: the poll phase, where messages arrive, lies between them. */
   #turn(): void {
-    this.#turnWake = Atomics.load(this.#header, WAKE);
+    this.#turnPosted = Atomics.load(this.#header, POSTED);
     setImmediate(() => setImmediate(this.#serve));
   }
 

@@ -3,7 +3,7 @@ import type { IsoswapError } from '../errors.js';
 import { processState, type HostPipe, type NamedEvent } from '../platform/named-objects.js';
 import type { RingSideChannel } from './ring-codec.js';
 import {
-  DONE, HEAD, HOST_WAITING, WORKER_BLOCKED, WORKER_EXITED, WORKER_PARKED, WORKER_RUNNING, WORKER_STATE, WORKER_STOPPED, WORKER_TID,
+  DONE, HEAD, HOST_WAITING, WAKE, WORKER_BLOCKED, WORKER_EXITED, WORKER_PARKED, WORKER_RUNNING, WORKER_STATE, WORKER_STOPPED, WORKER_TID,
   type RingHeader,
 } from './ring-layout.js';
 import { writeSpilled } from './process-ring-signals.js';
@@ -143,9 +143,10 @@ export class NamedWorkerSignals implements WorkerSignals {
     return false;
   }
 
-  waitWake(_ring: RingHeader, _wake: number, sliceMs: number): void {
-    // blockWorker read WAKE just before: a bump since then has set the event
-    this.events.wake.wait(sliceMs);
+  waitWake({ header }: RingHeader, wake: number, sliceMs: number): void {
+    // A bump of WAKE since blockWorker read it also set the event: the wait would return
+    // at once; looked at first, as a futex does
+    if (Atomics.load(header, WAKE) === wake) this.events.wake.wait(sliceMs);
   }
 
   notifyHost(ring: RingHeader): void {

@@ -31,6 +31,10 @@ export const WAKE = 35;
  *  spins for it instead of turning its event loop (the host's own first steps after idle
  *  overlap the worker's wake-up). */
 export const CALL_COMING = 40;
+/** Bumped by the host after every message it posts to the worker (then WAKE): a worker
+ *  about to block turns its event loop first when it moved since the last turn. WAKE
+ *  alone cannot tell, as a call bumps it too. */
+export const POSTED = 41;
 /** Float64 index (ChannelViews.stamps) of when the host published to a sleeping worker,
  *  and when the worker answered a sleeping host (clock.ts nowMs: one clock for threads and
  *  processes). A side woken late learns from it when the change really came, which the

@@ -1,6 +1,6 @@
 import { IsoswapError } from '../errors.js';
 import {
-  CALL_COMING, DONE, DONE_AT, HEAD, HEAD_AT, HOST_WAITING, WAKE, WORKER_BLOCKED, WORKER_EXITED, WORKER_PARKED, WORKER_RUNNING, WORKER_STATE,
+  CALL_COMING, DONE, DONE_AT, HEAD, HEAD_AT, HOST_WAITING, POSTED, WAKE, WORKER_BLOCKED, WORKER_EXITED, WORKER_PARKED, WORKER_RUNNING, WORKER_STATE,
   WORKER_STOPPED, WORKER_TID, type RingHeader,
 } from './ring-layout.js';
 import { nowMs } from './clock.js';
@@ -62,20 +62,23 @@ export type BlockOutcome = 'work' | 'call' | 'turn';
 
 /**
  * The worker blocks on WAKE until the host publishes or posts (the host's end is each
- * signals' wakeWorker and nudge). `turnWake` is WAKE as read before the worker's event loop
- * last turned: a WAKE past it means a message may wait there, so the worker does not block.
- * The worker stores WORKER_BLOCKED, then reads WAKE and HEAD; the host stores HEAD (or
- * posts and bumps WAKE), then reads WORKER_STATE: with sequentially consistent atomics one
- * of the two sees the other, and a bump after the read of WAKE ends the wait at once.
+ * signals' wakeWorker and nudge). `turnPosted` is POSTED as read before the worker's event
+ * loop last turned: a POSTED past it means a message may wait there, so the worker does
+ * not block. A wake for a call bumps WAKE only: the worker that answered it blocks again
+ * at once, without a turn of its event loop first (a host sharing its core would wait for
+ * that turn). The worker stores WORKER_BLOCKED, then reads WAKE, POSTED and HEAD; the host
+ * stores HEAD (or posts and bumps POSTED, then WAKE), then reads WORKER_STATE: with
+ * sequentially consistent atomics one of the two sees the other, and a bump after the read
+ * of WAKE ends the wait at once.
  *
  * @example
- * if (blockWorker(ring, tail, turnWake, SLICE_MS, signals) === 'turn') setImmediate(again);
+ * if (blockWorker(ring, tail, turnPosted, SLICE_MS, signals) === 'turn') setImmediate(again);
  */
-export function blockWorker(ring: RingHeader, seen: number, turnWake: number, sliceMs: number, signals: WorkerSignals): BlockOutcome {
+export function blockWorker(ring: RingHeader, seen: number, turnPosted: number, sliceMs: number, signals: WorkerSignals): BlockOutcome {
   const { header } = ring;
   Atomics.store(header, WORKER_STATE, WORKER_BLOCKED);
   const wake = Atomics.load(header, WAKE);
-  if (wake === turnWake && Atomics.load(header, HEAD) === seen) signals.waitWake(ring, wake, sliceMs);
+  if (Atomics.load(header, POSTED) === turnPosted && Atomics.load(header, HEAD) === seen) signals.waitWake(ring, wake, sliceMs);
   Atomics.store(header, WORKER_STATE, WORKER_RUNNING);
   const coming = Atomics.exchange(header, CALL_COMING, 0) === 1;
   return Atomics.load(header, HEAD) !== seen ? 'work' : coming ? 'call' : 'turn';
@@ -118,14 +121,15 @@ export function claimWake(ring: RingHeader, notify: (kind: typeof WORKER_PARKED 
 }
 
 /**
- * The host's half for a message: WAKE is bumped (a worker about to block sees it and turns
- * its event loop instead), and a worker already blocked is woken.
+ * The host's half for a message: POSTED and WAKE are bumped (a worker about to block sees
+ * it and turns its event loop instead), and a worker already blocked is woken.
  *
  * @example
  * port.postMessage(message); nudgeWorker(ring, () => Atomics.notify(ring.header, WAKE));
  */
 export function nudgeWorker(ring: RingHeader, notify: () => void): void {
   const { header } = ring;
+  Atomics.add(header, POSTED, 1);
   Atomics.add(header, WAKE, 1);
   if (Atomics.compareExchange(header, WORKER_STATE, WORKER_BLOCKED, WORKER_RUNNING) === WORKER_BLOCKED) notify();
 }

@@ -13,6 +13,7 @@ import { withDeadline } from '../runtime/deadline.js';
 import { CallLedger } from './call-ledger.js';
 import { HookRunner } from './hook-runner.js';
 import { keepGuestThreadsMapped, stuckThreadError } from './stuck-threads.js';
+import type { PinnedReason } from '../library/pinned.js';
 
 /** How long a killed runtime may take to end. A worker thread stuck in native code never
  *  does: worker.terminate() waits for JavaScript, which a native call never returns to. */
@@ -46,6 +47,11 @@ export class Version {
    *  rollback) does not keep its checks (closures and bounds per function). */
   #checks: Map<string, ArgumentCheck>;
 
+  /** What makes the build unmappable in thread isolation (library/pinned.ts), or null. */
+  pinned: PinnedReason | null = null;
+  /** A thread worker names itself; a child process does not. */
+  readonly #isolation: 'thread' | 'process';
+
   constructor(
     readonly id: number,
     readonly artifact: Artifact,
@@ -57,6 +63,7 @@ export class Version {
     readonly sourceId?: number,
   ) {
     this.#runtime = runtime;
+    this.#isolation = runtime.report.threadName === undefined ? 'process' : 'thread';
     this.#checks = argumentChecks(runtime.report, artifact.library);
     this.#hooks = new HookRunner({
       id, library: artifact.library,
@@ -81,7 +88,8 @@ export class Version {
 
   get info(): VersionInfo {
     const { id, artifact, loadedAt, status, sourceId } = this;
-    return Object.freeze({ id, library: artifact.library, copy: artifact.copy, sha256: artifact.sha256, loadedAt, status, sourceId });
+    return Object.freeze({ id, library: artifact.library, copy: artifact.copy, sha256: artifact.sha256, loadedAt, status, sourceId,
+      pinned: this.pinned !== null, isolation: this.#isolation });
   }
 
   /** Runs one call on this version, counted until it settles (or times out: after

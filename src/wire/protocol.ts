@@ -37,6 +37,12 @@ export interface LoadRequest {
   /** A Node-API addon: `process.dlopen` of the copy, its exported functions served
    *  (src/runtime/addon-service.ts); `functions` and `section` are then unused. */
   addon?: boolean | undefined;
+  /** An addon's `process.dlopen` flags (os.constants.dlopen); absent: Node's default. */
+  dlopenFlags?: number | undefined;
+  /** A package entry to run instead (createAddonHost({ module })): its `require` of
+   *  `library` loads `copy`, of any other `.node` a copy the worker makes
+   *  (src/runtime/addon-module.ts). */
+  module?: string | undefined;
 }
 
 /** Where the `isoswap_state` section is, relative to the library's load base. */
@@ -128,6 +134,11 @@ export interface LoadReport {
    *  their kernel thread ids (one per worker, gathered by the host). */
   threadName?: string | undefined;
   tids?: number[] | undefined;
+  /** Host side, thread isolation: this load among the process's loads (guest-threads.ts
+   *  markLoad), so that threads a guest started and renamed (tokio does) are told apart. */
+  loadMark?: number | undefined;
+  /** A package (LoadRequest.module): the `.node` files its entry loaded, as named. */
+  loadedAddons?: string[] | undefined;
   /** Call name → its signature, for the functions the fast channel can call (decided from
    *  the koffi prototype at load time); absent when no channel was offered. */
   fast?: Record<string, FastSignature> | undefined;
