@@ -104,4 +104,52 @@ describe('the process call ring on Windows', () => {
     }
     assert.deepEqual(hostFiles(dir), []);
   });
+
+  test('ten process swaps under 4 callers on the ring (call and callSync): none fails, none answered by an older version after reload() resolved', async () => {
+    const dir = tempDir();
+    const library = install('tick1.dll', join(dir, 'game.dll'));
+    const host = await createIsolatedHost({ library, functions: { do_tick: 'int32_t do_tick(int32_t)', version: 'int32_t version(void)' }, isolation: 'process' });
+    let promised = 1; // the last reload that resolved (1: the first load)
+    const build = (reload: number): number => (reload - 1) % 3 + 1; // tick1, 2, 3, 1, ...
+    let stop = false;
+    const stale: string[] = [];
+    const failed: unknown[] = [];
+    let answeredLast = 0;
+    const caller = async (i: number): Promise<void> => {
+      while (!stop) {
+        const issued = promised;
+        try {
+          // one caller in four blocks: callSync shares the ring with the awaited calls
+          const got = i === 0 ? host.callSync('version') as number : await host.call('version');
+          // the build of the reload resolved when it was issued, or of one since (the next
+          // may serve before its reload() resolves)
+          const allowed = new Set<number>();
+          for (let k = issued; k <= promised + 1; k++) allowed.add(build(k));
+          if (!allowed.has(got)) stale.push(`caller ${i}: build ${got} after reload ${issued} resolved`);
+          if (issued === 11) answeredLast++;
+        } catch (err) {
+          failed.push(err);
+        }
+        if (i === 0) await new Promise((resolve) => setImmediate(resolve)); // let the loop turn
+      }
+    };
+    try {
+      const callers = [0, 1, 2, 3].map(caller);
+      for (let reload = 2; reload <= 11; reload++) {
+        install(`tick${build(reload)}.dll`, library);
+        const info = await host.reload();
+        assert.equal(info.id, reload);
+        promised = reload;
+      }
+      while (answeredLast < 200 && failed.length === 0) await new Promise((resolve) => setImmediate(resolve));
+      stop = true;
+      await Promise.all(callers);
+      assert.deepEqual(failed, []);
+      assert.deepEqual(stale, []);
+    } finally {
+      stop = true;
+      await host.close();
+    }
+    assert.deepEqual(hostFiles(dir), []);
+  });
 });
