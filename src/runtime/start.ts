@@ -50,7 +50,7 @@ export class RuntimeFactory {
       const standby = processStandby(threads, extras);
       this.#standby = standby;
       this.#start = (request, timeoutMs) => ProcessRuntime.start(request, threads, standby, timeoutMs);
-      this.#startsBlocking = platform().inheritedChannels;
+      this.#startsBlocking = platform().inheritedChannels || platform().namedChannels;
     }
   }
 
@@ -73,7 +73,7 @@ export class RuntimeFactory {
     }
   }
 
-  /** Whether a blocked host can {@link start} a runtime (process isolation on Linux). */
+  /** Whether a blocked host can {@link start} a runtime (process isolation). */
   get canStartBlocking(): boolean {
     return this.#startsBlocking;
   }
