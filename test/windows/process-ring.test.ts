@@ -120,7 +120,7 @@ describe('the process call ring on Windows', () => {
         const issued = promised;
         try {
           // one caller in four blocks: callSync shares the ring with the awaited calls
-          const got = i === 0 ? host.callSync('version') as number : await host.call('version');
+          const got: number = i === 0 ? host.callSync('version') : await host.call('version');
           // the build of the reload resolved when it was issued, or of one since (the next
           // may serve before its reload() resolves)
           const allowed = new Set<number>();
