@@ -246,7 +246,8 @@ export function arrayAt(kind: number, arena: Buffer, at: number, length: number)
     array = new typed(Math.floor(length / typed.BYTES_PER_ELEMENT));
   }
   const bytes = bytesOf(array);
-  for (let i = 0; i < bytes.byteLength; i++) bytes[i] = arena[at + i]!;
+  const end = bytes.byteLength; // read once: a Buffer's byteLength is not inlined in the loop
+  for (let i = 0; i < end; i++) bytes[i] = arena[at + i]!;
   return array;
 }
 
