@@ -143,8 +143,8 @@ type Unlisted = Exclude<keyof IsolatedHostOptions, (typeof OPTION_NAMES)[number]
 const everyOptionListed: [Unlisted] extends [never] ? true : Unlisted = true;
 void everyOptionListed;
 
-/** Workers (or child processes) per version: each costs a thread (~8 MB) or a Node
- *  process (~40 MB), twice over during a swap (standbys); 100000 exhausted the heap. */
+/** Workers (or child processes) per version: each costs a thread or a Node process,
+ *  twice over during a swap (standbys); a limit in the hundred thousands exhausted the heap. */
 export const MAX_THREADS = 64;
 /** The hooks take the block's size as a `uint32_t`. */
 export const MAX_STATE_BYTES = 2 ** 32 - 1;

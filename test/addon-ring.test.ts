@@ -21,6 +21,7 @@ after(removeTempDirs);
 
 /** One version of the test addon, served by a worker, reachable on each path. */
 interface Served {
+  path: string;
   report: LoadReport;
   channel: CallChannel;
   message(name: string, args: unknown[]): Promise<unknown>;
@@ -34,7 +35,7 @@ async function inThread(): Promise<Served> {
   const report = await worker.request((r) => r.load({ library: path, copy: path, functions: {}, addon: true, channel: worker.channel.buffer }));
   worker.channel.open(report, undefined);
   return {
-    report, channel: worker.channel,
+    path, report, channel: worker.channel,
     message: (name, args) => worker.request((r) => r.call(name, args)).then(unwire),
     blocking: (name, args) => unwire(worker.syncCall.call(name, args)),
     end: () => worker.kill(),
@@ -47,7 +48,7 @@ async function inProcess(): Promise<Served> {
   const report = await child.request((r) => r.load({ library: path, copy: path, functions: {}, addon: true, processRing: true }));
   child.channel!.open(report, undefined);
   return {
-    report, channel: child.channel!,
+    path, report, channel: child.channel!,
     message: (name, args) => child.request((r) => r.call(name, args)).then(unwire),
     blocking: (name, args) => unwire(child.syncCall.call(name, args)),
     end: () => child.kill(),
@@ -196,12 +197,19 @@ for (const [isolation, serve] of [['thread', inThread], ['process', inProcess]] 
           return { code: err.code, message: err.message, details: err.details };
         }
       };
-      for (const [name, args] of [['fail', []], ['jsThrow', []], ['makeFunction', []], ['addLater', [1, 2]]] as Array<[string, unknown[]]>) {
+      const calls: Array<[string, unknown[]]> = [
+        ['fail', []], ['jsThrow', []], ['makeFunction', []], ['addLater', [1, 2]], ['later', [1, new Uint8Array(2), 3, true]],
+      ];
+      for (const [name, args] of calls) {
         const byMessage = await outcome(() => served.message(name, args));
         assert.deepEqual(await outcome(() => onRing(served, name, args)), byMessage, name);
         assert.deepEqual(await outcome(() => onRingSync(served, name, args)), await outcome(() => served.blocking(name, args)), `${name}, callSync`);
       }
       assert.equal((await outcome(() => onRing(served, 'fail', [])) as { code: string }).code, 'ERR_ADDON_THREW');
+      assert.deepEqual(await outcome(() => onRing(served, 'later', [1, undefined, 0, true])), {
+        code: 'ERR_ADDON_THREW', message: `later in ${served.path} threw ELATER: the async work failed on purpose`,
+        details: { function: 'later', file: served.path, code: 'ELATER', name: 'Error', message: 'the async work failed on purpose' },
+      }, 'a rejected Promise');
       assert.equal((await outcome(() => onRing(served, 'makeFunction', [])) as { code: string }).code, 'ERR_NOT_CLONEABLE');
       assert.equal((await outcome(() => onRingSync(served, 'addLater', [1, 2])) as { code: string }).code, 'ERR_BAD_ARGUMENTS');
       assert.deepEqual(await onRing(served, 'list', []), [], 'no arguments; an array comes back');

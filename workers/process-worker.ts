@@ -55,10 +55,10 @@ class ProcessLibraryService extends LibraryService {
 
 const library = new ProcessLibraryService();
 library.onMark = answerMark;
-// A Node-API addon has its own service; its exports on the ring, as a library's functions.
+// A Node-API addon has its own service; its exports on the ring too.
 const service = withAddons(library, (addon, request, report) => {
   if (request.processRing !== true || ring === null) return { stop: () => {} };
-  return serveAddonRing(addon, report, ring.buffer, ring.signals.side, ring.signals, { block: true });
+  return serveAddonRing(addon, report, ring.buffer, ring.signals.side, ring.signals);
 }, undefined, processCallHost());
 expose(service, ipcEndpoint(process));
 serveSyncPipe({ call: service.callSync }); // host.callSync: its own pipes, which the host can block on

@@ -62,8 +62,8 @@ const library = new ThreadLibraryService();
 if (syncPort !== undefined && syncReplies !== undefined) library.onMark = (seq) => answerMark(syncPort, syncReplies, seq);
 // A Node-API addon (createAddonHost) is served by its own service, blocking calls included.
 const service = withAddons(library, (addon, request, report) => {
-  // The exports on the ring; may block between calls, as for a library.
-  const ring = request.channel === undefined ? undefined : serveAddonRing(addon, report, request.channel, side, undefined, { block: true });
+  // The exports on the ring (serveAddonRing: parked on the event loop between calls).
+  const ring = request.channel === undefined ? undefined : serveAddonRing(addon, report, request.channel, side, undefined);
   const stopSync = syncPort === undefined || syncReplies === undefined ? () => {} : serveSyncPort(syncPort, syncReplies, (name, args) => addon.callSync(name, args));
   return { stop: () => { ring?.stop(); stopSync(); }, fast: ring?.fast };
 }, named, threadCallHost((message, transfer) => parentPort!.postMessage(message, transfer),

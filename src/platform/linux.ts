@@ -35,6 +35,7 @@ export const linux: Platform = {
   deferredUnmap: true,
   namedThreads: true,
   inheritedChannels: true,
+  namedChannels: false,
 
   assertCompleteLibrary: assertCompleteElf,
   findSection: findElfSection,

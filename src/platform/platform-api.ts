@@ -29,6 +29,9 @@ export interface Platform {
   /** A child inherits memory and pipes by descriptor (memfd, pipe2, futex): process
    *  isolation's call ring, its blocking `callSync` and its state block. */
   readonly inheritedChannels: boolean;
+  /** A child opens memory, events and pipes the host made under names it is told (a file
+   *  mapping, named events, named pipes): process isolation's channels on Windows. */
+  readonly namedChannels: boolean;
 
   /** ERR_NOT_A_LIBRARY unless `bytes` are a whole library this process could load. */
   assertCompleteLibrary(bytes: Uint8Array, file: string): void;

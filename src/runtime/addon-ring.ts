@@ -1,4 +1,4 @@
-import { ChannelServer, type ServerOptions } from '../transport/channel-server.js';
+import { ChannelServer } from '../transport/channel-server.js';
 import type { RingSideChannel } from '../transport/ring-codec.js';
 import type { WorkerSignals } from '../transport/ring-signals.js';
 import type { FastSignature, LoadReport } from '../wire/protocol.js';
@@ -11,16 +11,17 @@ const TAGGED: FastSignature = { args: [], result: 'void', tagged: true };
 /**
  * Serves an addon's exports on the worker's call ring (both workers: a thread's
  * SharedArrayBuffer, a child's inherited memfd); returns how to stop, and what to report
- * as `fast`.
+ * as `fast`. Between calls the server parks on the event loop, never blocks it: an addon's
+ * async work completes, and its threadsafe functions call back, through that loop, from
+ * handles Node does not list (a blocked worker would hold them until its slice ended).
  *
  * @example
- * const { stop, fast } = serveAddonRing(addon, report, request.channel, undefined, side);
+ * const { stop, fast } = serveAddonRing(addon, report, request.channel, side, undefined);
  */
 export function serveAddonRing(
-  addon: AddonService, report: LoadReport, buffer: ArrayBufferLike, side: RingSideChannel | undefined,
-  signals: WorkerSignals | undefined, options: ServerOptions,
+  addon: AddonService, report: LoadReport, buffer: ArrayBufferLike, side: RingSideChannel | undefined, signals: WorkerSignals | undefined,
 ): { stop(): void; fast: Record<string, FastSignature> } {
-  const server = new ChannelServer(buffer, addon.ringEntries(), undefined, side, signals, options);
+  const server = new ChannelServer(buffer, addon.ringEntries(), undefined, side, signals, { block: false });
   server.start();
   const fast = Object.create(null) as Record<string, FastSignature>; // any name, `__proto__` too
   for (const name of report.functions) fast[name] = TAGGED;

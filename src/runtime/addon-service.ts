@@ -1,7 +1,7 @@
 import { IsoswapError } from '../errors.js';
 import { SYNC_OP, type LibraryServiceApi, type LoadInfo, type LoadReport, type LoadRequest, type StateRef } from '../wire/protocol.js';
 import type { LibraryService } from './library-service.js';
-import { mapInheritedState } from '../state/state-pointer.js';
+import { mapProcessState } from '../state/state-pointer.js';
 import { isSyncOp, runSyncOp, type SyncOpTarget } from './sync-ops.js';
 import { ADDON_OP, type AddonExportsReport } from '../wire/addon-wire.js';
 import { exportTable } from './addon-exports.js';
@@ -221,7 +221,7 @@ function returnsPromise(name: string, library: string, ran: boolean): IsoswapErr
  */
 function stateView(ref: StateRef): { view: Uint8Array; close(): void } {
   if (ref.kind === 'shared') return { view: new Uint8Array(ref.buffer), close() {} };
-  const mapped = mapInheritedState(ref.bytes, ref.fd);
+  const mapped = mapProcessState(ref);
   return { view: new Uint8Array(mapped.view()), close: () => mapped.unmap() };
 }
 

@@ -3,6 +3,7 @@ import { IsoswapError } from '../errors.js';
 import type { StateRef } from '../wire/protocol.js';
 import { inheritedFd } from '../wire/inherited-fds.js';
 import { mapShared, type MappedFile } from './shared-memory.js';
+import { namedMemory } from '../platform/named-objects.js';
 
 /** What the hooks receive as `void *state`, and how to let go of it. */
 export interface StatePointer {
@@ -22,8 +23,21 @@ export function openState(ref: StateRef): StatePointer {
   }
   // Process isolation: the pointer stays valid until unload, so a library may keep it
   // between calls here too.
-  const mapped = mapInheritedState(ref.bytes, ref.fd);
+  const mapped = mapProcessState(ref);
   return { pointer: mapped.pointer, bytes: ref.bytes, close: () => mapped.unmap() };
+}
+
+/**
+ * Process isolation: the block the host made, mapped here: the inherited memfd (Linux),
+ * or the file mapping opened by its name (Windows).
+ *
+ * @example
+ * const block = mapProcessState(request.state); new Uint8Array(block.view())[0] = 1;
+ */
+export function mapProcessState(ref: Exclude<StateRef, { kind: 'shared' }>): MappedFile {
+  if (ref.kind === 'memfd') return mapInheritedState(ref.bytes, ref.fd);
+  const memory = namedMemory(ref.name, ref.bytes, 'open');
+  return { pointer: memory.pointer, bytes: ref.bytes, view: () => memory.buffer, unmap: () => memory.close() };
 }
 
 /**

@@ -226,8 +226,8 @@ export class CallChannel {
     this.#overflowAt = 0;
     for (const call of queued) call.reject(error);
     Atomics.notify(this.#header, DONE); // lets a pending waitAsync go (thread isolation)
-    // A host keeps retired versions in its history: let go of the ring (~160 KB of shared
-    // memory, ~50 KB of slot arrays) now; nothing is written into it after a failure.
+    // A host keeps retired versions in its history: let go of the ring (shared memory and
+    // slot arrays) now; nothing is written into it after a failure.
     this.#resolve = [];
     this.#reject = [];
     this.#fns = [];

@@ -1,7 +1,7 @@
 import { MAX_ARGS, META_ELEMENTS, META_STATUS, META_TAGS, SLOT_META, SLOT_VALUES, TAGGED_BLOCKING, type ChannelViews } from './ring-layout.js';
 import { INT64_MIN, SIGNED_LIMIT, UINT64_LIMIT, writeUtf8, type RingSideChannel, type TypedArray } from './ring-codec.js';
 import {
-  arrayOf, bigintOf, KIND_AS_IS, kindOf, VALUE_BIGINT, VALUE_BYTES, VALUE_FALSE, VALUE_INT64, VALUE_NULL, VALUE_NUMBER, VALUE_POSTED,
+  arrayAt, bigintOf, bytesOf, copyBytes, sameBytes, KIND_AS_IS, kindOf, VALUE_BIGINT, VALUE_BYTES, VALUE_FALSE, VALUE_INT64, VALUE_NULL, VALUE_NUMBER, VALUE_POSTED,
   VALUE_STRING, VALUE_TRUE, VALUE_UINT64, VALUE_UNDEFINED, wellFormed,
 } from './ring-values.js';
 
@@ -39,7 +39,7 @@ export class WorkerValues {
         case VALUE_TRUE: args[i] = true; break;
         case VALUE_STRING: args[i] = arena.toString('utf8', words[w], words[w]! + words[w + 1]!); break;
         case VALUE_BIGINT: args[i] = bigintOf(arena.toString('latin1', words[w], words[w]! + words[w + 1]!)); break;
-        default: args[i] = arrayOf((kinds >> (4 * i)) & 15, arena.subarray(words[w], words[w]! + words[w + 1]!));
+        default: args[i] = arrayAt((kinds >> (4 * i)) & 15, arena, words[w]!, words[w + 1]!);
       }
     }
     return args;
@@ -73,15 +73,14 @@ export class WorkerValues {
         const kind = value === null ? -2 : typeof value === 'object' ? kindOf(value) : -1;
         if (kind === -2) { answer = VALUE_NULL; break; }
         if (kind < 0) { this.side.post({ value: wire(value) }); break; }
-        const view = value as TypedArray;
-        const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+        const bytes = bytesOf(value as TypedArray);
         answer = kind << 4;
         if (bytes.byteLength <= words[at * 2 + 1]!) {
-          arena.set(bytes, words[at * 2]);
+          copyBytes(bytes, arena, words[at * 2]!);
           words[at * 2 + 1] = bytes.byteLength;
           answer |= VALUE_BYTES;
         } else {
-          this.side.post({ value: bytes.slice() }); // only its bytes, not the whole buffer under it
+          this.side.post({ value: new Uint8Array(bytes) }); // a copy of its bytes, not the whole buffer under it
           answer |= VALUE_POSTED;
         }
       }
@@ -99,11 +98,12 @@ export class WorkerValues {
       if (((tags >> (4 * i)) & 15) !== VALUE_BYTES) continue;
       const view = args[i] as TypedArray;
       const w = (slot * SLOT_VALUES + i) * 2;
-      const sent = arena.subarray(words[w], words[w]! + words[w + 1]!);
-      const now = new Uint8Array(view.buffer, view.byteOffset, Math.min(view.byteLength, sent.byteLength));
-      if (now.byteLength === sent.byteLength && Buffer.compare(now, sent) === 0) continue;
-      sent.set(now);
-      words[w + 1] = now.byteLength;
+      const at = words[w]!;
+      const now = bytesOf(view);
+      if (now.byteLength === words[w + 1] && sameBytes(now, arena, at)) continue;
+      const length = Math.min(now.byteLength, words[w + 1]!); // a view cannot grow; it may be detached
+      copyBytes(now.byteLength === length ? now : now.subarray(0, length), arena, at);
+      words[w + 1] = length;
       written |= 1 << i;
     }
     return written;

@@ -117,7 +117,7 @@ export class HostValues {
           if (arg === null) { tag = VALUE_NULL; break; }
           const view = arg as TypedArray;
           kinds |= kindOf(view) << (4 * i);
-          arena.set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength), at);
+          copyBytes(bytesOf(view), arena, at);
           words[w] = at;
           words[w + 1] = view.byteLength;
           at += align8(view.byteLength);
@@ -172,7 +172,7 @@ export class HostValues {
       case VALUE_TRUE: return true;
       case VALUE_STRING: return arena.toString('utf8', offset, offset + length);
       case VALUE_BIGINT: return bigintOf(arena.toString('latin1', offset, offset + length));
-      case VALUE_BYTES: return arrayOf(kind, arena.subarray(offset, offset + length));
+      case VALUE_BYTES: return arrayAt(kind, arena, offset, length);
       default: return this.#posted(fn, kind);
     }
   }
@@ -205,6 +205,50 @@ export function wellFormed(text: string): boolean {
 /** A BigInt from its hexadecimal text (`-` first when negative). */
 export function bigintOf(hex: string): bigint {
   return hex.startsWith('-') ? -BigInt(`0x${hex.slice(1)}`) : BigInt(`0x${hex}`);
+}
+
+/** Arrays up to this long are copied and compared by a loop: a native call (Buffer#copy,
+ *  Buffer.compare, a subarray) costs more than the loop for a few bytes. */
+const SHORT = 64;
+const BYTE_KINDS = new Set([KIND_OF.get(Uint8Array), KIND_OF.get(Buffer)]);
+
+/** The bytes of `view`: itself when it is one, else a byte view over its memory. */
+export function bytesOf(view: TypedArray | Buffer): Uint8Array {
+  return BYTE_KINDS.has(KIND_OF.get(view.constructor)) ? view as Uint8Array : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+}
+
+/** `bytes` into `to` at `at`. */
+export function copyBytes(bytes: Uint8Array, to: Uint8Array, at: number): void {
+  const length = bytes.byteLength;
+  if (length > SHORT) {
+    to.set(bytes, at);
+    return;
+  }
+  for (let i = 0; i < length; i++) to[at + i] = bytes[i]!;
+}
+
+/** Whether `bytes` are the `bytes.byteLength` bytes of `arena` from `at`. */
+export function sameBytes(bytes: Uint8Array, arena: Buffer, at: number): boolean {
+  const length = bytes.byteLength;
+  if (length > SHORT) return Buffer.compare(bytes, arena.subarray(at, at + length)) === 0;
+  for (let i = 0; i < length; i++) if (bytes[i] !== arena[at + i]) return false;
+  return true;
+}
+
+/** A new array of kind `kind` holding a copy of the `length` bytes of `arena` from `at`. */
+export function arrayAt(kind: number, arena: Buffer, at: number, length: number): TypedArray | Buffer {
+  if (length > SHORT) return arrayOf(kind, arena.subarray(at, at + length));
+  const type: ArrayClass = KINDS[kind] ?? Uint8Array;
+  let array: TypedArray | Buffer;
+  if (type === Buffer) array = Buffer.allocUnsafe(length);
+  else {
+    const typed = type as (typeof ELEMENT_KINDS)[number];
+    array = new typed(Math.floor(length / typed.BYTES_PER_ELEMENT));
+  }
+  const bytes = bytesOf(array);
+  const end = bytes.byteLength; // read once: a Buffer's byteLength is not inlined in the loop
+  for (let i = 0; i < end; i++) bytes[i] = arena[at + i]!;
+  return array;
 }
 
 /** A new array of kind `kind` holding a copy of `bytes`. */

@@ -72,7 +72,7 @@ export class VersionFactory {
     if (pinned !== null && isolation === 'thread' && this.opts.onPinned === 'refuse') throw pinnedError(pinned, library, id, 'refused');
     const inChild = pinned !== null && isolation === 'thread' && this.opts.onPinned === 'process';
     // Once the bytes are known to be a library, the runtime boots while they are hashed and
-    // copied (a cold start back to back, 1-3 ms sooner); a file refused costs no start.
+    // copied (a cold start back to back serves sooner); a file refused costs no start.
     const runtimes = (): RuntimeFactory => inChild
       ? (this.#pinnedRuntimes ??= new RuntimeFactory('process', 1, hostChildExtras(this.state, libraryPath)))
       : (this.#runtimes ??= new RuntimeFactory(isolation, threads, hostChildExtras(this.state, libraryPath)));

@@ -8,7 +8,8 @@ import type { AddonExportsReport } from './addon-wire.js';
 /** Where the state block lives, as the worker must be told. */
 export type StateRef =
   | { kind: 'shared'; buffer: SharedArrayBuffer }          // thread isolation: the same memory
-  | { kind: 'memfd'; fd: number; bytes: number };           // process isolation: a memfd (host's fd) every child inherits
+  | { kind: 'memfd'; fd: number; bytes: number }            // process isolation: a memfd (host's fd) every child inherits
+  | { kind: 'named'; name: string; bytes: number };         // process isolation on Windows: a file mapping every child opens by name
 
 /** Asks a worker to load one version. */
 export interface LoadRequest {

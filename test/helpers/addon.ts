@@ -30,8 +30,9 @@ export interface TestAddon {
   list(...args: unknown[]): unknown[];
   /** Writes `byte` into every byte of `bytes`. */
   fill(bytes: ArrayBufferView, byte: number): void;
-  /** `value`, after a trip through the thread pool that first fills `bytes` with `byte`. */
-  later<V>(value: V, bytes?: ArrayBufferView, byte?: number): Promise<V>;
+  /** `value`, after a trip through the thread pool that first fills `bytes` with `byte`;
+   *  `fail`: rejects with an Error of code ELATER instead. */
+  later<V>(value: V, bytes?: ArrayBufferView, byte?: number, fail?: boolean): Promise<V>;
   readonly BUILD: number;
 }
 
