@@ -42,7 +42,13 @@ for (const [isolation, SWAPS] of [['thread', stormSwaps(25, 100)], ['process', s
     addon.on('retired', (v: VersionInfo) => {
       retiredChecks.push((async () => {
         if (existsSync(v.copy)) leftovers.push(`v${v.id} copy on disk`);
-        if (await mappedAnywhere(v.copy, isolation) > 0) leftovers.push(`v${v.id} copy mapped`);
+        // Node unloads a worker's addons as the thread's environment is torn down, which
+        // can end a moment after 'retired' on a busy machine: a bounded wait.
+        const deadline = Date.now() + 10_000;
+        while (await mappedAnywhere(v.copy, isolation) > 0) {
+          if (Date.now() > deadline) { leftovers.push(`v${v.id} copy mapped`); break; }
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
       })());
     });
     const errors: unknown[] = [];
