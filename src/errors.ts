@@ -33,6 +33,7 @@ export const ERROR_CODES = {
   ERR_HOOK_TIMEOUT: 'isoswap_load or isoswap_unload (or unloading: the library destructors, or a beforeSwap listener) ran longer than hookTimeoutMs; the version was killed or, in a thread, abandoned',
   ERR_GUEST_THREADS: 'a retired version left threads it started running: its copy stays mapped until the process exits',
   ERR_SIGNAL_HANDLER: 'a retired version (thread isolation) left a process-wide signal handler pointing into its code: its copy stays mapped until the process exits',
+  ERR_PINNED_LIBRARY: 'a build is marked NODELETE or defines STB_GNU_UNIQUE symbols, so thread isolation can never unmap it (a `warning` from the second version on; refused with onPinned: \'refuse\')',
   ERR_THREAD_EXITED: 'a worker thread ended inside a native call (pthread_exit): its calls never return',
   ERR_DEPENDENCY_MISSING: 'a library the version needs (DT_NEEDED) was found in none of the places searched',
   ERR_LIBRARY_UNREADABLE: 'the library exists but cannot be read (permissions, I/O error)',
@@ -46,7 +47,7 @@ export const ERROR_CODES = {
   ERR_ADDON_THREW: 'an addon function threw; details.code keeps the code it threw with (napi_throw_error)',
   ERR_NOT_CLONEABLE: 'an argument or result of an addon function cannot be structured-cloned (a function, an external handle...)',
   ERR_HEADER: 'the `header` file cannot be read, or declares a function whose types cannot be mapped (names the line)',
-  ERR_UNSUPPORTED_PLATFORM: 'isoswap, or this feature of it, does not run on this system (macOS: nothing yet; Windows: process isolation without callSync and state blocks; docs/platforms.md)',
+  ERR_UNSUPPORTED_PLATFORM: 'isoswap, or this feature of it, does not run on this system (macOS: nothing yet; docs/platforms.md)',
   ERR_OUTPUT_CAPTURE: '`isoswap run` could not set up the pipes that capture the library\'s output (pipe2 failed)',
   ERR_SIGNATURE_CHANGED: 'a declared function\'s signature changed in the new build (without `allowSignatureChange`)',
   ERR_PREPARED_SETTLED: 'commit() or discard() of a prepared swap that was already committed or discarded',
@@ -57,6 +58,8 @@ export const ERROR_CODES = {
   ERR_FLEET_HASH_MISMATCH: 'the bytes of a fleet build do not hash to the sha256 the fleet named',
   ERR_FLEET_TRANSPORT: 'the fleet\'s transport failed: Redis unreachable or lost, the optional `ioredis` package missing, or a cluster IPC channel closed',
   ERR_FLEET_LEASE: 'another coordinator holds the fleet\'s lease in Redis, or this one lost it',
+  ERR_VERSION_RETIRED: 'a call on an addon handle (or a host callback called by the addon) whose version has ended: the handle was released, timed out (handleTimeoutMs), was ended at a state hand-over, by keepHandleVersions, or by close()',
+  ERR_CALLBACK_PENDING: 'callSync while a call that passed host functions to the addon is in flight, or reaching a version whose addon waits for one: the blocked host could never run it',
   ERR_BUFFER_LOST: 'a `warning`: an `_Out_`/`_Inout_` buffer was detached or shrunk while its call ran, so what the library wrote could not be written back (the call itself resolved); details.position names the argument',
 } as const;
 

@@ -6,11 +6,12 @@ export {
 } from './errors.js';
 export { HOST_EVENTS, type HostEventMap, type HostEventName, type SwapEvent, type SwapReason, type BeforeSwapEvent } from './events.js';
 export { DIAGNOSTICS_CHANNELS, type DiagnosticsMessages, type DiagnosticsHost, type FailedSwapReason } from './diagnostics.js';
-export type { IsolatedHostOptions, FunctionTable, Isolation, CrashPolicyOptions } from './options.js';
+export type { IsolatedHostOptions, FunctionTable, Isolation, OnPinned, CrashPolicyOptions } from './options.js';
 export type { VersionInfo, VersionStatus } from './version/version-info.js';
 export type { NativeArgument, NativeResult, PrototypeArguments, PrototypeName, PrototypeResult } from './library/prototype-types.js';
 export { createAddonHost } from './addon/create-addon-host.js';
-export { AddonHost, type AddonExports, type AddonFunctionName, type UntypedAddon } from './addon/addon-host.js';
+export { AddonHost, type AddonFunctionName, type UntypedAddon } from './addon/addon-host.js';
+export type { AddonExports, AddonExport, AddonValues, Handle } from './addon/exports-proxy.js';
 export type { AddonHostOptions } from './addon/addon-options.js';
 export { PreparedSwap, type PrepareOptions } from './host/prepared-swap.js';
 export { createFleet } from './fleet/create-fleet.js';

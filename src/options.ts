@@ -20,6 +20,10 @@ export type FunctionTable = Record<string, string>;
 
 export type Isolation = 'thread' | 'process';
 
+/** What a build thread isolation can never unmap (NODELETE, STB_GNU_UNIQUE) gets: a
+ *  `warning` from the second version on, a refusal (ERR_PINNED_LIBRARY), or a child process. */
+export type OnPinned = 'warn' | 'refuse' | 'process';
+
 /** How fleet members and their coordinator meet: `node:cluster` IPC (one machine), or a
  *  Redis server and a group name (many machines). See docs/fleet.md. */
 export type FleetTransport = 'cluster' | { redis: string; group: string };
@@ -77,6 +81,12 @@ export interface IsolatedHostOptions<F extends FunctionTable = FunctionTable> {
   /** When the serving build keeps crashing: after `max` crashes of the same build within
    *  `windowMs` it is rolled back instead of started again. Default `{ max: 3, windowMs: 10000 }`. */
   crashPolicy?: CrashPolicyOptions;
+  /** Thread isolation, a build marked NODELETE or with STB_GNU_UNIQUE symbols (never
+   *  unmapped: `VersionInfo.pinned`): 'warn' (default) serves it and emits a `warning`
+   *  ERR_PINNED_LIBRARY from the second version on; 'refuse' refuses it with
+   *  ERR_PINNED_LIBRARY (the current version serves on); 'process' serves that version
+   *  from a child process. See docs/addons.md. */
+  onPinned?: OnPinned;
 }
 
 /** `crashPolicy`: `max` crashes of one build within `windowMs` and it is given up on. */
@@ -107,7 +117,15 @@ export interface ResolvedOptions<F extends FunctionTable = FunctionTable> {
   crashPolicy: Required<CrashPolicyOptions>;
   /** Serve a Node-API addon's exports instead of `functions` (src/addon/). */
   addon?: boolean;
+  /** An addon's handles: how long they may keep a retired version (0: no limit), and how
+   *  many retired versions they may keep at once (src/addon/addon-options.ts). */
+  handles?: { timeoutMs: number; keepVersions: number } | undefined;
   fleet: Required<FleetMemberOptions> | undefined;
+  onPinned: OnPinned;
+  /** An addon's `process.dlopen` flags (os.constants.dlopen); undefined: Node's default. */
+  dlopenFlags?: number | undefined;
+  /** createAddonHost({ module }): the package's entry module, absolute. */
+  module?: string | undefined;
 }
 
 /**
@@ -119,13 +137,14 @@ export interface ResolvedOptions<F extends FunctionTable = FunctionTable> {
 export const OPTION_NAMES = [
   'library', 'functions', 'watch', 'isolation', 'threads', 'state', 'callTimeoutMs', 'loadTimeoutMs',
   'drainTimeoutMs', 'hookTimeoutMs', 'keepBuilds', 'tempDir', 'libraryPath', 'header', 'allowSignatureChange', 'crashPolicy', 'fleet',
+  'onPinned',
 ] as const;
 type Unlisted = Exclude<keyof IsolatedHostOptions, (typeof OPTION_NAMES)[number]>;
 const everyOptionListed: [Unlisted] extends [never] ? true : Unlisted = true;
 void everyOptionListed;
 
-/** Workers (or child processes) per version: each costs a thread (~8 MB) or a Node
- *  process (~40 MB), twice over during a swap (standbys); 100000 exhausted the heap. */
+/** Workers (or child processes) per version: each costs a thread or a Node process,
+ *  twice over during a swap (standbys); a limit in the hundred thousands exhausted the heap. */
 export const MAX_THREADS = 64;
 /** The hooks take the block's size as a `uint32_t`. */
 export const MAX_STATE_BYTES = 2 ** 32 - 1;
@@ -187,6 +206,7 @@ export function resolveOptions<F extends FunctionTable>(options: IsolatedHostOpt
     libraryPath: libraryPathOf(o.libraryPath),
     fleet: fleetOf(o.fleet, watch),
     crashPolicy: crashPolicyOf(o.crashPolicy),
+    onPinned: optional<OnPinned>(o.onPinned, 'onPinned', "'warn', 'refuse' or 'process'", (v) => v === 'warn' || v === 'refuse' || v === 'process', 'warn'),
   };
 }
 
@@ -257,7 +277,7 @@ function optional<T>(value: unknown, option: string, allowed: string, fits: (v: 
   return value as T;
 }
 
-function integer(value: unknown, option: string, fallback: number | undefined, min: number, max: number): number {
+export function integer(value: unknown, option: string, fallback: number | undefined, min: number, max: number): number {
   if (value === undefined && fallback !== undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw invalid(option, `an integer from ${min} to ${max}${min === 0 && option.endsWith('Ms') ? ' (0: no limit)' : ''}`, value);

@@ -30,7 +30,7 @@ for (const isolation of ['thread', 'process'] as const) {
       const path = await buildAddon(1);
       const addon = await host(t, { addon: path, isolation });
       assert.equal(await addon.exports.tick(5), 6);
-      assert.deepEqual(Object.keys(addon.exports).sort(), ['addLater', 'crash', 'echo', 'fail', 'jsThrow', 'makeFunction', 'tick', 'version'],
+      assert.deepEqual(Object.keys(addon.exports).sort(), ['addLater', 'checksum', 'crash', 'echo', 'fail', 'fill', 'jsThrow', 'later', 'list', 'makeFunction', 'tick', 'version'],
         'functions only: BUILD is a number, the hooks are not exports');
       assert.ok('tick' in addon.exports && !('isoswapLoad' in addon.exports));
       assert.equal(await addon.exports.addLater(2, 3), 5, 'a Promise result settles first');

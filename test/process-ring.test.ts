@@ -17,7 +17,7 @@ import { channelViews, WORKER_BLOCKED, WORKER_STATE } from '../src/transport/rin
 import { futexWait } from '../src/transport/futex.js';
 import { createRingMemory, mapRing } from '../src/transport/ring-mapping.js';
 import { ChildProcessHandle } from '../src/runtime/process/child-process-handle.js';
-import { RING_TYPES, RING_TYPES_SOURCE, ringTypeCases } from './helpers/ring-types-fixture.js';
+import { RING_TYPES, RING_TYPES_SOURCE, ringTypeCases, unshared } from './helpers/ring-types-fixture.js';
 import { buildC, makeTempDir, removeTempDirs } from './helpers/native.js';
 
 after(removeTempDirs);
@@ -28,13 +28,6 @@ const crashed = (signal: string) => (err: unknown): boolean => {
   assert.equal(err.details['signal'], signal, err.message);
   return true;
 };
-
-/** The same view's bytes in memory that is not shared: what IPC can carry. */
-function unshared(arg: unknown): unknown {
-  if (!ArrayBuffer.isView(arg) || !(arg.buffer instanceof SharedArrayBuffer)) return arg;
-  const Kind = arg.constructor as new (source: ArrayLike<number>) => ArrayBufferView;
-  return new Kind(arg as unknown as ArrayLike<number>);
-}
 
 /** A child serving the ring-types library on its ring. */
 async function ringTypesChild(): Promise<{ child: ChildProcessHandle; channel: CallChannel; report: LoadReport }> {

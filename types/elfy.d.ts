@@ -12,7 +12,7 @@ declare module 'elfy' {
     shentsize: number;
     shstrndx: number;
   }
-  export interface ElfSection { name: number | string; type: string | number; addr: number; size: number; data: Buffer; flags?: Partial<Record<'write' | 'alloc' | 'execinstr', true>> }
+  export interface ElfSection { name: number | string; type: string | number; addr: number; size: number; data: Buffer; link?: number; flags?: Partial<Record<'write' | 'alloc' | 'execinstr', true>> }
   export class Parser {
     parseHeader(buf: Uint8Array): ElfHeader;
     parsePrograms(buf: Uint8Array, header: ElfHeader): ElfProgram[];

@@ -7,6 +7,8 @@ import { ChannelServer } from '../src/transport/channel-server.js';
 import { ringEntries } from '../src/transport/channel-signature.js';
 import { openInheritedRing } from '../src/transport/process-ring.js';
 import { withAddons } from '../src/runtime/addon-service.js';
+import { processCallHost } from '../src/runtime/addon-callbacks.js';
+import { serveAddonRing } from '../src/runtime/addon-ring.js';
 import { answerMark, serveSyncPipe } from '../src/transport/sync-pipe-server.js';
 import { libc } from '../src/library/libc.js';
 import { flushStdoutIfAsked } from '../src/library/stdout-flush.js';
@@ -53,7 +55,11 @@ class ProcessLibraryService extends LibraryService {
 
 const library = new ProcessLibraryService();
 library.onMark = answerMark;
-const service = withAddons(library); // a Node-API addon has its own service
+// A Node-API addon has its own service; its exports on the ring too.
+const service = withAddons(library, (addon, request, report) => {
+  if (request.processRing !== true || ring === null) return { stop: () => {} };
+  return serveAddonRing(addon, report, ring.buffer, ring.signals.side, ring.signals);
+}, undefined, processCallHost());
 expose(service, ipcEndpoint(process));
 serveSyncPipe({ call: service.callSync }); // host.callSync: its own pipes, which the host can block on
 // Messages that arrive before a 'message' listener exists are dropped, and importing

@@ -4,13 +4,14 @@ import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from '
 import { CODE_CACHE_KEY, type LoadReport, type LoadRequest } from '../src/wire/protocol.js';
 import { expose, nodeEndpoint } from '../src/runtime/rpc.js';
 import { ChannelServer } from '../src/transport/channel-server.js';
-import { channelViews, WORKER_RUNNING, WORKER_STATE, WORKER_TID } from '../src/transport/ring-layout.js';
 import { ringEntries } from '../src/transport/channel-signature.js';
 import { answerMark, serveSyncPort } from '../src/transport/sync-port-server.js';
 import { LibraryService } from '../src/runtime/library-service.js';
 import { nameThisThread } from '../src/library/guest-threads.js';
 import { platform } from '../src/platform/platform.js';
 import { withAddons } from '../src/runtime/addon-service.js';
+import { threadCallHost } from '../src/runtime/addon-callbacks.js';
+import { serveAddonRing } from '../src/runtime/addon-ring.js';
 
 // Chosen (and this thread's system calls declared) before any guest code runs: see libc.ts.
 platform();
@@ -23,15 +24,20 @@ const side = ringPort === undefined ? undefined : {
   receive: (): unknown => receiveMessageOnPort(ringPort)?.message,
 };
 
+/** Loads a version under the thread's name for it (LoadRequest.threadName): taken before
+ *  dlopen, since threads a library (or addon) constructor starts inherit it too. */
+function named(request: LoadRequest, load: () => LoadReport): LoadReport {
+  if (request.threadName !== undefined) nameThisThread(request.threadName);
+  return { ...load(), threadName: request.threadName, tids: [platform().threadId()] };
+}
+
 /** The LibraryService plus the shared-memory channel and the blocking message path. */
 class ThreadLibraryService extends LibraryService {
   #server: ChannelServer | null = null;
   #stopSync: (() => void) | null = null;
 
   override load(request: LoadRequest): LoadReport {
-    // Before dlopen: threads a library constructor starts inherit the name too.
-    if (request.threadName !== undefined) nameThisThread(request.threadName);
-    const report = { ...super.load(request), threadName: request.threadName, tids: [platform().threadId()] };
+    const report = named(request, () => super.load(request));
     if (request.channel === undefined) return report;
     const state = request.state?.kind === 'shared' ? request.state.buffer : undefined;
     const { entries, fast } = ringEntries(report.functions, (name) => this.fn(name));
@@ -55,15 +61,12 @@ class ThreadLibraryService extends LibraryService {
 const library = new ThreadLibraryService();
 if (syncPort !== undefined && syncReplies !== undefined) library.onMark = (seq) => answerMark(syncPort, syncReplies, seq);
 // A Node-API addon (createAddonHost) is served by its own service, blocking calls included.
-const service = withAddons(library, (addon, request) => {
-  // No ring serves an addon, but a blocked host reads the ring's header to know this
-  // thread lives, and a standby's rehearsal left it saying "stopped".
-  if (request.channel !== undefined) {
-    const { header } = channelViews(request.channel);
-    Atomics.store(header, WORKER_TID, platform().threadId());
-    Atomics.store(header, WORKER_STATE, WORKER_RUNNING);
-  }
-  return syncPort === undefined || syncReplies === undefined ? () => {} : serveSyncPort(syncPort, syncReplies, (name, args) => addon.callSync(name, args));
-});
+const service = withAddons(library, (addon, request, report) => {
+  // The exports on the ring (serveAddonRing: parked on the event loop between calls).
+  const ring = request.channel === undefined ? undefined : serveAddonRing(addon, report, request.channel, side, undefined);
+  const stopSync = syncPort === undefined || syncReplies === undefined ? () => {} : serveSyncPort(syncPort, syncReplies, (name, args) => addon.callSync(name, args));
+  return { stop: () => { ring?.stop(); stopSync(); }, fast: ring?.fast };
+}, named, threadCallHost((message, transfer) => parentPort!.postMessage(message, transfer),
+  syncPort === undefined || syncReplies === undefined ? undefined : { port: syncPort, replies: syncReplies }));
 const makeCodeCache = (globalThis as Record<symbol, (() => Uint8Array) | undefined>)[Symbol.for(CODE_CACHE_KEY)];
 expose({ ...service, codeCache: () => makeCodeCache?.() ?? null }, nodeEndpoint(parentPort));

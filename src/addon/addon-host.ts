@@ -1,24 +1,21 @@
 import { ASYNC_DISPOSE } from '../async-dispose.js';
-import { isProtocolKey, protocolAnswer } from '../host/proxy-protocol.js';
 import { illegalConstructor, IsoswapError } from '../errors.js';
 import { HOST_EVENTS, HostEmitter, type HostEventMap } from '../events.js';
 import type { CallOptions, CloseOptions } from '../host/call-options.js';
 import { IsolatedHost } from '../host/isolated-host.js';
 import type { ResolvedOptions } from '../options.js';
 import type { VersionInfo } from '../version/version-info.js';
+import { ADDON_OP, type AddonExportsReport } from '../wire/addon-wire.js';
+import { AddonCodec } from './addon-values.js';
+import { exportsProxy, type AddonExports, type AddonValues } from './exports-proxy.js';
 
 type AnyFunction = (...args: any[]) => any;
 
 /** The names of `T`'s function-valued properties. */
 export type AddonFunctionName<T> = { [K in keyof T]: T[K] extends AnyFunction ? K : never }[keyof T] & string;
 
-/** `host.exports`: each function of the addon's module type, returning a Promise of its result. */
-export type AddonExports<T> = {
-  readonly [K in AddonFunctionName<T>]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
-};
-
 /** What an untyped addon is taken to export. */
-export type UntypedAddon = Record<string, (...args: any[]) => any>;
+export type UntypedAddon = Record<string, any>;
 
 type Args<T, K extends keyof T> = T[K] extends (...args: infer A) => any ? A : never;
 /** The library host's call and callSync: typed from prototypes there, by name here. */
@@ -38,11 +35,9 @@ const FACTORY = Symbol('createAddonHost');
  * addon.on('swap', ({ to }) => console.log(`serving v${to.id}`));
  */
 export class AddonHost<T extends object = UntypedAddon> extends HostEmitter {
-  /** Every exported function as `(...args) => Promise<result>`: arguments and results are
-   *  structured-cloned (functions, external handles and native objects do not cross). */
-  readonly exports: AddonExports<T>;
   readonly #host: IsolatedHost;
   readonly #addon: string;
+  #exports: AddonExports<T> | null = null;
 
   /** Hosts are made by {@link createAddonHost}: `new` throws ERR_ILLEGAL_CONSTRUCTOR. */
   private constructor(host: IsolatedHost, addon: string, factory: typeof FACTORY) {
@@ -58,7 +53,36 @@ export class AddonHost<T extends object = UntypedAddon> extends HostEmitter {
         else (this.emit as (e: keyof HostEventMap, ...a: unknown[]) => boolean)(event, ...args);
       });
     }
-    this.exports = exportsProxy((name, args) => this.call(name as AddonFunctionName<T>, ...(args as Args<T, AddonFunctionName<T>>)), () => host.functions) as AddonExports<T>;
+    host.useCodec(new AddonCodec(addon, (err) => this.reportWarning(err)));
+  }
+
+  /** Every export as it is: a function as `(...args) => Promise<result>`, a class as
+   *  `new (...args) => Promise<Handle>`, a namespace object one level down, and the host
+   *  itself callable when `module.exports` is a function (docs/addons.md, "What crosses"). */
+  get exports(): AddonExports<T> {
+    this.#exports ??= exportsProxy('', {
+      call: (path, args) => this.call(path as AddonFunctionName<T>, ...(args as Args<T, AddonFunctionName<T>>)),
+      construct: (path, args) => (this.#host.call as UntypedCall<Promise<unknown>>).call(this.#host, ADDON_OP.construct, path, args)
+        .catch((err: unknown) => { throw this.#typed(err, `new ${path}`); }),
+      paths: () => this.#host.functions,
+    }, this.#report()?.callable === true) as AddonExports<T>;
+    return this.#exports;
+  }
+
+  /** What the serving version's exports are; undefined once it is torn down (closed). */
+  #report(): AddonExportsReport | undefined {
+    if (this.#host.closed) return undefined;
+    try {
+      return this.#host.serving.runtime.report.exports;
+    } catch {
+      return undefined; // torn down: nothing serves
+    }
+  }
+
+  /** The non-function exports of the version serving now (a version string, constants),
+   *  read once when it loaded; by path for nested ones (`meta.version`). */
+  get values(): AddonValues<T> {
+    return Object.freeze({ ...this.#report()?.values }) as AddonValues<T>;
   }
 
   /** The version serving now. */
@@ -172,31 +196,4 @@ export class AddonHost<T extends object = UntypedAddon> extends HostEmitter {
     return new IsoswapError('ERR_NOT_CLONEABLE', `an argument of ${name} (${this.#addon}) cannot cross to its worker: ${cause.message}`,
       { function: name, file: this.#addon }, { cause });
   }
-}
-
-/**
- * `host.exports`: a function for any name (one the addon does not export rejects with
- * ERR_UNKNOWN_FUNCTION), keys and `in` from the current version's exports. The keys
- * JavaScript asks for itself (`then`, `toJSON`, `toString`, symbols: proxy-protocol.ts) are
- * answered here, so that `await`, `JSON.stringify` or a template string never call the
- * addon; an export of such a name is reached with `host.call(name)`.
- */
-function exportsProxy(call: (name: string, args: unknown[]) => Promise<unknown>, names: () => string[]): object {
-  const bound = new Map<string, (...args: unknown[]) => Promise<unknown>>();
-  const exports: object = new Proxy(Object.create(null) as object, {
-    get(_, key) {
-      if (isProtocolKey(key)) return protocolAnswer(key, exports, 'AddonExports');
-      if (typeof key !== 'string') return undefined;
-      let fn = bound.get(key);
-      if (fn === undefined) bound.set(key, fn = (...args) => call(key, args));
-      return fn;
-    },
-    has: (_, key) => typeof key === 'string' && !isProtocolKey(key) && names().includes(key),
-    ownKeys: () => names().filter((name) => !isProtocolKey(name)),
-    getOwnPropertyDescriptor(target, key) {
-      if (typeof key !== 'string' || isProtocolKey(key) || !names().includes(key)) return undefined;
-      return { value: (this.get as (t: object, k: string) => unknown)(target, key), enumerable: true, configurable: true, writable: false };
-    },
-  });
-  return exports;
 }

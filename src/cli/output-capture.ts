@@ -136,7 +136,7 @@ export class OutputCapture {
   }
 
   /** Writes out what the library's threads left in this process's stdout buffer: block
-   *  buffering (4 KiB writes, not one per line) keeps 100 000 lines a second cheap, this
+   *  buffering (4 KiB writes, not one per line) keeps a chatty library cheap, this
    *  keeps a line from waiting for the next 4 KiB. This thread is the pipe's reader, so it
    *  must never block on it: only when no thread holds the stream (one blocked in printf
    *  on a full pipe does) and the pipe has room for what the buffer can hold. False when

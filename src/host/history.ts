@@ -2,7 +2,7 @@ import type { Version } from '../version/version.js';
 import type { VersionInfo, VersionStatus } from '../version/version-info.js';
 
 /** A version that ended and let go of its bytes: kept as what `history` shows of it
- *  (~0.3 KB, against ~1 KB for the Version with its closures, maps and artifact). */
+ *  (a small record, not the Version with its closures, maps and artifact). */
 type Entry = Version | VersionInfo;
 const isVersion = (entry: Entry): entry is Version => 'artifact' in entry;
 /** Statuses a version no longer leaves once it ended. */

@@ -2,6 +2,7 @@ import { ASYNC_DISPOSE } from '../async-dispose.js';
 import { abortable, callAborted, resolveCallOptions, resolveCloseOptions, type CallOptions, type CloseOptions } from './call-options.js';
 import { publishFailedSwap, publishHostEvent, type DiagnosticsHost, type FailedSwapReason } from '../diagnostics.js';
 import { hostClosed, illegalConstructor, IsoswapError, unknownFunction } from '../errors.js';
+import { platform } from '../platform/platform.js';
 import { HOST_EVENTS, HostEmitter, type HostEventMap } from '../events.js';
 import type { FunctionTable, ResolvedOptions } from '../options.js';
 import type { PrototypeArguments, PrototypeResult } from '../library/prototype-types.js';
@@ -16,6 +17,8 @@ import { FleetMember, fleetMemberError, type PreparedBuild } from '../fleet/flee
 import type { FleetBuild } from '../fleet/fleet-build.js';
 import type { SmokeCall } from '../fleet/protocol.js';
 import { PreparedSwap, type PrepareOptions } from './prepared-swap.js';
+import type { CallCodec } from './call-codec.js';
+import type { Version } from '../version/version.js';
 
 /** `host.fns`: one async function per declared name, typed from its prototype. */
 export type HostFunctions<F extends FunctionTable> = {
@@ -51,13 +54,19 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
   #fleet: FleetMember | null = null;
   /** Whom the diagnostics channels name: this host, or the AddonHost over it. */
   #publicHost: DiagnosticsHost = this;
+  /** An addon host's conversion of arguments and results, or null. */
+  #codec: CallCodec | null = null;
 
   /** Hosts are made by {@link createIsolatedHost}: `new` throws ERR_ILLEGAL_CONSTRUCTOR. */
   private constructor(opts: ResolvedOptions<F>, factory: typeof FACTORY) {
     if (factory !== FACTORY) throw illegalConstructor('IsolatedHost', 'createIsolatedHost');
     super();
     this.#opts = opts;
-    this.#stateBlock = opts.stateBytes > 0 ? createStateBlock(opts.stateBytes, opts.isolation) : null;
+    // onPinned: 'process' may serve any version from a child: the block must be memory a
+    // child can map too (a memfd, which the thread workers map as well). Where no build is
+    // ever found pinned (Windows: pinned.ts), the host's isolation decides as usual.
+    const blockIn = opts.onPinned === 'process' && platform().name === 'linux' ? 'process' : opts.isolation;
+    this.#stateBlock = opts.stateBytes > 0 ? createStateBlock(opts.stateBytes, blockIn) : null;
     this.fns = hostFunctions(() => this.#queue?.current?.functions ?? {}, (name, args) => this.#call(name, args)) as HostFunctions<F>;
   }
 
@@ -74,6 +83,16 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
   /** @internal an AddonHost serves through this host: the diagnostics channels name it. */
   publishAs(host: DiagnosticsHost): void {
     this.#publicHost = host;
+  }
+
+  /** @internal an AddonHost converts what crosses (handles, callbacks, Buffers). */
+  useCodec(codec: CallCodec): void {
+    this.#codec = codec;
+  }
+
+  /** @internal the version serving now (an AddonHost reads what its exports are). */
+  get serving(): Version {
+    return this.#queue.current;
   }
 
   /** @internal */
@@ -169,7 +188,9 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
     const { functions } = this.#queue.current;
     if (!this.#declares(name, functions)) return Promise.reject(unknownFunction(name, Object.keys(functions)));
     if (mayStart?.() === false) return Promise.reject(callAborted(name, false, undefined));
-    return this.#queue.current.call(name, args, timeoutMs);
+    const version = this.#queue.current;
+    if (this.#codec === null) return version.call(name, args, timeoutMs);
+    return this.#codec.call(version, name, args, (sent) => version.call(name, sent, timeoutMs));
   }
 
   /**
@@ -187,7 +208,9 @@ export class IsolatedHost<F extends FunctionTable = FunctionTable> extends HostE
     if (queue.gate.waiting !== null) queue.finishHeld(`callSync ${name}`);
     const { functions } = queue.current; // after a hand-over it ran: the version it serves
     if (!this.#declares(name, functions)) throw unknownFunction(name, Object.keys(functions));
-    return queue.current.callSync(name, args) as ResultOf<F, K>;
+    const version = queue.current;
+    if (this.#codec === null) return version.callSync(name, args) as ResultOf<F, K>;
+    return this.#codec.callSync(version, name, args, (sent) => version.callSync(name, sent)) as ResultOf<F, K>;
   }
 
   /** An addon's exports are known to the worker that loaded it, which refuses other names. */

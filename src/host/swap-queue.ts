@@ -14,6 +14,7 @@ import type { VersionInfo } from '../version/version-info.js';
 import { awaited, awaitOnly, blocking, step, type Steps } from '../procedure.js';
 import type { HeldWork, RecoveringQueue, SwapOptions } from './swap-contract.js';
 import { CrashRecovery } from './crash-recovery.js';
+import { pinnedError } from '../library/pinned.js';
 
 /**
  * The serving version and the swaps that replace it, one at a time, in order: load the
@@ -31,6 +32,8 @@ export class SwapQueue implements RecoveringQueue {
   /** The recovery from a crash calls are held for now, which a blocked callSync may drive. */
   #recovery: HeldWork | null = null;
   #closed = false;
+  /** Versions loaded so far (a pinned build warns from the second on). */
+  #loads = 0;
   #current!: Version;
   #chain: Promise<unknown> = Promise.resolve();
   #queuedReload: Promise<VersionInfo> | null = null;
@@ -197,6 +200,11 @@ export class SwapQueue implements RecoveringQueue {
     const version = yield* this.versions.load(source, sourceId, serving, timeoutMs);
     version.onFault((error) => this.#crashes.onCrash(version, error));
     version.runtime.onWarning((error) => this.host.reportWarning(error));
+    // The first version is never unloaded before close; from the second on, each stays mapped.
+    const first = this.#loads++ === 0;
+    if (version.pinned !== null && version.info.isolation === 'thread' && !first) {
+      this.host.reportWarning(pinnedError(version.pinned, this.opts.library, version.id, 'warn'));
+    }
     return version;
   }
 
@@ -220,6 +228,8 @@ export class SwapQueue implements RecoveringQueue {
       yield* next.attach(info, hookTimeoutMs);
       return undefined;
     }
+    // The new version owns the state from now on: the old one's handles must not touch it.
+    from.handles.end('a state hand-over gave its state to the new version');
     const held = performance.now();
     const release = this.gate.hold();
     const handOver = new HandOver(from, next, {
@@ -273,6 +283,18 @@ export class SwapQueue implements RecoveringQueue {
         this.host.emit(HOST_EVENTS.RETIRED, version.info);
       });
     this.#retiring.set(retiring, version);
+    this.#keepHandleVersions();
+  }
+
+  /** At most `keepVersions` retired versions are kept for their handles (Erlang keeps
+   *  two): the oldest beyond that end theirs, and are torn down. */
+  #keepHandleVersions(): void {
+    const keep = this.opts.handles?.keepVersions;
+    if (keep === undefined) return;
+    const pinned = [...this.#retiring.values()].filter((version) => version.handles.count > 0);
+    for (const version of pinned.slice(0, Math.max(0, pinned.length - keep))) {
+      version.handles.end(`more than keepHandleVersions (${keep}) old versions had live handles`);
+    }
   }
 
   /** close({ force: true }): the serving and the retiring versions end now, their calls
@@ -291,6 +313,7 @@ export class SwapQueue implements RecoveringQueue {
   async close(): Promise<void> {
     this.#closed = true;
     await this.#chain;
+    for (const version of [this.#current, ...this.#retiring.values()]) version.handles.end('the host was closed');
     this.retire(this.#current);
     while (this.#retiring.size > 0) await Promise.all(this.#retiring.keys());
   }

@@ -8,6 +8,8 @@ export interface ElfDynamic {
   /** DT_RPATH and DT_RUNPATH, split on ':' ($ORIGIN not expanded). */
   rpath: string[];
   runpath: string[];
+  /** DT_FLAGS_1 (DF_1_NODELETE is 0x8); 0 without one. */
+  flags1: number;
 }
 
 const DT_NEEDED = 1;
@@ -15,9 +17,10 @@ const DT_STRTAB = 5;
 const DT_SONAME = 14;
 const DT_RPATH = 15;
 const DT_RUNPATH = 29;
+const DT_FLAGS_1 = 0x6ffffffb;
 
 /**
- * Reads DT_NEEDED, DT_SONAME, DT_RPATH and DT_RUNPATH. elfy parses the headers; the
+ * Reads DT_NEEDED, DT_SONAME, DT_RPATH, DT_RUNPATH and DT_FLAGS_1. elfy parses the headers; the
  * dynamic entries and their string table are read here (elfy has no parser for them).
  * Anything it cannot read comes back empty: this only guides dependency lookup, the
  * loader has the last word.
@@ -26,7 +29,7 @@ const DT_RUNPATH = 29;
  * readDynamic(readFileSync('libmain.so')).needed; // ['libhelper.so', 'libc.so.6']
  */
 export function readDynamic(bytes: Buffer): ElfDynamic {
-  const empty: ElfDynamic = { soname: undefined, needed: [], rpath: [], runpath: [] };
+  const empty: ElfDynamic = { soname: undefined, needed: [], rpath: [], runpath: [], flags1: 0 };
   let header: ElfHeader;
   let programs: ElfProgram[];
   try {
@@ -49,8 +52,9 @@ export function readDynamic(bytes: Buffer): ElfDynamic {
     if (tag === 0) break; // DT_NULL
     entries.push([tag, word(at + size / 2)]);
   }
+  const flags1 = entries.find(([tag]) => tag === DT_FLAGS_1)?.[1] ?? 0;
   const strtab = fileOffset(programs, entries.find(([tag]) => tag === DT_STRTAB)?.[1]);
-  if (strtab === undefined) return empty;
+  if (strtab === undefined) return { ...empty, flags1 };
   const string = (offset: number): string => {
     const start = strtab + offset;
     const end = bytes.indexOf(0, start);
@@ -58,7 +62,7 @@ export function readDynamic(bytes: Buffer): ElfDynamic {
   };
   const all = (wanted: number): string[] => entries.filter(([tag]) => tag === wanted).map(([, value]) => string(value));
   const paths = (wanted: number): string[] => all(wanted).flatMap((s) => s.split(':')).filter((s) => s !== '');
-  return { soname: all(DT_SONAME)[0], needed: all(DT_NEEDED), rpath: paths(DT_RPATH), runpath: paths(DT_RUNPATH) };
+  return { soname: all(DT_SONAME)[0], needed: all(DT_NEEDED), rpath: paths(DT_RPATH), runpath: paths(DT_RUNPATH), flags1 };
 }
 
 /** The file offset of virtual address `vaddr`, through the PT_LOAD segment that maps it. */

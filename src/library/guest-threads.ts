@@ -13,15 +13,44 @@ export function nameThisThread(name: string): void {
   platform().nameThisThread(name);
 }
 
+/** The thread ids when each recent load of this process began (any host), by mark. */
+const loadsBegun = new Map<number, number[]>();
+/** Marks kept: a version retires long before this many loads followed it. */
+const MARKS_KEPT = 256;
+let lastMark = 0;
+
 /**
- * The ids of this process's threads named `name`, leaving out `workers` (the version's
- * own worker threads, which carry the name too). Where threads cannot be named, none.
+ * Marks the start of a load (thread isolation): the process's thread ids now. A thread that
+ * did not exist then but did when the next load began was started by this version's guest,
+ * or by no version (see {@link guestThreads}).
  *
  * @example
- * const running = guestThreads('isw-v3', report.tids ?? []);
+ * report.loadMark = markLoad(); // just before the worker loads the build
  */
-export function guestThreads(name: string, workers: readonly number[]): number[] {
-  return platform().namedThreads ? platform().guestThreads(name, workers) : [];
+export function markLoad(): number {
+  loadsBegun.set(++lastMark, platform().namedThreads ? platform().threadIds() : []);
+  loadsBegun.delete(lastMark - MARKS_KEPT);
+  return lastMark;
+}
+
+/**
+ * The ids of this process's threads named `name`, leaving out `workers` (the version's
+ * own worker threads, which carry the name too); with the version's `mark`
+ * ({@link markLoad}), also the threads started between its load and the next load that
+ * took a name of their own: tokio renames the threads it starts, so the name alone misses
+ * them. A thread another host's guest started and renamed in that window is counted too:
+ * a copy kept mapped for nothing costs memory, one unmapped under a running thread
+ * crashes the process. Where threads cannot be named, none.
+ *
+ * @example
+ * const running = guestThreads('isw-v3', report.tids ?? [], report.loadMark);
+ */
+export function guestThreads(name: string, workers: readonly number[], mark?: number): number[] {
+  if (!platform().namedThreads) return [];
+  const before = mark === undefined ? undefined : loadsBegun.get(mark);
+  if (before === undefined) return platform().guestThreads(name, workers);
+  const next = loadsBegun.get(mark! + 1);
+  return platform().guestThreads(name, workers, (tid) => !before.includes(tid) && (next === undefined || next.includes(tid)));
 }
 
 /**

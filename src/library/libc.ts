@@ -138,7 +138,7 @@ export function setThreadName(name: string): void {
  * `text` as a NUL-terminated Buffer, for a `const char *` argument in a worker. koffi
  * copies a JS string (or an `_Out_` value) into its per-thread heap, whose pages stay
  * resident after the thread ends (koffi never frees a thread's instance): one page per
- * worker, 1.2 MB over 300 swaps. A Buffer is passed by pointer and touches nothing there.
+ * worker, which adds up over many swaps. A Buffer is passed by pointer and touches nothing there.
  *
  * @example
  * dlopen(cString(path), RTLD_NOLOAD);

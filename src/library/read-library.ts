@@ -8,7 +8,7 @@ import { libraryNotFound } from './discovery.js';
 export const MAX_LIBRARY_BYTES = 1 << 30;
 
 // Through libuv's thread pool every fs step of a small read costs more than the I/O itself
-// (1-2 ms of a ~6 ms reload here); a library up to 1 MiB is read synchronously, a larger
+// (a visible part of a reload); a library up to 1 MiB is read synchronously, a larger
 // one (a Rust debug build) without blocking the event loop.
 export const SYNC_IO_LIMIT = 1 << 20;
 

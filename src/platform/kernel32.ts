@@ -18,6 +18,25 @@ export interface Kernel32 {
   terminateJobObject: (job: unknown, exitCode: number) => number;
   closeHandle: (handle: unknown) => number;
   getLastError: () => number;
+  /** Shared memory by name (process isolation's ring and state block): pagefile-backed
+   *  sections, committed when made. */
+  createFileMapping: (file: unknown, attributes: null, protect: number, sizeHigh: number, sizeLow: number, name: string) => unknown;
+  openFileMapping: (access: number, inherit: number, name: string) => unknown;
+  mapViewOfFile: (mapping: unknown, access: number, offsetHigh: number, offsetLow: number, bytes: number) => unknown;
+  unmapViewOfFile: (address: unknown) => number;
+  /** Named auto-reset events: process isolation's wake-ups (what a futex is on Linux). */
+  createEvent: (attributes: null, manualReset: number, initialState: number, name: string) => unknown;
+  openEvent: (access: number, inherit: number, name: string) => unknown;
+  setEvent: (event: unknown) => number;
+  waitForSingleObject: (handle: unknown, ms: number) => number;
+  /** Named pipes, whose host end is read and written blocking. */
+  createNamedPipe: (name: string, openMode: number, pipeMode: number, instances: number, outBytes: number, inBytes: number,
+    timeoutMs: number, attributes: null) => unknown;
+  connectNamedPipe: (pipe: unknown, overlapped: null) => number;
+  peekNamedPipe: (pipe: unknown, buffer: null, bytes: number, read: null, available: Uint32Array, left: null) => number;
+  readFile: (file: unknown, buffer: Uint8Array, bytes: number, read: Uint32Array, overlapped: null) => number;
+  writeFile: (file: unknown, buffer: Uint8Array, bytes: number, written: Uint32Array, overlapped: null) => number;
+  getExitCodeProcess: (process: unknown, code: Uint32Array) => number;
 }
 
 let declared: Kernel32 | null = null;
@@ -42,6 +61,20 @@ export function kernel32(): Kernel32 {
       terminateJobObject: lib.func('int TerminateJobObject(void *job, uint32_t exitCode)') as Kernel32['terminateJobObject'],
       closeHandle: lib.func('int CloseHandle(void *handle)') as Kernel32['closeHandle'],
       getLastError: lib.func('uint32_t GetLastError(void)') as Kernel32['getLastError'],
+      createFileMapping: lib.func('void *CreateFileMappingW(void *file, void *attributes, uint32_t protect, uint32_t sizeHigh, uint32_t sizeLow, const char16_t *name)') as Kernel32['createFileMapping'],
+      openFileMapping: lib.func('void *OpenFileMappingW(uint32_t access, int inherit, const char16_t *name)') as Kernel32['openFileMapping'],
+      mapViewOfFile: lib.func('void *MapViewOfFile(void *mapping, uint32_t access, uint32_t offsetHigh, uint32_t offsetLow, size_t bytes)') as Kernel32['mapViewOfFile'],
+      unmapViewOfFile: lib.func('int UnmapViewOfFile(void *address)') as Kernel32['unmapViewOfFile'],
+      createEvent: lib.func('void *CreateEventW(void *attributes, int manualReset, int initialState, const char16_t *name)') as Kernel32['createEvent'],
+      openEvent: lib.func('void *OpenEventW(uint32_t access, int inherit, const char16_t *name)') as Kernel32['openEvent'],
+      setEvent: lib.func('int SetEvent(void *event)') as Kernel32['setEvent'],
+      waitForSingleObject: lib.func('uint32_t WaitForSingleObject(void *handle, uint32_t ms)') as Kernel32['waitForSingleObject'],
+      createNamedPipe: lib.func('void *CreateNamedPipeW(const char16_t *name, uint32_t openMode, uint32_t pipeMode, uint32_t instances, uint32_t outBytes, uint32_t inBytes, uint32_t timeoutMs, void *attributes)') as Kernel32['createNamedPipe'],
+      connectNamedPipe: lib.func('int ConnectNamedPipe(void *pipe, void *overlapped)') as Kernel32['connectNamedPipe'],
+      peekNamedPipe: lib.func('int PeekNamedPipe(void *pipe, void *buffer, uint32_t bytes, void *read, _Out_ uint32_t *available, void *left)') as Kernel32['peekNamedPipe'],
+      readFile: lib.func('int ReadFile(void *file, _Out_ uint8_t *buffer, uint32_t bytes, _Out_ uint32_t *read, void *overlapped)') as Kernel32['readFile'],
+      writeFile: lib.func('int WriteFile(void *file, const uint8_t *buffer, uint32_t bytes, _Out_ uint32_t *written, void *overlapped)') as Kernel32['writeFile'],
+      getExitCodeProcess: lib.func('int GetExitCodeProcess(void *process, _Out_ uint32_t *code)') as Kernel32['getExitCodeProcess'],
     };
   })();
   return declared;

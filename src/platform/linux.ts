@@ -35,6 +35,7 @@ export const linux: Platform = {
   deferredUnmap: true,
   namedThreads: true,
   inheritedChannels: true,
+  namedChannels: false,
 
   assertCompleteLibrary: assertCompleteElf,
   findSection: findElfSection,
@@ -75,25 +76,24 @@ export const linux: Platform = {
 
   threadId: gettid,
   nameThisThread: (name) => setThreadName(name),
-  guestThreads(name, workers) {
+  guestThreads(name, workers, started) {
     const found: number[] = [];
-    let entries: string[];
-    try {
-      entries = readdirSync('/proc/self/task');
-    } catch {
-      return found; // no fd left (EMFILE): nothing can be looked at; the version is unloaded as usual
-    }
-    for (const entry of entries) {
-      const tid = Number(entry);
+    for (const tid of threadIds()) {
       if (workers.includes(tid)) continue;
+      let comm: string;
       try {
-        if (readFileSync(`/proc/self/task/${entry}/comm`, 'utf8').trimEnd() === name) found.push(tid);
+        comm = readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trimEnd();
       } catch {
-        // the thread ended while being read
+        continue; // the thread ended while being read
       }
+      // Started while the version was the latest to load, and named by neither Node nor
+      // isoswap: a guest thread that renamed itself (tokio does).
+      const renamed = started?.(tid) === true && comm !== 'node' && !comm.startsWith('isw-');
+      if (comm === name || renamed) found.push(tid);
     }
     return found;
   },
+  threadIds,
   keepMapped(path) {
     // A raw dlopen, not koffi.load: koffi closes its handles when the process exits,
     // while such a thread may still run. Null when already gone: nothing to keep.
@@ -141,3 +141,13 @@ export const linux: Platform = {
     };
   },
 };
+
+/** The ids of this process's threads; none when /proc cannot be read (EMFILE: nothing can be
+ *  looked at, the version is unloaded as usual). */
+function threadIds(): number[] {
+  try {
+    return readdirSync('/proc/self/task').map(Number);
+  } catch {
+    return [];
+  }
+}

@@ -29,6 +29,9 @@ export interface Platform {
   /** A child inherits memory and pipes by descriptor (memfd, pipe2, futex): process
    *  isolation's call ring, its blocking `callSync` and its state block. */
   readonly inheritedChannels: boolean;
+  /** A child opens memory, events and pipes the host made under names it is told (a file
+   *  mapping, named events, named pipes): process isolation's channels on Windows. */
+  readonly namedChannels: boolean;
 
   /** ERR_NOT_A_LIBRARY unless `bytes` are a whole library this process could load. */
   assertCompleteLibrary(bytes: Uint8Array, file: string): void;
@@ -59,8 +62,12 @@ export interface Platform {
   threadId(): number;
   /** Names the calling thread (threads it starts inherit the name where `namedThreads`). */
   nameThisThread(name: string): void;
-  /** The ids of this process's threads named `name`, leaving out `workers`. */
-  guestThreads(name: string, workers: readonly number[]): number[];
+  /** The ids of this process's threads named `name`, leaving out `workers`; with
+   *  `started` (whether a thread id was started while the version was the latest to load),
+   *  also those that renamed themselves (a name neither Node nor isoswap gives). */
+  guestThreads(name: string, workers: readonly number[], started?: (tid: number) => boolean): number[];
+  /** The ids of this process's threads (none where threads are not named). */
+  threadIds(): number[];
   /** Keeps `path` (already loaded) loaded until the process exits. */
   keepMapped(path: string): void;
   /** The signals whose process-wide handler is code of `copy` (loaded): unmapping it would

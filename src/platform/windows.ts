@@ -3,6 +3,7 @@ import { rm } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { step } from '../procedure.js';
 import { kernel32 } from './kernel32.js';
+import { processState } from './named-objects.js';
 import { assertCompletePe, findPeSection } from './pe-image.js';
 import type { Platform } from './platform-api.js';
 
@@ -41,6 +42,7 @@ export const windows: Platform = {
   deferredUnmap: false,
   namedThreads: false,
   inheritedChannels: false,
+  namedChannels: true,
 
   assertCompleteLibrary: assertCompletePe,
   findSection: findPeSection,
@@ -78,12 +80,17 @@ export const windows: Platform = {
   threadId: () => 0,
   nameThisThread: () => {},
   guestThreads: () => [],
+  threadIds: () => [],
   keepMapped(path) {
     kernel32().loadLibraryEx(resolve(path), null, LOAD_LIBRARY_SEARCH_DLL_LOAD_DIR | LOAD_LIBRARY_SEARCH_DEFAULT_DIRS);
   },
   threadAlive: () => true,
 
-  exitStatus: () => null,
+  exitStatus(pid) {
+    // Read while Node still holds the child's handle (it reaps on its event loop): the code stays
+    const { runs, exitCode } = processState(pid);
+    return runs || exitCode === null ? null : { exitCode, signal: null };
+  },
   crashName: (exitCode) => exitCode === null ? undefined : CRASH_NAMES[exitCode >>> 0],
   // A job object: the processes the root starts belong to it too (Windows has no process
   // groups, and taskkill /T is refused under Wine). Made before the spawn, so that the

@@ -44,7 +44,7 @@ const loadEach = step((request: LoadRequest, handles: RuntimeHandle[], load: Loa
   const loads = handles.map((h) => awaited(load(h, 0)));
   const settled = Promise.allSettled(loads);
   // loadTimeoutMs times the load itself (dlopen, constructors): its clock starts once the
-  // runtimes run. Starting Node in a child took 250-365 ms on a loaded machine.
+  // runtimes run: starting Node in a child is slow on a loaded machine, and not the guest's doing.
   await withDeadline(Promise.race([Promise.all(handles.map((h) => h.ready)), settled]), RUNTIME_START_MS, () =>
     new IsoswapError('ERR_LOAD_TIMEOUT', `the runtime for ${request.library} did not start within ${RUNTIME_START_MS} ms`, { file: request.library }))
     .catch(async (err: unknown) => { await Promise.all(handles.map((h) => h.kill())); throw err; });
@@ -122,7 +122,7 @@ export abstract class PooledRuntime<H extends RuntimeHandle> {
     for (const h of this.handles) if (h.channel !== null) h.channel.onLost = listener;
   }
 
-  // Most libraries export no hooks: no round trip for those (~0.5 ms of a swap).
+  // Most libraries export no hooks: no round trip for those.
   runLoadHook(info?: LoadInfo): Promise<number> {
     if (!this.report.hooks.load) return Promise.resolve(0);
     return this.handles[0]!.request((r) => r.runLoadHook(info));

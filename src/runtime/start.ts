@@ -15,7 +15,7 @@ import { platform } from '../platform/platform.js';
  *  starts a runtime itself, as one back to back does). */
 export const FIRST_STANDBY_DELAY_MS = 250;
 /** How long after a later load its replacement standby starts: after the new version's
- *  first calls (a frame), well within the ~100 ms a standby needs before the next save. */
+ *  first calls (a frame), well within the time a standby has before the next save. */
 const REFILL_DELAY_MS = 20;
 
 /**
@@ -50,7 +50,7 @@ export class RuntimeFactory {
       const standby = processStandby(threads, extras);
       this.#standby = standby;
       this.#start = (request, timeoutMs) => ProcessRuntime.start(request, threads, standby, timeoutMs);
-      this.#startsBlocking = platform().inheritedChannels;
+      this.#startsBlocking = platform().inheritedChannels || platform().namedChannels;
     }
   }
 
@@ -73,7 +73,7 @@ export class RuntimeFactory {
     }
   }
 
-  /** Whether a blocked host can {@link start} a runtime (process isolation on Linux). */
+  /** Whether a blocked host can {@link start} a runtime (process isolation). */
   get canStartBlocking(): boolean {
     return this.#startsBlocking;
   }
@@ -81,11 +81,10 @@ export class RuntimeFactory {
   /**
    * Schedules the standby's refill after a load. After the first one it waits longer: a
    * program's start is its busiest moment (its own set-up, its first frames), and a host
-   * closed within it (a CLI command, a test) would have started the standby (~100 ms of
-   * CPU for a thread, more for a Node process) for nothing. After a later one it waits a
-   * little: a thread or Node starting beside the rest of the swap took ~2 ms of a ~5 ms
-   * reload on two cores, and on the next turn it still slowed the new version's first
-   * calls (the first one after a reload: 2.4 ms p50 instead of 0.9). A load started
+   * closed within it (a CLI command, a test) would have started the standby (a thread's
+   * or a Node process's start, the costliest step of a swap) for nothing. After a later one
+   * it waits a little: a thread or Node starting beside the rest of the swap slowed the
+   * swap and, on the next turn, the new version's first calls (docs/performance.md). A load started
    * meanwhile (reloads back to back) refills after it instead: never two starts at once.
    */
   #loaded(): void {

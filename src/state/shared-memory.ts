@@ -21,7 +21,7 @@ const MAP_FAILED = 0xffff_ffff_ffff_ffffn;
 const MFD_CLOEXEC = 0x1;
 
 /** ENOSPC for 28: the name an errno number has. From node:util, which a worker has loaded
- *  already: node:os would cost every new worker ~0.3 ms for an error message. */
+ *  already: node:os would cost every new worker an import for an error message. */
 const errnoName = (n: number): string => {
   const name = n > 0 ? getSystemErrorName(-n) : '';
   return name.startsWith('E') ? name : `errno ${n}`;

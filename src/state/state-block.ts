@@ -4,6 +4,7 @@ import type { Isolation } from '../options.js';
 import type { StateRef } from '../wire/protocol.js';
 import { createSharedMemory, mapShared } from './shared-memory.js';
 import { platform } from '../platform/platform.js';
+import { namedMemory, uniqueName } from '../platform/named-objects.js';
 
 /** The memory that survives swaps, as the host holds it. */
 export interface StateBlock {
@@ -42,6 +43,7 @@ export function createStateBlock(bytes: number, isolation: Isolation): StateBloc
  * The mapping (`bytes`, rounded up to a page) stays until the host process exits.
  */
 function createMemfdBlock(bytes: number): StateBlock {
+  if (platform().namedChannels) return createNamedBlock(bytes);
   if (!platform().inheritedChannels) {
     throw new IsoswapError('ERR_UNSUPPORTED_PLATFORM', `a state block in process isolation needs Linux (memfd_create); this is ${platform().name}`, { bytes });
   }
@@ -60,4 +62,16 @@ function createMemfdBlock(bytes: number): StateBlock {
     closeSync(fd);
     throw err;
   }
+}
+
+/**
+ * Process isolation on Windows: a pagefile-backed file mapping under a unique name, which
+ * every child opens by that name (the LoadRequest carries it). Committed when made
+ * (ERR_STATE_ALLOC when it cannot be had); Windows frees it once the last process that
+ * holds it is gone. As the memfd, it stays mapped in the host until the host exits.
+ */
+function createNamedBlock(bytes: number): StateBlock {
+  const name = uniqueName('state');
+  const memory = namedMemory(name, bytes, 'create');
+  return { view: new Uint8Array(memory.buffer), ref: { kind: 'named', name, bytes }, close() {} };
 }

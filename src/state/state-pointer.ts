@@ -1,7 +1,9 @@
+import { isMainThread } from 'node:worker_threads';
 import { IsoswapError } from '../errors.js';
 import type { StateRef } from '../wire/protocol.js';
 import { inheritedFd } from '../wire/inherited-fds.js';
 import { mapShared, type MappedFile } from './shared-memory.js';
+import { namedMemory } from '../platform/named-objects.js';
 
 /** What the hooks receive as `void *state`, and how to let go of it. */
 export interface StatePointer {
@@ -21,8 +23,21 @@ export function openState(ref: StateRef): StatePointer {
   }
   // Process isolation: the pointer stays valid until unload, so a library may keep it
   // between calls here too.
-  const mapped = mapInheritedState(ref.bytes);
+  const mapped = mapProcessState(ref);
   return { pointer: mapped.pointer, bytes: ref.bytes, close: () => mapped.unmap() };
+}
+
+/**
+ * Process isolation: the block the host made, mapped here: the inherited memfd (Linux),
+ * or the file mapping opened by its name (Windows).
+ *
+ * @example
+ * const block = mapProcessState(request.state); new Uint8Array(block.view())[0] = 1;
+ */
+export function mapProcessState(ref: Exclude<StateRef, { kind: 'shared' }>): MappedFile {
+  if (ref.kind === 'memfd') return mapInheritedState(ref.bytes, ref.fd);
+  const memory = namedMemory(ref.name, ref.bytes, 'open');
+  return { pointer: memory.pointer, bytes: ref.bytes, view: () => memory.buffer, unmap: () => memory.close() };
 }
 
 /**
@@ -31,8 +46,10 @@ export function openState(ref: StateRef): StatePointer {
  * @example
  * const block = mapInheritedState(4096); new Uint8Array(block.view())[0] = 1;
  */
-export function mapInheritedState(bytes: number): MappedFile {
-  const fd = inheritedFd('state');
+export function mapInheritedState(bytes: number, hostFd?: number): MappedFile {
+  // A worker thread of the host itself (onPinned: 'process' keeps the block in a memfd)
+  // inherited nothing: the host's own descriptor is valid there.
+  const fd = inheritedFd('state') ?? (isMainThread ? undefined : hostFd);
   if (fd === undefined) throw new IsoswapError('ERR_STATE_MAP', 'this process was not given the state block (no `state` fd inherited)', { bytes });
   return mapShared(fd, bytes);
 }

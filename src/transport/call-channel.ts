@@ -2,9 +2,10 @@ import { IsoswapError } from '../errors.js';
 import type { LoadReport } from '../wire/protocol.js';
 import {
   ARENA_BYTES, channelViews, createChannelBuffer, DONE, DONE_AT, HEAD, HOST_WAITING, MASK, META_FN, META_STATUS, SLOT_META,
-  SLOTS, STATUS_OK, STATUS_UNKNOWN_FUNCTION, type ChannelViews,
+  SLOTS, STATUS_OK, STATUS_THREW, STATUS_UNKNOWN_FUNCTION, type ChannelViews,
 } from './ring-layout.js';
 import { HostCodec, ringFunction, type RingFunction, type RingSideChannel } from './ring-codec.js';
+import { HostValues } from './ring-values.js';
 import { Deadline } from './blocking-wait.js';
 import { lostBytes, type LostBytes } from './copy-back.js';
 import { SpinBudget } from './spin-budget.js';
@@ -46,6 +47,8 @@ export class CallChannel {
   #header: Int32Array;
   #meta: Int32Array;
   #codec: HostCodec;
+  /** Tagged calls (an addon's exports). */
+  #values: HostValues;
   readonly #fast = new Map<string, RingFunction>();
   /** Per slot: how to settle the call in it, its arguments (when it passes pointers), and
    *  where its arena bytes end. */
@@ -97,6 +100,7 @@ export class CallChannel {
     this.#views = channelViews(buffer);
     ({ header: this.#header, meta: this.#meta } = this.#views);
     this.#codec = new HostCodec(this.#views, undefined, side);
+    this.#values = new HostValues(this.#views, side);
   }
 
   /** Learns which functions the worker serves on the channel; `state` is the state block
@@ -177,7 +181,7 @@ export class CallChannel {
     let settled = false;
     let failed = false;
     let outcome: unknown;
-    this.#publish(fn!, args, bytes, (value) => { settled = true; outcome = value; }, (error) => { settled = failed = true; outcome = error; });
+    this.#publish(fn!, args, bytes, (value) => { settled = true; outcome = value; }, (error) => { settled = failed = true; outcome = error; }, true);
     while (!settled) {
       this.#block(deadline);
       this.#collect();
@@ -222,8 +226,8 @@ export class CallChannel {
     this.#overflowAt = 0;
     for (const call of queued) call.reject(error);
     Atomics.notify(this.#header, DONE); // lets a pending waitAsync go (thread isolation)
-    // A host keeps retired versions in its history: let go of the ring (~160 KB of shared
-    // memory, ~50 KB of slot arrays) now; nothing is written into it after a failure.
+    // A host keeps retired versions in its history: let go of the ring (shared memory and
+    // slot arrays) now; nothing is written into it after a failure.
     this.#resolve = [];
     this.#reject = [];
     this.#fns = [];
@@ -235,10 +239,12 @@ export class CallChannel {
     this.#header = RELEASED.header;
     this.#meta = RELEASED.meta;
     this.#codec = new HostCodec(RELEASED, undefined);
+    this.#values = new HostValues(RELEASED);
   }
 
   /** Arena bytes the call needs, -1 when it cannot go on the ring. */
   #measure(fn: RingFunction, args: unknown[]): number {
+    if (fn.tagged) return this.#values.measure(fn, args);
     if (!fn.plain) return this.#codec.measure(fn, args);
     if (args.length !== fn.signature.args.length) return -1;
     for (let i = 0; i < args.length; i++) if (typeof args[i] !== 'number') return -1;
@@ -259,14 +265,16 @@ export class CallChannel {
     return at + bytes - this.#arenaTail > ARENA_BYTES ? -1 : at;
   }
 
-  #publish(fn: RingFunction, args: unknown[], bytes: number, resolve: Settle, reject: Settle): void {
+  /** Writes a call into the next slot and publishes it; `blocking`: for callSync. */
+  #publish(fn: RingFunction, args: unknown[], bytes: number, resolve: Settle, reject: Settle, blocking = false): void {
     const seq = this.#head;
     const slot = seq & MASK;
     this.#meta[slot * SLOT_META + META_FN] = fn.index;
     if (bytes > 0) {
       const at = this.#arenaAt(bytes);
       const offset = at % ARENA_BYTES;
-      this.#arenaHead = at + this.#codec.write(slot, fn, args, offset) - offset;
+      const end = fn.tagged ? this.#values.write(slot, fn, args, offset, blocking) : this.#codec.write(slot, fn, args, offset);
+      this.#arenaHead = at + end - offset;
     } else {
       this.#codec.write(slot, fn, args, 0);
     }
@@ -380,17 +388,18 @@ export class CallChannel {
       this.#clear(slot);
       this.#tail = (this.#tail + 1) | 0;
       const status = this.#meta[slot * SLOT_META + META_STATUS];
-      if (status === STATUS_OK) {
+      if (status === STATUS_OK || status === STATUS_THREW) {
         let value: unknown;
         try {
-          value = this.#codec.read(slot, fn, args, this.#lostAt);
+          value = status === STATUS_THREW ? this.#thrown(fn) : fn.tagged ? this.#values.read(slot, fn, args, this.#lostAt) : this.#codec.read(slot, fn, args, this.#lostAt);
         } catch (err) { // a long result whose worker died before it was sent whole
           this.#arenaTail = this.#arenaEnd[slot]!;
           reject(this.#death ?? new IsoswapError('ERR_VERSION_CRASHED', `${this.label()} died while sending the result of ${fn.name}`, { function: fn.name }, { cause: err }));
           continue;
         }
         this.#arenaTail = this.#arenaEnd[slot]!; // after the read: the arena bytes are free again
-        resolve(value);
+        if (status === STATUS_OK) resolve(value);
+        else reject(value);
       } else {
         this.#arenaTail = this.#arenaEnd[slot]!;
         reject(status === STATUS_UNKNOWN_FUNCTION
@@ -410,6 +419,13 @@ export class CallChannel {
       }
       this.#wakeWorker();
     }
+  }
+
+  /** The error a tagged call threw, from the side channel (as the message path carries it). */
+  #thrown(fn: RingFunction): IsoswapError {
+    const posted = this.side?.receive() as { value: unknown } | undefined;
+    if (!IsoswapError.isSerialized(posted?.value)) throw new Error(`the error of ${fn.name} never arrived`);
+    return IsoswapError.fromJSON(posted.value);
   }
 
   #queued(): number {

@@ -1,13 +1,15 @@
 import {
   channelViews, HEAD, HEAD_AT, MASK, META_FN, META_STATUS, SLOT_META, SLOT_VALUES, DONE,
   POSTED, STATUS_BAD_ARGUMENTS, STATUS_OK, STATUS_UNKNOWN_FUNCTION, WORKER_EXITED,
-  WORKER_RUNNING, WORKER_STATE, WORKER_STOPPED, WORKER_TID, WORKER_WATCHING, type RingHeader,
+  WORKER_RUNNING, WORKER_STATE, WORKER_STOPPED, WORKER_TID, type RingHeader,
 } from './ring-layout.js';
 import { WorkerCodec, type RingSideChannel } from './ring-codec.js';
+import { TaggedCalls, type TaggedEntry } from './tagged-calls.js';
 import { SpinBudget } from './spin-budget.js';
 import { nowMs } from './clock.js';
-import { blockWorker, threadWorkerSignals, type BlockOutcome, type WorkerSignals } from './ring-signals.js';
-import { WakePredictor, type WakeWindow } from './wake-predictor.js';
+import { threadWorkerSignals, type WorkerSignals } from './ring-signals.js';
+import { WakePredictor } from './wake-predictor.js';
+import { blockPredicted, type Predictor } from './predicted-block.js';
 import type { FastSignature } from '../wire/protocol.js';
 import { platform } from '../platform/platform.js';
 
@@ -16,10 +18,15 @@ type NativeFunction = (...args: unknown[]) => unknown;
 type Invoker = (slot: number) => unknown;
 
 /** One function the channel may call, by its index in LoadReport.functions. */
-export interface ChannelEntry {
+export type ChannelEntry = NativeEntry | TaggedEntry;
+export type { TaggedEntry };
+
+/** A function with a prototype (koffi), whose slots the signature types. */
+export interface NativeEntry {
   fn: NativeFunction;
   signature: FastSignature;
 }
+
 
 /** Serving without a break for this long, the server yields to the event loop so that
  *  comlink (hooks, unload, message-path calls) is never starved. */
@@ -44,7 +51,7 @@ export interface ServerOptions {
   block: boolean;
   /** When a blocked worker expects the next burst of calls (default: a
    *  {@link WakePredictor} of its own); only for a worker that blocks. */
-  predictor?: Pick<WakePredictor, 'burst' | 'miss' | 'window'>;
+  predictor?: Predictor;
 }
 
 /**
@@ -62,16 +69,21 @@ export class ChannelServer {
   readonly #meta: Int32Array;
   readonly #codec: WorkerCodec;
   readonly #invokers: Array<Invoker | null>;
+  readonly #calls: TaggedCalls;
+  readonly #tagged: Array<TaggedEntry | null>;
   readonly #results: FastSignature['result'][];
   readonly #spin = new SpinBudget(1, 200);
   readonly #comingSpin = new SpinBudget(CALL_COMING_SPIN_US, CALL_COMING_SPIN_US);
+  /** The next call to run... */
   #tail = 0;
+  /** ... and to publish (DONE). */
+  #done = 0;
   #stopped = false;
   /** POSTED as read before the event loop last turned (blockWorker). */
   #turnPosted = 0;
   /** When the worker began to block after its last request (nowMs), -1 while it serves. */
   #idleSince = -1;
-  readonly #predictor: Pick<WakePredictor, 'burst' | 'miss' | 'window'>;
+  readonly #predictor: Predictor;
   readonly #hasWork = (): boolean => Atomics.load(this.#header, HEAD) !== this.#tail;
 
   /**
@@ -87,8 +99,10 @@ export class ChannelServer {
     ({ header: this.#header, meta: this.#meta } = views);
     this.#ring = views;
     this.#codec = new WorkerCodec(views, state, side);
-    this.#invokers = entries.map((e) => (e === null ? null : invoker(e, views.values, this.#codec)));
-    this.#results = entries.map((e) => e?.signature.result ?? 'void');
+    this.#calls = new TaggedCalls(views, side, () => this.#done, () => this.#publish(), () => this.#stopped);
+    this.#tagged = entries.map((e) => (e !== null && 'tagged' in e ? e : null));
+    this.#invokers = entries.map((e) => (e === null || 'tagged' in e ? null : invoker(e, views.values, this.#codec)));
+    this.#results = entries.map((e) => (e === null || 'tagged' in e ? 'void' : e.signature.result));
     this.#predictor = options.predictor ?? new WakePredictor();
   }
 
@@ -125,9 +139,10 @@ export class ChannelServer {
       // A spin waits for the request after a request; after a turn of the event loop
       // (a message, a slice's end) none is due.
       if (ran && this.#spin.spin(this.#hasWork)) continue;
-      if (this.options.block && quietLoop()) {
+      // A Promise pending settles on the event loop: park there.
+      if (this.options.block && this.#calls.pending === 0 && quietLoop()) {
         if (ran || this.#idleSince < 0) this.#idleSince = nowMs();
-        const outcome = this.#block();
+        const outcome = blockPredicted(this.#ring, this.#tail, this.#turnPosted, BLOCK_SLICE_MS, this.signals, this.#predictor);
         if (outcome === 'turn' || (outcome === 'call' && !this.#comingSpin.spin(this.#hasWork))) {
           this.#idleSince = -1;
           this.#turn();
@@ -143,37 +158,6 @@ export class ChannelServer {
     }
   };
 
-  /**
-   * Blocks on WAKE (blockWorker) for at most a slice; where a burst of calls is predicted,
-   * only until its window opens, then spins through the window (the host, finding the
-   * worker running, sends no wake-up), and blocks again if none came.
-   */
-  #block(): BlockOutcome {
-    const sliceEnd = nowMs() + BLOCK_SLICE_MS;
-    for (;;) {
-      const now = nowMs();
-      const window = this.#predictor.window();
-      if (window !== null && now >= window.from) {
-        if (now < window.until && this.#watch(window)) return this.#hasWork() ? 'work' : 'turn';
-        this.#predictor.miss();
-        continue;
-      }
-      const until = window === null ? sliceEnd : Math.min(sliceEnd, window.from);
-      const outcome = blockWorker(this.#ring, this.#tail, this.#turnPosted, Math.max(0, until - now), this.signals);
-      if (outcome !== 'turn' || window === null || nowMs() >= sliceEnd || Atomics.load(this.#header, POSTED) !== this.#turnPosted) return outcome;
-    }
-  }
-
-  /** Spins until a request or a message comes, or the window closes; whether one came. */
-  #watch(window: WakeWindow): boolean {
-    const us = (window.until - nowMs()) * 1000;
-    Atomics.store(this.#header, WORKER_STATE, WORKER_WATCHING);
-    const came = new SpinBudget(us, us).spin(this.#hasWorkOrPost);
-    Atomics.store(this.#header, WORKER_STATE, WORKER_RUNNING);
-    return came;
-  }
-
-  readonly #hasWorkOrPost = (): boolean => this.#hasWork() || Atomics.load(this.#header, POSTED) !== this.#turnPosted;
 
   /** A request was found blocked: the first of a burst after a quiet gap? When the host
    *  woke the worker, it stamped HEAD_AT: a truer start than the wake-up's end. */
@@ -214,17 +198,43 @@ export class ChannelServer {
     const head = Atomics.load(header, HEAD);
     const ran = this.#tail !== head;
     while (this.#tail !== head) {
-      this.#run(this.#tail & MASK);
-      this.#tail = (this.#tail + 1) | 0;
-      Atomics.store(header, DONE, this.#tail); // publishes the result written by #run
-      this.signals.notifyHost(this.#ring);
+      const seq = this.#tail;
+      this.#tail = (seq + 1) | 0;
+      if (this.#calls.pending === 0) {
+        this.#run(seq & MASK, seq);
+        if (this.#calls.pending === 0) {
+          this.#calls.publishable(seq); // nothing held: no call before it is unpublished
+          this.#done = this.#tail;
+          Atomics.store(header, DONE, this.#done); // publishes the result written by #run
+          this.signals.notifyHost(this.#ring);
+          continue;
+        }
+      } else {
+        this.#run(seq & MASK, seq);
+      }
+      this.#publish();
     }
     return ran;
   }
 
-  #run(slot: number): void {
+  /** Publishes the answers written, in order, up to the first call still pending. */
+  #publish(): void {
+    const start = this.#done;
+    while (this.#done !== this.#tail && this.#calls.publishable(this.#done)) this.#done = (this.#done + 1) | 0;
+    if (this.#done === start) return;
+    Atomics.store(this.#header, DONE, this.#done);
+    this.signals.notifyHost(this.#ring);
+  }
+
+  #run(slot: number, seq: number): void {
     const meta = slot * SLOT_META;
     const index = this.#meta[meta + META_FN]!;
+    const tagged = this.#tagged[index];
+    if (tagged !== undefined && tagged !== null) {
+      this.#calls.run(tagged, slot, seq);
+      return;
+    }
+    this.#calls.answered(slot);
     const invoke = this.#invokers[index];
     if (invoke === undefined || invoke === null) {
       this.#meta[meta + META_STATUS] = STATUS_UNKNOWN_FUNCTION;
@@ -243,7 +253,7 @@ export class ChannelServer {
 }
 
 /** An invoker per function, without spreading an array for the common all-number case. */
-function invoker({ fn, signature }: ChannelEntry, v: Float64Array, codec: WorkerCodec): Invoker {
+function invoker({ fn, signature }: NativeEntry, v: Float64Array, codec: WorkerCodec): Invoker {
   if (signature.args.every((k) => k === 'number')) {
     switch (signature.args.length) {
       case 0: return () => fn();

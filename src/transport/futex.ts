@@ -33,8 +33,8 @@ export function futexWait(address: number, expected: number, timeoutMs: number):
 
 /**
  * Atomics.notify across processes: wakes every sleeper in {@link futexWait} on `address`.
- * A shared futex costs a syscall that looks the page up (~10–30 µs when nobody waits, on
- * a loaded machine): callers wake only a side that said it sleeps.
+ * A shared futex costs a syscall that looks the page up, even when nobody waits: callers
+ * wake only a side that said it sleeps.
  *
  * @example
  * if (Atomics.load(header, HOST_WAITING) === HOST_BLOCKED) futexWake(doneAddress);

@@ -1,4 +1,5 @@
 import { readFileSync, readSync, writeSync } from 'node:fs';
+import { deserialize, serialize } from 'node:v8';
 import type { IsoswapError } from '../errors.js';
 import type { RingSideChannel } from './ring-codec.js';
 import {
@@ -108,9 +109,11 @@ export class ProcessHostSignals implements HostSignals {
 export class ProcessWorkerSignals implements WorkerSignals {
   readonly id = process.pid;
   #woken: (() => void) | null = null;
-  /** Long string results, written to the spill pipe once their DONE is published. */
-  #spilled: string[] = [];
-  readonly side: RingSideChannel = { shares: false, post: (text) => { this.#spilled.push(text as string); }, receive: () => undefined };
+  /** Long results (and a tagged call's errors), framed when posted (a value v8 cannot
+   *  serialize throws to the poster, which answers with that error), written to the spill
+   *  pipe once their DONE is published. */
+  #spilled: Buffer[] = [];
+  readonly side: RingSideChannel = { shares: false, post: (message) => { this.#spilled.push(frame(message)); }, receive: () => undefined };
 
   /**
    * @param address the mapping's address (futex)
@@ -146,17 +149,7 @@ export class ProcessWorkerSignals implements WorkerSignals {
     else if (waiting === HOST_ASLEEP && Atomics.compareExchange(header, HOST_WAITING, HOST_ASLEEP, 0) === HOST_ASLEEP) ringDoorbell(this.hostBellFd);
     // After DONE and after the wake: a frame longer than the pipe holds (64 KiB) blocks
     // this write until the host reads it, which a host still asleep never does.
-    if (this.#spilled.length > 0) this.#spill();
-  }
-
-  #spill(): void {
-    const frames = this.#spilled.map(frame);
-    this.#spilled = [];
-    try {
-      for (const bytes of frames) for (let sent = 0; sent < bytes.length;) sent += writeSync(this.spillFd, bytes, sent);
-    } catch {
-      // EPIPE: the host is gone
-    }
+    if (this.#spilled.length > 0) writeSpilled(this.spillFd, this.#spilled.splice(0));
   }
 
   ended({ header }: RingHeader, state: number): void {
@@ -166,19 +159,53 @@ export class ProcessWorkerSignals implements WorkerSignals {
   }
 }
 
-/** A 4-byte little-endian length, then that many UTF-8 bytes. */
-function frame(text: string): Buffer {
-  const body = Buffer.from(text, 'utf8');
-  const head = Buffer.alloc(4);
+const FRAME_TEXT = 0;
+/** Any other message, as the IPC channel's advanced serialization carries it (v8). */
+const FRAME_VALUE = 1;
+/** A frame's head: a 4-byte little-endian length, then its kind. */
+export const FRAME_HEAD_BYTES = 5;
+
+/**
+ * A message for the spill pipe (both process rings): its head, then a string's UTF-8 bytes,
+ * else its v8 serialization (which throws, to the poster, for a value v8 cannot carry).
+ *
+ * @example
+ * spilled.push(frame(message));
+ */
+export function frame(message: unknown): Buffer {
+  const text = typeof message === 'string';
+  const body = text ? Buffer.from(message, 'utf8') : serialize(message);
+  const head = Buffer.alloc(FRAME_HEAD_BYTES);
   head.writeUInt32LE(body.length);
+  head[4] = text ? FRAME_TEXT : FRAME_VALUE;
   return Buffer.concat([head, body]);
 }
 
+/** The message in a frame's `body`, as its `head` says. */
+export function unframe(head: Buffer, body: Buffer): unknown {
+  return head[4] === FRAME_TEXT ? body.toString('utf8') : deserialize(body);
+}
+
+/**
+ * Writes framed messages to the side channel's blocking pipe; a host that is gone (EPIPE)
+ * is ignored.
+ *
+ * @example
+ * writeSpilled(spillFd, spilled.splice(0));
+ */
+export function writeSpilled(fd: number, frames: readonly Buffer[]): void {
+  try {
+    for (const bytes of frames) for (let sent = 0; sent < bytes.length;) sent += writeSync(fd, bytes, sent);
+  } catch {
+    // EPIPE: the host is gone
+  }
+}
+
 /** The next frame on a blocking pipe, or undefined at EOF (the child died). */
-function readFrame(fd: number): string | undefined {
-  const head = readExactly(fd, 4);
+function readFrame(fd: number): unknown {
+  const head = readExactly(fd, FRAME_HEAD_BYTES);
   const body = head === null ? null : readExactly(fd, head.readUInt32LE(0));
-  return body?.toString('utf8');
+  return body === null ? undefined : unframe(head!, body);
 }
 
 function readExactly(fd: number, bytes: number): Buffer | null {

@@ -5,6 +5,9 @@ import { futexAvailable } from './futex.js';
 import { ProcessHostSignals, ProcessWorkerSignals } from './process-ring-signals.js';
 import { RING_BYTES } from './ring-layout.js';
 import { createRingMemory, mapRing, type RingMapping } from './ring-mapping.js';
+import { NamedRing, openNamedRing } from './named-ring.js';
+import type { NamedWorkerSignals } from './named-ring-signals.js';
+import { platform } from '../platform/platform.js';
 
 /** The names the child finds its ends under (inherited-fds.ts). */
 const FD_NAMES = { memory: 'ring', hostBell: 'ring-host-bell', workerBell: 'ring-worker-bell', spill: 'ring-spill' } as const;
@@ -19,6 +22,8 @@ const FD_NAMES = { memory: 'ring', hostBell: 'ring-host-bell', workerBell: 'ring
  * ring?.closeChildEnds(); const channel = new CallChannel(label, ring.mapping.buffer, ring.signals(death));
  */
 export class ProcessRing {
+  /** Nothing is passed by name: the child inherits every end (childFds). */
+  readonly childEnv: Readonly<Record<string, string>> = {};
   #signals: ProcessHostSignals | null = null;
   #released = false;
 
@@ -79,13 +84,26 @@ export class ProcessRing {
 }
 
 /**
+ * The host's side of a new child's ring, as this system shares one: a memfd, futexes and
+ * pipes the child inherits (Linux), or objects it opens by name (Windows, named-ring.ts).
+ * Chosen here once per child; either ring's calls run the same code (call-channel.ts).
+ *
+ * @example
+ * const ring = createProcessRing(); fork(entry, [], withExtras(stdio, { fds: ring?.childFds, env: ring?.childEnv }));
+ */
+export function createProcessRing(): ProcessRing | NamedRing | null {
+  return platform().namedChannels ? NamedRing.create() : ProcessRing.create();
+}
+
+/**
  * In the child: the ring its host passed, mapped, with the child end's signals; null when
  * the host passed none (or mapping failed: the host then gets no `fast` functions).
  *
  * @example
  * const ring = openInheritedRing(); if (ring) new ChannelServer(ring.buffer, entries, state, ring.signals);
  */
-export function openInheritedRing(): { buffer: ArrayBuffer; signals: ProcessWorkerSignals } | null {
+export function openInheritedRing(): { buffer: ArrayBuffer; signals: ProcessWorkerSignals | NamedWorkerSignals } | null {
+  if (platform().namedChannels) return openNamedRing();
   const memory = inheritedFd(FD_NAMES.memory);
   const hostBell = inheritedFd(FD_NAMES.hostBell);
   const workerBell = inheritedFd(FD_NAMES.workerBell);

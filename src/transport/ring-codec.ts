@@ -41,11 +41,11 @@ export const TAG_SPILLED = 7;
 export const TAG_ADDRESS = 8;
 
 /** The typed arrays a pointer argument may be, by element kind (a Buffer is kind 0). */
-const ELEMENT_KINDS = [
+export const ELEMENT_KINDS = [
   Uint8Array, Int8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
   Float32Array, Float64Array, BigInt64Array, BigUint64Array,
 ] as const;
-type TypedArray = InstanceType<(typeof ELEMENT_KINDS)[number]>;
+export type TypedArray = InstanceType<(typeof ELEMENT_KINDS)[number]>;
 type TypedArrayClass = (typeof ELEMENT_KINDS)[number];
 const KIND_OF = new Map<unknown, number>(ELEMENT_KINDS.map((c, i) => [c, i]));
 KIND_OF.set(Buffer, 0);
@@ -63,12 +63,12 @@ function addressOf(view: ArrayBufferView): number {
   return base + view.byteOffset;
 }
 
-const INT64_MIN = -(2n ** 63n);
-const UINT64_LIMIT = 2n ** 64n;
-const SIGNED_LIMIT = 2n ** 63n;
+export const INT64_MIN = -(2n ** 63n);
+export const UINT64_LIMIT = 2n ** 64n;
+export const SIGNED_LIMIT = 2n ** 63n;
 /** Room reserved for a string result at first; it grows to the longest result seen. */
 export const FIRST_RESULT_RESERVE = 64;
-const MAX_RESULT_RESERVE = 4096;
+export const MAX_RESULT_RESERVE = 4096;
 
 /** Carries what the ring cannot: a string result longer than its reserve (worker to
  *  host); `receive` takes the one the slot being read spilled (thread isolation: a
@@ -95,8 +95,10 @@ export interface RingFunction {
   /** Some argument is a pointer: the host keeps the arguments until the call is answered
    *  (the worker may hold the address of their memory). */
   pointers: boolean;
-  /** Bytes reserved for a string result. */
+  /** Bytes reserved for a string result (a tagged function's: for any result). */
   reserve: number;
+  /** An addon's export: tagged values (ring-values.ts), any count up to MAX_ARGS. */
+  tagged: boolean;
 }
 
 /**
@@ -106,16 +108,18 @@ export interface RingFunction {
  * const fn = ringFunction('greet', 3, { args: ['string'], result: 'string' });
  */
 export function ringFunction(name: string, index: number, signature: FastSignature): RingFunction {
+  const tagged = signature.tagged === true;
   return {
-    name, index, signature,
-    plain: signature.args.every((k) => k === 'number'),
+    name, index, signature, tagged,
+    plain: !tagged && signature.args.every((k) => k === 'number'),
     copiesBack: signature.args.includes('pointer-out'),
-    pointers: signature.args.some((kind) => kind === 'pointer' || kind === 'pointer-out'),
-    reserve: signature.result === 'string' ? FIRST_RESULT_RESERVE : 0,
+    // a tagged call's arguments are kept too: the addon may write into a buffer it was passed
+    pointers: tagged || signature.args.some((kind) => kind === 'pointer' || kind === 'pointer-out'),
+    reserve: tagged || signature.result === 'string' ? FIRST_RESULT_RESERVE : 0,
   };
 }
 
-const align8 = (n: number): number => (n + 7) & ~7;
+export const align8 = (n: number): number => (n + 7) & ~7;
 
 /** Longest string the ASCII loop of {@link writeUtf8} tries. */
 const ASCII_LOOP_MAX = 64;
@@ -125,7 +129,7 @@ const ASCII_LOOP_MAX = 64;
  * A short ASCII string is copied by a loop: Buffer#write's native call cost ~130 ns for
  * 11 characters here, the loop ~35 ns, and a string call writes twice (argument, result).
  */
-function writeUtf8(arena: Buffer, text: string, at: number, room: number): number {
+export function writeUtf8(arena: Buffer, text: string, at: number, room: number): number {
   const length = text.length;
   if (length <= ASCII_LOOP_MAX && length <= room) {
     let i = 0;

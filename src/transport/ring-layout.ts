@@ -68,7 +68,10 @@ export const SLOT_VALUES = MAX_ARGS + 1;
 /** Int32 words per slot: function index, status, argument tags, element kinds. */
 export const SLOT_META = 4;
 export const META_FN = 0;
+/** The worker's answer (STATUS_*). On the way in, for a tagged call (an addon export): its
+ *  argument count, plus TAGGED_BLOCKING when the host blocks for it (callSync). */
 export const META_STATUS = 1;
+export const TAGGED_BLOCKING = 1 << 8;
 /** 4 bits per argument (ring-codec.ts TAG_*); kept through the call: the host reads them
  *  again to copy `_Out_` buffers back. */
 export const META_TAGS = 2;
@@ -88,6 +91,8 @@ export const STATUS_OK = 0;
 export const STATUS_BAD_ARGUMENTS = 1;
 /** No function with that index in this version. */
 export const STATUS_UNKNOWN_FUNCTION = 2;
+/** The function threw (a tagged call): the IsoswapError, serialized, is on the side channel. */
+export const STATUS_THREW = 3;
 
 const META_BYTES = SLOTS * SLOT_META * 4;
 const VALUES_OFFSET = HEADER_INTS * 4 + META_BYTES; // a multiple of 8

@@ -2,8 +2,8 @@ import { createChannelBuffer, HEADER_BYTES } from './ring-layout.js';
 
 /**
  * Rings of workers that ended, kept for the next workers of the same host: without it each
- * swap left a ring (~430 KB of shared memory) to the garbage collector, which does not see
- * that memory and collected it late (tens of MB over a few hundred swaps).
+ * swap left a ring (shared memory) to the garbage collector, which does not see that
+ * memory and collected it late: RSS grew with every swap.
  *
  * @example
  * const rings = new RingPool(); const ring = rings.take(); ...; rings.give(ring); // once no thread uses it

@@ -5,6 +5,8 @@ import { IsoswapError } from '../errors.js';
 import { libcFunctions, O_CLOEXEC } from '../library/libc.js';
 import { isMark, type SyncReply } from '../wire/protocol.js';
 import { platform } from '../platform/platform.js';
+import { LIVENESS_MS } from './blocking-wait.js';
+import { NamedSyncPipes } from './named-sync-pipes.js';
 
 /** The fds the child sees its ends of the pipes as: after stdin, stdout, stderr and IPC. */
 export const CHILD_REQUEST_FD = 4;
@@ -40,6 +42,10 @@ export function frame(payload: unknown): Buffer {
 export class ProcessSyncCall {
   /** The child's ends, for fork's stdio array; {@link closeChildEnds} once forked. */
   readonly childFds: readonly number[];
+  /** What the child is told instead (Windows: the base name of its named pipes). */
+  readonly childEnv: Readonly<Record<string, string>> = {};
+  /** Windows: the named pipes and event that stand for the two fds. */
+  readonly #named: NamedSyncPipes | null = null;
   #requestFd: number;
   #replyFd: number;
   /** Set when the pipe can no longer be trusted: the child died, or a reply is owed. */
@@ -58,10 +64,15 @@ export class ProcessSyncCall {
    */
   constructor(private readonly label: () => string, private readonly onEof?: () => IsoswapError, private readonly posted: () => void = () => {}) {
     if (!platform().inheritedChannels) {
-      // No pipe2 there: process isolation serves on, without its blocking form.
       this.childFds = [];
       this.#requestFd = this.#replyFd = -1;
-      this.#broken = new IsoswapError('ERR_UNSUPPORTED_PLATFORM', `callSync in process isolation needs Linux (libc pipe2 and poll); this is ${platform().name}`);
+      this.#named = platform().namedChannels ? NamedSyncPipes.create() : null;
+      if (this.#named !== null) {
+        this.childEnv = this.#named.childEnv;
+        return;
+      }
+      // No pipes there: process isolation serves on, without its blocking form.
+      this.#broken = new IsoswapError('ERR_UNSUPPORTED_PLATFORM', `callSync in process isolation has no blocking pipes on ${platform().name}`);
       return;
     }
     const { pipe2 } = libcFunctions();
@@ -79,6 +90,11 @@ export class ProcessSyncCall {
     this.childFds = [request[0]!, reply[1]!];
     this.#requestFd = request[1]!;
     this.#replyFd = reply[0]!;
+  }
+
+  /** The child's pid, once forked: a blocked host on Windows looks whether it still runs. */
+  set child(pid: number) {
+    if (this.#named !== null) this.#named.child = pid;
   }
 
   /** The host must not hold the child's ends: else it never reads EOF when the child dies. */
@@ -114,6 +130,13 @@ export class ProcessSyncCall {
     }
   }
 
+  /** Writes `payload` as a frame on the request pipe without waiting for an answer: a
+   *  host callback's answer to a child blocked reading it (src/runtime/addon-callbacks.ts). */
+  send(payload: unknown): void {
+    if (this.#broken !== null) return; // the child is gone: nobody waits
+    this.#write(frame(payload), new Deadline('a callback answer', 0));
+  }
+
   /** Blocks until the child answers mark `seq` (sent over IPC, behind the calls in
    *  flight); throws ERR_CALL_TIMEOUT at `deadline`, ERR_VERSION_CRASHED if it dies. */
   awaitMark(seq: number, deadline: Deadline): void {
@@ -139,12 +162,14 @@ export class ProcessSyncCall {
     this.#broken ??= death ?? new IsoswapError('ERR_VERSION_CRASHED', `${this.label()} has ended`, {});
     if (this.#requestFd >= 0) closeQuietly(this.#requestFd);
     if (this.#replyFd >= 0) closeQuietly(this.#replyFd);
-    this.#requestFd = this.#replyFd = -1; // never touch a closed number again: it may be reused
+    this.#requestFd = this.#replyFd = -1;
+    this.#named?.close(); // never touch a closed number again: it may be reused
   }
 
   /** Writes the whole frame, waiting in poll() while the pipe is full (the child reads
    *  it on its event loop); ERR_CALL_TIMEOUT once the deadline passes. */
   #write(bytes: Buffer, deadline: Deadline): void {
+    if (this.#named !== null) return this.#writeNamed(this.#named, bytes, deadline);
     const polled = Buffer.alloc(8); // struct pollfd { int fd; short events; short revents; }
     for (let sent = 0; sent < bytes.length;) {
       try {
@@ -162,6 +187,7 @@ export class ProcessSyncCall {
 
   /** Reads exactly `bytes`; with a deadline, poll() bounds each wait. */
   #read(bytes: number, deadline: Deadline | false, name: string): Buffer {
+    if (this.#named !== null) return this.#readNamed(this.#named, bytes, deadline, name);
     const out = Buffer.alloc(bytes);
     let got = 0;
     const polled = Buffer.alloc(8); // struct pollfd { int fd; short events; short revents; }
@@ -174,6 +200,25 @@ export class ProcessSyncCall {
       }
       const n = readSync(this.#replyFd, out, got, bytes - got, null);
       if (n === 0) throw this.onEof?.() ?? this.#crashed(name);
+      got += n;
+    }
+    return out;
+  }
+
+  #writeNamed(pipes: NamedSyncPipes, bytes: Buffer, deadline: Deadline): void {
+    for (let sent = 0; sent < bytes.length;) {
+      const n = pipes.writeSome(bytes, sent, deadline.sliceMs()); // sliceMs throws once past the end
+      if (n < 0) throw Object.assign(new Error('the child is gone'), { code: 'EPIPE' });
+      sent += n;
+      this.posted(); // a child blocked on its ring reads only once nudged
+    }
+  }
+
+  #readNamed(pipes: NamedSyncPipes, bytes: number, deadline: Deadline | false, name: string): Buffer {
+    const out = Buffer.alloc(bytes);
+    for (let got = 0; got < bytes;) {
+      const n = pipes.read(out.subarray(got), deadline === false ? LIVENESS_MS : deadline.sliceMs());
+      if (n < 0) throw this.onEof?.() ?? this.#crashed(name);
       got += n;
     }
     return out;

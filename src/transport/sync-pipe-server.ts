@@ -3,6 +3,8 @@ import { Socket } from 'node:net';
 import { deserialize } from 'node:v8';
 import { IsoswapError } from '../errors.js';
 import type { LibraryServiceApi, MarkReply, SyncReply } from '../wire/protocol.js';
+import { platform } from '../platform/platform.js';
+import { openNamedSyncPipes } from './named-sync-pipes.js';
 import { CHILD_REPLY_FD, CHILD_REQUEST_FD, frame } from './sync-pipe-call.js';
 
 /**
@@ -15,17 +17,27 @@ import { CHILD_REPLY_FD, CHILD_REQUEST_FD, frame } from './sync-pipe-call.js';
  * serveSyncPipe(new LibraryService());
  */
 export function serveSyncPipe(service: Pick<LibraryServiceApi, 'call'>): void {
-  try {
-    fstatSync(CHILD_REQUEST_FD);
-  } catch {
-    return; // a host without the pipes (not Linux): its callSync refuses
+  let requests: Socket;
+  if (platform().namedChannels) {
+    // Windows: pipes opened by the names the host gave (fd 4 may be another open file)
+    const named = openNamedSyncPipes();
+    if (named === null) return; // a host that passed none: its callSync refuses
+    ({ requests } = named);
+    writeReply = named.reply;
+  } else {
+    try {
+      fstatSync(CHILD_REQUEST_FD);
+    } catch {
+      return; // a host without the pipes: its callSync refuses
+    }
+    requests = new Socket({ fd: CHILD_REQUEST_FD, readable: true, writable: false });
   }
-  const requests = new Socket({ fd: CHILD_REQUEST_FD, readable: true, writable: false });
   requests.unref(); // the IPC channel decides when this process ends
   const frames = new FrameReader();
   requests.on('data', (chunk: Buffer) => {
     for (const body of frames.push(chunk)) {
-      const request = deserialize(body) as { name: string; args: unknown[] };
+      const request = deserialize(body) as { name: string; args: unknown[]; isoswapReply?: unknown };
+      if (request.isoswapReply !== undefined) continue; // an addon callback's answer that came too late
       reply(answer(service, request.name, request.args));
     }
   });
@@ -85,9 +97,14 @@ export function answerMark(seq: number): void {
   reply(frame({ ok: true, value: { isoswapMark: seq } satisfies MarkReply } satisfies SyncReply));
 }
 
+/** Writes a reply whole, blocking (the host blocks until it comes). */
+let writeReply = (bytes: Uint8Array): void => {
+  for (let sent = 0; sent < bytes.length;) sent += writeSync(CHILD_REPLY_FD, bytes, sent);
+};
+
 function reply(bytes: Buffer): void {
   try {
-    for (let sent = 0; sent < bytes.length;) sent += writeSync(CHILD_REPLY_FD, bytes, sent);
+    writeReply(bytes);
   } catch {
     // EPIPE: the host is gone
   }

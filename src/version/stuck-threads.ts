@@ -44,7 +44,7 @@ export async function keepGuestThreadsMapped(runtime: VersionRuntime, copy: stri
   Promise<{ error: IsoswapError | null; keepRuntime: boolean }> {
   const name = runtime.report.threadName;
   if (name === undefined) return { error: null, keepRuntime: false };
-  const running = guestThreads(name, runtime.report.tids ?? []);
+  const running = guestThreads(name, runtime.report.tids ?? [], runtime.report.loadMark);
   const signals = running.length === 0 ? platform().signalHandlersIn(copy) : [];
   if (running.length === 0 && signals.length === 0) return { error: null, keepRuntime: false };
   const pinnable = await whenLoaderIdle(loaderWaitMs);

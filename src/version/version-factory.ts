@@ -13,6 +13,8 @@ import type { VersionRuntime } from '../runtime/types.js';
 import { Version } from './version.js';
 import { awaitOnly, type Steps } from '../procedure.js';
 import { readLibrary } from '../library/read-library.js';
+import { pinnedError, pinnedReason, type PinnedReason } from '../library/pinned.js';
+import { markLoad } from '../library/guest-threads.js';
 
 /** Worker threads are named per version, unique in the process (several hosts may run). */
 let threadNames = 0;
@@ -34,6 +36,8 @@ export class VersionFactory {
   /** Made at the first load that has a build to load: a path that is no library (a FIFO,
    *  a typo) is refused without a thread or a Node process being started and ended. */
   #runtimes: RuntimeFactory | null = null;
+  /** Thread isolation with onPinned: 'process': the child processes that serve the pinned builds. */
+  #pinnedRuntimes: RuntimeFactory | null = null;
 
   private constructor(
     private readonly opts: ResolvedOptions,
@@ -63,12 +67,21 @@ export class VersionFactory {
       : this.opts.functions;
     const id = ++this.#nextId; // a build refused still takes its number
     const bytes = source === 'file' ? yield* readBuild(library) : source.bytes;
+    // Found before anything is loaded: thread isolation could never unmap such a build.
+    const pinned = pinnedReason(bytes);
+    if (pinned !== null && isolation === 'thread' && this.opts.onPinned === 'refuse') throw pinnedError(pinned, library, id, 'refused');
+    const inChild = pinned !== null && isolation === 'thread' && this.opts.onPinned === 'process';
     // Once the bytes are known to be a library, the runtime boots while they are hashed and
-    // copied (a cold start back to back, 1-3 ms sooner); a file refused costs no start.
-    const runtimes = (): RuntimeFactory => (this.#runtimes ??= new RuntimeFactory(isolation, threads, hostChildExtras(this.state, libraryPath)));
+    // copied (a cold start back to back serves sooner); a file refused costs no start.
+    const runtimes = (): RuntimeFactory => inChild
+      ? (this.#pinnedRuntimes ??= new RuntimeFactory('process', 1, hostChildExtras(this.state, libraryPath)))
+      : (this.#runtimes ??= new RuntimeFactory(isolation, threads, hostChildExtras(this.state, libraryPath)));
     const artifact = yield* Artifact.fromBytes(bytes, library, this.copies, id, source === 'file' ? undefined : source.sha256, () => runtimes().prestart());
     try {
-      return this.#version(id, artifact, yield* runtimes().start(this.#request(artifact, functions), timeoutMs), functions, sourceId);
+      const mark = isolation === 'thread' && !inChild ? markLoad() : undefined;
+      const runtime = yield* runtimes().start(this.#request(artifact, functions), timeoutMs);
+      runtime.report.loadMark = mark;
+      return this.#version(id, artifact, runtime, functions, sourceId, pinned);
     } catch (err) {
       const explained = this.#explained(err, artifact); // before the copy it reads is removed
       yield* artifact.remove();
@@ -78,7 +91,7 @@ export class VersionFactory {
 
   /** Whether a blocked callSync can {@link load} (process isolation, once a runtime ran). */
   get canLoadBlocking(): boolean {
-    return this.#runtimes?.canStartBlocking === true;
+    return this.#runtimes?.canStartBlocking === true && this.#pinnedRuntimes === null;
   }
 
   /** A missing dependency, explained: which library needs it, where it was looked for. */
@@ -93,13 +106,15 @@ export class VersionFactory {
     const section = findStateSection(artifact.bytes!, library) ?? undefined;
     // The worker thread's name: threads the library starts inherit it (guest-threads.ts).
     const threadName = `isw-v${++threadNames}`;
-    return { library, copy: artifact.copy, functions, preload, libraryPath, state: this.state, timeoutMs: loadTimeoutMs, section, threadName, addon: this.opts.addon };
+    const { addon, dlopenFlags, module } = this.opts;
+    return { library, copy: artifact.copy, functions, preload, libraryPath, state: this.state, timeoutMs: loadTimeoutMs, section, threadName, addon, dlopenFlags, module };
   }
 
   /** A loaded version with the host's deadlines (the swap queue listens to its faults). */
-  #version(id: number, artifact: Artifact, runtime: VersionRuntime, functions: FunctionTable, sourceId: number | undefined): Version {
+  #version(id: number, artifact: Artifact, runtime: VersionRuntime, functions: FunctionTable, sourceId: number | undefined, pinned: PinnedReason | null): Version {
     const version = new Version(id, artifact, runtime, functions, sourceId);
-    version.setDeadlines(this.opts.callTimeoutMs, this.opts.hookTimeoutMs);
+    version.pinned = pinned;
+    version.setDeadlines(this.opts.callTimeoutMs, this.opts.hookTimeoutMs, this.opts.handles?.timeoutMs);
     return version;
   }
 
@@ -117,6 +132,7 @@ export class VersionFactory {
   /** Ends the standby and removes this host's copies and lock files. */
   async close(): Promise<void> {
     await this.#runtimes?.close();
+    await this.#pinnedRuntimes?.close();
     this.copies.close();
   }
 }

@@ -14,4 +14,13 @@ export interface VersionInfo {
   readonly status: VersionStatus;
   /** For a rollback or restart: the version whose build this one serves again. */
   readonly sourceId?: number | undefined;
+  /** The build is marked NODELETE or defines STB_GNU_UNIQUE symbols: thread isolation can
+   *  never unmap it (see `onPinned`). False on Windows, where it is not looked for. */
+  readonly pinned: boolean;
+  /** Where this version runs: the host's isolation, or 'process' for a pinned build served
+   *  with onPinned: 'process'. */
+  readonly isolation: 'thread' | 'process';
+  /** Live handles to objects this version made (an addon's; 0 for a library): a retiring
+   *  version is torn down once they are released (docs/addons.md, "Handles"). */
+  readonly handles: number;
 }

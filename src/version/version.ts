@@ -11,8 +11,10 @@ import type { VersionInfo, VersionStatus } from './version-info.js';
 import { argumentChecks, type ArgumentCheck } from './argument-check.js';
 import { withDeadline } from '../runtime/deadline.js';
 import { CallLedger } from './call-ledger.js';
+import { HandleLeases } from './handle-leases.js';
 import { HookRunner } from './hook-runner.js';
 import { keepGuestThreadsMapped, stuckThreadError } from './stuck-threads.js';
+import type { PinnedReason } from '../library/pinned.js';
 
 /** How long a killed runtime may take to end. A worker thread stuck in native code never
  *  does: worker.terminate() waits for JavaScript, which a native call never returns to. */
@@ -45,6 +47,14 @@ export class Version {
   /** Emptied at teardown: a version the history still holds (with its bytes, for a
    *  rollback) does not keep its checks (closures and bounds per function). */
   #checks: Map<string, ArgumentCheck>;
+  /** An addon's objects held by the host: the version is torn down once they are gone. */
+  readonly handles: HandleLeases;
+  #handleTimeoutMs = 0;
+
+  /** What makes the build unmappable in thread isolation (library/pinned.ts), or null. */
+  pinned: PinnedReason | null = null;
+  /** A thread worker names itself; a child process does not. */
+  readonly #isolation: 'thread' | 'process';
 
   constructor(
     readonly id: number,
@@ -57,7 +67,9 @@ export class Version {
     readonly sourceId?: number,
   ) {
     this.#runtime = runtime;
+    this.#isolation = runtime.report.threadName === undefined ? 'process' : 'thread';
     this.#checks = argumentChecks(runtime.report, artifact.library);
+    this.handles = new HandleLeases(id, artifact.library);
     this.#hooks = new HookRunner({
       id, library: artifact.library,
       runtime: () => this.runtime,
@@ -81,7 +93,8 @@ export class Version {
 
   get info(): VersionInfo {
     const { id, artifact, loadedAt, status, sourceId } = this;
-    return Object.freeze({ id, library: artifact.library, copy: artifact.copy, sha256: artifact.sha256, loadedAt, status, sourceId });
+    return Object.freeze({ id, library: artifact.library, copy: artifact.copy, sha256: artifact.sha256, loadedAt, status, sourceId,
+      pinned: this.pinned !== null, isolation: this.#isolation, handles: this.handles.count });
   }
 
   /** Runs one call on this version, counted until it settles (or times out: after
@@ -99,7 +112,8 @@ export class Version {
    * is killed (a child process is SIGKILLed; a worker thread cannot be, and is abandoned)
    * and its fault listener told, so that the host replaces it.
    */
-  setDeadlines(callMs: number, hookMs: number): void {
+  setDeadlines(callMs: number, hookMs: number, handleMs = 0): void {
+    this.#handleTimeoutMs = handleMs;
     this.#callTimeoutMs = callMs;
     this.#hookTimeoutMs = hookMs;
     this.#hooks.setTimeout(hookMs);
@@ -197,7 +211,13 @@ export class Version {
    */
   async retire(drainTimeoutMs: number): Promise<void> {
     if (this.status === 'serving' || this.status === 'loading') this.status = 'draining';
-    const drained = await this.#calls.whenIdle(drainTimeoutMs);
+    let drained = await this.#calls.whenIdle(drainTimeoutMs);
+    if (drained && this.handles.count > 0) {
+      await this.handles.released(this.#handleTimeoutMs); // its handles' calls run here until then
+      this.handles.end('it retired');
+      drained = await this.#calls.whenIdle(drainTimeoutMs);
+    }
+    this.handles.end('it retired');
     let failure: Error | null = null;
     try {
       if (drained && this.#killing === null && this.#hooks.attached) {
@@ -240,6 +260,7 @@ export class Version {
   /** A forced close: the runtime is killed now, its calls in flight reject with `reason`,
    *  no hook runs; retire() then tears it down (a stuck thread is reported there). */
   forceEnd(reason: IsoswapError): void {
+    this.handles.end('the host was closed');
     if (this.#runtime === null) return; // already torn down: nothing runs
     void this.#kill(reason, false);
   }
@@ -247,6 +268,7 @@ export class Version {
   /** Ends a version that never served, or that crashed, without draining. */
   async discard(status: VersionStatus): Promise<void> {
     this.status = status;
+    this.handles.end(`it ${status === 'crashed' ? 'crashed' : 'was discarded'}`);
     try {
       const guests = await this.#keepGuestThreadsMapped();
       if (this.#keepRuntime) this.runtime.abandon();

@@ -1,5 +1,5 @@
 import { watch, type FSWatcher } from 'chokidar';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { IsoswapError } from '../errors.js';
 import { fileStamp, settleFile } from './settle.js';
 
@@ -50,14 +50,18 @@ export class LibraryWatcher {
    * await w.close();
    */
   static async start(opts: LibraryWatcherOptions): Promise<LibraryWatcher> {
-    const dir = dirname(opts.library);
+    // chokidar 5 hands `ignored` and its events paths with forward slashes on Windows
+    // (`C:/game`): compared as the system writes them, the folder itself was ignored and
+    // no change was ever seen.
+    const library = resolve(opts.library);
+    const dir = dirname(library);
     const chokidar = watch(dir, {
       ignoreInitial: true,
       depth: 0,
       // chokidar's `atomic` holds an unlink back 100 ms to merge it with an add: latency
       // for nothing here, since every event only marks the file dirty.
       atomic: false,
-      ignored: (path: string) => path !== dir && path !== opts.library,
+      ignored: (path: string) => resolve(path) !== dir && resolve(path) !== library,
     });
     const watcher = new LibraryWatcher(opts, chokidar);
     // chokidar's own events are not enough: it drops a second `change` of a path within
@@ -66,7 +70,7 @@ export class LibraryWatcher {
     // rsync -t, a build cache) is no event at all. Its raw fs.watch events, unthrottled,
     // name the file every time.
     const name = basename(opts.library);
-    chokidar.on('all', (_event, path) => { if (path === opts.library) watcher.#markDirty(); });
+    chokidar.on('all', (_event, path) => { if (resolve(path) === library) watcher.#markDirty(); });
     chokidar.on('raw', (_event, path) => { if (basename(path) === name) watcher.#markDirty(); });
     chokidar.on('error', (err) => watcher.#report(IsoswapError.from(err, 'ERR_WATCH', `watching ${opts.library}`)));
     await new Promise<void>((resolve, reject) => {

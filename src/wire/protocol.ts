@@ -1,3 +1,5 @@
+import type { AddonExportsReport } from './addon-wire.js';
+
 /**
  * What crosses between the host and the code that runs a version (worker thread or
  * child process). Both runtimes speak it; only the transport differs.
@@ -6,7 +8,8 @@
 /** Where the state block lives, as the worker must be told. */
 export type StateRef =
   | { kind: 'shared'; buffer: SharedArrayBuffer }          // thread isolation: the same memory
-  | { kind: 'memfd'; fd: number; bytes: number };           // process isolation: a memfd (host's fd) every child inherits
+  | { kind: 'memfd'; fd: number; bytes: number }            // process isolation: a memfd (host's fd) every child inherits
+  | { kind: 'named'; name: string; bytes: number };         // process isolation on Windows: a file mapping every child opens by name
 
 /** Asks a worker to load one version. */
 export interface LoadRequest {
@@ -36,6 +39,12 @@ export interface LoadRequest {
   /** A Node-API addon: `process.dlopen` of the copy, its exported functions served
    *  (src/runtime/addon-service.ts); `functions` and `section` are then unused. */
   addon?: boolean | undefined;
+  /** An addon's `process.dlopen` flags (os.constants.dlopen); absent: Node's default. */
+  dlopenFlags?: number | undefined;
+  /** A package entry to run instead (createAddonHost({ module })): its `require` of
+   *  `library` loads `copy`, of any other `.node` a copy the worker makes
+   *  (src/runtime/addon-module.ts). */
+  module?: string | undefined;
 }
 
 /** Where the `isoswap_state` section is, relative to the library's load base. */
@@ -108,6 +117,9 @@ export type FastResultKind = 'number' | 'int64' | 'bool' | 'string' | 'void';
 export interface FastSignature {
   args: FastArgKind[];
   result: FastResultKind;
+  /** An addon's export: no prototype, so each argument and the result carry their own tag
+   *  (src/transport/ring-values.ts); `args` and `result` are unused. */
+  tagged?: true | undefined;
 }
 
 /** What a worker found in the version it loaded. */
@@ -127,9 +139,16 @@ export interface LoadReport {
    *  their kernel thread ids (one per worker, gathered by the host). */
   threadName?: string | undefined;
   tids?: number[] | undefined;
+  /** Host side, thread isolation: this load among the process's loads (guest-threads.ts
+   *  markLoad), so that threads a guest started and renamed (tokio does) are told apart. */
+  loadMark?: number | undefined;
+  /** A package (LoadRequest.module): the `.node` files its entry loaded, as named. */
+  loadedAddons?: string[] | undefined;
   /** Call name → its signature, for the functions the fast channel can call (decided from
    *  the koffi prototype at load time); absent when no channel was offered. */
   fast?: Record<string, FastSignature> | undefined;
+  /** A Node-API addon: what its `module.exports` holds (src/wire/addon-wire.ts). */
+  exports?: AddonExportsReport | undefined;
 }
 
 /** The service every version runtime exposes (over comlink). */

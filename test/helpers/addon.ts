@@ -24,15 +24,24 @@ export interface TestAddon {
   crash(): never;
   makeFunction(): () => number;
   addLater(a: number, b: number): Promise<number>;
+  /** A CRC-32 of the bytes of a typed array or Buffer. */
+  checksum(bytes: ArrayBufferView): number;
+  /** Its arguments, as an array. */
+  list(...args: unknown[]): unknown[];
+  /** Writes `byte` into every byte of `bytes`. */
+  fill(bytes: ArrayBufferView, byte: number): void;
+  /** `value`, after a trip through the thread pool that first fills `bytes` with `byte`;
+   *  `fail`: rejects with an Error of code ELATER instead. */
+  later<V>(value: V, bytes?: ArrayBufferView, byte?: number, fail?: boolean): Promise<V>;
   readonly BUILD: number;
 }
 
 /** Each variant is compiled once per process; later builds of it are copies. */
 const compiled = new Map<string, Promise<string>>();
 
-async function compile(build: number, defines: string[]): Promise<string> {
+async function compile(source: string, build: number, defines: string[]): Promise<string> {
   const out = join(await makeTempDir('isoswap-addon-build-'), 'addon.node');
-  await run('gcc', ['-shared', '-fPIC', '-O2', '-I', NODE_API_INCLUDE, `-DBUILD=${build}`, ...defines.map((d) => `-D${d}`), '-o', out, ADDON_C]);
+  await run('gcc', ['-shared', '-fPIC', '-O2', '-I', NODE_API_INCLUDE, `-DBUILD=${build}`, ...defines.map((d) => `-D${d}`), '-o', out, source]);
   return out;
 }
 
@@ -45,8 +54,13 @@ async function compile(build: number, defines: string[]): Promise<string> {
  * const addon = await buildAddon(1); await buildAddon(2, addon); // a rebuild in place
  */
 export async function buildAddon(build: number, out?: string, defines: string[] = []): Promise<string> {
-  const key = [build, ...defines].join(' ');
-  if (!compiled.has(key)) compiled.set(key, compile(build, defines));
+  return buildAddonFrom(ADDON_C, build, out, defines);
+}
+
+/** {@link buildAddon} for another C file (test/fixtures/addon-values.c). */
+export async function buildAddonFrom(source: string, build: number, out?: string, defines: string[] = []): Promise<string> {
+  const key = [source, build, ...defines].join(' ');
+  if (!compiled.has(key)) compiled.set(key, compile(source, build, defines));
   const built = await compiled.get(key)!;
   const target = out ?? join(await makeTempDir('isoswap-addon-'), 'addon.node');
   const tmp = `${target}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;

@@ -67,3 +67,10 @@ export function ringTypeCases(state: SharedArrayBuffer): Array<[keyof typeof RIN
     ['describe', ['n', 2n ** 60n, true, 0.5]], ['describe', ['ü', -3, false, 1e300]],
   ];
 }
+
+/** The same view's bytes in memory that is not shared: what IPC can carry. */
+export function unshared(arg: unknown): unknown {
+  if (!ArrayBuffer.isView(arg) || !(arg.buffer instanceof SharedArrayBuffer)) return arg;
+  const Kind = arg.constructor as new (source: ArrayLike<number>) => ArrayBufferView;
+  return new Kind(arg as unknown as ArrayLike<number>);
+}

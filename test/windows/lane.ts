@@ -139,6 +139,45 @@ function buildFixtures(dir: string, tools = 'x86_64-w64-mingw32-'): void {
     const flags = (fixture.flags ?? []).map(expand);
     run(`${tools}gcc`, [...(fixture.executable === true ? [] : ['-shared']), '-O1', '-I', join(ROOT, 'native', 'include'), '-o', out, source, ...flags]);
   }
+  buildRustDll(dir, tools);
+}
+
+/** What the Rust DLL fixture exports: a HashSet pulls in std's random keys (ProcessPrng). */
+const RUST_SOURCE = `use std::collections::HashSet;
+#[no_mangle] pub extern "C" fn do_tick(x: i32) -> i32 { x + 40 }
+#[no_mangle] pub extern "C" fn version() -> i32 { 40 }
+#[no_mangle] pub extern "C" fn distinct(n: i32) -> i32 { (0..n).map(|i| i % 7).collect::<HashSet<i32>>().len() as i32 }
+`;
+
+/** Rust >= 1.78's std asks bcryptprimitives.dll for random bytes, which Wine 8 lacks: a
+ *  shim beside the DLL answers through RtlGenRandom (advapi32's SystemFunction036). */
+const PRNG_SHIM = `#include <windows.h>
+BOOLEAN WINAPI SystemFunction036(PVOID buffer, ULONG bytes);
+__declspec(dllexport) BOOL WINAPI ProcessPrng(PBYTE data, SIZE_T bytes) { return SystemFunction036(data, (ULONG)bytes); }
+`;
+
+/**
+ * Builds `rusty.dll` (rustc offline, x86_64-pc-windows-gnu, linked by mingw) and the
+ * bcryptprimitives shim into `dir`, where the toolchain has that target; else prints why
+ * not (rust.test.ts then skips, saying so).
+ */
+function buildRustDll(dir: string, tools: string): void {
+  const target = 'x86_64-pc-windows-gnu';
+  if (!has('rustc')) {
+    log('no Rust DLL: rustc is not installed');
+    return;
+  }
+  const sysroot = execFileSync('rustc', ['--print', 'sysroot'], { encoding: 'utf8' }).trim();
+  if (!existsSync(join(sysroot, 'lib', 'rustlib', target))) {
+    log(`no Rust DLL: this rustc has no standard library for ${target} (rustup target add ${target}, or Debian's rust-web-src with -Zbuild-std)`);
+    return;
+  }
+  writeFileSync(join(dir, 'rusty.rs'), RUST_SOURCE);
+  writeFileSync(join(dir, 'prng-shim.c'), PRNG_SHIM);
+  run(`${tools}gcc`, ['-shared', '-O1', '-o', join(dir, 'bcryptprimitives.dll'), join(dir, 'prng-shim.c'), '-ladvapi32']);
+  run('rustc', ['--crate-type', 'cdylib', '--crate-name', 'rusty', '--edition', '2021', '-O', '--target', target,
+    ...(tools === '' ? [] : ['-C', `linker=${tools}gcc`]), '-o', join(dir, 'rusty.dll'), join(dir, 'rusty.rs')]);
+  log('Rust DLL built');
 }
 
 /** Runs `body` with a file for a Wine process's stdout and stderr (a Unix pipe makes

@@ -57,3 +57,13 @@ export async function rejectsWith(promise: Promise<unknown>, code: string): Prom
   assert.equal(caught.code, code, caught.message);
   return caught;
 }
+
+/** Whether process `pid` runs (signal 0: Node opens it and looks). */
+export function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -9,8 +9,10 @@ import { platform } from '../../platform/platform.js';
 import { withExtras, type ChildExtras } from '../../wire/inherited-fds.js';
 import { ProcessSyncCall } from '../../transport/sync-pipe-call.js';
 import { CallChannel } from '../../transport/call-channel.js';
-import { ProcessRing } from '../../transport/process-ring.js';
+import { createProcessRing, type ProcessRing } from '../../transport/process-ring.js';
+import type { NamedRing } from '../../transport/named-ring.js';
 import { PendingRequests } from '../pending-requests.js';
+import { answerCallback } from '../../transport/host-callbacks.js';
 import { nextMark, type RuntimeHandle } from '../runtime-handle.js';
 
 // One CommonJS script (npm run build bundles workers/process-worker.ts): a child that starts
@@ -31,10 +33,10 @@ export class ChildProcessHandle implements RuntimeHandle {
   readonly remote: Remote<LibraryServiceApi>;
   /** The blocking path (host.callSync): a pair of pipes, the child's fds 4 and 5. */
   readonly syncCall: ProcessSyncCall;
-  /** The shared-memory call ring (a memfd the child inherits); null where it could not be
-   *  made: every call then goes over IPC and the pipes. */
+  /** The shared-memory call ring (a memfd the child inherits; Windows: a named file
+   *  mapping); null where it could not be made: every call then goes over IPC and the pipes. */
   readonly channel: CallChannel | null;
-  readonly #ring: ProcessRing | null;
+  readonly #ring: ProcessRing | NamedRing | null;
   /** Requests sent and not yet answered. */
   label = 'process';
   #death: IsoswapError | null = null;
@@ -56,11 +58,11 @@ export class ChildProcessHandle implements RuntimeHandle {
    */
   constructor(extras: ChildExtras = {}) {
     this.syncCall = new ProcessSyncCall(() => this.label, () => this.#diedDuringCallSync(), () => this.channel?.nudge());
-    this.#ring = ProcessRing.create();
+    this.#ring = createProcessRing();
     try {
       // the library's printf shows; fds 4 and 5 carry callSync; the ring's fds come last
       const { stdio, env } = withExtras(['inherit', 'inherit', 'inherit', 'ipc', ...this.syncCall.childFds],
-        { ...extras, fds: { ...extras.fds, ...this.#ring?.childFds } });
+        { fds: { ...extras.fds, ...this.#ring?.childFds }, env: { ...extras.env, ...this.#ring?.childEnv, ...this.syncCall.childEnv } });
       this.child = fork(ENTRY, [String(process.pid)], {
         serialization: 'advanced', // structured clone: bigint, typed arrays, Maps cross as in threads
         stdio,
@@ -75,6 +77,7 @@ export class ChildProcessHandle implements RuntimeHandle {
       this.syncCall.closeChildEnds();
       this.#ring?.closeChildEnds();
     }
+    this.syncCall.child = this.child.pid ?? 0;
     const signals = this.#ring?.signals(() => this.#diedDuringCallSync());
     this.channel = this.#ring === null || signals === undefined ? null
       : new CallChannel(() => this.label, this.#ring.mapping.buffer, signals.side, signals);
@@ -88,6 +91,8 @@ export class ChildProcessHandle implements RuntimeHandle {
       };
       this.child.on('message', onMessage);
     });
+    // An addon calling a host function back: it reads the answer from its callSync pipe.
+    this.child.on('message', (message: unknown) => answerCallback(message, (answer) => this.syncCall.send({ isoswapReply: answer })));
     this.child.once('exit', (code, signal) => {
       this.#die(this.#exitError(code, signal));
       // On the event loop, so no callSync is inside the ring (a callSync that saw the child

@@ -49,7 +49,7 @@ let servingCacheAsked = false;
 /**
  * Once per process, the code cache of a worker that served calls on its ring, asked for
  * as it retires: the standby's rehearsal makes none, so a new version's first call
- * compiled the ring's serving path lazily (~0.9 ms of that call); from this cache on,
+ * compiled the ring's serving path lazily, inside that call; from this cache on,
  * workers start with it compiled.
  *
  * @example

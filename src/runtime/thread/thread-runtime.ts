@@ -30,8 +30,8 @@ export function threadStandby(size: number, rings?: RingPool): Standby<ThreadWor
   // No thread starts while a guest may hold the loader lock: its koffi import would wait.
   return new Standby(size, () => new ThreadWorkerHandle(rings), (worker) => {
     // A rehearsal: load and unload a library that is always there, so that the swap
-    // taking this worker runs warm code on both sides (a first load took 2.2 ms, the
-    // next ones 0.85). All are sent now: the worker runs messages in order, so a real
+    // taking this worker runs warm code on both sides (a first load is the slowest; see
+    // docs/performance.md). All are sent now: the worker runs messages in order, so a real
     // load sent later can never be unloaded by the rehearsal.
     const loaded = worker.request((r) => r.load(rehearsal(worker))).catch(() => {});
     void worker.request((r) => r.runLoadHook()).catch(() => {});

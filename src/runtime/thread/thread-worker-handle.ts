@@ -10,6 +10,7 @@ import { afterPost, nodeEndpoint, releasableEndpoint, releaseProxy, wrap, type R
 import { PendingRequests } from '../pending-requests.js';
 import { nextMark, type RuntimeHandle } from '../runtime-handle.js';
 import { workerBoot } from './code-cache.js';
+import { answerThreadCallback } from '../../transport/host-callbacks.js';
 import { loaderHeld, loaderStuck, loaderWork, whenLoaderFree } from '../../library/loader-sweep.js';
 
 /** How long kill() lets a thread that is still starting finish before terminating it. */
@@ -73,6 +74,7 @@ export class ThreadWorkerHandle implements RuntimeHandle {
     // An 'error' without a listener would be rethrown in the host: a JS fault in a
     // version must never take the host down.
     this.worker.on('error', (err) => { this.#lastError = err; });
+    this.worker.on('message', answerThreadCallback); // an addon calling a host function back
     this.#exited = new Promise((resolve) => {
       this.worker.once('exit', (code) => {
         const why = this.#lastError ? `: ${this.#lastError.message}` : '';

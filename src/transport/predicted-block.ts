@@ -1,0 +1,48 @@
+import { HEAD, POSTED, WORKER_RUNNING, WORKER_STATE, WORKER_WATCHING, type RingHeader } from './ring-layout.js';
+import { blockWorker, type BlockOutcome, type WorkerSignals } from './ring-signals.js';
+import { SpinBudget } from './spin-budget.js';
+import { nowMs } from './clock.js';
+import type { WakePredictor, WakeWindow } from './wake-predictor.js';
+
+/** What a blocking worker asks of its predictor (wake-predictor.ts; a stub in tests). */
+export type Predictor = Pick<WakePredictor, 'burst' | 'miss' | 'window'>;
+
+/**
+ * {@link blockWorker} for at most `sliceMs`; where `predictor` expects a burst of calls,
+ * only until its window opens, then a spin through the window (WORKER_WATCHING: the host
+ * sends no wake-up), and a block again if none came (a miss). A message posted meanwhile
+ * (POSTED past `turnPosted`) ends it as it ends a block: 'turn'. Both isolations: only
+ * `signals.waitWake` differs.
+ *
+ * @example
+ * const outcome = blockPredicted(ring, tail, turnPosted, SLICE_MS, signals, predictor);
+ */
+export function blockPredicted(
+  ring: RingHeader, seen: number, turnPosted: number, sliceMs: number, signals: WorkerSignals, predictor: Predictor,
+): BlockOutcome {
+  const { header } = ring;
+  const posted = (): boolean => Atomics.load(header, POSTED) !== turnPosted;
+  const work = (): boolean => Atomics.load(header, HEAD) !== seen;
+  const sliceEnd = nowMs() + sliceMs;
+  for (;;) {
+    const now = nowMs();
+    const window = predictor.window();
+    if (window !== null && now >= window.from) {
+      if (now < window.until && watch(header, window, () => work() || posted())) return work() ? 'work' : 'turn';
+      predictor.miss();
+      continue;
+    }
+    const until = window === null ? sliceEnd : Math.min(sliceEnd, window.from);
+    const outcome = blockWorker(ring, seen, turnPosted, Math.max(0, until - now), signals);
+    if (outcome !== 'turn' || window === null || nowMs() >= sliceEnd || posted()) return outcome;
+  }
+}
+
+/** Spins until `ready` or the window closes; whether `ready` came. */
+function watch(header: Int32Array, window: WakeWindow, ready: () => boolean): boolean {
+  const us = (window.until - nowMs()) * 1000;
+  Atomics.store(header, WORKER_STATE, WORKER_WATCHING);
+  const came = new SpinBudget(us, us).spin(ready);
+  Atomics.store(header, WORKER_STATE, WORKER_RUNNING);
+  return came;
+}
