@@ -187,9 +187,6 @@ export const loadHookRefused = (library: string, id: number, code: number): Isos
 /**
  * A crash (ERR_VERSION_CRASHED) that happened during `phase`, saying so in its message
  * and `details.phase`; other errors, and crashes that already name a phase, as they are.
- *
- * @example
- * await runtime.runUnloadHook().catch((err) => { throw inPhase(err, 'unload-hook'); });
  */
 export function inPhase(error: unknown, phase: CrashPhase): unknown {
   if (!(error instanceof IsoswapError) || error.code !== 'ERR_VERSION_CRASHED' || error.details['phase'] !== undefined) return error;

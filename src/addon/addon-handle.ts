@@ -22,9 +22,6 @@ export interface HandleFacts { id: number; className: string; version: number; m
  * the keys JavaScript asks for itself (it is not a thenable, `JSON.stringify` gives
  * `{ handle, version, id }`, a template string `[Handle Counter]`), and
  * `Symbol.asyncDispose` releases it.
- *
- * @example
- * const c = makeHandle(wire, link, release); await c.add(2); await c[Symbol.asyncDispose]();
  */
 export function makeHandle(wire: WireHandle, link: HandleLink, release: () => void): object {
   const facts: HandleFacts = { id: wire.id, className: wire.className, version: link.version, methods: Object.freeze([...wire.methods]) };

@@ -15,9 +15,6 @@ interface CallScope { views: Map<number, ArrayBufferView>; cleanups: (() => void
  * side is src/runtime/addon-values.ts): arguments into their wire form for the version
  * that runs the call, results back, with per version the handles it made and the host
  * functions it may call back, both ended when the version ends.
- *
- * @example
- * isolatedHost.useCodec(new AddonCodec('x.node', (err) => host.reportWarning(err)));
  */
 export class AddonCodec implements CallCodec {
   readonly #versions = new WeakMap<Version, VersionValues>();
@@ -36,9 +33,6 @@ export class AddonCodec implements CallCodec {
    * The host side of a result's wire form (the inverse of the worker's
    * `GuestValues.toWire`): handles become {@link makeHandle} objects of `version`, Buffers
    * Buffers. For any path that carries an addon's result (the message path, a ring).
-   *
-   * @example
-   * const value = codec.fromWire(version, answer);
    */
   fromWire(version: Version, value: unknown): unknown {
     return this.#of(version).decode(value);

@@ -62,9 +62,6 @@ export interface ExportsTarget {
  * `toJSON`, `toString`, symbols: proxy-protocol.ts) are answered here, so that `await`,
  * `JSON.stringify` or a template string never call the addon; an export of such a name is
  * reached with `host.call(name)`.
- *
- * @example
- * const exports = exportsProxy('', host, false); await exports.xxh3.xxh64(data);
  */
 export function exportsProxy(path: string, host: ExportsTarget, callable: boolean): object {
   const children = new Map<string, object>();

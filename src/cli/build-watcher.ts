@@ -45,9 +45,6 @@ export interface BuildWatcherOptions {
  * result; a failure (exit code, signal, command not found) is `ok: false` with the
  * output to show. Aborting `signal` ends the whole group (the compiler too, not just the
  * shell).
- *
- * @example
- * const r = await runBuild('make -C native/c'); if (!r.ok) console.error(r.output);
  */
 export function runBuild(command: string, signal?: AbortSignal): Promise<BuildResult> {
   const started = performance.now();
@@ -82,9 +79,6 @@ export function runBuild(command: string, signal?: AbortSignal): Promise<BuildRe
 
 /**
  * An ERR_BUILD_FAILED error with the build's output in `details.output`.
- *
- * @example
- * const result = await runBuild('make'); if (!result.ok) host.reportError(buildFailed('make', result));
  */
 export function buildFailed(command: string, result: BuildResult): IsoswapError {
   return new IsoswapError('ERR_BUILD_FAILED', `build failed: ${command}`, { command, output: result.output });
@@ -110,9 +104,6 @@ export class BuildWatcher {
 
   /**
    * Starts watching `src`; resolves once chokidar is ready (it reports nothing before).
-   *
-   * @example
-   * const w = await BuildWatcher.start({ command: 'make', src: '.', ignore: [], ignoreFiles: [library], onBuilding, onBuild });
    */
   static async start(opts: BuildWatcherOptions): Promise<BuildWatcher> {
     const rules = new IgnoreRules(opts.src, opts.ignore, opts.ignoreFiles);
@@ -129,9 +120,6 @@ export class BuildWatcher {
 
   /**
    * Runs the build now (or once more after the one running).
-   *
-   * @example
-   * await watcher.build(); // what onBuild was told is the latest build's result
    */
   build(): Promise<void> {
     if (this.#building !== null) {
@@ -151,9 +139,6 @@ export class BuildWatcher {
 
   /**
    * Stops watching and ends a build still running (its whole process group).
-   *
-   * @example
-   * await watcher.close();
    */
   async close(): Promise<void> {
     this.#stop.abort();

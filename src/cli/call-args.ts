@@ -21,10 +21,6 @@ let unique = 0;
  * parses it: as many as it has parameters, integers whole and in range, floats finite,
  * booleans true/false. "{tick}" stands for the tick number (a number parameter only).
  * The shared `--arg`s (`shared` true) are not given to a function without parameters.
- *
- * @example
- * checkCallArgs('do_tick', 'int32_t do_tick(int32_t)', ['{tick}']); // [TICK]
- * checkCallArgs('do_tick', 'int32_t do_tick(int32_t)', ['3000000000']); // UsageError: out of range
  */
 export function checkCallArgs(name: string, prototype: string, raw: string[], shared = false): ArgTemplate[] {
   const params = parameters(name, prototype);
@@ -37,9 +33,6 @@ export function checkCallArgs(name: string, prototype: string, raw: string[], sh
 
 /**
  * The values of one call: the tick number put in for {@link TICK}.
- *
- * @example
- * callArgs([TICK, 2], 7); // [7, 2]
  */
 export function callArgs(templates: ArgTemplate[], tick: number): unknown[] {
   return templates.map((a) => (a === TICK ? tick : a));

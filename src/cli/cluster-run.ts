@@ -17,9 +17,6 @@ const WORKER_CLOSE_MS = 10_000;
  * `--build`) is one fleet swap: prepared in every worker, then served by all or by none.
  * A worker that dies is forked again and starts on the committed build. Resolves to the
  * exit code once `stop` aborts (0), or 1 when the fleet cannot start.
- *
- * @example
- * process.exitCode = await runClusterPrimary(opts, reporter, stop.signal);
  */
 export async function runClusterPrimary(opts: RunOptions, reporter: Reporter, stop: AbortSignal): Promise<number> {
   const workers = opts.cluster!;

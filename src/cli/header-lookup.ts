@@ -10,10 +10,6 @@ export type HeaderLookup = (name: string) => string;
 /**
  * Reads the header `--header` names, if any, so that `--fn do_tick` can be checked and
  * called by name. A header that cannot be read is a UsageError (the command cannot run).
- *
- * @example
- * const lookup = await headerLookup(['./libgame.so', '--header', 'game.h', '--fn', 'do_tick']);
- * lookup?.('do_tick'); // 'int32_t do_tick(int32_t)'
  */
 export async function headerLookup(argv: string[]): Promise<HeaderLookup | undefined> {
   const { values } = parseArgs({ args: argv, allowPositionals: true, strict: false, options: { header: { type: 'string' } } });

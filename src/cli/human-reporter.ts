@@ -18,10 +18,6 @@ const CLEAR_LINE = '\r\x1b[2K';
  * library's own lines. Call results (and a build's elapsed time) go to a status line
  * redrawn in place when stdout is a terminal, below every other line; otherwise a result
  * is printed only when it differs from that function's last one, not once per call.
- *
- * @example
- * const r = new HumanReporter(process.stdout, process.stderr);
- * r.load(host.current, 35);
  */
 export class HumanReporter implements Reporter {
   readonly #live: boolean;

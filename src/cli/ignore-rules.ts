@@ -14,10 +14,6 @@ export const DEFAULT_IGNORES = [
  * Which paths under a source folder are not sources, gitignore-style: a glob without a
  * `/` matches a file or folder name at any depth (`*.log`, `target/`), one with a `/` in
  * it matches from `src` (`gen/**`); a folder that matches hides all it holds.
- *
- * @example
- * const rules = new IgnoreRules('/proj', ['gen/**'], ['/proj/run.out']);
- * rules.ignores('/proj/target/release/libgame.so'); // true
  */
 export class IgnoreRules {
   readonly #src: string;

@@ -29,9 +29,6 @@ const STARTERS: Record<string, (system: ReturnType<typeof platform>) => Starter>
 /**
  * `isoswap init <dir> [--lang c|rust]`: writes a starter project; resolves to the exit
  * code (2 for a command line that cannot be run, or a folder that is not empty).
- *
- * @example
- * process.exitCode = await initCommand(['mygame', '--lang', 'rust']);
  */
 export async function initCommand(argv: string[]): Promise<number> {
   let given: string;

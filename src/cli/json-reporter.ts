@@ -10,9 +10,6 @@ const bigintAsString = (_key: string, value: unknown): unknown => (typeof value 
 /**
  * `--json`: one object a line on stdout, each with an `event` field; the library's own
  * lines are `output` events, so stdout stays JSON.
- *
- * @example
- * new JsonReporter(process.stdout).call('do_tick', [1], 2); // {"event":"call","fn":"do_tick","args":[1],"result":2}
  */
 export class JsonReporter implements Reporter {
   constructor(private readonly out: NodeJS.WritableStream) {}

@@ -37,11 +37,6 @@ const DRAIN_MS = 3000;
  * original fds. Each pipe's write end is a blocking description of its own that no
  * Node stream opened: Node sets O_NONBLOCK on the description behind a stream, and a
  * library's printf into a full non-blocking pipe fails with EAGAIN and loses the line.
- *
- * @example
- * const capture = OutputCapture.start(); // null off Linux
- * capture?.listen((stream, lines) => lines.forEach((l) => console.log(stream, l)));
- * ...; await capture?.stop();
  */
 export class OutputCapture {
   readonly #readers: Socket[] = [];
@@ -64,9 +59,6 @@ export class OutputCapture {
 
   /**
    * Redirects fds 1 and 2 of this process into pipes; null where libc's pipe2 is missing.
-   *
-   * @example
-   * const capture = OutputCapture.start();
    */
   static start(): OutputCapture | null {
     if (!platform().inheritedChannels) return null;
@@ -95,9 +87,6 @@ export class OutputCapture {
   /**
    * Starts reading; `onLines` gets each batch of whole lines. Reading pauses while the
    * command's own output is backed up (a slow reader of its stdout).
-   *
-   * @example
-   * capture.listen((stream, lines) => { for (const l of lines) reporter.output(stream, l); });
    */
   listen(onLines: (stream: OutputStream, lines: string[]) => void): void {
     this.#readers.forEach((reader, i) => {
@@ -120,9 +109,6 @@ export class OutputCapture {
   /**
    * Flushes this process's C stdio, gives fds 1 and 2 back, and waits (bounded) until
    * the pipes are read to their end. Call once the library is closed.
-   *
-   * @example
-   * await host.close(); await capture.stop();
    */
   async stop(): Promise<void> {
     clearInterval(this.#flusher);

@@ -29,9 +29,6 @@ const asError = (err: unknown, context: string): IsoswapError => IsoswapError.fr
  * or SIGTERM. Resolves to the exit code: 0 after a signal, 1 when the first version cannot
  * be served (and neither --watch nor --build waits for another), 2 for a command line
  * that cannot be run. What the library prints is captured and reported as its lines.
- *
- * @example
- * process.exitCode = await runCommand(['./libgame.so', '--fn', 'int32_t do_tick(int32_t)', '--every', '100', '--watch']);
  */
 export async function runCommand(argv: string[]): Promise<number> {
   let opts: RunOptions | null;

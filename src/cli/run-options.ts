@@ -114,9 +114,6 @@ const OPTIONS = {
 
 /**
  * The call name in a koffi prototype: the identifier right before the first `(`.
- *
- * @example
- * functionName('int32_t do_tick(int32_t)'); // 'do_tick'
  */
 export function functionName(prototype: string): string {
   const name = /([A-Za-z_]\w*)\s*\(/.exec(prototype)?.[1];
@@ -127,9 +124,6 @@ export function functionName(prototype: string): string {
 /**
  * Parses `isoswap run`'s arguments (after `run`); null means --help was asked for.
  * Throws UsageError for a command line that cannot be run.
- *
- * @example
- * parseRunArgs(['./libgame.so', '--fn', 'int32_t do_tick(int32_t)', '--arg', '{tick}', '--every', '50']);
  */
 export function parseRunArgs(argv: string[], header?: HeaderLookup): RunOptions | null {
   // Not strict: node's strict mode refuses "--arg -5"; unknown options and missing

@@ -8,9 +8,6 @@ import type { CallPlan } from './run-options.js';
 /**
  * The calls `isoswap run` makes: a tick (every function once, in order) every N ms, or
  * one each time a version starts serving. Ticks are numbered from 0 for `{tick}`.
- *
- * @example
- * const session = new RunSession(host, opts.calls, 100, reporter); session.start(); ...; await session.stop();
  */
 export class RunSession {
   readonly #stop = new AbortController();

@@ -21,9 +21,6 @@ Example:
 
 /**
  * The module `isoswap types` writes for a header's function table.
- *
- * @example
- * typesModule('game.h', { do_tick: 'int32_t do_tick(int32_t)' });
  */
 export function typesModule(header: string, functions: FunctionTable): string {
   const entries = Object.entries(functions).map(([name, prototype]) => `  ${name}: ${JSON.stringify(prototype)},\n`);
@@ -35,9 +32,6 @@ export const functions = {\n${entries.join('')}} as const;\n`;
 /**
  * `isoswap types`: resolves to the exit code (0 written, 1 the header cannot be read,
  * 2 a command line that cannot be run).
- *
- * @example
- * process.exitCode = await typesCommand(['game.h', '--out', 'game-functions.ts']);
  */
 export async function typesCommand(argv: string[], io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream } = { out: process.stdout, err: process.stderr }): Promise<number> {
   let parsed;

@@ -15,10 +15,6 @@ export class UsageError extends Error {
 /**
  * Refuses what a non-strict parseArgs let through: an unknown option (with the nearest
  * known one as a suggestion), a string option without its value, a value given to a flag.
- *
- * @example
- * rejectUnknownOptions(parseArgs({ args, options, strict: false, tokens: true }).tokens, options);
- * // UsageError: unknown option --evry (did you mean --every?)
  */
 export function rejectUnknownOptions(tokens: Token[], options: OptionSpecs): void {
   for (const token of tokens) {

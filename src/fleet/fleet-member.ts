@@ -43,9 +43,6 @@ export class FleetMember {
 
   /**
    * Joins (within `joinTimeoutMs`) and returns the member with the build to serve first.
-   *
-   * @example
-   * const { member, first } = await FleetMember.join({ transport: 'cluster', joinTimeoutMs: 30000 }, library);
    */
   static async join(options: Required<FleetMemberOptions>, library: string): Promise<{ member: FleetMember; first: FleetBuild }> {
     const link = await memberLink(options.transport);

@@ -17,9 +17,6 @@ interface FunctionShape {
  * The functions a C header declares (or a C source defines), read after the C
  * preprocessor. Functions from included files, `static` ones and variables are left out.
  * Rejects with ERR_HEADER naming the line when the header does not parse.
- *
- * @example
- * const fns = await readCHeader('/src/game.h'); // [{ name: 'do_tick', line: 7, prototype: 'int32_t do_tick(int32_t)' }]
  */
 export async function readCHeader(file: string, timeoutMs?: number): Promise<DeclaredFunction[]> {
   return readCText(await preprocessHeader(file, timeoutMs), file);
@@ -27,9 +24,6 @@ export async function readCHeader(file: string, timeoutMs?: number): Promise<Dec
 
 /**
  * The functions declared by C text that is not a file (a prototype string), read as written.
- *
- * @example
- * await readCDeclarations('int32_t do_tick(int32_t dt);', 'functions.tick');
  */
 export async function readCDeclarations(text: string, where: string): Promise<DeclaredFunction[]> {
   return readCText({ text, lineOf: (row) => row + 1, raw: false }, where);

@@ -34,9 +34,6 @@ const NAMED: Record<string, string> = {
 /**
  * The koffi spelling of a primitive named by one identifier (`int32_t`, `_Bool`), or
  * undefined when koffi has no such primitive.
- *
- * @example
- * namedPrimitive('_Bool'); // 'bool'
  */
 export function namedPrimitive(name: string): string | undefined {
   return Object.hasOwn(NAMED, name) ? NAMED[name] : undefined;
@@ -45,9 +42,6 @@ export function namedPrimitive(name: string): string | undefined {
 /**
  * The koffi spelling of a C type written with several words: `unsigned long long int`,
  * `signed char`, `short`; undefined for one koffi cannot pass (`long double`).
- *
- * @example
- * wordsPrimitive(['unsigned', 'long', 'long', 'int']); // 'unsigned long long'
  */
 export function wordsPrimitive(words: string[]): string | undefined {
   const count = (word: string): number => words.filter((w) => w === word).length;
@@ -67,9 +61,6 @@ export function wordsPrimitive(words: string[]): string | undefined {
 /**
  * The koffi spelling of a parameter or result type, or why it cannot be one. Pointers to
  * anything koffi has no name for (structs, enums, opaque handles) become `void *`.
- *
- * @example
- * koffiType({ kind: 'primitive', base: 'char', constBase: true, pointers: 1 }); // 'const char *'
  */
 export function koffiType(type: CType): string | { problem: string } {
   const { kind, base, constBase, pointers } = type;

@@ -7,9 +7,6 @@ export type DeclaredFunction =
 /**
  * The koffi prototype of a function from its result and argument types (already koffi
  * spellings), in the form people write by hand: `const char *name(void)`.
- *
- * @example
- * prototypeOf('int32_t', 'do_tick', ['int32_t']); // 'int32_t do_tick(int32_t)'
  */
 export function prototypeOf(result: string, name: string, args: string[]): string {
   return `${result}${result.endsWith('*') ? '' : ' '}${name}(${args.length === 0 ? 'void' : args.join(', ')})`;

@@ -13,10 +13,6 @@ const HOOKS = new Set(['isoswap_load', 'isoswap_unload']);
  * Reads the header and returns the function table to serve: call name → the header's
  * koffi prototype. Rejects with ERR_HEADER for a declared function whose types cannot be
  * mapped, and ERR_SIGNATURE_CHANGED for a picked prototype the header contradicts.
- *
- * @example
- * await headerFunctions({ file: '/src/game.h', pick: { tick: 'do_tick' }, allowSignatureChange: false });
- * // { tick: 'int32_t do_tick(int32_t)' }
  */
 export async function headerFunctions(request: HeaderRequest): Promise<FunctionTable> {
   const { file, pick } = request;

@@ -19,9 +19,6 @@ const languages = new Map<Grammar, Promise<Language>>();
 /**
  * Parses `text` with a grammar and hands the root to `read`; the tree is freed after
  * (it lives in the WebAssembly heap). The runtime and each grammar load once per process.
- *
- * @example
- * const names = await readParsed('c', 'int32_t do_tick(int32_t);', (root) => root.namedChildren.length);
  */
 export async function readParsed<T>(grammar: Grammar, text: string, read: (root: Node) => T): Promise<T> {
   runtime ??= Parser.init();

@@ -33,9 +33,6 @@ const LINE_MARKER = /^# (\d+) "((?:[^"\\]|\\.)*)"/;
  * with ERR_HEADER when the preprocessor fails (its message names the line), or runs past
  * `timeoutMs` (default PREPROCESS_TIMEOUT_MS) or writes more than PREPROCESS_MAX_BYTES (it is
  * killed).
- *
- * @example
- * const { text, lineOf } = await preprocessHeader('/src/game.h');
  */
 export async function preprocessHeader(file: string, timeoutMs?: number): Promise<HeaderText> {
   const cc = process.env['CC']?.trim() || 'cc';

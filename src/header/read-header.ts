@@ -9,9 +9,6 @@ import { readRustSource } from './rust-source.js';
  * The functions a `header` file exports: a Rust source file (`.rs`), or else a C header
  * (or C source). Rejects with ERR_HEADER when the file is missing, not a regular file or
  * does not parse; `timeoutMs` bounds the C preprocessor (preprocess.ts).
- *
- * @example
- * for (const fn of await readHeader('game.h')) console.log(fn.line, fn.name);
  */
 export async function readHeader(file: string, timeoutMs?: number): Promise<DeclaredFunction[]> {
   const found = await stat(file).catch(() => null);
@@ -23,9 +20,6 @@ export async function readHeader(file: string, timeoutMs?: number): Promise<Decl
 
 /**
  * The ERR_HEADER for a function whose types cannot be mapped, naming its line.
- *
- * @example
- * throw unmappable('game.h', { name: 'pos', line: 12, problem: 'vec2 is passed by value' });
  */
 export function unmappable(file: string, fn: DeclaredFunction & { problem: string }): IsoswapError {
   return new IsoswapError('ERR_HEADER', `${file}:${fn.line}: ${fn.name}: ${fn.problem}`, { file, line: fn.line, function: fn.name });

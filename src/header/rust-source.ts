@@ -18,9 +18,6 @@ const PRIMITIVES: Record<string, string> = {
  * The functions a Rust source file exports with the C ABI: every `extern "C" fn` marked
  * `#[no_mangle]` or `#[unsafe(no_mangle)]`, in modules too. `type` aliases in the file are
  * followed; `#[cfg]` is not evaluated.
- *
- * @example
- * const fns = await readRustSource('native/rust/src/lib.rs'); // [{ name: 'do_tick', line: 117, prototype: 'int32_t do_tick(int32_t)' }, ...]
  */
 export async function readRustSource(file: string): Promise<DeclaredFunction[]> {
   const text = await readFile(file, 'utf8');

@@ -7,9 +7,6 @@ import { headerFunctions } from './function-table.js';
  * matches the build about to load. Rejects with ERR_SIGNATURE_CHANGED when a function the
  * serving version declares has another prototype (or is gone), unless
  * `allowSignatureChange`; functions the header adds are simply declared.
- *
- * @example
- * const functions = await functionsForNewBuild(request, host.current.functions);
  */
 export async function functionsForNewBuild(request: HeaderRequest, serving: FunctionTable | undefined): Promise<FunctionTable> {
   const next = await headerFunctions(request);

@@ -16,9 +16,6 @@ export class CallGate {
 
   /**
    * Holds calls until the returned function is called (once; later calls do nothing).
-   *
-   * @example
-   * const release = gate.hold(); try { await handOver(); } finally { release(); }
    */
   hold(): () => void {
     if (this.#holds++ === 0) {

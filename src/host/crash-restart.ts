@@ -29,10 +29,6 @@ export interface CrashRestartContext {
  * restart). The blocking driver loads over the blocking paths (process isolation) and
  * hands over in one synchronous block; `run()` then finds it done. Each step is recorded,
  * so that whichever driver goes on never repeats one (one restart, one report).
- *
- * @example
- * const restart = new CrashRestart(ctx, crashed, bytes, true, failure, release);
- * void queue.enqueue(() => restart.run()); // and in callSync: restart.runBlocked('callSync do_tick')
  */
 export class CrashRestart implements HeldWork {
   #step: 'restart' | 'rollback' | 'done';

@@ -9,10 +9,6 @@ type HostFunction = (...args: unknown[]) => Promise<unknown>;
  * functions the first one did not. The keys JavaScript asks for itself (`then`, `toJSON`,
  * `toString`, symbols: proxy-protocol.ts) are answered here, never as a function: a
  * declared `then` is called with `host.call('then')`.
- *
- * @example
- * const fns = hostFunctions(() => current.functions, (name, args) => host.call(name, ...args));
- * await fns.do_tick(1);
  */
 export function hostFunctions(declared: () => FunctionTable, call: (name: string, args: unknown[]) => Promise<unknown>): Readonly<Record<string, HostFunction>> {
   const made = new Map<string, HostFunction>();

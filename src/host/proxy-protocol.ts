@@ -28,9 +28,6 @@ export function isProtocolKey(key: PropertyKey): boolean {
 
 /**
  * What the proxy `self` (shown as `[object tag]`) answers for a protocol key.
- *
- * @example
- * get: (_, key) => isProtocolKey(key) ? protocolAnswer(key, proxy, 'HostFunctions') : fnFor(key)
  */
 export function protocolAnswer(key: PropertyKey, self: object, tag: string): unknown {
   return ANSWERS.get(key)?.(self, tag);

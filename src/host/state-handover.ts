@@ -35,9 +35,6 @@ type Outcome = { ok: true } | { ok: false; error: unknown };
  * the event loop. Only the drain waits differently (awaited answers, or answers read on
  * the blocking paths); the steps after it are one synchronous block over the blocking
  * paths, so neither driver can ever find the other half-way.
- *
- * @example
- * const handOver = new HandOver(old, next, ctx); await awaited(handOver.run('reload')); handOver.throwIfFailed();
  */
 export class HandOver {
   #outcome: Outcome | null = null;

@@ -25,9 +25,6 @@ export class CopyPlace {
   /**
    * Creates and locks this host's lock file in `dir`; throws the fs error (EROFS, EACCES,
    * ENOENT, ENOTDIR...) when `dir` takes no file.
-   *
-   * @example
-   * const place = CopyPlace.claim('/src/game/target/debug'); place.copyPath(1, sha, lib); place.release();
    */
   static claim(dir: string): CopyPlace {
     for (let attempt = 0; ; attempt++) {
@@ -64,9 +61,6 @@ export class CopyPlace {
  * Removes from `dir` the copies and lock files of hosts that are gone: those whose lock
  * file nobody holds (or that have no lock file left). Best effort: a file that cannot be
  * removed stays.
- *
- * @example
- * sweepAbandoned(dirname(library)); sweepAbandoned(tmpdir());
  */
 export function sweepAbandoned(dir: string): void {
   const names = listDir(dir);

@@ -29,9 +29,6 @@ export class CopyStore {
    * Sweeps the copies of hosts that are gone, beside the library and in the temp dir.
    * Nothing is claimed before the first write: a library that cannot be read is reported
    * as such, and leaves no lock file.
-   *
-   * @example
-   * const store = CopyStore.open('/src/game/libgame.so', undefined); ...; store.close();
    */
   static open(library: string, tempDir = tmpdir()): CopyStore {
     sweepAbandoned(dirname(library));

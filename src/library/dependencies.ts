@@ -33,9 +33,6 @@ function dynamicOf(path: string): ElfDynamic | null {
  * (directly or through another one found here) that is found in `dirs`. Loaded by path
  * beforehand, a library with a SONAME satisfies a DT_NEEDED of that name: the loader
  * matches names against what is loaded before it searches.
- *
- * @example
- * planPreloads(bytes, ['/root/.rustup/toolchains/stable/lib/rustlib/x86_64-unknown-linux-gnu/lib']); // ['…/libstd-1234.so']
  */
 export function planPreloads(bytes: Buffer, dirs: readonly string[]): string[] {
   if (dirs.length === 0) return [];
@@ -69,9 +66,6 @@ export interface MissingContext {
  * A load error as the user should see it: the worker's bare ERR_DEPENDENCY_MISSING (it
  * names only the dependency dlopen missed) explained by {@link dependencyMissing} while
  * the copy is still there to read; any other error as it is.
- *
- * @example
- * catch (err) { throw explainMissing(err, { library, copy, libraryPath, isolation }); }
  */
 export function explainMissing(err: unknown, ctx: MissingContext): unknown {
   if (!(err instanceof IsoswapError) || err.code !== 'ERR_DEPENDENCY_MISSING' || typeof err.details.dependency !== 'string'
@@ -82,9 +76,6 @@ export function explainMissing(err: unknown, ctx: MissingContext): unknown {
 /**
  * ERR_DEPENDENCY_MISSING for `dependency`: which library needs it, the places searched
  * for it, and how to point isoswap at it.
- *
- * @example
- * throw dependencyMissing('libstd-1234.so', { library, copy, libraryPath: [], isolation: 'thread' });
  */
 export function dependencyMissing(dependency: string, ctx: MissingContext, cause?: unknown): IsoswapError {
   const needer = findNeeder(dependency, ctx) ?? { path: ctx.copy, dynamic: dynamicOf(ctx.copy) };

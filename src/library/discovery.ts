@@ -14,9 +14,6 @@ const LISTED = 10;
  * exactly one file: build tools name artifacts their own way (`libhot_swap.so` for a
  * crate called hot-swap). It is resolved once, when the host starts; the host serves and
  * watches that file from then on.
- *
- * @example
- * const library = await findLibrary('/src/game/target/debug/*.so'); // '/src/game/target/debug/libgame.so'
  */
 export async function findLibrary(given: string): Promise<string> {
   // A path that exists is that path, even with glob characters in it ("proj (copy)/lib.so").
@@ -42,9 +39,6 @@ export async function findLibrary(given: string): Promise<string> {
 /**
  * ERR_LIBRARY_NOT_FOUND for `file`, with the names in its directory nearest to its own
  * ("did you mean libhot_swap.so?").
- *
- * @example
- * throw libraryNotFound('/build/libhot-swap.so');
  */
 export function libraryNotFound(file: string, cause?: unknown): IsoswapError {
   const near = nearNames(dirname(file), basename(file), 3)

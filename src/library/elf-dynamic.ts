@@ -24,9 +24,6 @@ const DT_FLAGS_1 = 0x6ffffffb;
  * dynamic entries and their string table are read here (elfy has no parser for them).
  * Anything it cannot read comes back empty: this only guides dependency lookup, the
  * loader has the last word.
- *
- * @example
- * readDynamic(readFileSync('libmain.so')).needed; // ['libhelper.so', 'libc.so.6']
  */
 export function readDynamic(bytes: Buffer): ElfDynamic {
   const empty: ElfDynamic = { soname: undefined, needed: [], rpath: [], runpath: [], flags1: 0 };

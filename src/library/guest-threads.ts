@@ -5,9 +5,6 @@ import { platform } from '../platform/platform.js';
  * starts from now on inherit the name, which is how the host later finds the threads a
  * library started: counting /proc/self/task would misattribute, as workers and standbys
  * start beside loads. Windows has no such inheritance: nothing is named there.
- *
- * @example
- * nameThisThread('isw-v3'); // in the worker, before dlopen
  */
 export function nameThisThread(name: string): void {
   platform().nameThisThread(name);
@@ -23,9 +20,6 @@ let lastMark = 0;
  * Marks the start of a load (thread isolation): the process's thread ids now. A thread that
  * did not exist then but did when the next load began was started by this version's guest,
  * or by no version (see {@link guestThreads}).
- *
- * @example
- * report.loadMark = markLoad(); // just before the worker loads the build
  */
 export function markLoad(): number {
   loadsBegun.set(++lastMark, platform().namedThreads ? platform().threadIds() : []);
@@ -41,9 +35,6 @@ export function markLoad(): number {
  * them. A thread another host's guest started and renamed in that window is counted too:
  * a copy kept mapped for nothing costs memory, one unmapped under a running thread
  * crashes the process. Where threads cannot be named, none.
- *
- * @example
- * const running = guestThreads('isw-v3', report.tids ?? [], report.loadMark);
  */
 export function guestThreads(name: string, workers: readonly number[], mark?: number): number[] {
   if (!platform().namedThreads) return [];
@@ -58,9 +49,6 @@ export function guestThreads(name: string, workers: readonly number[], mark?: nu
  * never unloads it, so the worker's unload (and the loader sweep) no longer unmap code a
  * thread still runs. The copy is already loaded: this only counts a reference, no
  * constructor runs again.
- *
- * @example
- * if (guestThreads(name, tids).length > 0) keepMapped(artifact.copy);
  */
 export function keepMapped(path: string): void {
   platform().keepMapped(path);

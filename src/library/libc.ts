@@ -6,9 +6,6 @@ let handle: LibraryHandle | null = null;
  * The C library of Linux (glibc), through koffi, for what Node does not offer (mmap, memfd,
  * futex, blocking pipes, poll, gettid, prctl). Loaded once per thread: dlopen of it only
  * counts a reference. Windows has kernel32 instead (src/platform/kernel32.ts).
- *
- * @example
- * const gettid = libc().func('int gettid(void)');
  */
 export function libc(): LibraryHandle {
   handle ??= koffi.load('libc.so.6');
@@ -81,8 +78,6 @@ export const O_CLOEXEC = 0o2000000;
 let declared: LibcFunctions | null = null;
 
 /**
- * @example
- * const { pipe2 } = libcFunctions(); const fds = new Int32Array(2); pipe2(fds, 0);
  */
 export function libcFunctions(): LibcFunctions {
   declared ??= (() => {
@@ -116,9 +111,6 @@ export function libcFunctions(): LibcFunctions {
 
 /**
  * The calling thread's kernel id: what /proc/self/task lists.
- *
- * @example
- * const tid = gettid();
  */
 export function gettid(): number {
   return threadCalls().gettid();
@@ -126,9 +118,6 @@ export function gettid(): number {
 
 /**
  * prctl(PR_SET_NAME): names the calling thread (Linux; 15 bytes are kept).
- *
- * @example
- * setThreadName('isw-v3');
  */
 export function setThreadName(name: string): void {
   threadCalls().prctl(PR_SET_NAME, 'const char *', cString(name.slice(0, 15)));
@@ -139,9 +128,6 @@ export function setThreadName(name: string): void {
  * copies a JS string (or an `_Out_` value) into its per-thread heap, whose pages stay
  * resident after the thread ends (koffi never frees a thread's instance): one page per
  * worker, which adds up over many swaps. A Buffer is passed by pointer and touches nothing there.
- *
- * @example
- * dlopen(cString(path), RTLD_NOLOAD);
  */
 export function cString(text: string): Buffer {
   return Buffer.from(`${text}\0`);

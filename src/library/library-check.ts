@@ -5,9 +5,6 @@ import { platform } from '../platform/platform.js';
  * could load (ELF on Linux, PE on Windows: headers, this process's machine, every
  * segment or section inside the file). A library cut short kills the process that maps
  * it (SIGBUS), worker thread or not; the check runs before anything loads a build.
- *
- * @example
- * assertCompleteLibrary(await readFile('libgame.so'), 'libgame.so');
  */
 export function assertCompleteLibrary(bytes: Uint8Array, file: string): void {
   platform().assertCompleteLibrary(bytes, file);

@@ -24,9 +24,6 @@ const freed: Array<() => void> = [];
 /**
  * Counts `work`, a dlopen or dlclose of a guest library in a worker thread, while it runs:
  * no sweep runs on the main thread meanwhile.
- *
- * @example
- * const report = await loaderWork(worker.request((r) => r.load(request)));
  */
 export function loaderWork<T>(work: Promise<T>): Promise<T> {
   running++;
@@ -49,9 +46,6 @@ function wakeIdle(): void {
 /**
  * Resolves true once no guest loader work runs in any worker thread (the main thread may
  * then dlopen without waiting on a guest), false if `timeoutMs` passes first (0: at once).
- *
- * @example
- * if (await whenLoaderIdle(5000)) keepMapped(copy);
  */
 export function whenLoaderIdle(timeoutMs: number): Promise<boolean> {
   if (running === 0 && stuck === 0) return Promise.resolve(true);
@@ -70,9 +64,6 @@ export function whenLoaderIdle(timeoutMs: number): Promise<boolean> {
 /**
  * Marks loader work in a worker thread as stuck past its deadline until `work` settles:
  * until then no thread of this process can load a library, and {@link loaderFree} refuses.
- *
- * @example
- * loaderStuck(Promise.allSettled(loads));
  */
 export function loaderStuck(work: Promise<unknown>): void {
   stuck++;
@@ -93,9 +84,6 @@ export function loaderHeld(): boolean {
  * process; rejects with ERR_LOADER_BLOCKED after `timeoutMs` (at once when 0: waiting
  * without a limit on another load's constructor is never what a caller wants). A load in
  * a thread made meanwhile would wait on the loader lock for as long as that one runs.
- *
- * @example
- * await loaderFree(request.library, request.timeoutMs ?? 0);
  */
 export async function loaderFree(library: string, timeoutMs: number): Promise<void> {
   if (stuck === 0) return;
@@ -117,9 +105,6 @@ export async function loaderFree(library: string, timeoutMs: number): Promise<vo
  * Resolves once no guest constructor or destructor is stuck in a worker thread (perhaps
  * never). A worker thread cannot end before: Node's teardown of its koffi instance
  * dlcloses the libraries it loaded, which waits on the loader lock.
- *
- * @example
- * void whenLoaderFree().then(() => worker.terminate());
  */
 export function whenLoaderFree(): Promise<void> {
   if (stuck === 0) return Promise.resolve();
@@ -130,9 +115,6 @@ export function whenLoaderFree(): Promise<void> {
  * Lets the dynamic loader unmap the copies of versions whose threads have exited. While
  * loader work runs in a worker thread the sweep waits until it has settled (for ever if it
  * never does: the copies stay mapped, the event loop runs on).
- *
- * @example
- * await version.shutdown(); sweepLoader(); // the copy is no longer in /proc/self/maps
  */
 export function sweepLoader(): void {
   sweepable ??= platform().deferredUnmap;

@@ -28,9 +28,6 @@ export interface PackageEntry {
  * the one under build/Release, else the first by path, musl builds last; the others the
  * package loads are copied by the version itself when it loads them. Throws
  * ERR_INVALID_OPTIONS (option `module`) when it resolves to nothing or holds no `.node`.
- *
- * @example
- * packageEntry('./node_modules/bufferutil').addon; // '/app/node_modules/bufferutil/prebuilds/linux-x64/bufferutil.glibc.node'
  */
 export function packageEntry(module: string): PackageEntry {
   let entry: string;

@@ -17,9 +17,6 @@ const INTEGER = /^(U?)Int(8|16|32|64)S?$/;
 /**
  * The parameter types of a function koffi declared, as the host checks arguments against
  * them (src/version/argument-check.ts). Variadic arguments are not in `fn.info`.
- *
- * @example
- * paramTypes(lib.func('size_t strlen(const char *)').info); // [{ kind: 'string', name: 'char *' }]
  */
 export function paramTypes(info: { arguments: readonly unknown[] }): ParamType[] {
   return (info.arguments as KoffiParam[]).map(({ type, direction }): ParamType => {

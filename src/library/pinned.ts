@@ -23,9 +23,6 @@ export interface PinnedReason {
  * exits. Null when neither is found; on Windows (not ELF) always null. The unique symbols
  * are read from the section headers' `.dynsym`: a build stripped of its section headers
  * is judged by its NODELETE flag only.
- *
- * @example
- * pinnedReason(readFileSync('addon.node')); // { nodelete: true, unique: [] }
  */
 export function pinnedReason(bytes: Buffer): PinnedReason | null {
   if (platform().name !== 'linux') return null;
@@ -62,9 +59,6 @@ function uniqueSymbols(bytes: Buffer): string[] {
 
 /**
  * ERR_PINNED_LIBRARY for version `version` of `file`: what pins it and what to do.
- *
- * @example
- * throw pinnedError({ nodelete: true, unique: [] }, 'addon.node', 2, 'refused');
  */
 export function pinnedError(reason: PinnedReason, file: string, version: number, outcome: 'warn' | 'refused'): IsoswapError {
   const why = [

@@ -18,9 +18,6 @@ const readAsync = promisify(read);
  * Reads the library at `file`: only a regular file, at most MAX_LIBRARY_BYTES. It is
  * opened O_NONBLOCK and fstat'ed before any read, so a FIFO (whose open would wait for a
  * writer) or a device such as /dev/zero (endless, and `size` 0) is refused at once.
- *
- * @example
- * const bytes = await readLibrary('/build/libgame.so'); // ERR_NOT_A_LIBRARY for /dev/zero
  */
 export async function readLibrary(file: string): Promise<Buffer> {
   let fd: number;

@@ -16,9 +16,6 @@ let stdout: unknown = null;
  * stream (one blocked in printf on a full pipe does: waiting for it could deadlock the
  * pipe's reader) or `mayWrite()`, asked with the stream locked, says no. False when
  * nothing was flushed.
- *
- * @example
- * setInterval(() => tryFlushStdout(), 50).unref();
  */
 export function tryFlushStdout(mayWrite: () => boolean = () => true): boolean {
   const c = libcFunctions();
@@ -36,9 +33,6 @@ export function tryFlushStdout(mayWrite: () => boolean = () => true): boolean {
 /**
  * In a child whose host asked for it ({@link FLUSH_STDOUT_ENV}), flushes C stdout that
  * often; does nothing otherwise.
- *
- * @example
- * flushStdoutIfAsked(); // workers/process-worker.ts, at start
  */
 export function flushStdoutIfAsked(): void {
   const ms = Number(process.env[FLUSH_STDOUT_ENV]);

@@ -11,9 +11,6 @@ const MACHINE_OF_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'aarch64'
  * process could `dlopen`. glibc maps PT_LOAD segments straight from the file: a
  * half-written library whose headers promise bytes past EOF kills the whole process
  * with SIGBUS on first touch, worker thread or not.
- *
- * @example
- * assertCompleteElf(readFileSync('libgame.so'), 'libgame.so');
  */
 export function assertCompleteElf(bytes: Uint8Array, file: string): void {
   if (bytes.length < 16 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) {
@@ -53,9 +50,6 @@ export function assertCompleteElf(bytes: Uint8Array, file: string): void {
  * and its size), from the file's section headers; null without one. GNU ld does not
  * define __start_/__stop_ symbols for a custom section of a shared library, so the
  * headers are the only portable source; the worker adds its load base.
- *
- * @example
- * findElfSection(readFileSync('libgame.so'), 'isoswap_state'); // { vaddr: 16400, size: 8 }
  */
 export function findElfSection(bytes: Buffer, name: string, file: string): SectionRef | null {
   const parser = new elfy.Parser();

@@ -42,8 +42,6 @@ export interface Kernel32 {
 let declared: Kernel32 | null = null;
 
 /**
- * @example
- * const base = kernel32().moduleBase('C:\\game\\.isoswap-12-ab12cd-v1-0123456789ab-game.dll');
  */
 export function kernel32(): Kernel32 {
   declared ??= (() => {

@@ -25,9 +25,6 @@ let made = 0;
 /**
  * A name no other object of this machine has: the host's pid, a counter, and random bytes
  * (a name squatted by another process would hand it the child's memory).
- *
- * @example
- * const base = uniqueName('ring'); // isoswap-1234-1-9f8e7d6c5b4a-ring
  */
 export function uniqueName(what: string): string {
   return `isoswap-${process.pid}-${++made}-${randomBytes(6).toString('hex')}-${what}`;
@@ -48,9 +45,6 @@ export interface NamedMemory {
  * Pagefile-backed memory of `bytes` named `name` (committed now: ERR_STATE_ALLOC when it
  * cannot be had), or with `open`, the memory another process made under that name
  * (ERR_STATE_MAP when there is none).
- *
- * @example
- * const ring = namedMemory('isoswap-1-ring', 4096, 'create'); // in the child: namedMemory(name, 4096, 'open')
  */
 export function namedMemory(name: string, bytes: number, how: 'create' | 'open'): NamedMemory {
   const k = kernel32();
@@ -91,9 +85,6 @@ export interface NamedEvent {
 
 /**
  * Makes (`create`) or opens an event named `name`; null when Windows refuses.
- *
- * @example
- * const done = namedEvent(`${base}-done`, 'create'); done.wait(50);
  */
 export function namedEvent(name: string, how: 'create' | 'open'): NamedEvent | null {
   const k = kernel32();
@@ -131,9 +122,6 @@ export interface HostPipe {
 /**
  * A named pipe the child opens (Node's fs or net, by {@link pipePath}) after the host made
  * it: `in` carries bytes child → host, `out` host → child. Null when Windows refuses.
- *
- * @example
- * const spill = hostPipe(uniqueName('spill'), 'in'); fork(...); if (spill.available() > 0) spill.read(buffer);
  */
 export function hostPipe(name: string, direction: 'in' | 'out', bufferBytes = 65536): HostPipe | null {
   const k = kernel32();
@@ -180,9 +168,6 @@ export function hostPipe(name: string, direction: 'in' | 'out', bufferBytes = 65
 /**
  * Whether process `pid` still runs (a handle waited on without waiting), and its exit
  * code once it ended (null while it runs or when it cannot be opened).
- *
- * @example
- * if (!processState(pid).runs) ...
  */
 export function processState(pid: number): { runs: boolean; exitCode: number | null } {
   const k = kernel32();

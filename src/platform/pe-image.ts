@@ -33,9 +33,6 @@ export interface PeImage {
  * Reads the headers and section table of a PE image; null when the bytes are no PE image
  * or its headers run past the end (a linker mid-write). The string table is read only for
  * `/N` names (mingw keeps long section names there unless the image is stripped).
- *
- * @example
- * readPe(readFileSync('game.dll'))?.sections.map((s) => s.name); // ['.text', ..., 'isoswap_state']
  */
 export function readPe(bytes: Uint8Array): PeImage | null {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -76,9 +73,6 @@ export function readPe(bytes: Uint8Array): PeImage | null {
  * headers, the process's machine, the DLL flag, and every section's raw data (and the
  * symbol table, when there is one) inside the file. Windows maps sections from the file: a build cut short must never reach
  * LoadLibrary.
- *
- * @example
- * assertCompletePe(readFileSync('game.dll'), 'game.dll');
  */
 export function assertCompletePe(bytes: Uint8Array, file: string): void {
   if (bytes.length === 0) throw notALibrary(file, 'the file is empty');
@@ -105,9 +99,6 @@ export function assertCompletePe(bytes: Uint8Array, file: string): void {
  * Where section `name` sits once loaded (its address relative to the module's base, and
  * its size); null without one. A stripped image keeps only 8 bytes of a long name, so
  * `isoswap_state` is also found as `isoswap_`.
- *
- * @example
- * findPeSection(readFileSync('game.dll'), 'isoswap_state'); // { vaddr: 40960, size: 8 }
  */
 export function findPeSection(bytes: Uint8Array, name: string): SectionRef | null {
   const image = readPe(bytes);

@@ -11,9 +11,6 @@ let chosen: Platform | null = null;
 /**
  * The platform this process runs on; ERR_UNSUPPORTED_PLATFORM where isoswap has none
  * (macOS, until it is built: docs/platforms.md). Every entry point asks first.
- *
- * @example
- * platform().assertCompleteLibrary(bytes, 'game.dll');
  */
 export function platform(): Platform {
   if (chosen === null) {
@@ -25,9 +22,6 @@ export function platform(): Platform {
 
 /**
  * The implementation for `system`; ERR_UNSUPPORTED_PLATFORM for a system without one.
- *
- * @example
- * platformOf('win32').libraryExtension; // '.dll'
  */
 export function platformOf(system: NodeJS.Platform): Platform {
   if (system === 'linux') return linux;

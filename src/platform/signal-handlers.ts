@@ -14,9 +14,6 @@ const NO_HANDLER = 1n;
  * `copy`: unmapping that copy would make the next such signal jump into nothing (a
  * segfault of the whole program in thread isolation). Linux's half of the platform's
  * `signalHandlersIn`.
- *
- * @example
- * if (linuxSignalHandlersIn(artifact.copy).length > 0) keepMapped(artifact.copy);
  */
 export function linuxSignalHandlersIn(copy: string): number[] {
   const ranges = mappedRanges(copy);

@@ -25,9 +25,6 @@ const busy = (): SyncReply => ({ ok: false, error: new IsoswapError('ERR_CALLBAC
  * worker's channel with a port of its own for the answer; the thread blocks in
  * Atomics.wait until the host has run the function (on its event loop) and answered. A
  * callSync that arrives meanwhile on `sync` is answered ERR_CALLBACK_PENDING at once.
- *
- * @example
- * const callHost = threadCallHost((m, t) => parentPort.postMessage(m, t), syncPort, syncReplies);
  */
 export function threadCallHost(post: (message: unknown, transfer: MessageChannel['port1'][]) => void,
   sync?: { port: MessageChannel['port1']; replies: Int32Array }): CallHost {
@@ -60,9 +57,6 @@ export function threadCallHost(post: (message: unknown, transfer: MessageChannel
  * callSync request pipe (fd 4), blocking in poll(): its event loop (and so the IPC
  * channel) does not run until the addon returns. A callSync frame found there meanwhile is
  * answered ERR_CALLBACK_PENDING on fd 5.
- *
- * @example
- * const callHost = processCallHost();
  */
 export function processCallHost(): CallHost {
   return (id, args) => {

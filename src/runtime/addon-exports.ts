@@ -9,10 +9,6 @@ const MAX_DEPTH = 4;
  * An addon's `module.exports` as it is: a function itself (path ''), functions and classes
  * at any depth of plain objects (by dotted path), and the other values structured clone
  * carries, read once (at load).
- *
- * @example
- * const table = exportTable(module.exports, ['isoswapLoad', 'isoswapUnload']);
- * table.functions.get('xxh3.xxh64')?.(data);
  */
 export function exportTable(exported: unknown, hidden: readonly string[]): { functions: Map<string, AddonFunction>; report: AddonExportsReport } {
   const functions = new Map<string, AddonFunction>();

@@ -37,9 +37,6 @@ let copies = 0;
  * dir would miss through `$ORIGIN`) are loaded first. A dependency the loader cannot find
  * is ERR_DEPENDENCY_MISSING, which the host explains; other refusals are thrown as they
  * are (AddonService types them).
- *
- * @example
- * const { exports } = loadAddon({ library, copy, functions: {}, addon: true });
  */
 export function loadAddon(request: LoadRequest): LoadedAddon {
   const preloaded: LibraryHandle[] = [];

@@ -14,9 +14,6 @@ const TAGGED: FastSignature = { args: [], result: 'void', tagged: true };
  * as `fast`. Between calls the server parks on the event loop, never blocks it: an addon's
  * async work completes, and its threadsafe functions call back, through that loop, from
  * handles Node does not list (a blocked worker would hold them until its slice ended).
- *
- * @example
- * const { stop, fast } = serveAddonRing(addon, report, request.channel, side, undefined);
  */
 export function serveAddonRing(
   addon: AddonService, report: LoadReport, buffer: ArrayBufferLike, side: RingSideChannel | undefined, signals: WorkerSignals | undefined,

@@ -42,9 +42,6 @@ export class AddonService implements LibraryServiceApi, SyncOpTarget {
    * A result in its wire form (handles as descriptors, Buffers tagged, views cut to their
    * bytes): what any path that carries an addon's result sends (the message path, a ring);
    * the host's inverse is `AddonCodec.fromWire`.
-   *
-   * @example
-   * channel.answer(addon.toWire(fn(...args)));
    */
   toWire(value: unknown): unknown {
     return this.#values.toWire(value);
@@ -300,9 +297,6 @@ export interface AddonServing {
  * returns how to stop it, and the exports it serves on the ring; `frame` runs around an
  * addon's load (a worker thread names itself first, as for a library, so that the threads
  * the addon starts are found at its retire).
- *
- * @example
- * expose(withAddons(new LibraryService()), ipcEndpoint(process));
  */
 export function withAddons(library: LibraryService, onAddon?: (addon: AddonService, request: LoadRequest, report: LoadReport) => AddonServing,
   frame: (request: LoadRequest, load: () => LoadReport) => LoadReport = (_, load) => load(), callHost?: CallHost): LibraryServiceApi & Pick<AddonService, 'callSync'> {

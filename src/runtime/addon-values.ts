@@ -12,10 +12,6 @@ export interface OutViews { index: number; view: Uint8Array; before: Uint8Array 
  * One version's side of the values that cross (src/wire/addon-wire.ts): the objects it
  * handed out as handles (kept here by id until released), its AbortSignals, and the
  * stubs through which it calls host functions.
- *
- * @example
- * const values = new GuestValues((id, args) => link.call(id, args));
- * const result = values.toWire(fn(...values.fromWire(args, out)));
  */
 export class GuestValues {
   readonly #handles = new Map<number, object>();

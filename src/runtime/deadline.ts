@@ -1,9 +1,6 @@
 /**
  * `work`, or `onExpire()`'s error thrown once `ms` pass first (0: no limit). The work is
  * not cancelled: `onExpire` ends whatever runs it.
- *
- * @example
- * const code = await withDeadline(runtime.runLoadHook(), 5000, () => killAndExplain());
  */
 export async function withDeadline<T>(work: Promise<T>, ms: number, onExpire: () => Error): Promise<T> {
   if (ms <= 0) return work;

@@ -13,9 +13,6 @@ export class PendingRequests {
 
   /**
    * Settles as `work` does, or with the error of a {@link failAll} that came first.
-   *
-   * @example
-   * return pending.track(send(remote));
    */
   track<T>(work: Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {

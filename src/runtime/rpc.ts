@@ -31,10 +31,6 @@ if (throwHandler !== undefined && !(throwHandler as { isoswap?: boolean }).isosw
  * `r.call`) in a FinalizationRegistry until a cleanup task after a full GC; holding the
  * Worker, whose listeners hold the runtime handle, that kept each retired runtime (its
  * channel, ports, streams) alive two full GCs longer, hundreds of them over a day of swaps.
- *
- * @example
- * const { endpoint, release } = releasableEndpoint(nodeEndpoint(worker));
- * const remote = wrap<LibraryServiceApi>(endpoint); worker.once('exit', release);
  */
 export function releasableEndpoint(endpoint: Comlink.Endpoint): { endpoint: Comlink.Endpoint; release: () => void } {
   let target: Comlink.Endpoint | null = endpoint;
@@ -51,9 +47,6 @@ export function releasableEndpoint(endpoint: Comlink.Endpoint): { endpoint: Coml
 /**
  * The endpoint, calling `posted` after each message it sends: a worker blocked on its ring
  * runs no event loop until the host nudges it (CallChannel.nudge).
- *
- * @example
- * const remote = wrap<LibraryServiceApi>(afterPost(nodeEndpoint(worker), () => channel.nudge()));
  */
 export function afterPost(endpoint: Comlink.Endpoint, posted: () => void): Comlink.Endpoint {
   return {
@@ -74,10 +67,6 @@ export interface IpcChannel {
 /**
  * A comlink Endpoint over a child process's IPC channel (fork with serialization
  * 'advanced', so that bigint, typed arrays and Maps cross as with postMessage).
- *
- * @example
- * const child = fork(entry, { serialization: 'advanced' });
- * const remote = wrap<LibraryServiceApi>(ipcEndpoint(child)); // child side: expose(service, ipcEndpoint(process))
  * @param sending told of each message sent, with whether it is written out yet (a large
  *  one is written as the other side reads)
  */

@@ -27,9 +27,6 @@ export class Standby<H extends RuntimeHandle> {
    * @param warm runs once on each new handle (a rehearsal load); resolves once it has
    *  started (or rejects: it died)
    * @param startable whether a standby may start now
-   * @example
-   * const standby = new Standby(1, () => new ThreadWorkerHandle(), (w) => w.request((r) => r.runLoadHook()));
-   * const w = standby.take(); await load(w); standby.refill(); await standby.close();
    */
   constructor(private readonly size: number, private readonly spawn: () => H, private readonly warm: (handle: H) => Promise<unknown>,
     /** Whether a standby may start now (thread isolation: not while a guest holds the loader lock). */

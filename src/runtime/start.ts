@@ -22,10 +22,6 @@ const REFILL_DELAY_MS = 20;
  * Starts the runtimes of one host (thread or process isolation, `threads` workers or
  * children each) and owns their warm standby: workers or children started ahead, taken by
  * a load and replaced after it.
- *
- * @example
- * const runtimes = new RuntimeFactory('thread', 1);
- * const runtime = await awaited(runtimes.start(request)); ...; await runtimes.close();
  */
 export class RuntimeFactory {
   readonly #start: (request: LoadRequest, timeoutMs: number) => Steps<VersionRuntime>;

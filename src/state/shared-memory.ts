@@ -32,9 +32,6 @@ const errnoName = (n: number): string => {
  * last descriptor and mapping go) and reserves all of it now. An ftruncate'd file would
  * be sparse: on a full tmpfs the first write to a page that cannot be had is a SIGBUS
  * that kills the process. Throws ERR_STATE_ALLOC.
- *
- * @example
- * const fd = createSharedMemory(4096); const block = mapShared(fd, 4096);
  */
 export function createSharedMemory(bytes: number, name = 'isoswap-state'): number {
   const { memfdCreate, posixFallocate } = libcFunctions();
@@ -55,10 +52,6 @@ export function createSharedMemory(bytes: number, name = 'isoswap-state'): numbe
 
 /**
  * Maps `bytes` of the descriptor `fd` shared, read-write. Throws ERR_STATE_MAP.
- *
- * @example
- * const block = mapShared(fd, 4096);
- * new Uint8Array(block.view())[0] = 7; // a child that maps the same memfd sees 7
  */
 export function mapShared(fd: number, bytes: number): MappedFile {
   const { mmap, munmap } = libcFunctions();

@@ -16,9 +16,6 @@ export interface StateBlock {
 /**
  * Makes the state block. Thread isolation: a SharedArrayBuffer, the very same memory in
  * the host and every version's thread, never copied on a swap.
- *
- * @example
- * const block = createStateBlock(4096, 'thread'); block.view[0] = 1;
  */
 export function createStateBlock(bytes: number, isolation: Isolation): StateBlock {
   if (isolation === 'process') return createMemfdBlock(bytes);

@@ -30,9 +30,6 @@ export function openState(ref: StateRef): StatePointer {
 /**
  * Process isolation: the block the host made, mapped here: the inherited memfd (Linux),
  * or the file mapping opened by its name (Windows).
- *
- * @example
- * const block = mapProcessState(request.state); new Uint8Array(block.view())[0] = 1;
  */
 export function mapProcessState(ref: Exclude<StateRef, { kind: 'shared' }>): MappedFile {
   if (ref.kind === 'memfd') return mapInheritedState(ref.bytes, ref.fd);
@@ -42,9 +39,6 @@ export function mapProcessState(ref: Exclude<StateRef, { kind: 'shared' }>): Map
 
 /**
  * Process isolation: the host's memfd, inherited at fork, mapped shared.
- *
- * @example
- * const block = mapInheritedState(4096); new Uint8Array(block.view())[0] = 1;
  */
 export function mapInheritedState(bytes: number, hostFd?: number): MappedFile {
   // A worker thread of the host itself (onPinned: 'process' keeps the block in a memfd)

@@ -13,8 +13,6 @@ export class StateSection {
 
   /**
    * @param copy the path the library was loaded from
-   * @example
-   * const section = new StateSection(request.copy, request.section); section.read();
    */
   constructor(copy: string, section: SectionRef) {
     let base: bigint;

@@ -7,10 +7,6 @@ export const LIVENESS_MS = 50;
 /**
  * The end of a blocking call that may take `timeoutMs` (0: no limit), and how long the
  * next Atomics.wait may sleep; throws ERR_CALL_TIMEOUT once the end has passed.
- *
- * @example
- * const deadline = new Deadline('do_tick', 500);
- * while (Atomics.wait(words, 0, seen, deadline.sliceMs()) !== 'ok') check();
  */
 export class Deadline {
   readonly #end: number;

@@ -85,8 +85,6 @@ export class CallChannel {
   readonly #progress = (): boolean => Atomics.load(this.#header, DONE) !== this.#tail;
 
   /**
-   * @example
-   * const channel = new CallChannel(() => `worker of ${library}`, rings.take(), sidePort);
    * @param side carries what the ring cannot (ring-codec.ts); without it, views over
    *  SharedArrayBuffers other than the state block are copied and long string results
    *  cannot come back
@@ -138,9 +136,6 @@ export class CallChannel {
    * Runs a call on the channel; undefined when it cannot go there (not a fast function,
    * or arguments the ring does not carry, ring-codec.ts): the caller then takes the
    * message path, whose koffi gives the same result or the same error.
-   *
-   * @example
-   * const result = channel.call('do_tick', [1]) ?? viaMessage('do_tick', [1]);
    */
   call(name: string, args: unknown[]): Promise<unknown> | undefined {
     const fn = this.#fast.get(name);
@@ -163,9 +158,6 @@ export class CallChannel {
    * check that the worker lives; throws ERR_CALL_TIMEOUT after `timeoutMs` (0: no
    * limit; the call may still run). Returns `NOT_FAST` when the call cannot go on the
    * channel (as for {@link CallChannel.call}): the caller takes the blocking message path.
-   *
-   * @example
-   * const r = channel.callSync('do_tick', [1]); if (r === NOT_FAST) ...
    */
   callSync(name: string, args: unknown[], timeoutMs = 0): unknown {
     const fn = this.#fast.get(name);

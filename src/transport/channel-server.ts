@@ -87,8 +87,6 @@ export class ChannelServer {
   readonly #hasWork = (): boolean => Atomics.load(this.#header, HEAD) !== this.#tail;
 
   /**
-   * @example
-   * const server = new ChannelServer(request.channel, entries, stateBuffer, sidePort); server.start();
    */
   constructor(
     buffer: ArrayBufferLike, entries: Array<ChannelEntry | null>, state: ArrayBufferLike | undefined, side?: RingSideChannel,

@@ -19,9 +19,6 @@ export interface PrototypeInfoLike {
  * (structs, callbacks, UTF-16 strings, pointer results, more than MAX_ARGS arguments).
  * koffi parses `const char *` and `char *` alike (both `String`) and drops `const` from
  * pointers: only `_Out_`/`_Inout_` (its direction) marks a pointer whose writes come back.
- *
- * @example
- * fastSignature(lib.func('const char *greet(const char *)').info); // { args: ['string'], result: 'string' }
  */
 export function fastSignature(info: PrototypeInfoLike): FastSignature | null {
   if (info.arguments.length > MAX_ARGS) return null;
@@ -53,9 +50,6 @@ type NativeFunction = (...args: unknown[]) => unknown;
  * What a worker serves on its ring, found when it loads a version: for each declared
  * function (in LoadReport.functions order) its entry or null, and the signatures to
  * report. Both workers (thread and process) call it.
- *
- * @example
- * const { entries, fast } = ringEntries(report.functions, (name) => service.fn(name));
  */
 export function ringEntries(functions: readonly string[], fn: (name: string) => NativeFunction): {
   entries: Array<{ fn: NativeFunction; signature: FastSignature } | null>;

@@ -51,9 +51,6 @@ export interface CopiedBack {
 
 /**
  * Worker side: after a call on cloned arguments, the bytes to send back.
- *
- * @example
- * const value = fn(...args); return { value, out: copiesOf(args, positions) };
  */
 export function copiesOf(args: readonly unknown[], positions: readonly number[]): Array<Uint8Array | null> {
   return positions.map((i) => {
@@ -65,9 +62,6 @@ export function copiesOf(args: readonly unknown[], positions: readonly number[])
 /**
  * Host side: writes what the worker sent back into the caller's views, and returns the
  * call's result.
- *
- * @example
- * return applyCopies(name, args, positions, await viaMessage(...), warn, label);
  */
 export function applyCopies(
   fn: string, args: readonly unknown[], positions: readonly number[], copied: CopiedBack, lost: LostBytes | undefined, where: string,

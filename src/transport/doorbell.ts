@@ -19,9 +19,6 @@ export interface DoorbellPipe {
  * Atomics.waitAsync (the memory is not a SharedArrayBuffer), but its event loop can
  * watch an fd. Null if the kernel refuses a pipe. With `blocking`, a plain pipe whose
  * reads and writes wait (for data that must arrive whole, e.g. a spilled string result).
- *
- * @example
- * const bell = doorbellPipe(); listenDoorbell(bell.readFd, wake); ringDoorbell(bell.writeFd);
  */
 export function doorbellPipe(blocking = false): DoorbellPipe | null {
   const fds = new Int32Array(2);
@@ -33,9 +30,6 @@ export function doorbellPipe(blocking = false): DoorbellPipe | null {
  * Calls `onRing` on this thread's event loop each time bytes arrive on `readFd` (several
  * rings may come as one). The socket does not keep the process alive; destroy() it to
  * close the fd.
- *
- * @example
- * const socket = listenDoorbell(fd, () => collect()); ... socket.destroy();
  */
 export function listenDoorbell(readFd: number, onRing: () => void): Socket {
   // onread: into one reused buffer, without the stream machinery ('data' events, a Buffer
@@ -53,9 +47,6 @@ export function listenDoorbell(readFd: number, onRing: () => void): Socket {
 /**
  * Writes one byte; false when the other side is gone (EPIPE). EAGAIN (full) counts as
  * rung: unread bytes are already waiting.
- *
- * @example
- * if (Atomics.compareExchange(header, WORKER_STATE, WORKER_PARKED, WORKER_RUNNING) === WORKER_PARKED) ringDoorbell(fd);
  */
 export function ringDoorbell(writeFd: number): boolean {
   try {

@@ -17,9 +17,6 @@ export type FutexResult = 'ok' | 'not-equal' | 'timed-out';
  * `address` (a byte address, from koffi.address) holds `expected`, at most `timeoutMs`.
  * Atomics.wait itself throws on a koffi view (an ArrayBuffer, not a SharedArrayBuffer).
  * A signal (EINTR) counts as a wake-up: callers re-check the word anyway.
- *
- * @example
- * while (futexWait(doneAddress, seen, 50) !== 'ok' && Atomics.load(header, DONE) === seen) checkAlive();
  */
 export function futexWait(address: number, expected: number, timeoutMs: number): FutexResult {
   const timeout = Buffer.alloc(16); // struct timespec: relative for FUTEX_WAIT
@@ -35,9 +32,6 @@ export function futexWait(address: number, expected: number, timeoutMs: number):
  * Atomics.notify across processes: wakes every sleeper in {@link futexWait} on `address`.
  * A shared futex costs a syscall that looks the page up, even when nobody waits: callers
  * wake only a side that said it sleeps.
- *
- * @example
- * if (Atomics.load(header, HOST_WAITING) === HOST_BLOCKED) futexWake(doneAddress);
  */
 export function futexWake(address: number): number {
   return libcFunctions().futex(futexNumber(), address, FUTEX_WAKE, 0x7fffffff, null, 0, 0);

@@ -10,9 +10,6 @@ let lastId = 0;
 /**
  * Makes `fn` callable from a guest by id until `unregisterCallback(id)` (its version retired).
  * Ids are unique in this process, so every runtime handle answers from one table.
- *
- * @example
- * const id = registerCallback((args) => fn(...args)); // sent as { [WIRE_TAG]: 'function', id }
  */
 export function registerCallback(fn: HostCallback): number {
   callbacks.set(++lastId, fn);
@@ -26,9 +23,6 @@ export function unregisterCallback(id: number): void {
 /**
  * Runs the host function a guest asked for (a message on the worker's or child's channel)
  * and gives `reply` its answer; false when `message` is not such a request.
- *
- * @example
- * worker.on('message', (m) => answerCallback(m, (reply) => port.postMessage(reply)));
  */
 export function answerCallback(message: unknown, reply: (answer: CallbackReply) => void): boolean {
   if (!isCallbackRequest(message)) return false;
@@ -58,9 +52,6 @@ export interface ThreadCallbackRequest { reply: MessagePort; wake: Int32Array }
 /**
  * The thread form of the answer: posted on the request's own port, then the worker,
  * blocked in Atomics.wait on `wake`, is woken.
- *
- * @example
- * worker.on('message', (m) => answerThreadCallback(m));
  */
 export function answerThreadCallback(message: unknown): boolean {
   return answerCallback(message, (answer) => {

@@ -24,9 +24,6 @@ export interface Doorbell {
 
 /**
  * Listens on `socket` (the reading end of a doorbell pipe) on this event loop.
- *
- * @example
- * listenBell(connect(pipePath(name)), () => wake());
  */
 export function listenBell(socket: Socket, onRing: () => void): Socket {
   socket.unref();
@@ -49,8 +46,6 @@ export class NamedHostSignals implements HostSignals {
   readonly side: RingSideChannel;
 
   /**
-   * @example
-   * const signals = new NamedHostSignals(events, bell, spill, () => handle.diedNow());
    */
   constructor(
     private readonly events: { done: NamedEvent; wake: NamedEvent }, private readonly bell: Doorbell, spill: HostPipe,
@@ -108,9 +103,6 @@ export class NamedHostSignals implements HostSignals {
 
 /**
  * Process isolation on Windows, child end.
- *
- * @example
- * new ChannelServer(ring.buffer, entries, undefined, signals.side, new NamedWorkerSignals(events, bell, spillFd));
  */
 export class NamedWorkerSignals implements WorkerSignals {
   readonly id = process.pid;

@@ -21,9 +21,6 @@ const ONE_BYTE = new Uint8Array([1]);
  * `wake`: the child waits), a doorbell pipe each way (written without waiting, read by the
  * other's event loop), and a named pipe for long string results. Made before the fork; the child is told the base name
  * (`ISOSWAP_RING`) and opens each object by it. The same shape as ProcessRing (Linux).
- *
- * @example
- * const ring = NamedRing.create(); fork(entry, [], { env: { ...process.env, ...ring?.childEnv } });
  */
 export class NamedRing {
   readonly childFds: Readonly<Record<string, number>> = {};
@@ -99,9 +96,6 @@ export class NamedRing {
 /**
  * In the child: the ring its host named (`ISOSWAP_RING`), mapped, with the child end's
  * signals; null when the host named none or an object cannot be opened.
- *
- * @example
- * const ring = openNamedRing(); if (ring) new ChannelServer(ring.buffer, entries, undefined, ring.signals.side, ring.signals);
  */
 export function openNamedRing(): { buffer: ArrayBuffer; signals: NamedWorkerSignals } | null {
   const base = process.env[RING_VARIABLE];

@@ -19,9 +19,6 @@ function names(base: string): { request: string; reply: string; replied: string 
  * reads only what is there, and a named event the child sets after each reply, which the
  * blocked host waits on in slices. A child that never connected, or died, ends the wait:
  * its pipe reports the end, or its process no longer runs.
- *
- * @example
- * const pipes = NamedSyncPipes.create(); fork(entry, [], { env: { ...process.env, ...pipes?.childEnv } }); pipes.child = pid;
  */
 export class NamedSyncPipes {
   /** The child's pid, once forked (0 before). */
@@ -76,9 +73,6 @@ export class NamedSyncPipes {
 /**
  * In the child: the blocking path its host named, as a stream of request bytes (read on
  * the event loop) and a reply function; null when the host named none.
- *
- * @example
- * const pipes = openNamedSyncPipes(); pipes?.requests.on('data', ...); pipes?.reply(frame);
  */
 export function openNamedSyncPipes(): { requests: Socket; reply: (bytes: Uint8Array) => void } | null {
   const base = process.env[SYNC_VARIABLE];

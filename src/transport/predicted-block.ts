@@ -13,9 +13,6 @@ export type Predictor = Pick<WakePredictor, 'burst' | 'miss' | 'window'>;
  * sends no wake-up), and a block again if none came (a miss). A message posted meanwhile
  * (POSTED past `turnPosted`) ends it as it ends a block: 'turn'. Both isolations: only
  * `signals.waitWake` differs.
- *
- * @example
- * const outcome = blockPredicted(ring, tail, turnPosted, SLICE_MS, signals, predictor);
  */
 export function blockPredicted(
   ring: RingHeader, seen: number, turnPosted: number, sliceMs: number, signals: WorkerSignals, predictor: Predictor,

@@ -40,8 +40,6 @@ export class ProcessHostSignals implements HostSignals {
    * @param workerBellFd write end of the pipe that wakes the child
    * @param spillFd read end of the blocking pipe long string results come on
    * @param death the error of a child found dead (its handle records the death)
-   * @example
-   * const signals = new ProcessHostSignals(ring.address, hostBell, workerBell, spill, () => handle.diedNow());
    */
   constructor(
     private readonly address: number, hostBellFd: number, private readonly workerBellFd: number, spillFd: number,
@@ -102,9 +100,6 @@ export class ProcessHostSignals implements HostSignals {
 
 /**
  * Process isolation, child end.
- *
- * @example
- * new ChannelServer(ring.buffer, entries, state, new ProcessWorkerSignals(ring.address, bellFd, hostBellFd));
  */
 export class ProcessWorkerSignals implements WorkerSignals {
   readonly id = process.pid;
@@ -168,9 +163,6 @@ export const FRAME_HEAD_BYTES = 5;
 /**
  * A message for the spill pipe (both process rings): its head, then a string's UTF-8 bytes,
  * else its v8 serialization (which throws, to the poster, for a value v8 cannot carry).
- *
- * @example
- * spilled.push(frame(message));
  */
 export function frame(message: unknown): Buffer {
   const text = typeof message === 'string';
@@ -189,9 +181,6 @@ export function unframe(head: Buffer, body: Buffer): unknown {
 /**
  * Writes framed messages to the side channel's blocking pipe; a host that is gone (EPIPE)
  * is ignored.
- *
- * @example
- * writeSpilled(spillFd, spilled.splice(0));
  */
 export function writeSpilled(fd: number, frames: readonly Buffer[]): void {
   try {

@@ -16,10 +16,6 @@ const FD_NAMES = { memory: 'ring', hostBell: 'ring-host-bell', workerBell: 'ring
  * The host's side of one child's call ring: a memfd both map, two doorbell pipes
  * (child → host, host → child) and a blocking pipe for long string results. Made before the fork; the child inherits its ends as
  * named fds (see {@link childFds}).
- *
- * @example
- * const ring = ProcessRing.create(); fork(entry, [], withExtras(stdio, { fds: ring?.childFds }));
- * ring?.closeChildEnds(); const channel = new CallChannel(label, ring.mapping.buffer, ring.signals(death));
  */
 export class ProcessRing {
   /** Nothing is passed by name: the child inherits every end (childFds). */
@@ -87,9 +83,6 @@ export class ProcessRing {
  * The host's side of a new child's ring, as this system shares one: a memfd, futexes and
  * pipes the child inherits (Linux), or objects it opens by name (Windows, named-ring.ts).
  * Chosen here once per child; either ring's calls run the same code (call-channel.ts).
- *
- * @example
- * const ring = createProcessRing(); fork(entry, [], withExtras(stdio, { fds: ring?.childFds, env: ring?.childEnv }));
  */
 export function createProcessRing(): ProcessRing | NamedRing | null {
   return platform().namedChannels ? NamedRing.create() : ProcessRing.create();
@@ -98,9 +91,6 @@ export function createProcessRing(): ProcessRing | NamedRing | null {
 /**
  * In the child: the ring its host passed, mapped, with the child end's signals; null when
  * the host passed none (or mapping failed: the host then gets no `fast` functions).
- *
- * @example
- * const ring = openInheritedRing(); if (ring) new ChannelServer(ring.buffer, entries, state, ring.signals);
  */
 export function openInheritedRing(): { buffer: ArrayBuffer; signals: ProcessWorkerSignals | NamedWorkerSignals } | null {
   if (platform().namedChannels) return openNamedRing();

@@ -103,9 +103,6 @@ export interface RingFunction {
 
 /**
  * A host-side description of a function the worker serves on the ring.
- *
- * @example
- * const fn = ringFunction('greet', 3, { args: ['string'], result: 'string' });
  */
 export function ringFunction(name: string, index: number, signature: FastSignature): RingFunction {
   const tagged = signature.tagged === true;
@@ -151,8 +148,6 @@ export class HostCodec {
   /**
    * @param side where long string results come from; undefined or not sharing: views over
    *  SharedArrayBuffers other than `state` are copied (process isolation)
-   * @example
-   * const codec = new HostCodec(views, stateBuffer, sidePort);
    */
   constructor(private readonly views: ChannelViews, state: ArrayBufferLike | undefined, private readonly side?: RingSideChannel) {
     this.#state = state;
@@ -299,8 +294,6 @@ export class WorkerCodec {
   readonly #state: ArrayBufferLike | undefined;
 
   /**
-   * @example
-   * const codec = new WorkerCodec(views, stateBuffer, sidePort);
    */
   constructor(private readonly views: ChannelViews, state: ArrayBufferLike | undefined, private readonly side?: RingSideChannel) {
     this.#state = state;

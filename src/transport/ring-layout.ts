@@ -122,9 +122,6 @@ export interface ChannelViews {
 
 /**
  * A new ring, all zero.
- *
- * @example
- * const buffer = createChannelBuffer(); worker.postMessage({ channel: buffer });
  */
 export function createChannelBuffer(): SharedArrayBuffer {
   return new SharedArrayBuffer(RING_BYTES);
@@ -132,9 +129,6 @@ export function createChannelBuffer(): SharedArrayBuffer {
 
 /**
  * The views over a ring's memory (a SharedArrayBuffer, or any ArrayBuffer both sides map).
- *
- * @example
- * const { header, meta, values } = channelViews(buffer);
  */
 export function channelViews(buffer: ArrayBufferLike): ChannelViews {
   const valueWords = SLOTS * SLOT_VALUES;

@@ -18,9 +18,6 @@ export interface RingMapping {
  * the first write of a page), close-on-exec (a fork passes it on only where the stdio
  * array names it). No file exists anywhere: the memory goes with its last fd and mapping.
  * -1 when the kernel refuses: the child then serves every call on its pipes and IPC.
- *
- * @example
- * const fd = createRingMemory(4096); fork(entry, [], { stdio: [..., fd] }); const ring = mapRing(fd, 4096); closeSync(fd);
  */
 export function createRingMemory(bytes: number): number {
   try {
@@ -34,9 +31,6 @@ export function createRingMemory(bytes: number): number {
 /**
  * Maps `bytes` of the memfd `fd` shared, read-write. The fd may be closed afterwards: the
  * mapping keeps the memory. Null when mmap fails (the ring is then not used).
- *
- * @example
- * const ring = mapRing(inheritedFd('ring')!, RING_BYTES);
  */
 export function mapRing(fd: number, bytes: number): RingMapping | null {
   let mapped: MappedFile;

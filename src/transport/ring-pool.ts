@@ -4,9 +4,6 @@ import { createChannelBuffer, HEADER_BYTES } from './ring-layout.js';
  * Rings of workers that ended, kept for the next workers of the same host: without it each
  * swap left a ring (shared memory) to the garbage collector, which does not see that
  * memory and collected it late: RSS grew with every swap.
- *
- * @example
- * const rings = new RingPool(); const ring = rings.take(); ...; rings.give(ring); // once no thread uses it
  */
 export class RingPool {
   readonly #free: SharedArrayBuffer[] = [];

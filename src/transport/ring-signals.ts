@@ -70,9 +70,6 @@ export type BlockOutcome = 'work' | 'call' | 'turn';
  * stores HEAD (or posts and bumps POSTED, then WAKE), then reads WORKER_STATE: with
  * sequentially consistent atomics one of the two sees the other, and a bump after the read
  * of WAKE ends the wait at once.
- *
- * @example
- * if (blockWorker(ring, tail, turnPosted, SLICE_MS, signals) === 'turn') setImmediate(again);
  */
 export function blockWorker(ring: RingHeader, seen: number, turnPosted: number, sliceMs: number, signals: WorkerSignals): BlockOutcome {
   const { header } = ring;
@@ -88,9 +85,6 @@ export function blockWorker(ring: RingHeader, seen: number, turnPosted: number, 
  * The host is about to publish a call: a worker blocked on WAKE is woken now, so that its
  * wake-up overlaps what the host does before publishing (CALL_COMING). True if it was
  * asleep.
- *
- * @example
- * channel.prewake(); ...; publish(call);
  */
 export function prewakeWorker(ring: RingHeader, signals: HostSignals): boolean {
   const { header } = ring;
@@ -107,9 +101,6 @@ export function prewakeWorker(ring: RingHeader, signals: HostSignals): boolean {
  * batch of calls costs one wake-up), with HEAD_AT stamped first. For a blocked worker,
  * WAKE is bumped too. `notify` wakes the word: HEAD for a parked worker, WAKE for a
  * blocked one.
- *
- * @example
- * return claimWake(ring, (kind) => kind === WORKER_BLOCKED ? futexWake(wakeAddress) : ringDoorbell(fd));
  */
 export function claimWake(ring: RingHeader, notify: (kind: typeof WORKER_PARKED | typeof WORKER_BLOCKED) => void): boolean {
   const { header, stamps } = ring;
@@ -125,9 +116,6 @@ export function claimWake(ring: RingHeader, notify: (kind: typeof WORKER_PARKED 
 /**
  * The host's half for a message: POSTED and WAKE are bumped (a worker about to block sees
  * it and turns its event loop instead), and a worker already blocked is woken.
- *
- * @example
- * port.postMessage(message); nudgeWorker(ring, () => Atomics.notify(ring.header, WAKE));
  */
 export function nudgeWorker(ring: RingHeader, notify: () => void): void {
   const { header } = ring;
@@ -139,9 +127,6 @@ export function nudgeWorker(ring: RingHeader, notify: () => void): void {
 /**
  * The worker's half of a result: HOST_WAITING (0: the host is awake), with DONE_AT stamped
  * when the host sleeps (the caller then wakes it the way its isolation does).
- *
- * @example
- * if (hostWaits(ring)) Atomics.notify(ring.header, DONE);
  */
 export function hostWaits(ring: RingHeader): number {
   const waiting = Atomics.load(ring.header, HOST_WAITING);
@@ -151,9 +136,6 @@ export function hostWaits(ring: RingHeader): number {
 
 /**
  * Thread isolation: the ring is a SharedArrayBuffer.
- *
- * @example
- * const channel = new CallChannel(label, createChannelBuffer(), threadHostSignals(label));
  */
 export function threadHostSignals(label: () => string): HostSignals {
   const notify = (ring: RingHeader, kind: number): void => { Atomics.notify(ring.header, kind === WORKER_BLOCKED ? WAKE : HEAD); };
@@ -180,9 +162,6 @@ export function threadHostSignals(label: () => string): HostSignals {
 
 /**
  * The worker-thread end of {@link threadHostSignals}.
- *
- * @example
- * new ChannelServer(request.channel, entries, state, threadWorkerSignals(tid));
  */
 export function threadWorkerSignals(tid: number): WorkerSignals {
   return {

@@ -9,8 +9,6 @@ import {
 export class WorkerValues {
   /**
    * @param side where a result that does not fit its slot goes; each post is `{ value }`
-   * @example
-   * const values = new WorkerValues(views, { post: (m) => port.postMessage(m), receive: () => undefined });
    */
   constructor(private readonly views: ChannelViews, private readonly side: Pick<RingSideChannel, 'post'>) {}
 

@@ -63,8 +63,6 @@ export function kindOf(value: object): number {
 /** The host end: measures, writes arguments, reads results. */
 export class HostValues {
   /**
-   * @example
-   * const values = new HostValues(views, sidePort);
    */
   constructor(private readonly views: ChannelViews, private readonly side?: RingSideChannel) {}
 

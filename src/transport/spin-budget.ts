@@ -35,9 +35,6 @@ export class SpinBudget {
    * other side's stamp). Made within `maxUs` of the spin's start, a longer spin would have
    * caught it: the budget grows past it. A stamp from before the spin (stale) or none
    * (NaN) teaches nothing.
-   *
-   * @example
-   * if (!spin.spin(ready)) { sleep(); spin.caught(stamps[DONE_AT]); }
    */
   caught(atMs: number): void {
     const us = (atMs - this.#startedAt) * 1000;
@@ -46,10 +43,6 @@ export class SpinBudget {
 
   /**
    * Calls `ready` until it returns true or the budget is spent; true if it did.
-   *
-   * @example
-   * const spin = new SpinBudget(1, 100);
-   * if (!spin.spin(() => Atomics.load(header, DONE) !== seen)) sleep();
    */
   spin(ready: () => boolean): boolean {
     if (ready()) return true;

@@ -21,9 +21,6 @@ const O_NONBLOCK = 0o4000;
 /**
  * A 4-byte little-endian length, then the v8-serialized payload (bigint, typed arrays
  * cross as over the IPC channel's 'advanced' serialization).
- *
- * @example
- * writeSync(fd, frame({ name: 'do_tick', args: [1] }));
  */
 export function frame(payload: unknown): Buffer {
   const body = serialize(payload);
@@ -57,10 +54,6 @@ export class ProcessSyncCall {
    *   throw, so that the child's handle can record the death at once
    * @param posted called after each request written (a child blocked on its ring must be
    *   nudged: its event loop reads the pipe)
-   * @example
-   * const sync = new ProcessSyncCall(() => 'process 0', () => handle.diedNow());
-   * const child = fork(entry, [], { stdio: ['inherit', 'inherit', 'inherit', 'ipc', ...sync.childFds] });
-   * sync.closeChildEnds(); sync.call('do_tick', [1]);
    */
   constructor(private readonly label: () => string, private readonly onEof?: () => IsoswapError, private readonly posted: () => void = () => {}) {
     if (!platform().inheritedChannels) {

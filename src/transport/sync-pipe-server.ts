@@ -12,9 +12,6 @@ import { CHILD_REPLY_FD, CHILD_REQUEST_FD, frame } from './sync-pipe-call.js';
  * process's event loop, with the same LibraryService the IPC path calls (hooks, state and
  * order behave the same), and answers each on fd 5, blocking: the host is blocked in
  * read() until it comes.
- *
- * @example
- * serveSyncPipe(new LibraryService());
  */
 export function serveSyncPipe(service: Pick<LibraryServiceApi, 'call'>): void {
   let requests: Socket;
@@ -89,9 +86,6 @@ function answer(service: Pick<LibraryServiceApi, 'call'>, name: string, args: un
 
 /**
  * Answers mark `seq` on the reply pipe (a host blocked in a swap's drain waits for it).
- *
- * @example
- * service.onMark = answerMark;
  */
 export function answerMark(seq: number): void {
   reply(frame({ ok: true, value: { isoswapMark: seq } satisfies MarkReply } satisfies SyncReply));

@@ -21,10 +21,6 @@ export class SyncMessageCall {
 
   /**
    * @param posted called after each message sent (a worker blocked on its ring must be nudged)
-   * @example
-   * const sync = new SyncMessageCall(() => channel.assertAlive(), () => channel.nudge());
-   * const { workerPort: port, replies } = sync;
-   * new Worker(url, { workerData: { syncPort: port, syncReplies: replies }, transferList: [port] });
    */
   constructor(private readonly assertAlive: () => void, private readonly posted: () => void = () => {}) {
     const { port1, port2 } = new MessageChannel();

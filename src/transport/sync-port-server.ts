@@ -5,9 +5,6 @@ import type { MarkReply, SyncReply } from '../wire/protocol.js';
 /**
  * The worker side of src/transport/sync-port-call.ts: answers each blocking call on
  * `port`, then bumps `replies[0]` and wakes the host.
- *
- * @example
- * serveSyncPort(workerData.syncPort, workerData.syncReplies, (n, a) => service.call(n, a));
  */
 export function serveSyncPort(port: MessagePort, replies: Int32Array, call: (name: string, args: unknown[]) => unknown): () => void {
   const onMessage = ({ name, args }: { name: string; args: unknown[] }): void => {
@@ -30,9 +27,6 @@ export function serveSyncPort(port: MessagePort, replies: Int32Array, call: (nam
 
 /**
  * Answers mark `seq` on the blocking path (a host blocked in a swap's drain waits for it).
- *
- * @example
- * service.onMark = (seq) => answerMark(workerData.syncPort, workerData.syncReplies, seq);
  */
 export function answerMark(port: MessagePort, replies: Int32Array, seq: number): void {
   port.postMessage({ ok: true, value: { isoswapMark: seq } satisfies MarkReply } satisfies SyncReply);

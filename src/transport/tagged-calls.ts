@@ -37,8 +37,6 @@ export class TaggedCalls {
    * @param next the next call the server publishes (its DONE)
    * @param settled after a Promise settled and its answer was written: publish
    * @param stopped whether the server stopped (the ring may serve another worker then)
-   * @example
-   * const calls = new TaggedCalls(views, side, () => done, publish, () => stopped);
    */
   constructor(
     private readonly views: ChannelViews, private readonly side: RingSideChannel | undefined,

@@ -5,9 +5,6 @@ import { platform } from '../platform/platform.js';
  * Atomics.wait cannot receive a worker's 'exit' event, so it looks at /proc instead
  * (Linux; on Windows, and for tid 0, the answer is "yes" and the wait relies on the
  * worker's own exit notice).
- *
- * @example
- * if (!threadAlive(tid)) throw new IsoswapError('ERR_VERSION_CRASHED', 'worker gone');
  */
 export function threadAlive(tid: number): boolean {
   return platform().threadAlive(tid);

@@ -9,9 +9,6 @@ export type WaitAsyncResult =
 /**
  * `Atomics.waitAsync`: waits, without blocking the thread, until `array[index]` is
  * notified while it holds `value`.
- *
- * @example
- * const w = waitAsync(header, HEAD, seen); if (w.async) await w.value;
  */
 export const waitAsync = (Atomics as unknown as {
   waitAsync: (array: Int32Array, index: number, value: number, timeoutMs?: number) => WaitAsyncResult;

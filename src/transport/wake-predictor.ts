@@ -61,9 +61,6 @@ export class WakePredictor {
 
   /**
    * A burst of calls began at `at` (after an idle gap).
-   *
-   * @example
-   * predictor.burst(nowMs()); const next = predictor.window();
    */
   burst(at: number): void {
     const period = this.#period;

@@ -18,10 +18,6 @@ interface ParamTest {
  * isolations) passes it before anything is sent: koffi itself wraps integers silently
  * (`uint8_t` 300 → 44) and takes a number for a pointer as an address, which in thread
  * isolation is a segfault of the host.
- *
- * @example
- * const checks = argumentChecks(report, '/lib/libgame.so');
- * const bad = checks.get('do_tick')?.([1]); if (bad) throw bad;
  */
 export function argumentChecks(report: LoadReport, library: string): Map<string, ArgumentCheck> {
   const checks = new Map<string, ArgumentCheck>();

@@ -5,9 +5,6 @@ import { IsoswapError } from '../errors.js';
  * are any, the version is not torn down, as Erlang keeps old code while a process still
  * runs it. They end all at once: released one by one to zero, past the handle timeout,
  * at a state hand-over, when too many old versions are kept, or at close().
- *
- * @example
- * const release = version.handles.take(); ...; release();
  */
 export class HandleLeases {
   #count = 0;

@@ -13,9 +13,6 @@ const FAILURE_OF_SIGNAL: Record<string, number> = {
 
 /**
  * What the crash of a version is, as a guest's isoswap_load_ex is told it.
- *
- * @example
- * failureOf(crashError); // FAILURE.segfault for a child killed by SIGSEGV
  */
 export function failureOf(error: IsoswapError): number {
   if (error.code === 'ERR_CALL_TIMEOUT') return FAILURE.timeout;
@@ -26,8 +23,6 @@ export function failureOf(error: IsoswapError): number {
 }
 
 /**
- * @example
- * loadInfo(next.id, 'reload', 0, current.id); // { version: 3, reason: 1, failure: 0, previous: 2 }
  */
 export function loadInfo(version: number, reason: keyof typeof LOAD_REASON, failure: number, previous: number): LoadInfo {
   return { version, reason: LOAD_REASON[reason], failure, previous };

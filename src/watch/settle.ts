@@ -25,9 +25,6 @@ export type Settled =
  * Size, mtime (ns), inode and ctime of a file, as one comparable string; null when it is
  * gone. The inode tells a file renamed into place from the one it replaced even when size
  * and mtime match.
- *
- * @example
- * const before = await fileStamp(lib); ...; if ((await fileStamp(lib)) !== before) look again
  */
 export async function fileStamp(file: string): Promise<string | null> {
   let s: BigIntStats;
@@ -52,10 +49,6 @@ function stampAgeMs(stamp: string): number {
  * now is stat'ed once more SETTLE_MS later. An incomplete file is polled (a linker or a
  * slow copy is still writing it) until it completes, or until it has not moved for
  * BROKEN_AFTER_MS: then it is a broken build (garbage, truncated).
- *
- * @example
- * const s = await settleFile('/build/libgame.so', () => closed);
- * if (s.kind === 'complete') await swapTo(s.bytes);
  */
 export async function settleFile(file: string, cancelled: () => boolean): Promise<Settled> {
   let stamp = await fileStamp(file);

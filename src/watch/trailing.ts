@@ -12,10 +12,6 @@ const CHECK_AFTER_MS = CHOKIDAR_THROTTLE_MS + 10;
  * between, `onMissed(path)` is called as if chokidar had reported it. (The library
  * watcher needs none: it listens to chokidar's raw events for its one file. A source
  * tree's raw events name files relative to whichever watch saw them.)
- *
- * @example
- * const trailing = new TrailingCheck((path) => rebuild(path));
- * watcher.on('all', (_event, path) => { trailing.seen(path); rebuild(path); });
  */
 export class TrailingCheck {
   readonly #checks = new Map<string, NodeJS.Timeout>();
@@ -25,9 +21,6 @@ export class TrailingCheck {
 
   /**
    * Call for every event chokidar reports for `path`.
-   *
-   * @example
-   * chokidar.on('all', (_event, path) => trailing.seen(path));
    */
   seen(path: string): void {
     if (this.#closed) return;
@@ -43,9 +36,6 @@ export class TrailingCheck {
 
   /**
    * Cancels the checks not yet made; `onMissed` is not called any more.
-   *
-   * @example
-   * trailing.close();
    */
   close(): void {
     this.#closed = true;

@@ -44,10 +44,6 @@ export class LibraryWatcher {
   /**
    * Starts watching; resolves once chokidar is ready (it reports nothing that happens
    * before), after one look at the file in case it changed while the watch was being set up.
-   *
-   * @example
-   * const w = await LibraryWatcher.start({ library, currentSha256: () => sha, swap, onError });
-   * await w.close();
    */
   static async start(opts: LibraryWatcherOptions): Promise<LibraryWatcher> {
     // chokidar 5 hands `ignored` and its events paths with forward slashes on Windows
@@ -86,9 +82,6 @@ export class LibraryWatcher {
 
   /**
    * Stops watching and waits for the change being handled, if any.
-   *
-   * @example
-   * await watcher.close();
    */
   async close(): Promise<void> {
     this.#closed = true;

@@ -17,10 +17,6 @@ export interface ChildExtras {
  * Appends `extras.fds` to a fork's stdio (each takes the next child fd number) and
  * returns the stdio and env to fork with. Node dup2's each into place in the child,
  * which clears close-on-exec there.
- *
- * @example
- * const { stdio, env } = withExtras(['inherit', 'inherit', 'inherit', 'ipc'], { fds: { state: memfd } });
- * fork(entry, [], { stdio, env }); // in the child: inheritedFd('state') === 4
  */
 export function withExtras(stdio: StdioEntry[], extras: ChildExtras): { stdio: StdioEntry[]; env: NodeJS.ProcessEnv } {
   const entries = Object.entries(extras.fds ?? {});
@@ -33,9 +29,6 @@ export function withExtras(stdio: StdioEntry[], extras: ChildExtras): { stdio: S
 
 /**
  * In a child: the fd the host passed under `name`, or undefined.
- *
- * @example
- * const fd = inheritedFd('state');
  */
 export function inheritedFd(name: string): number | undefined {
   for (const pair of (process.env[FDS_VARIABLE] ?? '').split(',')) {

@@ -4,9 +4,6 @@ import type { Starter } from './starter.js';
 /**
  * `isoswap init --lang c`: one C file, built by the C compiler into this system's kind of
  * library (`libgame.so`, `game.dll`).
- *
- * @example
- * cStarter(platform()).library; // './libgame.so'
  */
 export const cStarter = (system: Platform): Starter => {
   const library = `${system.libraryPrefix}game${system.libraryExtension}`;

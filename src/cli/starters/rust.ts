@@ -4,9 +4,6 @@ import type { Starter } from './starter.js';
 /**
  * `isoswap init --lang rust`: a cdylib crate with no dependencies (rustc names it
  * `libgame.so`, or `game.dll` with no `lib` prefix).
- *
- * @example
- * rustStarter(platform()).library; // './target/release/libgame.so'
  */
 export const rustStarter = (system: Platform): Starter => ({
   library: `./target/release/${system.libraryPrefix}game${system.libraryExtension}`,

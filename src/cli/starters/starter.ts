@@ -18,9 +18,6 @@ export const STARTER_STATE_BYTES = 64;
 /**
  * The one command that runs a starter: build, serve, tick every 500 ms, rebuild and swap
  * on every save.
- *
- * @example
- * runScript(cStarter(platform())); // 'isoswap run ./libgame.so --fn "int32_t do_tick(int32_t)" ...'
  */
 export function runScript(starter: Starter): string {
   // Double quotes: npm runs scripts with cmd.exe on Windows, which has no single quotes.

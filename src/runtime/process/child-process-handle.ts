@@ -51,9 +51,6 @@ export class ChildProcessHandle implements RuntimeHandle {
 
   /**
    * Forks a child; it imports koffi and waits for a load request.
-   *
-   * @example
-   * const c = new ChildProcessHandle(); await c.request((r) => r.load(req));
    * @param extras descriptors (after fds 4 and 5) and environment the child inherits
    */
   constructor(extras: ChildExtras = {}) {

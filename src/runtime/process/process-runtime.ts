@@ -11,9 +11,6 @@ import type { VersionRuntime } from '../types.js';
 
 /**
  * Pre-forked children for the next swap or crash restart.
- *
- * @example
- * const standby = processStandby(1, hostChildExtras(state, [])); await awaited(ProcessRuntime.start(request, 1, standby));
  */
 export function processStandby(size: number, extras: ChildExtras = {}): Standby<ChildProcessHandle> {
   // Started once it answers a request (a no-op without a library loaded).
@@ -24,9 +21,6 @@ export function processStandby(size: number, extras: ChildExtras = {}): Standby<
  * What every child of a host inherits: the state block's memfd (as `state`), and
  * `libraryPath` ahead of LD_LIBRARY_PATH (Windows: PATH), which the loader reads once, when a process
  * starts, so a running host cannot extend its own.
- *
- * @example
- * new ChildProcessHandle(hostChildExtras({ kind: 'memfd', fd: 21, bytes: 4096 }, ['/opt/deps']));
  */
 export function hostChildExtras(state: StateRef | undefined, libraryPath: readonly string[]): ChildExtras {
   const { libraryPathVariable: variable, pathSeparator } = platform();

@@ -24,9 +24,6 @@ let cache: Uint8Array | undefined;
 
 /**
  * The script and the `bundle` entry of workerData that start a worker thread.
- *
- * @example
- * const { boot, bundle } = workerBoot(); new Worker(boot, { eval: true, workerData: { bundle } });
  */
 export function workerBoot(): { boot: string; bundle: { file: string; code: string; cache: Uint8Array | undefined } } {
   code ??= readFileSync(BUNDLE, 'utf8');
@@ -51,9 +48,6 @@ let servingCacheAsked = false;
  * as it retires: the standby's rehearsal makes none, so a new version's first call
  * compiled the ring's serving path lazily, inside that call; from this cache on,
  * workers start with it compiled.
- *
- * @example
- * if (worker.channel.called) await takeServingCodeCache(() => worker.request((r) => r.codeCache()));
  */
 export async function takeServingCodeCache(make: () => Promise<Uint8Array | null>): Promise<void> {
   if (servingCacheAsked) return;

@@ -22,9 +22,6 @@ const rehearsal = (worker: ThreadWorkerHandle): LoadRequest => ({
 
 /**
  * Pre-started worker threads for the next swap.
- *
- * @example
- * const standby = threadStandby(1); await ThreadRuntime.start(request, 1, standby);
  */
 export function threadStandby(size: number, rings?: RingPool): Standby<ThreadWorkerHandle> {
   // No thread starts while a guest may hold the loader lock: its koffi import would wait.
@@ -52,9 +49,6 @@ export class ThreadRuntime extends PooledRuntime<ThreadWorkerHandle> implements 
   /**
    * Starts `threads` workers (taken from `standby` when given) and loads the version in
    * each; if any fails, all are ended and the first load error is thrown.
-   *
-   * @example
-   * const rt = await ThreadRuntime.start({ library, copy, functions }, 2);
    */
   static async start(request: LoadRequest, threads: number, standby?: Standby<ThreadWorkerHandle>, rings?: RingPool): Promise<ThreadRuntime> {
     // A constructor that never returned (an earlier load past its deadline) holds glibc's

@@ -50,9 +50,6 @@ export class ThreadWorkerHandle implements RuntimeHandle {
 
   /**
    * Starts a thread; it imports koffi and waits for a load request.
-   *
-   * @example
-   * const w = new ThreadWorkerHandle(rings); await w.request((r) => r.load(req));
    * @param rings where the channel's ring comes from and goes back to once the thread ended
    */
   constructor(rings?: RingPool) {
