@@ -1,4 +1,5 @@
 import { IsoswapError } from '../errors.js';
+import { platform } from '../platform/platform.js';
 import type { CallCodec } from '../host/call-codec.js';
 import { registerCallback, unregisterCallback } from '../transport/host-callbacks.js';
 import type { Version } from '../version/version.js';
@@ -142,6 +143,12 @@ class VersionValues {
   #callback(fn: (...args: unknown[]) => unknown, scope: CallScope): unknown {
     if (scope.sync) {
       throw new IsoswapError('ERR_NOT_CLONEABLE', `an argument of ${scope.name} (${this.library}) is a function: callSync blocks the host, which could not run it when the addon calls back; use call`,
+        { function: scope.name, file: this.library, callback: true });
+    }
+    // A child waits for the host's answer on its fd-4 pipe, which the named-pipe channels
+    // of Windows do not give it: refused there rather than a child that waits for ever.
+    if (platform().namedChannels && this.version.info.isolation === 'process') {
+      throw new IsoswapError('ERR_UNSUPPORTED_PLATFORM', `an argument of ${scope.name} (${this.library}) is a function: host callbacks from a child process are not built on Windows yet; use isolation 'thread'`,
         { function: scope.name, file: this.library, callback: true });
     }
     const ended = this.version.handles.ended;

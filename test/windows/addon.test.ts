@@ -4,11 +4,11 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { createAddonHost } from '../../src/index.js';
+import { createAddonHost, IsoswapError } from '../../src/index.js';
 import { hostFiles, install, removeDirs, tempDir } from './windows-helpers.js';
 
 interface TestAddon {
-  tick(x: number): number;
+  tick(x: number | (() => number)): number;
   version(): number;
 }
 
@@ -22,6 +22,10 @@ describe('Node-API addons on Windows', () => {
       const addon = await createAddonHost<TestAddon>({ addon: path, isolation });
       try {
         assert.equal(await addon.exports.tick(5), 6);
+        if (isolation === 'process') {
+          // host callbacks from a child are Linux-only for now: refused, typed, before the call
+          await assert.rejects(addon.exports.tick(() => 1), (err: unknown) => err instanceof IsoswapError && err.code === 'ERR_UNSUPPORTED_PLATFORM');
+        }
         install('addon2.node', path);
         await addon.reload();
         assert.equal(await addon.exports.tick(5), 7);
