@@ -27,7 +27,7 @@ export function exportTable(exported: unknown, hidden: readonly string[]): { fun
     }
     const proto = Object.getPrototypeOf(value) as object | null;
     if ((proto === Object.prototype || proto === null) && depth < MAX_DEPTH) {
-      for (const [key, item] of Object.entries(value)) visit(item, path === '' ? key : `${path}.${key}`, depth + 1);
+      for (const [key, item] of ownProperties(value)) visit(item, path === '' ? key : `${path}.${key}`, depth + 1);
       return;
     }
     if (path === '') return;
@@ -40,9 +40,23 @@ export function exportTable(exported: unknown, hidden: readonly string[]): { fun
   visit(exported, '', 0);
   // A function as module.exports may carry properties too (utf-8-validate's do not).
   if (typeof exported === 'function') {
-    for (const [key, item] of Object.entries(exported)) visit(item, key, 1);
+    for (const [key, item] of ownProperties(exported)) visit(item, key, 1);
   }
   return { functions, report };
+}
+
+/** Every own string-keyed property: Node-API's napi_define_properties with napi_default
+ *  (the docs' own pattern) makes exports non-enumerable, which Object.entries skips. A
+ *  function's own `length`, `name` and `prototype` are not exports. */
+function ownProperties(value: object): Array<[string, unknown]> {
+  const skip = typeof value === 'function' ? ['length', 'name', 'prototype', 'arguments', 'caller'] : [];
+  return Object.getOwnPropertyNames(value).filter((key) => !skip.includes(key)).flatMap((key): Array<[string, unknown]> => {
+    try {
+      return [[key, (value as Record<string, unknown>)[key]]];
+    } catch {
+      return []; // a getter that throws: no export
+    }
+  });
 }
 
 /** A class (napi_define_class, a JS class): its prototype has methods of its own. */

@@ -30,3 +30,17 @@ test('exportTable: functions by path, classes, AsyncFunctions, values; the hooks
   assert.equal(fn.functions.get('')?.(), 1);
   assert.deepEqual(fn.report.values, { version: '1.2.3' });
 });
+
+test('exportTable: exports defined non-enumerable (napi_define_properties with napi_default, as Node-API\'s docs show) are found', () => {
+  const exported = {};
+  Object.defineProperty(exported, 'tick', { value: () => 1, enumerable: false });
+  Object.defineProperty(exported, 'ns', { value: Object.defineProperty({}, 'f', { value: () => 2, enumerable: false }), enumerable: false });
+  Object.defineProperty(exported, 'VERSION', { value: 3, enumerable: false });
+  Object.defineProperty(exported, 'broken', { get() { throw new Error('no'); }, enumerable: false });
+  const { functions, report } = exportTable(exported, []);
+  assert.deepEqual(report.functions.sort(), ['ns.f', 'tick']);
+  assert.deepEqual(report.values, { VERSION: 3 });
+  assert.equal(functions.get('ns.f')?.(), 2);
+  const root = Object.defineProperty(() => 0, 'helper', { value: () => 4, enumerable: false });
+  assert.deepEqual(exportTable(root, []).report.functions, ['helper'], 'a function\'s own length, name and prototype are not exports');
+});
