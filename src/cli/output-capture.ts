@@ -32,7 +32,7 @@ const DRAIN_MS = 3000;
 
 /** Where the library's output is moved to, and how it is given back: per system. */
 interface Redirect {
-  readonly readers: readonly Readable[];
+  listen(onReader: (index: 0 | 1, reader: Readable) => void): void;
   /** The command's own stdout and stderr (the originals). */
   readonly out: CliStream;
   readonly err: CliStream;
@@ -54,7 +54,7 @@ interface Redirect {
  * Elsewhere the platform moves what it can (`redirectOutput`, docs/platforms.md).
  */
 export class OutputCapture {
-  readonly #partial = ['', ''];
+  readonly #readers: Readable[] = [];
   readonly #flusher: NodeJS.Timeout;
 
   private constructor(private readonly redirect: Redirect) {
@@ -87,19 +87,21 @@ export class OutputCapture {
    * command's own output is backed up (a slow reader of its stdout).
    */
   listen(onLines: (stream: OutputStream, lines: string[]) => void): void {
-    this.redirect.readers.forEach((reader, i) => {
+    this.redirect.listen((i, reader) => {
+      this.#readers.push(reader);
       const stream: OutputStream = i === 0 ? 'stdout' : 'stderr';
+      let partial = '';
       reader.setEncoding('utf8');
       reader.on('data', (chunk: string) => {
         this.redirect.reading(i);
-        const lines = (this.#partial[i] + chunk).split('\n');
-        this.#partial[i] = lines.pop()!;
+        const lines = (partial + chunk).split('\n');
+        partial = lines.pop()!;
         if (lines.length > 0) onLines(stream, lines);
         this.#backOff();
       });
       reader.on('end', () => {
-        if (this.#partial[i] !== '') onLines(stream, [this.#partial[i]!]);
-        this.#partial[i] = '';
+        if (partial !== '') onLines(stream, [partial]);
+        partial = '';
       });
     });
   }
@@ -112,7 +114,7 @@ export class OutputCapture {
     clearInterval(this.#flusher);
     await Promise.race([this.redirect.drain(), sleep(DRAIN_MS, undefined, { ref: false })]);
     this.redirect.restore();
-    const readers = this.redirect.readers;
+    const readers = this.#readers;
     const ended = Promise.all(readers.filter((r) => !r.readableEnded).map((r) => once(r, 'end')));
     await Promise.race([ended, sleep(DRAIN_MS, undefined, { ref: false })]);
     for (const reader of readers) reader.destroy();
@@ -121,8 +123,8 @@ export class OutputCapture {
   #backOff(): void {
     const backedUp = [this.out, this.err].filter((s) => s.writableNeedDrain === true);
     if (backedUp.length === 0) return;
-    for (const reader of this.redirect.readers) reader.pause();
-    void Promise.all(backedUp.map((s) => once(s, 'drain'))).then(() => { for (const reader of this.redirect.readers) reader.resume(); });
+    for (const reader of this.#readers) reader.pause();
+    void Promise.all(backedUp.map((s) => once(s, 'drain'))).then(() => { for (const reader of this.#readers) reader.resume(); });
   }
 }
 
@@ -155,8 +157,9 @@ function linuxPipes(): Redirect {
     const room = c.fcntl(stdoutPipe, F_GETPIPE_SZ, 'int', 0) - (c.ioctl(stdoutPipe, FIONREAD, 'int *', queued) === 0 ? queued[0]! : Infinity);
     return room >= STDIO_BUFFER_MAX;
   });
+  const readers = readFds.map((fd) => new Socket({ fd, readable: true, writable: false }));
   return {
-    readers: readFds.map((fd) => new Socket({ fd, readable: true, writable: false })),
+    listen: (onReader) => readers.forEach((reader, i) => onReader(i as 0 | 1, reader)),
     out: writer(saved[0]),
     err: writer(saved[1]),
     get outputFiles() {

@@ -94,12 +94,16 @@ export interface Platform {
   /** The library's printed output moved off this process's own (`isoswap run`): null where
    *  `inheritedChannels` lets the command move fds 1 and 2 itself (src/cli/output-capture.ts). */
   redirectOutput(): Promise<OutputRedirect> | null;
+  /** In a process-isolation child: joins the redirect of the command that started it,
+   *  where it has one (nothing to do where children inherit fds 1 and 2). */
+  followRedirectedOutput(): void;
 }
 
 /** What a library of this process prints, on pipes the command reads. */
 export interface OutputRedirect {
-  /** Its stdout and its stderr. */
-  readonly readers: readonly [Readable, Readable];
+  /** Calls `onReader` with each pipe (0 stdout, 1 stderr) read now, and with each a
+   *  child process adds later (its own, as each child writes through its own handles). */
+  listen(onReader: (index: 0 | 1, reader: Readable) => void): void;
   /** Starts writing out what the C runtimes buffer (never waits on this thread). */
   flush(): void;
   /** Resolves once what was buffered when called is written out (the library is closed). */

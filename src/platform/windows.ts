@@ -6,7 +6,7 @@ import { kernel32 } from './kernel32.js';
 import { processState } from './named-objects.js';
 import { assertCompletePe, findPeSection } from './pe-image.js';
 import type { Platform } from './platform-api.js';
-import { redirectWindowsOutput } from './windows-output.js';
+import { followWindowsOutput, redirectWindowsOutput } from './windows-output.js';
 
 /** libuv's open flag for a share mode of 0: no other open of the file succeeds (EBUSY)
  *  while this handle lives, and Windows closes it when the process ends, however it ends. */
@@ -117,4 +117,5 @@ export const windows: Platform = {
     };
   },
   redirectOutput: redirectWindowsOutput,
+  followRedirectedOutput: followWindowsOutput,
 };
