@@ -1,6 +1,7 @@
 import koffi from 'koffi';
 import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
+import { IsoswapError } from '../errors.js';
 import { kernel32 } from './kernel32.js';
 import type { OutputRedirect } from './platform-api.js';
 
@@ -56,7 +57,7 @@ async function loopbackPipe(name: string): Promise<{ server: Server; reader: Soc
   const writer = kernel32().createFile(name, GENERIC_WRITE, 0, null, OPEN_EXISTING, 0, null);
   if (writer === null || koffi.address(writer) === INVALID_HANDLE) {
     server.close();
-    throw new Error(`cannot open ${name}`);
+    throw new IsoswapError('ERR_OUTPUT_CAPTURE', `isoswap run: cannot open ${name}, the library's output cannot be captured`);
   }
   const [reader] = await accepted;
   return { server, reader, writer }; // listening on: a process-isolation child connects too
@@ -118,7 +119,8 @@ export async function redirectWindowsOutput(): Promise<OutputRedirect> {
   void process.stderr;
   const k = kernel32();
   const base = `\\\\.\\pipe\\isoswap-output-${process.pid}-${Date.now().toString(36)}`;
-  const pipes = await Promise.all(STREAMS.map((_s, i) => loopbackPipe(`${base}-${i}`)));
+  const pipes = await Promise.all(STREAMS.map((_s, i) => loopbackPipe(`${base}-${i}`)))
+    .catch((err: unknown) => { throw IsoswapError.from(err, 'ERR_OUTPUT_CAPTURE', 'isoswap run: capturing the library\'s output'); });
   const crts = CRT_DLLS.map(loadCrt);
   const { moved, std } = moveOutput(crts, pipes.map((p) => p.writer));
   process.env[OUTPUT_PIPES_ENV] = base;
