@@ -48,7 +48,7 @@ export const ERROR_CODES = {
   ERR_NOT_CLONEABLE: 'an argument or result of an addon function cannot be structured-cloned (a function, an external handle...)',
   ERR_HEADER: 'the `header` file cannot be read, or declares a function whose types cannot be mapped (names the line)',
   ERR_UNSUPPORTED_PLATFORM: 'isoswap, or this feature of it, does not run on this system (macOS: nothing yet; docs/platforms.md)',
-  ERR_OUTPUT_CAPTURE: '`isoswap run` could not set up the pipes that capture the library\'s output (pipe2 failed)',
+  ERR_OUTPUT_CAPTURE: '`isoswap run` could not set up the pipes that capture the library\'s output (pipe2 failed; on Windows, a named pipe)',
   ERR_SIGNATURE_CHANGED: 'a declared function\'s signature changed in the new build (without `allowSignatureChange`)',
   ERR_PREPARED_SETTLED: 'commit() or discard() of a prepared swap that was already committed or discarded',
   ERR_FLEET_ABORTED: 'a fleet swap was aborted at prepare (details.refusals names each member that refused or was lost, and why): no member moved',

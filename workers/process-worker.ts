@@ -26,6 +26,7 @@ process.on('SIGINT', () => {});
 process.on('disconnect', () => process.exit(0));
 dieWithParent();
 flushStdoutIfAsked(); // `isoswap run` reads our stdout: lines should not wait for 4 KiB
+platform().followRedirectedOutput(); // Windows: onto `isoswap run`'s pipes, which fds 1 and 2 are not
 
 /** The call ring the host passed (a memfd and pipes), mapped now: a standby child is ready
  *  before a swap needs it. */

@@ -46,7 +46,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   // --cluster: the primary coordinates; each worker serves as a fleet member, swapped by it.
   if (opts.cluster !== null && cluster.isWorker) opts = { ...opts, watch: false, build: null };
   if (opts.cluster !== null && cluster.isPrimary) return clusterPrimary(opts); // loads no library: nothing to capture
-  const capture = OutputCapture.start();
+  const capture = await OutputCapture.start();
   const out = capture?.out ?? process.stdout;
   const err = capture?.err ?? process.stderr;
   const reporter: Reporter = opts.json ? new JsonReporter(out) : new HumanReporter(out, err);

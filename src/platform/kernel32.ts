@@ -37,6 +37,15 @@ export interface Kernel32 {
   readFile: (file: unknown, buffer: Uint8Array, bytes: number, read: Uint32Array, overlapped: null) => number;
   writeFile: (file: unknown, buffer: Uint8Array, bytes: number, written: Uint32Array, overlapped: null) => number;
   getExitCodeProcess: (process: unknown, code: Uint32Array) => number;
+  /** Opens a file or the client end of a named pipe (`isoswap run`'s output capture). */
+  createFile: (name: string, access: number, share: number, attributes: null, disposition: number, flags: number, template: null) => unknown;
+  getCurrentProcess: () => unknown;
+  duplicateHandle: (fromProcess: unknown, handle: unknown, toProcess: unknown, copy: unknown[], access: number, inherit: number, options: number) => number;
+  /** The handles GetStdHandle answers (what code writing with WriteFile asks for). */
+  getStdHandle: (which: number) => unknown;
+  setStdHandle: (which: number, handle: unknown) => number;
+  /** On a handle as a C runtime's `_get_osfhandle` gives it. */
+  setHandleInformation: (handle: bigint | number, mask: number, flags: number) => number;
 }
 
 let declared: Kernel32 | null = null;
@@ -73,6 +82,12 @@ export function kernel32(): Kernel32 {
       readFile: lib.func('int ReadFile(void *file, _Out_ uint8_t *buffer, uint32_t bytes, _Out_ uint32_t *read, void *overlapped)') as Kernel32['readFile'],
       writeFile: lib.func('int WriteFile(void *file, const uint8_t *buffer, uint32_t bytes, _Out_ uint32_t *written, void *overlapped)') as Kernel32['writeFile'],
       getExitCodeProcess: lib.func('int GetExitCodeProcess(void *process, _Out_ uint32_t *code)') as Kernel32['getExitCodeProcess'],
+      createFile: lib.func('void *CreateFileW(const char16_t *name, uint32_t access, uint32_t share, void *attributes, uint32_t disposition, uint32_t flags, void *template)') as Kernel32['createFile'],
+      getCurrentProcess: lib.func('void *GetCurrentProcess(void)') as Kernel32['getCurrentProcess'],
+      duplicateHandle: lib.func('int DuplicateHandle(void *fromProcess, void *handle, void *toProcess, _Out_ void **copy, uint32_t access, int inherit, uint32_t options)') as Kernel32['duplicateHandle'],
+      getStdHandle: lib.func('void *GetStdHandle(uint32_t which)') as Kernel32['getStdHandle'],
+      setStdHandle: lib.func('int SetStdHandle(uint32_t which, void *handle)') as Kernel32['setStdHandle'],
+      setHandleInformation: lib.func('int SetHandleInformation(intptr_t handle, uint32_t mask, uint32_t flags)') as Kernel32['setHandleInformation'],
     };
   })();
   return declared;

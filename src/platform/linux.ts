@@ -140,6 +140,8 @@ export const linux: Platform = {
       release() {},
     };
   },
+  redirectOutput: () => null, // fds 1 and 2 move, which children inherit: src/cli/output-capture.ts
+  followRedirectedOutput: () => {},
 };
 
 /** The ids of this process's threads; none when /proc cannot be read (EMFILE: nothing can be

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { Steps } from '../procedure.js';
 import type { SectionRef } from '../wire/protocol.js';
 
@@ -90,6 +91,25 @@ export interface Platform {
   /** A tree of processes ended as one (a build command with its compilers), made before
    *  its root is spawned: the root joins it right after. */
   processTree(): ProcessTree;
+  /** The library's printed output moved off this process's own (`isoswap run`): null where
+   *  `inheritedChannels` lets the command move fds 1 and 2 itself (src/cli/output-capture.ts). */
+  redirectOutput(): Promise<OutputRedirect> | null;
+  /** In a process-isolation child: joins the redirect of the command that started it,
+   *  where it has one (nothing to do where children inherit fds 1 and 2). */
+  followRedirectedOutput(): void;
+}
+
+/** What a library of this process prints, on pipes the command reads. */
+export interface OutputRedirect {
+  /** Calls `onReader` with each pipe (0 stdout, 1 stderr) read now, and with each a
+   *  child process adds later (its own, as each child writes through its own handles). */
+  listen(onReader: (index: 0 | 1, reader: Readable) => void): void;
+  /** Starts writing out what the C runtimes buffer (never waits on this thread). */
+  flush(): void;
+  /** Resolves once what was buffered when called is written out (the library is closed). */
+  drain(): Promise<void>;
+  /** Gives the original outputs back; the readers end once every write end is closed. */
+  restore(): void;
 }
 
 /** A process and all it started, ended together (`isoswap run --build`). */

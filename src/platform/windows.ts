@@ -6,6 +6,7 @@ import { kernel32 } from './kernel32.js';
 import { processState } from './named-objects.js';
 import { assertCompletePe, findPeSection } from './pe-image.js';
 import type { Platform } from './platform-api.js';
+import { followWindowsOutput, redirectWindowsOutput } from './windows-output.js';
 
 /** libuv's open flag for a share mode of 0: no other open of the file succeeds (EBUSY)
  *  while this handle lives, and Windows closes it when the process ends, however it ends. */
@@ -115,4 +116,6 @@ export const windows: Platform = {
       release() { if (open) k.closeHandle(job); open = false; },
     };
   },
+  redirectOutput: redirectWindowsOutput,
+  followRedirectedOutput: followWindowsOutput,
 };

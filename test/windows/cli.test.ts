@@ -44,6 +44,27 @@ describe('the CLI on Windows', () => {
     }
   });
 
+  for (const isolation of ['thread', 'process']) {
+    test(`isoswap run --json --isolation ${isolation}: what the DLL prints through msvcrt comes as output events, its unload's unflushed line too`, async () => {
+      const dir = tempDir();
+      const library = install('chatty1.dll', join(dir, 'game.dll'));
+      const cli = new Cli(['run', library, '--fn', TICK, '--arg', '5', '--every', '50', '--json', '--on-enter', '--isolation', isolation]);
+      try {
+        await cli.next((e) => e.event === 'output' && e.stream === 'stdout' && e.text === 'tick 5 from 1');
+        await cli.next((e) => e.event === 'output' && e.stream === 'stderr' && e.text === 'warn 1');
+        install('chatty2.dll', library);
+        cli.child.stdin.write('\n');
+        await cli.next((e) => e.event === 'swap');
+        await cli.next((e) => e.event === 'output' && e.text === 'unloading 1');
+        await cli.next((e) => e.event === 'output' && e.text === 'tick 5 from 2');
+        assert.doesNotMatch(cli.stdout, /^(tick|warn|unloading)/m, 'no line of the library outside an event');
+      } finally {
+        cli.child.kill();
+        await cli.exited;
+      }
+    });
+  }
+
   test('isoswap run --build --json: a source edit runs the build, whose DLL is swapped in and served', async () => {
     const dir = tempDir();
     const src = join(dir, 'src');

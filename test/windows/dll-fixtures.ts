@@ -53,6 +53,14 @@ ${ex}void isoswap_unload(void *state, uint32_t bytes) {
 `;
 };
 
+/** Prints through msvcrt: a line flushed at each call, one on stderr, and one left in
+ *  stdout's buffer when it is unloaded (isoswap run's output capture). */
+const chattySource = (k: number): string => `#include <stdint.h>
+#include <stdio.h>
+int32_t do_tick(int32_t x) { printf("tick %d from ${k}\\n", x); fflush(stdout); fprintf(stderr, "warn ${k}\\n"); return x + ${k}; }
+void isoswap_unload(void *state, uint32_t bytes) { printf("unloading ${k}\\n"); }
+`;
+
 function crashSource(k: number, crashes: boolean): string {
   return `#include <stdint.h>
 #include <stdio.h>
@@ -116,6 +124,8 @@ export const DLL_FIXTURES: Record<string, DllFixture> = {
   tick1: { source: tick(1) },
   tick2: { source: tick(2) },
   tick3: { source: tick(3) },
+  chatty1: { source: chattySource(1) },
+  chatty2: { source: chattySource(2) },
   helper: { source: '#include <stdint.h>\nint32_t helper_value(void) { return 40; }\n' },
   // Imports helper.dll: loads only where helper.dll is found beside it.
   sibling: {
