@@ -77,6 +77,10 @@ export class HostEmitter extends EventEmitter<HostEventMap> {
    * reported as an `error` event (ERR_LISTENER_THREW, the thrown value as `cause`), or a
    * warning when nobody listens; so is the rejection of a promise a listener returns.
    * `error` and `warning` keep Node's own semantics ({@link reportError}).
+   *
+   * @internal Left out of the declaration files: users see EventEmitter's own `emit`,
+   * whose signature differs between @types/node versions (26 rejects this one as an
+   * override without skipLibCheck).
    */
   override emit<K extends keyof HostEventMap>(event: K, ...args: HostEventMap[K]): boolean {
     this.observe?.(event, args);
