@@ -66,7 +66,7 @@ export function pinnedError(reason: PinnedReason, file: string, version: number,
     ...(reason.unique.length > 0 ? [`it defines STB_GNU_UNIQUE symbols (${reason.unique.slice(0, NAMED_SYMBOLS).join(', ')}${reason.unique.length > NAMED_SYMBOLS ? ', …' : ''})`] : []),
   ].join(' and ');
   const then = outcome === 'refused'
-    ? 'refused (onPinned: \'refuse\'); the current version serves on'
+    ? `refused (onPinned: 'refuse')${version > 1 ? '; the current version serves on' : ''}`
     : 'each version stays mapped (its code, its threads, its heap) until the process exits';
   return new IsoswapError('ERR_PINNED_LIBRARY',
     `version ${version} of ${file}: ${why}, so thread isolation can never unmap it: ${then}. ` +
