@@ -30,7 +30,9 @@ export function linuxSignalHandlersIn(copy: string): number[] {
   return found;
 }
 
-/** The address ranges /proc/self/maps shows for `path`. */
+/** The address ranges /proc/self/maps shows for `path`. Only the lines that end with it
+ *  are cut out: splitting every line of a process's maps at each retirement (thousands of
+ *  lines, more with every swap) grew the V8 heap by tens of KB per swap. */
 function mappedRanges(path: string): Array<[bigint, bigint]> {
   const ranges: Array<[bigint, bigint]> = [];
   let maps: string;
@@ -39,11 +41,12 @@ function mappedRanges(path: string): Array<[bigint, bigint]> {
   } catch {
     return ranges; // no fd left (EMFILE): nothing can be looked at
   }
-  for (const line of maps.split('\n')) {
-    const fields = line.split(/\s+/);
-    if (fields.slice(5).join(' ') !== path) continue;
-    const [start, end] = fields[0]!.split('-');
-    ranges.push([BigInt(`0x${start}`), BigInt(`0x${end}`)]);
+  const suffix = ` ${path}\n`;
+  for (let at = maps.indexOf(suffix); at >= 0; at = maps.indexOf(suffix, at + suffix.length)) {
+    const line = maps.slice(maps.lastIndexOf('\n', at) + 1, at);
+    const dash = line.indexOf('-');
+    const space = line.indexOf(' ');
+    ranges.push([BigInt(`0x${line.slice(0, dash)}`), BigInt(`0x${line.slice(dash + 1, space)}`)]);
   }
   return ranges;
 }
