@@ -6,7 +6,7 @@ import {
   DONE, HEAD, HOST_WAITING, WAKE, WORKER_BLOCKED, WORKER_EXITED, WORKER_PARKED, WORKER_RUNNING, WORKER_STATE, WORKER_STOPPED, WORKER_TID,
   type RingHeader,
 } from './ring-layout.js';
-import { FRAME_HEAD_BYTES, frame, unframe, writeSpilled } from './process-ring-signals.js';
+import { frame, readFrame, writeSpilled } from './process-ring-signals.js';
 import { claimWake, HOST_ASLEEP, HOST_BLOCKED, hostWaits, nudgeWorker, type HostSignals, type WorkerSignals } from './ring-signals.js';
 
 /** How long a host reading a spilled result naps between looks at the pipe. */
@@ -51,7 +51,7 @@ export class NamedHostSignals implements HostSignals {
     private readonly events: { done: NamedEvent; wake: NamedEvent }, private readonly bell: Doorbell, spill: HostPipe,
     private readonly death: () => IsoswapError,
   ) {
-    this.side = { shares: false, post() {}, receive: () => readFrame(spill) };
+    this.side = { shares: false, post() {}, receive: () => readFrame((bytes) => readExactly(spill, bytes)) };
   }
 
   /** The doorbell rang (data on the pipe). */
@@ -157,14 +157,8 @@ export class NamedWorkerSignals implements WorkerSignals {
   }
 }
 
-/** The next frame on the spill pipe (the child writes it right after DONE), or undefined
- *  once the child is gone. */
-function readFrame(pipe: HostPipe): unknown {
-  const head = readExactly(pipe, FRAME_HEAD_BYTES);
-  const body = head === null ? null : readExactly(pipe, head.readUInt32LE(0));
-  return body === null ? undefined : unframe(head!, body);
-}
-
+/** `bytes` from the spill pipe (the child writes a frame right after DONE), or null once
+ *  the child is gone. */
 function readExactly(pipe: HostPipe, bytes: number): Buffer | null {
   const out = Buffer.alloc(bytes);
   const nap = new Int32Array(new SharedArrayBuffer(4));

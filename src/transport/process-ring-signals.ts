@@ -45,7 +45,7 @@ export class ProcessHostSignals implements HostSignals {
     private readonly address: number, hostBellFd: number, private readonly workerBellFd: number, spillFd: number,
     private readonly death: () => IsoswapError,
   ) {
-    this.side = { shares: false, post() {}, receive: () => readFrame(spillFd) };
+    this.side = { shares: false, post() {}, receive: () => readFrame((bytes) => readExactly(spillFd, bytes)) };
     this.#bell = listenDoorbell(hostBellFd, () => {
       const woken = this.#woken;
       this.#woken = null;
@@ -190,13 +190,15 @@ export function writeSpilled(fd: number, frames: readonly Buffer[]): void {
   }
 }
 
-/** The next frame on a blocking pipe, or undefined at EOF (the child died). */
-function readFrame(fd: number): unknown {
-  const head = readExactly(fd, FRAME_HEAD_BYTES);
-  const body = head === null ? null : readExactly(fd, head.readUInt32LE(0));
+/** The next frame through `readExactly` (a pipe's reader: null once the child is gone),
+ *  or undefined when the child went before the whole frame came (both process rings). */
+export function readFrame(readExactly: (bytes: number) => Buffer | null): unknown {
+  const head = readExactly(FRAME_HEAD_BYTES);
+  const body = head === null ? null : readExactly(head.readUInt32LE(0));
   return body === null ? undefined : unframe(head!, body);
 }
 
+/** `bytes` from blocking pipe `fd`, or null at EOF (the child died). */
 function readExactly(fd: number, bytes: number): Buffer | null {
   const out = Buffer.alloc(bytes);
   for (let got = 0; got < bytes;) {
