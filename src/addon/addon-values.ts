@@ -147,7 +147,7 @@ class VersionValues {
     }
     // A child waits for the host's answer on its fd-4 pipe, which the named-pipe channels
     // of Windows do not give it: refused there rather than a child that waits for ever.
-    if (platform().namedChannels && this.version.info.isolation === 'process') {
+    if (platform().namedChannels && this.version.isolation === 'process') {
       throw new IsoswapError('ERR_UNSUPPORTED_PLATFORM', `an argument of ${scope.name} (${this.library}) is a function: host callbacks from a child process are not built on Windows yet; use isolation 'thread'`,
         { function: scope.name, file: this.library, callback: true });
     }

@@ -202,7 +202,7 @@ export class SwapQueue implements RecoveringQueue {
     version.runtime.onWarning((error) => this.host.reportWarning(error));
     // The first version is never unloaded before close; from the second on, each stays mapped.
     const first = this.#loads++ === 0;
-    if (version.pinned !== null && version.info.isolation === 'thread' && !first) {
+    if (version.pinned !== null && version.isolation === 'thread' && !first) {
       this.host.reportWarning(pinnedError(version.pinned, this.opts.library, version.id, 'warn'));
     }
     return version;

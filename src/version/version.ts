@@ -53,8 +53,9 @@ export class Version {
 
   /** What makes the build unmappable in thread isolation (library/pinned.ts), or null. */
   pinned: PinnedReason | null = null;
-  /** A thread worker names itself; a child process does not. */
-  readonly #isolation: 'thread' | 'process';
+  /** Where this version runs (a pinned build under onPinned 'process' runs in a child):
+   *  a thread worker names itself, a child process does not. */
+  readonly isolation: 'thread' | 'process';
 
   constructor(
     readonly id: number,
@@ -67,7 +68,7 @@ export class Version {
     readonly sourceId?: number,
   ) {
     this.#runtime = runtime;
-    this.#isolation = runtime.report.threadName === undefined ? 'process' : 'thread';
+    this.isolation = runtime.report.threadName === undefined ? 'process' : 'thread';
     this.#checks = argumentChecks(runtime.report, artifact.library);
     this.handles = new HandleLeases(id, artifact.library);
     this.#hooks = new HookRunner({
@@ -94,7 +95,7 @@ export class Version {
   get info(): VersionInfo {
     const { id, artifact, loadedAt, status, sourceId } = this;
     return Object.freeze({ id, library: artifact.library, copy: artifact.copy, sha256: artifact.sha256, loadedAt, status, sourceId,
-      pinned: this.pinned !== null, isolation: this.#isolation, handles: this.handles.count });
+      pinned: this.pinned !== null, isolation: this.isolation, handles: this.handles.count });
   }
 
   /** Runs one call on this version, counted until it settles (or times out: after
