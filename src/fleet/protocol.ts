@@ -40,6 +40,12 @@ export type MemberReport =
   /** Its serving version crashed, or it reported an error: counted against a canary. */
   | { type: 'crash' | 'error'; sha256: string; code: string };
 
+/** A canary wave serving its build ahead of the fleet's decision. */
+export interface CanaryWave {
+  sha256: string;
+  members: string[];
+}
+
 /** The coordinator end of a transport. */
 export interface CoordinatorLink {
   /** Starts listening: members met from now on are told through `events`. */
@@ -58,7 +64,7 @@ export interface CoordinatorLink {
   /** Records that `members` (a canary wave) serve `sha256` ahead of the decision, so that
    *  one that reconnects during its soak keeps serving it; `null` forgets it (the swap
    *  failed: the canary goes back). */
-  canary(wave: { sha256: string; members: string[] } | null): Promise<void>;
+  canary(wave: CanaryWave | null): Promise<void>;
   close(): Promise<void>;
 }
 

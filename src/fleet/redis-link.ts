@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import { IsoswapError } from '../errors.js';
 import { PendingReplies } from './pending-replies.js';
-import type { CoordinatorEvents, CoordinatorLink, FleetReply, FleetRequest, MemberLink, MemberReport } from './protocol.js';
+import type { CanaryWave, CoordinatorEvents, CoordinatorLink, FleetReply, FleetRequest, MemberLink, MemberReport } from './protocol.js';
 
 /**
  * The fleet protocol over Redis (docs/fleet.md), for members on many machines. What the
@@ -193,7 +193,7 @@ export class RedisCoordinatorLink extends RedisEnd implements CoordinatorLink {
     if (stale.length > 0) await this.cmd.multi().del(...stale.map((sha) => this.key(`build:${sha}`))).srem(this.key('builds'), ...stale).exec().catch(() => {});
   }
 
-  async canary(wave: { sha256: string; members: string[] } | null): Promise<void> {
+  async canary(wave: CanaryWave | null): Promise<void> {
     const key = this.key('canary');
     await this.#command('recording the canary', async () => { await (wave === null ? this.cmd.del(key) : this.cmd.set(key, JSON.stringify(wave))); });
   }
@@ -266,7 +266,7 @@ export class RedisMemberLink extends RedisEnd implements MemberLink {
     this.watch(lost, () => {
       void this.cmd.mget(this.key('committed'), this.key('canary')).then(([committed, canary]) => {
         if (this.#serving !== null) this.report(this.#serving);
-        const wave = canary == null ? null : JSON.parse(canary) as { sha256: string; members: string[] };
+        const wave = canary == null ? null : JSON.parse(canary) as CanaryWave;
         const target = wave !== null && wave.members.includes(this.#id) ? wave.sha256 : committed;
         if (target != null) rejoined(target);
       }, () => {});
