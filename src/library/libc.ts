@@ -77,8 +77,6 @@ export const O_CLOEXEC = 0o2000000;
 
 let declared: LibcFunctions | null = null;
 
-/**
- */
 export function libcFunctions(): LibcFunctions {
   declared ??= (() => {
     const lib = libc();

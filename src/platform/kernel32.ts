@@ -50,8 +50,6 @@ export interface Kernel32 {
 
 let declared: Kernel32 | null = null;
 
-/**
- */
 export function kernel32(): Kernel32 {
   declared ??= (() => {
     const lib = koffi.load('kernel32.dll');

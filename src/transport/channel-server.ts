@@ -27,7 +27,6 @@ export interface NativeEntry {
   signature: FastSignature;
 }
 
-
 /** Serving without a break for this long, the server yields to the event loop so that
  *  comlink (hooks, unload, message-path calls) is never starved. */
 const YIELD_MS = 2;
@@ -86,8 +85,6 @@ export class ChannelServer {
   readonly #predictor: Predictor;
   readonly #hasWork = (): boolean => Atomics.load(this.#header, HEAD) !== this.#tail;
 
-  /**
-   */
   constructor(
     buffer: ArrayBufferLike, entries: Array<ChannelEntry | null>, state: ArrayBufferLike | undefined, side?: RingSideChannel,
     private readonly signals: WorkerSignals = threadWorkerSignals(THREAD_ID),
@@ -155,7 +152,6 @@ export class ChannelServer {
       if (this.#park()) return;
     }
   };
-
 
   /** A request was found blocked: the first of a burst after a quiet gap? When the host
    *  woke the worker, it stamped HEAD_AT: a truer start than the wake-up's end. */

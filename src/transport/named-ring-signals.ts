@@ -45,8 +45,6 @@ export class NamedHostSignals implements HostSignals {
   #woken: (() => void) | null = null;
   readonly side: RingSideChannel;
 
-  /**
-   */
   constructor(
     private readonly events: { done: NamedEvent; wake: NamedEvent }, private readonly bell: Doorbell, spill: HostPipe,
     private readonly death: () => IsoswapError,

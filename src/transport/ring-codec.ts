@@ -293,8 +293,6 @@ export class HostCodec {
 export class WorkerCodec {
   readonly #state: ArrayBufferLike | undefined;
 
-  /**
-   */
   constructor(private readonly views: ChannelViews, state: ArrayBufferLike | undefined, private readonly side?: RingSideChannel) {
     this.#state = state;
   }

@@ -62,8 +62,6 @@ export function kindOf(value: object): number {
 
 /** The host end: measures, writes arguments, reads results. */
 export class HostValues {
-  /**
-   */
   constructor(private readonly views: ChannelViews, private readonly side?: RingSideChannel) {}
 
   /** Arena bytes the call needs, or -1 when an argument needs the message path. */

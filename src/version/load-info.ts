@@ -22,8 +22,6 @@ export function failureOf(error: IsoswapError): number {
   return FAILURE.other;
 }
 
-/**
- */
 export function loadInfo(version: number, reason: keyof typeof LOAD_REASON, failure: number, previous: number): LoadInfo {
   return { version, reason: LOAD_REASON[reason], failure, previous };
 }
