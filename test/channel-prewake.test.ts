@@ -99,3 +99,34 @@ test('a worker that learnt the period of a loop of calls serves each once, and b
     await worker.terminate();
   }
 });
+
+test('the host\'s warm-up call runs nothing and is no burst, whether the worker watches or blocks', { timeout: 30_000 }, async () => {
+  const { worker, channel, rec, header } = await start(true);
+  try {
+    const warmedUp = async (): Promise<void> => {
+      channel.warmUp();
+      assert.equal(channel.inflight, 1, 'a warm-up went to an idle worker');
+      channel.warmUp();
+      assert.equal(channel.inflight, 1, 'one at a time');
+      await until(() => channel.inflight === 0);
+    };
+    Atomics.store(rec, REC.stubOn, 1);
+    await until(() => Atomics.load(header, WORKER_STATE) === WORKER_WATCHING);
+    const bursts = Atomics.load(rec, REC.bursts);
+    await warmedUp();
+    assert.equal(Atomics.load(rec, REC.bursts), bursts, 'a warm-up caught while watching is no burst');
+    assert.equal(channel.callSync('count', []), 1, 'the call after it runs once');
+    Atomics.store(rec, REC.stubOn, 0);
+    await echo(worker, channel, 'stop');
+    await until(() => Atomics.load(header, WORKER_STATE) !== WORKER_WATCHING);
+    await warmedUp(); // wakes a blocked worker
+    assert.equal(await channel.call('count', []), 2);
+    assert.equal(Atomics.load(rec, REC.calls), 2, 'warm-ups ran nothing');
+    const pending = channel.call('count', []);
+    channel.warmUp();
+    assert.equal(channel.inflight, 1, 'no warm-up while a call is in flight');
+    assert.equal(await pending, 3);
+  } finally {
+    await worker.terminate();
+  }
+});

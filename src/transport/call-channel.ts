@@ -2,7 +2,7 @@ import { IsoswapError } from '../errors.js';
 import type { LoadReport } from '../wire/protocol.js';
 import {
   ARENA_BYTES, channelViews, createChannelBuffer, DONE, DONE_AT, HEAD, HOST_WAITING, MASK, META_FN, META_STATUS, SLOT_META,
-  SLOTS, STATUS_OK, STATUS_THREW, STATUS_UNKNOWN_FUNCTION, type ChannelViews,
+  SLOTS, STATUS_OK, STATUS_THREW, STATUS_UNKNOWN_FUNCTION, WARM_UP_FN, WORKER_EXITED, WORKER_STATE, WORKER_STOPPED, type ChannelViews,
 } from './ring-layout.js';
 import { HostCodec, ringFunction, type RingFunction, type RingSideChannel } from './ring-codec.js';
 import { HostValues } from './ring-values.js';
@@ -10,6 +10,7 @@ import { Deadline } from './blocking-wait.js';
 import { lostBytes, type LostBytes } from './copy-back.js';
 import { SpinBudget } from './spin-budget.js';
 import { HOST_ASLEEP, prewakeWorker, threadHostSignals, type HostSignals } from './ring-signals.js';
+import { WarmUp } from './warm-up.js';
 
 type Settle = (value: unknown) => void;
 
@@ -32,6 +33,9 @@ const AWAKE_SPIN_US = 50;
  *  machine busy with other processes is tens to hundreds of µs; sleeping meanwhile would
  *  add a second wake-up, the host's own. */
 const WOKEN_SPIN_US = 1000;
+/** The warm-up call (warm-up.ts): no arguments, no result. */
+const WARM_UP = ringFunction('isoswap:warm-up', WARM_UP_FN, { args: [], result: 'void' });
+const ignore = (): void => {};
 
 /**
  * The host side of one worker's shared-memory call channel (ring-layout.ts), for the functions
@@ -83,6 +87,7 @@ export class CallChannel {
   onLost: LostBytes | undefined;
   readonly #lostAt = (fn: RingFunction, position: number): void => this.onLost?.(lostBytes(fn.name, position, this.label()));
   readonly #progress = (): boolean => Atomics.load(this.#header, DONE) !== this.#tail;
+  readonly #warmUp = new WarmUp(() => this.warmUp());
 
   /**
    * @param side carries what the ring cannot (ring-codec.ts); without it, views over
@@ -143,14 +148,28 @@ export class CallChannel {
     if (bytes < 0) return undefined;
     if (this.#death !== null) return Promise.reject(this.#death);
     this.#prewake();
+    this.#warmUp.called();
     return new Promise((resolve, reject) => {
       if (this.#queued() > 0 || this.#full(bytes)) this.#overflow.push({ fn: fn!, args, bytes, resolve, reject });
       else this.#publish(fn!, args, bytes, resolve, reject);
-      if (!this.#flushQueued) {
-        this.#flushQueued = true;
-        queueMicrotask(this.#flush);
-      }
+      this.#queueFlush();
     });
+  }
+
+  #queueFlush(): void {
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    queueMicrotask(this.#flush);
+  }
+
+  /** A frame is due (warm-up.ts): one call that runs nothing, to a worker that serves and
+   *  has nothing to do; what the warm-up's timer calls. */
+  warmUp(): void {
+    if (this.#death !== null || this.inflight > 0) return;
+    const state = Atomics.load(this.#header, WORKER_STATE);
+    if (state === WORKER_STOPPED || state === WORKER_EXITED) return;
+    this.#publish(WARM_UP, [], 0, ignore, ignore);
+    this.#queueFlush();
   }
 
   /**
@@ -165,6 +184,7 @@ export class CallChannel {
     if (bytes < 0) return NOT_FAST;
     if (this.#death !== null) throw this.#death;
     this.#prewake();
+    this.#warmUp.called();
     const deadline = new Deadline(name, timeoutMs);
     while (this.#queued() > 0 || this.#full(bytes)) {
       this.#block(deadline);
@@ -174,6 +194,7 @@ export class CallChannel {
     let failed = false;
     let outcome: unknown;
     this.#publish(fn!, args, bytes, (value) => { settled = true; outcome = value; }, (error) => { settled = failed = true; outcome = error; }, true);
+    this.#warmUp.schedule();
     while (!settled) {
       this.#block(deadline);
       this.#collect();
@@ -201,6 +222,7 @@ export class CallChannel {
   fail(error: IsoswapError): void {
     if (this.#death !== null) return;
     this.#death = error;
+    this.#warmUp.stop();
     this.#collectAnswered();
     for (let seq = this.#tail; seq !== this.#head; seq = (seq + 1) | 0) {
       const slot = seq & MASK;
@@ -282,6 +304,7 @@ export class CallChannel {
   readonly #flush = (): void => {
     this.#flushQueued = false;
     this.#wakeWorker();
+    this.#warmUp.schedule();
     this.#pickUp();
   };
 

@@ -1,6 +1,6 @@
 import {
   channelViews, HEAD, HEAD_AT, MASK, META_FN, META_STATUS, SLOT_META, SLOT_VALUES, DONE,
-  POSTED, STATUS_BAD_ARGUMENTS, STATUS_OK, STATUS_UNKNOWN_FUNCTION, WORKER_EXITED,
+  POSTED, STATUS_BAD_ARGUMENTS, STATUS_OK, STATUS_UNKNOWN_FUNCTION, WARM_UP_FN, WORKER_EXITED,
   WORKER_RUNNING, WORKER_STATE, WORKER_STOPPED, WORKER_TID, type RingHeader,
 } from './ring-layout.js';
 import { WorkerCodec, type RingSideChannel } from './ring-codec.js';
@@ -143,7 +143,8 @@ export class ChannelServer {
           this.#turn();
           return;
         }
-        this.#burst();
+        // The host's warm-up before a predicted frame: the frame's first call is still to come
+        if (this.#meta[(this.#tail & MASK) * SLOT_META + META_FN] !== WARM_UP_FN) this.#burst();
         this.#spin.caught(this.#ring.stamps[HEAD_AT]!);
         // Blocked is not busy: whatever the event loop had to do would have ended the block.
         started = nowMs();
@@ -186,13 +187,15 @@ export class ChannelServer {
     this.#serve();
   };
 
-  /** Runs every request published; whether there was one. */
+  /** Runs every request published; whether there was one other than a warm-up (after one
+   *  alone, the next call is a frame away: no spin for it). */
   #drain(): boolean {
     const header = this.#header;
     const head = Atomics.load(header, HEAD);
-    const ran = this.#tail !== head;
+    let ran = false;
     while (this.#tail !== head) {
       const seq = this.#tail;
+      ran ||= this.#meta[(seq & MASK) * SLOT_META + META_FN] !== WARM_UP_FN;
       this.#tail = (seq + 1) | 0;
       if (this.#calls.pending === 0) {
         this.#run(seq & MASK, seq);
@@ -229,6 +232,10 @@ export class ChannelServer {
       return;
     }
     this.#calls.answered(slot);
+    if (index === WARM_UP_FN) {
+      this.#meta[meta + META_STATUS] = STATUS_OK;
+      return;
+    }
     const invoke = this.#invokers[index];
     if (invoke === undefined || invoke === null) {
       this.#meta[meta + META_STATUS] = STATUS_UNKNOWN_FUNCTION;

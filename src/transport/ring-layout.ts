@@ -58,6 +58,10 @@ export const WORKER_BLOCKED = 4;
  *  host sends no wake-up, but waits for the answer as for a woken worker (cold code). */
 export const WORKER_WATCHING = 5;
 
+/** META_FN of the host's warm-up call (warm-up.ts): the worker answers it without running
+ *  anything, and it is no burst of calls to the worker's predictor. */
+export const WARM_UP_FN = 0x7fffffff;
+
 /** Slots in the ring (a power of two, so that `seq & MASK` survives the int32 wrap). */
 export const SLOTS = 2048;
 export const MASK = SLOTS - 1;

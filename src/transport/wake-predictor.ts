@@ -92,13 +92,19 @@ export class WakePredictor {
     this.#misses++;
   }
 
-  /** When to be awake for the next burst, or null when no burst is predicted. */
-  window(): WakeWindow | null {
+  /** When the next burst is due, or null when none is predicted. */
+  next(): number | null {
     const period = this.#period;
     if (this.#gaps < MIN_GAPS || this.#misses >= MAX_MISSES || !(this.#deviation <= MAX_DEVIATION * period)) return null;
-    const width = Math.min(MAX_WINDOW_MS, MAX_WINDOW_SHARE * period);
-    const lead = Math.min(width / 2, MIN_LEAD_MS + 2 * this.#deviation);
-    const from = this.#grid + (this.#misses + 1) * period - lead;
+    return this.#grid + (this.#misses + 1) * period;
+  }
+
+  /** When to be awake for the next burst, or null when no burst is predicted. */
+  window(): WakeWindow | null {
+    const next = this.next();
+    if (next === null) return null;
+    const width = Math.min(MAX_WINDOW_MS, MAX_WINDOW_SHARE * this.#period);
+    const from = next - Math.min(width / 2, MIN_LEAD_MS + 2 * this.#deviation);
     return { from, until: from + width };
   }
 }
