@@ -140,6 +140,31 @@ export function yieldCpu(): void {
   threadCalls().schedYield();
 }
 
+/** sched_getcpu(): the CPU this thread runs on now, -1 if unknown. */
+export function currentCpu(): number {
+  return threadCalls().getCpu();
+}
+
+/** Bytes of a cpu_set_t: CPU_SETSIZE (1024) bits. */
+const CPU_SET_BYTES = 128;
+
+/**
+ * Moves this thread off CPU `cpu` now: sched_setaffinity without it migrates a running
+ * thread before it returns; the thread's own set is put back at once, so the scheduler may
+ * place it anywhere later. False when `cpu` is the only CPU it may use.
+ */
+export function leaveCpu(cpu: number): boolean {
+  const calls = threadCalls();
+  const allowed = Buffer.alloc(CPU_SET_BYTES);
+  if (cpu < 0 || cpu >= CPU_SET_BYTES * 8 || calls.getAffinity(0, CPU_SET_BYTES, allowed) !== 0) return false;
+  const others = Buffer.from(allowed);
+  others[cpu >> 3]! &= ~(1 << (cpu & 7));
+  if (others.equals(allowed) || others.every((byte) => byte === 0)) return false;
+  if (calls.setAffinity(0, CPU_SET_BYTES, others) !== 0) return false;
+  calls.setAffinity(0, CPU_SET_BYTES, allowed);
+  return true;
+}
+
 /**
  * Declares now what this thread calls later (`all`: every libc function too, for the
  * host's thread). A first koffi.load of libc is a dlopen, which waits for glibc's loader
@@ -152,7 +177,11 @@ export function declareThreadCalls(all: boolean): void {
 }
 
 const PR_SET_NAME = 15;
-let threadFunctions: { gettid: () => number; prctl: (...args: unknown[]) => number; schedYield: () => number } | null = null;
+type AffinityCall = (pid: number, bytes: number, mask: Buffer) => number;
+let threadFunctions: {
+  gettid: () => number; prctl: (...args: unknown[]) => number; schedYield: () => number;
+  getCpu: () => number; getAffinity: AffinityCall; setAffinity: AffinityCall;
+} | null = null;
 /** Declared once per thread: a koffi declaration costs ~0.1 ms (prctl, variadic, more),
  *  paid otherwise on every load of a version. */
 function threadCalls(): NonNullable<typeof threadFunctions> {
@@ -160,6 +189,9 @@ function threadCalls(): NonNullable<typeof threadFunctions> {
     gettid: libc().func('int gettid(void)') as () => number,
     prctl: libc().func('int prctl(int option, ...)') as (...args: unknown[]) => number,
     schedYield: libc().func('int sched_yield(void)') as () => number,
+    getCpu: libc().func('int sched_getcpu(void)') as () => number,
+    getAffinity: libc().func('int sched_getaffinity(int pid, size_t size, void *mask)') as AffinityCall,
+    setAffinity: libc().func('int sched_setaffinity(int pid, size_t size, const void *mask)') as AffinityCall,
   };
   return threadFunctions;
 }

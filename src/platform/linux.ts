@@ -2,7 +2,7 @@ import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, 
 import { rm } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { step } from '../procedure.js';
-import { cString, declareThreadCalls, gettid, libcFunctions, setThreadName, yieldCpu } from '../library/libc.js';
+import { cString, currentCpu, declareThreadCalls, gettid, leaveCpu, libcFunctions, setThreadName, yieldCpu } from '../library/libc.js';
 import { assertCompleteElf, findElfSection } from './elf-image.js';
 import type { Platform } from './platform-api.js';
 import { linuxSignalHandlersIn } from './signal-handlers.js';
@@ -101,6 +101,8 @@ export const linux: Platform = {
   },
   prepareThread: declareThreadCalls,
   yieldCpu,
+  currentCpu,
+  leaveCpu,
   signalHandlersIn: linuxSignalHandlersIn,
   shellWord: (text) => `'${text.replaceAll("'", "'\\''")}'`,
   threadAlive: (tid) => tid === 0 || existsSync(`/proc/self/task/${tid}`),

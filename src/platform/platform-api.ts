@@ -79,6 +79,11 @@ export interface Platform {
   prepareThread(host: boolean): void;
   /** Lets another thread runnable on this CPU run first (a spinner's courtesy). */
   yieldCpu(): void;
+  /** The CPU the calling thread runs on now, -1 where unknown. */
+  currentCpu(): number;
+  /** Moves the calling thread off CPU `cpu` (which another spinning thread needs), keeping
+   *  the CPUs it may use; false where it cannot. */
+  leaveCpu(cpu: number): boolean;
   /** Whether thread `tid` of this process still runs (true when it cannot be known). */
   threadAlive(tid: number): boolean;
 

@@ -99,6 +99,8 @@ export const windows: Platform = {
   // joining would escape.
   prepareThread: () => {},
   yieldCpu: () => {},
+  currentCpu: () => -1,
+  leaveCpu: () => false,
   signalHandlersIn: () => [],
   shellWord: (text) => `"${text}"`,
   processTree() {

@@ -1,7 +1,7 @@
 import { IsoswapError } from '../errors.js';
 import type { LoadReport } from '../wire/protocol.js';
 import {
-  ARENA_BYTES, channelViews, createChannelBuffer, DONE, DONE_AT, HEAD, HOST_WAITING, MASK, META_FN, META_STATUS, SLOT_META,
+  ARENA_BYTES, channelViews, CPU_LOOK_EVERY, createChannelBuffer, DONE, DONE_AT, HEAD, HOST_CPU, HOST_WAITING, MASK, META_FN, META_STATUS, SLOT_META,
   SLOTS, STATUS_OK, STATUS_THREW, STATUS_UNKNOWN_FUNCTION, WARM_UP_FN, WORKER_EXITED, WORKER_STATE, WORKER_STOPPED, type ChannelViews,
 } from './ring-layout.js';
 import { HostCodec, ringFunction, type RingFunction, type RingSideChannel } from './ring-codec.js';
@@ -11,6 +11,7 @@ import { lostBytes, type LostBytes } from './copy-back.js';
 import { SpinBudget } from './spin-budget.js';
 import { HOST_ASLEEP, prewakeWorker, threadHostSignals, type HostSignals } from './ring-signals.js';
 import { WarmUp } from './warm-up.js';
+import { platform } from '../platform/platform.js';
 
 type Settle = (value: unknown) => void;
 
@@ -299,6 +300,7 @@ export class CallChannel {
     if (fn.pointers) this.#args[slot] = args;
     this.#head = (seq + 1) | 0;
     Atomics.store(this.#header, HEAD, this.#head);
+    if ((seq & (CPU_LOOK_EVERY - 1)) === 0) Atomics.store(this.#header, HOST_CPU, platform().currentCpu() + 1);
   }
 
   readonly #flush = (): void => {

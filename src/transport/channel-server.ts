@@ -1,5 +1,5 @@
 import {
-  channelViews, HEAD, HEAD_AT, MASK, META_FN, META_STATUS, SLOT_META, SLOT_VALUES, DONE,
+  channelViews, CPU_LOOK_EVERY, HEAD, HEAD_AT, HOST_CPU, MASK, META_FN, META_STATUS, SLOT_META, SLOT_VALUES, DONE,
   POSTED, STATUS_BAD_ARGUMENTS, STATUS_OK, STATUS_UNKNOWN_FUNCTION, WARM_UP_FN, WORKER_EXITED,
   WORKER_RUNNING, WORKER_STATE, WORKER_STOPPED, WORKER_TID, type RingHeader,
 } from './ring-layout.js';
@@ -41,6 +41,9 @@ const BURST_QUIET_MS = 1;
  *  what the host sends (and nudges after), or signals. A timer, an immediate, or a request
  *  in flight (fs, dns, an addon's work) needs the loop: the worker parks on it instead. */
 const QUIET_RESOURCES = new Set(['MessagePort', 'PipeWrap', 'TTYWrap', 'SignalWrap']);
+/** A worker moves off its host's CPU at most this often (a scheduler that keeps putting
+ *  them together has its reasons: a busy machine). */
+const LEAVE_CPU_EVERY_MS = 10;
 
 /** How a worker may sleep between requests. */
 export interface ServerOptions {
@@ -82,6 +85,8 @@ export class ChannelServer {
   #turnPosted = 0;
   /** When the worker began to block after its last request (nowMs), -1 while it serves. */
   #idleSince = -1;
+  /** When the worker last moved off its host's CPU (nowMs). */
+  #leftCpuAt = Number.NEGATIVE_INFINITY;
   readonly #predictor: Predictor;
   readonly #hasWork = (): boolean => Atomics.load(this.#header, HEAD) !== this.#tail;
 
@@ -197,6 +202,7 @@ export class ChannelServer {
       const seq = this.#tail;
       ran ||= this.#meta[(seq & MASK) * SLOT_META + META_FN] !== WARM_UP_FN;
       this.#tail = (seq + 1) | 0;
+      if ((seq & (CPU_LOOK_EVERY - 1)) === 0) this.#spreadCpus();
       if (this.#calls.pending === 0) {
         this.#run(seq & MASK, seq);
         if (this.#calls.pending === 0) {
@@ -212,6 +218,21 @@ export class ChannelServer {
       this.#publish();
     }
     return ran;
+  }
+
+  /**
+   * Two threads that spin for each other on one CPU wait for each other's sched_yield on
+   * every call (several times a round trip on two CPUs), for as long as the scheduler leaves
+   * them together, which may be tens of milliseconds with the other CPU idle. The host's
+   * thread is the program's own: the worker moves.
+   */
+  #spreadCpus(): void {
+    const host = Atomics.load(this.#header, HOST_CPU) - 1;
+    if (host < 0 || platform().currentCpu() !== host) return;
+    const now = nowMs();
+    if (now - this.#leftCpuAt < LEAVE_CPU_EVERY_MS) return;
+    this.#leftCpuAt = now;
+    platform().leaveCpu(host);
   }
 
   /** Publishes the answers written, in order, up to the first call still pending. */

@@ -35,6 +35,11 @@ export const CALL_COMING = 40;
  *  about to block turns its event loop first when it moved since the last turn. WAKE
  *  alone cannot tell, as a call bumps it too. */
 export const POSTED = 41;
+/** The CPU the host's thread ran on at its last look, plus one (0: unknown): a worker
+ *  spinning on that very CPU moves off it (channel-server.ts). */
+export const HOST_CPU = 42;
+/** Each side looks at its CPU once per this many calls (a power of two). */
+export const CPU_LOOK_EVERY = 256;
 /** Float64 index (ChannelViews.stamps) of when the host published to a sleeping worker,
  *  and when the worker answered a sleeping host (clock.ts nowMs: one clock for threads and
  *  processes). A side woken late learns from it when the change really came, which the
