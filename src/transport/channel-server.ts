@@ -43,7 +43,7 @@ const BURST_QUIET_MS = 1;
 const QUIET_RESOURCES = new Set(['MessagePort', 'PipeWrap', 'TTYWrap', 'SignalWrap']);
 /** A worker moves off its host's CPU at most this often (a scheduler that keeps putting
  *  them together has its reasons: a busy machine). */
-const LEAVE_CPU_EVERY_MS = 10;
+const LEAVE_CPU_EVERY_MS = 1;
 
 /** How a worker may sleep between requests. */
 export interface ServerOptions {
