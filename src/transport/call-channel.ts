@@ -81,6 +81,8 @@ export class CallChannel {
   #asleep = false;
   /** When picking up by spinning began, -1 after a turn of the event loop. */
   #spinningSince = -1;
+  /** An immediate will tell of the event loop's next turn (#loopTurned). */
+  #turnAwaited = false;
   #death: IsoswapError | null = null;
   /** The arguments of calls failed before they were answered (see fail()). */
   readonly #stranded: unknown[][] = [];
@@ -342,7 +344,18 @@ export class CallChannel {
       }
       this.#collect();
     }
+    // Every answer is in: the next calls may come in this turn (their spins count on), or
+    // after idle, when the event loop has turned and a spin may start afresh.
+    if (!this.#turnAwaited) {
+      this.#turnAwaited = true;
+      setImmediate(this.#loopTurned);
+    }
   }
+
+  readonly #loopTurned = (): void => {
+    this.#turnAwaited = false;
+    if (!this.#pickUpScheduled) this.#spinningSince = -1;
+  };
 
   #sleep(): void {
     this.#pickUpScheduled = this.#asleep = true;
