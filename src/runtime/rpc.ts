@@ -77,10 +77,10 @@ export function ipcEndpoint(channel: IpcChannel, sending?: (written: () => boole
 
 /**
  * The child's end (`process`): each request runs only once the answer to the one before it
- * is written. Node emits every message of one pipe read (a process.nextTick each) before
- * any microtask runs, and comlink posts an answer from a microtask: a request read with the
- * one before it ran before that answer was sent, and if it killed the process, the answer,
- * though computed, was lost with it (the host saw ERR_VERSION_CRASHED).
+ * is sent (in the pipe, unless it is larger than the pipe holds: the rest follows as the
+ * host reads). Node emits every message of one pipe read (a process.nextTick each) before
+ * any microtask runs, and comlink sends an answer from a microtask: the next request of
+ * that read would run first, and if it killed the process, the answer would die with it.
  */
 export function childIpcEndpoint(channel: IpcChannel): Comlink.Endpoint {
   return ipcAdapter(channel, undefined, inTurns);
@@ -120,9 +120,9 @@ function ipcAdapter(channel: IpcChannel, sending: ((written: () => boolean) => v
 }
 
 /**
- * `listener`, called with the first message of a pipe read at once (an answer costs no
- * more than before) and with each later one in a macrotask of its own, in order: the
- * microtasks of the one before (its answer, written to the pipe as it is sent) have run.
+ * `listener`, called with the first message of a pipe read at once (a lone request waits
+ * for nothing) and with each later one in a macrotask of its own, in order: by then the
+ * microtasks of the one before, which send its answer, have run.
  */
 function inTurns(listener: Listener): Listener {
   /** Messages waiting for their macrotask. */
