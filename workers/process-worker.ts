@@ -1,6 +1,6 @@
 // Entry of a child process that runs one version (isolation: 'process'). A segfault,
 // abort() or exit() in the library ends this process only; the host sees it exit.
-import { expose, ipcEndpoint } from '../src/runtime/rpc.js';
+import { childIpcEndpoint, expose } from '../src/runtime/rpc.js';
 import { LibraryService } from '../src/runtime/library-service.js';
 import type { LoadReport, LoadRequest } from '../src/wire/protocol.js';
 import { ChannelServer } from '../src/transport/channel-server.js';
@@ -61,7 +61,7 @@ const service = withAddons(library, (addon, request, report) => {
   if (request.processRing !== true || ring === null) return { stop: () => {} };
   return serveAddonRing(addon, report, ring.buffer, ring.signals.side, ring.signals);
 }, undefined, processCallHost());
-expose(service, ipcEndpoint(process));
+expose(service, childIpcEndpoint(process));
 serveSyncPipe({ call: service.callSync }); // host.callSync: its own pipes, which the host can block on
 // Messages that arrive before a 'message' listener exists are dropped, and importing
 // koffi takes a while: the host waits for this before it sends anything.

@@ -65,12 +65,32 @@ export interface IpcChannel {
 }
 
 /**
- * A comlink Endpoint over a child process's IPC channel (fork with serialization
- * 'advanced', so that bigint, typed arrays and Maps cross as with postMessage).
+ * The host's end of a child process's IPC channel, as a comlink Endpoint (fork with
+ * serialization 'advanced', so that bigint, typed arrays and Maps cross as with postMessage).
+ * Its messages are answers, settled as they come.
  * @param sending told of each message sent, with whether it is written out yet (a large
  *  one is written as the other side reads)
  */
 export function ipcEndpoint(channel: IpcChannel, sending?: (written: () => boolean) => void): Comlink.Endpoint {
+  return ipcAdapter(channel, sending, (listener) => listener);
+}
+
+/**
+ * The child's end (`process`): each request runs only once the answer to the one before it
+ * is sent (in the pipe, unless it is larger than the pipe holds: the rest follows as the
+ * host reads). Node emits every message of one pipe read (a process.nextTick each) before
+ * any microtask runs, and comlink sends an answer from a microtask: the next request of
+ * that read would run first, and if it killed the process, the answer would die with it.
+ */
+export function childIpcEndpoint(channel: IpcChannel): Comlink.Endpoint {
+  return ipcAdapter(channel, undefined, inTurns);
+}
+
+type Listener = (value: unknown) => void;
+
+function ipcAdapter(channel: IpcChannel, sending: ((written: () => boolean) => void) | undefined,
+  deliver: (listener: Listener) => Listener): Comlink.Endpoint {
+  const delivering = new Map<Listener, Listener>();
   return nodeIpcAdapter({
     // IPC cannot transfer: comlink's transfer list is dropped (isoswap never transfers).
     // A closed channel drops the message: the runtime rejects what is pending when its
@@ -85,7 +105,42 @@ export function ipcEndpoint(channel: IpcChannel, sending?: (written: () => boole
       channel.send?.(message, undefined, undefined, () => { written = true; });
       sending(() => written);
     },
-    on: (_type: string, listener: (value: unknown) => void) => channel.on('message', listener),
-    off: (_type: string, listener: (value: unknown) => void) => channel.off('message', listener),
+    on: (_type: string, listener: Listener) => {
+      const wrapped = deliver(listener);
+      delivering.set(listener, wrapped);
+      channel.on('message', wrapped);
+    },
+    off: (_type: string, listener: Listener) => {
+      const wrapped = delivering.get(listener);
+      if (wrapped === undefined) return;
+      delivering.delete(listener);
+      channel.off('message', wrapped);
+    },
   });
+}
+
+/**
+ * `listener`, called with the first message of a pipe read at once (a lone request waits
+ * for nothing) and with each later one in a macrotask of its own, in order: by then the
+ * microtasks of the one before, which send its answer, have run.
+ */
+function inTurns(listener: Listener): Listener {
+  /** Messages waiting for their macrotask. */
+  let waiting = 0;
+  /** A message was delivered in this run of process.nextTick callbacks. */
+  let inTick = false;
+  const next = (message: unknown): void => {
+    waiting--;
+    listener(message);
+  };
+  return (message) => {
+    if (inTick || waiting > 0) {
+      waiting++;
+      setImmediate(next, message);
+      return;
+    }
+    inTick = true;
+    queueMicrotask(() => { inTick = false; });
+    listener(message);
+  };
 }
