@@ -129,9 +129,20 @@ export class ChannelServer {
 
   readonly #serve = (): void => {
     let started = nowMs();
+    /** Woken from a block: by the first call of a burst, or by the host's warm-up. */
+    let woken: 'burst' | 'warm-up' | null = null;
     for (;;) {
       if (this.#stopped) return;
       const ran = this.#drain();
+      if (woken !== null) {
+        // A wake-up's bookkeeping waits until its answers are out: after idle, each step
+        // of it (a clock read most of all) costs microseconds the host would wait for.
+        if (woken === 'burst') this.#burst();
+        this.#spin.caught(this.#ring.stamps[HEAD_AT]!);
+        woken = null;
+        // Blocked is not busy: whatever the event loop had to do would have ended the block.
+        started = nowMs();
+      }
       if (nowMs() - started > YIELD_MS) {
         setImmediate(this.#serve);
         return;
@@ -149,18 +160,15 @@ export class ChannelServer {
           return;
         }
         // The host's warm-up before a predicted frame: the frame's first call is still to come
-        if (this.#meta[(this.#tail & MASK) * SLOT_META + META_FN] !== WARM_UP_FN) this.#burst();
-        this.#spin.caught(this.#ring.stamps[HEAD_AT]!);
-        // Blocked is not busy: whatever the event loop had to do would have ended the block.
-        started = nowMs();
+        woken = this.#meta[(this.#tail & MASK) * SLOT_META + META_FN] === WARM_UP_FN ? 'warm-up' : 'burst';
         continue;
       }
       if (this.#park()) return;
     }
   };
 
-  /** A request was found blocked: the first of a burst after a quiet gap? When the host
-   *  woke the worker, it stamped HEAD_AT: a truer start than the wake-up's end. */
+  /** A request was found blocked (and is answered by now): the first of a burst after a
+   *  quiet gap? When the host woke the worker, it stamped HEAD_AT: a truer start. */
   #burst(): void {
     const now = nowMs();
     if (now - this.#idleSince >= BURST_QUIET_MS) {
