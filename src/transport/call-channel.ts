@@ -151,7 +151,6 @@ export class CallChannel {
     if (bytes < 0) return undefined;
     if (this.#death !== null) return Promise.reject(this.#death);
     this.#prewake();
-    this.#warmUp.called();
     return new Promise((resolve, reject) => {
       if (this.#queued() > 0 || this.#full(bytes)) this.#overflow.push({ fn: fn!, args, bytes, resolve, reject });
       else this.#publish(fn!, args, bytes, resolve, reject);
@@ -187,7 +186,6 @@ export class CallChannel {
     if (bytes < 0) return NOT_FAST;
     if (this.#death !== null) throw this.#death;
     this.#prewake();
-    this.#warmUp.called();
     const deadline = new Deadline(name, timeoutMs);
     while (this.#queued() > 0 || this.#full(bytes)) {
       this.#block(deadline);
@@ -197,7 +195,7 @@ export class CallChannel {
     let failed = false;
     let outcome: unknown;
     this.#publish(fn!, args, bytes, (value) => { settled = true; outcome = value; }, (error) => { settled = failed = true; outcome = error; }, true);
-    this.#warmUp.schedule();
+    this.#warmUp.published();
     while (!settled) {
       this.#block(deadline);
       this.#collect();
@@ -308,7 +306,7 @@ export class CallChannel {
   readonly #flush = (): void => {
     this.#flushQueued = false;
     this.#wakeWorker();
-    this.#warmUp.schedule();
+    this.#warmUp.published();
     this.#pickUp();
   };
 

@@ -19,8 +19,6 @@ export class WarmUp {
   readonly #predictor = new WakePredictor();
   #lastCall = Number.NEGATIVE_INFINITY;
   #timer: NodeJS.Timeout | undefined;
-  /** When the burst whose warm-up is still to be scheduled began, NaN when none. */
-  #burstAt = Number.NaN;
 
   /**
    * @param send publishes the warm-up call (it finds whether the channel may take one)
@@ -28,25 +26,18 @@ export class WarmUp {
    */
   constructor(private readonly send: () => void, private readonly now: () => number = () => performance.now()) {}
 
-  /** A call is about to be published: only the clock is read here, the rest waits for
-   *  {@link schedule}. */
-  called(): void {
+  /** Calls were published (one, or a turn's batch), and the worker runs them: a burst that
+   *  began teaches the period, and the next warm-up is set. Not before they are published:
+   *  after idle, a clock read or a timer costs microseconds the calls would wait for. */
+  published(): void {
     const now = this.now();
-    if (now - this.#lastCall >= BURST_GAP_MS) this.#burstAt = now;
+    const burst = now - this.#lastCall >= BURST_GAP_MS;
     this.#lastCall = now;
-  }
-
-  /** After the call was published, while the worker runs it: a burst that began teaches the
-   *  period, and the next warm-up is set (after idle, setting a timer costs microseconds that
-   *  a call about to be published should not wait for). */
-  schedule(): void {
-    const at = this.#burstAt;
-    if (Number.isNaN(at)) return;
-    this.#burstAt = Number.NaN;
-    this.#predictor.burst(at);
+    if (!burst) return;
+    this.#predictor.burst(now);
     const next = this.#predictor.next();
     clearTimeout(this.#timer);
-    this.#timer = next === null ? undefined : setTimeout(this.#fire, next - LEAD_MS - this.now()).unref();
+    this.#timer = next === null ? undefined : setTimeout(this.#fire, next - LEAD_MS - now).unref();
   }
 
   /** No more warm-ups (the channel failed). */
