@@ -1,21 +1,23 @@
 // The first call after idle, p50/p99 in µs: `host.callSync` and `await host.call` after
 // 16 ms of idle (a 60 Hz frame), both isolations, beside the machine's own wake-up measured
 // in the same run: a worker blocked in Atomics.wait (and one parked in Atomics.waitAsync)
-// notified after the same idle, answering through a word the main thread spins on.
+// notified after the same idle, answering through a word the main thread spins on. Then the
+// whole set again while a build runs (one C compile loop per core, build-load.ts), keys
+// prefixed `loaded`, each beside the bare wake-up measured under that same load.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { createIsolatedHost, type Isolation } from '../src/index.js';
 import { removeTempDirs } from '../test/helpers/native.js';
+import { startBuildLoad } from '../test/helpers/build-load.js';
 import { r3, TICK, tickLibrary } from './fixtures.js';
 import { percentile, report } from './report.js';
 
 const N = 150;
 const IDLE_MS = 16;
-const figures: Record<string, number> = {};
-const put = (name: string, samples: number[]): void => {
-  figures[`${name}P50Us`] = r3(percentile(samples, 50));
-  figures[`${name}P99Us`] = r3(percentile(samples, 99));
-};
+/** The figure's key: `name`, or under load `loaded` + `Name`. */
+const key = (prefix: '' | 'loaded', name: string): string =>
+  (prefix === '' ? name : `${prefix}${name[0]!.toUpperCase()}${name.slice(1)}`);
+const p50p99 = (samples: number[]): [number, number] => [r3(percentile(samples, 50)), r3(percentile(samples, 99))];
 
 const FRAME_MS = 1000 / 60;
 
@@ -61,33 +63,61 @@ async function bareWake(asynchronous: boolean): Promise<number[]> {
   return samples;
 }
 
-put('bareWait', await bareWake(false));
-put('bareWaitAsync', await bareWake(true));
-const { library } = await tickLibrary();
-for (const isolation of ['thread', 'process'] as Isolation[]) {
-  const host = await createIsolatedHost({ library, functions: TICK, isolation });
-  try {
-    for (let i = 0; i < 1000; i++) host.callSync('do_tick', i);
-    put(`${isolation}CallSync`, await afterIdle(() => host.callSync('do_tick', 1)));
-    put(`${isolation}Call`, await afterIdle(() => host.call('do_tick', 1)));
-    put(`${isolation}CallSyncFrame60`, await afterIdle(() => host.callSync('do_tick', 1), true));
-    put(`${isolation}CallFrame60`, await afterIdle(() => host.call('do_tick', 1), true));
-  } finally {
-    await host.close();
+/** Every figure of this bench, keys prefixed by `prefix`, and each p50's ratio to the bare
+ *  Atomics.wait wake-up p50 measured in the same conditions. */
+async function measure(prefix: '' | 'loaded', library: string): Promise<Record<string, number>> {
+  const figures: Record<string, number> = {};
+  const put = (name: string, samples: number[]): void => {
+    [figures[`${key(prefix, name)}P50Us`], figures[`${key(prefix, name)}P99Us`]] = p50p99(samples);
+  };
+  put('bareWait', await bareWake(false));
+  put('bareWaitAsync', await bareWake(true));
+  for (const isolation of ['thread', 'process'] as Isolation[]) {
+    const host = await createIsolatedHost({ library, functions: TICK, isolation });
+    try {
+      for (let i = 0; i < 1000; i++) host.callSync('do_tick', i);
+      put(`${isolation}CallSync`, await afterIdle(() => host.callSync('do_tick', 1)));
+      put(`${isolation}Call`, await afterIdle(() => host.call('do_tick', 1)));
+      put(`${isolation}CallSyncFrame60`, await afterIdle(() => host.callSync('do_tick', 1), true));
+      put(`${isolation}CallFrame60`, await afterIdle(() => host.call('do_tick', 1), true));
+    } finally {
+      await host.close();
+    }
   }
+  const p50 = (name: string): number => figures[`${key(prefix, name)}P50Us`]!;
+  for (const name of ['threadCallSync', 'processCallSync', 'threadCall', 'processCall', 'threadCallSyncFrame60', 'processCallSyncFrame60']) {
+    figures[`${key(prefix, name)}VsBare`] = r3(p50(name) / p50('bareWait'));
+  }
+  return figures;
 }
-await removeTempDirs();
 
-const bare = figures['bareWaitP50Us']!;
+const targets = (bare: number): string =>
+  `callSync p50 <= 1.5 x bareWait + 10 (${r3(1.5 * bare + 10)}), call p50 <= 2 x bareWait + 20 (${r3(2 * bare + 20)})`;
+
+let quiet: Record<string, number>;
+let loaded: Record<string, number>;
+let loadLoops: number;
+try {
+  const { library } = await tickLibrary();
+  quiet = await measure('', library);
+  const load = startBuildLoad();
+  loadLoops = load.loops;
+  try {
+    await sleep(1000); // the loops get going
+    loaded = await measure('loaded', library);
+  } finally {
+    load.stop();
+  }
+} finally {
+  await removeTempDirs();
+}
+
 report('idle-wake', {
   idleMs: IDLE_MS,
   samples: N,
-  ...figures,
-  threadCallSyncVsBare: r3(figures['threadCallSyncP50Us']! / bare),
-  processCallSyncVsBare: r3(figures['processCallSyncP50Us']! / bare),
-  threadCallVsBare: r3(figures['threadCallP50Us']! / bare),
-  processCallVsBare: r3(figures['processCallP50Us']! / bare),
-  threadCallSyncFrame60VsBare: r3(figures['threadCallSyncFrame60P50Us']! / bare),
-  processCallSyncFrame60VsBare: r3(figures['processCallSyncFrame60P50Us']! / bare),
-  targets: `callSync p50 <= 1.5 x bareWait + 10 (${r3(1.5 * bare + 10)}), call p50 <= 2 x bareWait + 20 (${r3(2 * bare + 20)})`,
+  ...quiet,
+  targets: targets(quiet['bareWaitP50Us']!),
+  loadLoops,
+  ...loaded,
+  loadedTargets: targets(loaded['loadedBareWaitP50Us']!),
 });
