@@ -1,15 +1,16 @@
 // A worker that predicts the next burst of calls (wake-predictor.ts) and is awake for it:
 // calls are still run exactly once and messages still arrive while it watches, and it
-// blocks for whole slices again once no burst is predicted.
+// blocks for whole slices again once no burst is predicted. An idle worker stays in one
+// block until the host posts: it costs no wake-ups.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { CallChannel } from '../src/transport/call-channel.js';
-import { channelViews, createChannelBuffer, WORKER_STATE, WORKER_WATCHING } from '../src/transport/ring-layout.js';
+import { channelViews, createChannelBuffer, WORKER_BLOCKED, WORKER_STATE, WORKER_WATCHING } from '../src/transport/ring-layout.js';
 import type { LoadReport } from '../src/wire/protocol.js';
-import { REC, REC_WORDS } from './helpers/prewake-record.js';
+import { FULL_SLICE_MS, REC, REC_WORDS } from './helpers/prewake-record.js';
 
 const REPORT = { functions: ['count'], fast: { count: { args: [], result: 'number' } } } as unknown as LoadReport;
 
@@ -126,6 +127,29 @@ test('the host\'s warm-up call runs nothing and is no burst, whether the worker 
     channel.warmUp();
     assert.equal(channel.inflight, 1, 'no warm-up while a call is in flight');
     assert.equal(await pending, 3);
+  } finally {
+    await worker.terminate();
+  }
+});
+
+/** Longer than two of the slices blocked workers had before (500 ms): each would have
+ *  ended a block and turned the worker's event loop, a wake-up of an idle host. */
+const IDLE_WATCH_MS = 1_200;
+
+test('an idle worker stays in one block, without waking, until the host posts', { timeout: 30_000 }, async () => {
+  assert.ok(FULL_SLICE_MS > 2 * IDLE_WATCH_MS, 'a slice outlasts the watch');
+  const { worker, channel, rec, header } = await start(false);
+  try {
+    assert.equal(await channel.call('count', []), 1);
+    await echo(worker, channel, 'settle'); // answered in a turn: the block before it ended, and was counted
+    await until(() => Atomics.load(header, WORKER_STATE) === WORKER_BLOCKED);
+    Atomics.store(rec, REC.woken, 0);
+    await sleep(IDLE_WATCH_MS);
+    assert.equal(Atomics.load(rec, REC.woken), 0, 'the block did not end while idle');
+    assert.equal(Atomics.load(header, WORKER_STATE), WORKER_BLOCKED);
+    await echo(worker, channel, 'wake'); // a nudge still ends it at once
+    assert.equal(Atomics.load(rec, REC.woken), 1);
+    assert.equal(channel.callSync('count', []), 2, 'and a call is still run');
   } finally {
     await worker.terminate();
   }

@@ -30,8 +30,11 @@ export interface NativeEntry {
 /** Serving without a break for this long, the server yields to the event loop so that
  *  comlink (hooks, unload, message-path calls) is never starved. */
 const YIELD_MS = 2;
-/** A blocked worker turns its event loop at least this often, whatever the host says. */
-const BLOCK_SLICE_MS = 500;
+/** A blocked worker turns its event loop at least this often, whatever the host says.
+ *  Nothing of isoswap's needs it (the host nudges after every message it posts): it
+ *  serves what Node and V8 queue on the loop unasked (a GC's finishing step, finalizers),
+ *  so long that an idle worker costs next to nothing (docs/architecture.md). */
+export const BLOCK_SLICE_MS = 10_000;
 /** How long a worker woken for a call about to come (CALL_COMING) spins for it. */
 const CALL_COMING_SPIN_US = 300;
 /** A request found after at least this long blocked begins a burst (wake-predictor.ts);

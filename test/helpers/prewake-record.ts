@@ -14,7 +14,9 @@ export const REC = {
   calls: 5,
   /** Blocks since the test last zeroed it. */
   blocks: 6,
+  /** Blocks that ended (a wake, a nudge or the slice's end) since the test last zeroed it. */
+  woken: 7,
 } as const;
 export const REC_WORDS = 8;
-/** The worker's full block slice (channel-server.ts BLOCK_SLICE_MS). */
-export const FULL_SLICE_MS = 500;
+/** The worker's full block slice. */
+export { BLOCK_SLICE_MS as FULL_SLICE_MS } from '../../src/transport/channel-server.js';

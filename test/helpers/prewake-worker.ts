@@ -19,6 +19,7 @@ const signals: WorkerSignals = {
     Atomics.add(rec, sliceMs >= FULL_SLICE_MS - 1 ? REC.fullSlices : REC.shortSlices, 1);
     Atomics.add(rec, REC.blocks, 1);
     base.waitWake(header, wake, sliceMs);
+    Atomics.add(rec, REC.woken, 1);
   },
 };
 /** The stub's window, kept until a burst or a miss (as a predictor's is). */
