@@ -2,8 +2,10 @@
 // every thread of this process, workers included) and a process host with its children
 // (read from /proc: process.cpuUsage counts none), each once started and again after a
 // burst of calls that set both sides spinning; beside this same process idle before any
-// host existed. Wake-ups: voluntary context switches of every thread of this process and
-// of its children, per second (each is a sleep that ended).
+// host existed. Beside each total, the host's own threads' share (its worker threads, its
+// children): V8 collecting in this process after a start or a burst is not the host idling.
+// Wake-ups: voluntary context switches of every thread of this process and of its
+// children, per second (each is a sleep that ended).
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -25,15 +27,17 @@ const TICKS_PER_SECOND = 100;
 
 interface Idle {
   cpuPercent: number;
-  /** The children's share of cpuPercent. */
-  childrenCpuPercent: number;
+  /** The share of cpuPercent of the host's own threads: its worker threads (named isw-*)
+   *  and its children; the rest is this process's main thread and V8's and libuv's. */
+  workersCpuPercent: number;
   wakeUpsPerSecond: number;
 }
 
-/** One process's CPU time (µs) and voluntary context switches, summed over its threads. */
-interface Counters {
+/** One thread's CPU time (µs), voluntary context switches, and whether it is the host's. */
+interface Thread {
   cpuUs: number;
   wakeUps: number;
+  workers: boolean;
 }
 
 function read(path: string): string {
@@ -45,7 +49,7 @@ function read(path: string): string {
 }
 
 /** The /proc directories of the threads of `pid`. */
-function threads(pid: number | 'self'): string[] {
+function threadDirs(pid: number | 'self'): string[] {
   try {
     return readdirSync(`/proc/${pid}/task`).map((tid) => `/proc/${pid}/task/${tid}`);
   } catch {
@@ -62,41 +66,42 @@ function threadCpuUs(dir: string): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1e6) / TICKS_PER_SECOND || 0;
 }
 
-function counters(pid: number | 'self'): Counters {
-  let cpuUs = 0;
-  let wakeUps = 0;
-  for (const dir of threads(pid)) {
-    cpuUs += threadCpuUs(dir);
-    wakeUps += Number(/^voluntary_ctxt_switches:\s*(\d+)/m.exec(read(`${dir}/status`))?.[1] ?? 0);
+/** Every thread of this process and of its children (a process host's workers and
+ *  standby), by its /proc directory. */
+function threads(): Map<string, Thread> {
+  const children = threadDirs('self').flatMap((dir) => read(`${dir}/children`).split(' ').filter((pid) => pid !== '').map(Number));
+  const all = new Map<string, Thread>();
+  for (const pid of ['self' as const, ...children]) {
+    for (const dir of threadDirs(pid)) {
+      const wakeUps = Number(/^voluntary_ctxt_switches:\s*(\d+)/m.exec(read(`${dir}/status`))?.[1] ?? 0);
+      all.set(dir, { cpuUs: threadCpuUs(dir), wakeUps, workers: pid !== 'self' || read(`${dir}/comm`).startsWith('isw-') });
+    }
   }
-  return { cpuUs, wakeUps };
+  return all;
 }
 
-/** This process's children: a process host's workers and its standby. */
-function children(): number[] {
-  return threads('self').flatMap((dir) => read(`${dir}/children`).split(' ').filter((pid) => pid !== '').map(Number));
-}
-
-/** CPU and wake-ups while this process sleeps IDLE_MS, its children included (those that
- *  lived through the whole window). */
+/** CPU and wake-ups while this process sleeps IDLE_MS, its children included: this
+ *  process's CPU from process.cpuUsage, the rest summed over the threads that lived
+ *  through the whole window. */
 async function idle(): Promise<Idle> {
-  const kids = new Map(children().map((pid) => [pid, counters(pid)]));
-  const wakeUps = counters('self').wakeUps;
+  const before = threads();
   const cpu = process.cpuUsage();
   const t = performance.now();
   await sleep(IDLE_MS);
   const used = process.cpuUsage(cpu);
   const ms = performance.now() - t;
   let childrenUs = 0;
-  let woken = counters('self').wakeUps - wakeUps;
-  for (const [pid, before] of kids) {
-    const after = counters(pid);
-    if (after.cpuUs === 0) continue; // gone
-    childrenUs += after.cpuUs - before.cpuUs;
-    woken += after.wakeUps - before.wakeUps;
+  let workersUs = 0;
+  let wakeUps = 0;
+  for (const [dir, after] of threads()) {
+    const was = before.get(dir);
+    if (was === undefined) continue;
+    wakeUps += after.wakeUps - was.wakeUps;
+    if (after.workers) workersUs += after.cpuUs - was.cpuUs;
+    if (!dir.startsWith('/proc/self/')) childrenUs += after.cpuUs - was.cpuUs;
   }
   const percent = (us: number): number => r3((100 * us) / (ms * 1000));
-  return { cpuPercent: percent(used.user + used.system + childrenUs), childrenCpuPercent: percent(childrenUs), wakeUpsPerSecond: r3(woken / (ms / 1000)) };
+  return { cpuPercent: percent(used.user + used.system + childrenUs), workersCpuPercent: percent(workersUs), wakeUpsPerSecond: r3(wakeUps / (ms / 1000)) };
 }
 
 /** A host's idle once started, and after a burst of fast-path calls (callSync, then call). */
@@ -132,10 +137,11 @@ report('idle-cpu', {
   noHostCpuPercent: noHost.cpuPercent,
   noHostWakeUpsPerSecond: noHost.wakeUpsPerSecond,
   threadHostCpuPercent: thread.started.cpuPercent,
+  threadHostWorkersCpuPercent: thread.started.workersCpuPercent,
   threadHostWakeUpsPerSecond: thread.started.wakeUpsPerSecond,
   threadHostAfterBurstCpuPercent: thread.afterBurst.cpuPercent,
   processHostCpuPercent: processHost.started.cpuPercent,
-  processChildrenCpuPercent: processHost.started.childrenCpuPercent,
+  processHostChildrenCpuPercent: processHost.started.workersCpuPercent,
   processHostWakeUpsPerSecond: processHost.started.wakeUpsPerSecond,
   processHostAfterBurstCpuPercent: processHost.afterBurst.cpuPercent,
   loadAvg1: r3(loadavg()[0]!),
