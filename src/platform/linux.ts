@@ -19,6 +19,11 @@ const ZOMBIE_WAIT_MS = 200;
 
 /** flock(fd, LOCK_EX | LOCK_NB) on a file still linked: the kernel drops it when the
  *  process dies, however it dies (pids mean nothing across pid namespaces). */
+/** The names Node gives its own threads (20: all `node`; 22 on: libuv's pool, V8's
+ *  workers, the inspector's signal thread...; 26 prefixes some with `node-`). */
+const NODE_THREADS = new Set(['node', 'MainThread', 'DelayedTaskSche', 'V8Worker', 'SignalInspector', 'WorkerThread', 'libuv-worker']);
+const nodeThread = (comm: string): boolean => NODE_THREADS.has(comm) || comm.startsWith('node-');
+
 function tryLock(fd: number): boolean {
   return libcFunctions().flock(fd, LOCK_EX | LOCK_NB) === 0 && fstatSync(fd).nlink > 0;
 }
@@ -88,7 +93,7 @@ export const linux: Platform = {
       }
       // Started while the version was the latest to load, and named by neither Node nor
       // isoswap: a guest thread that renamed itself (tokio does).
-      const renamed = started?.(tid) === true && comm !== 'node' && !comm.startsWith('isw-');
+      const renamed = started?.(tid) === true && !nodeThread(comm) && !comm.startsWith('isw-');
       if (comm === name || renamed) found.push(tid);
     }
     return found;

@@ -37,7 +37,8 @@ export class WarmUp {
     this.#predictor.burst(now);
     const next = this.#predictor.next();
     clearTimeout(this.#timer);
-    this.#timer = next === null ? undefined : setTimeout(this.#fire, next - LEAD_MS - now).unref();
+    // A late frame makes the delay negative, which Node 24 on warns of on the program's stderr
+    this.#timer = next === null ? undefined : setTimeout(this.#fire, Math.max(0, next - LEAD_MS - now)).unref();
   }
 
   /** No more warm-ups (the channel failed). */

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import koffi from 'koffi';
 import { test } from 'node:test';
 import { IsoswapError } from '../../src/index.js';
@@ -72,3 +73,37 @@ function cpuMask(list: string): Buffer {
   }
   return mask;
 }
+
+test('a thread Node names itself (Node 22 on: libuv-worker, V8Worker, node-…) is never taken for a guest thread that renamed itself', async () => {
+  const linux = platformOf('linux');
+  const NAMES = ['libuv-worker', 'node-V8Worker', 'DelayedTaskSche', 'tokio-rt-worker'];
+  const words = new Int32Array(new SharedArrayBuffer(12)); // tid, the names taken, the names looked at
+  const worker = new Worker(`
+    const { workerData: { words, names, platformUrl } } = require('node:worker_threads');
+    import(platformUrl).then(({ platformOf }) => {
+      const linux = platformOf('linux');
+      Atomics.store(words, 0, linux.threadId());
+      names.forEach((name, i) => {
+        linux.nameThisThread(name);
+        Atomics.store(words, 1, i + 1);
+        Atomics.notify(words, 1);
+        while (Atomics.load(words, 2) < i + 1) Atomics.wait(words, 2, i, 1000);
+      });
+    });`, { eval: true, workerData: { words, names: NAMES, platformUrl: new URL('../../src/platform/platform.js', import.meta.url).href } });
+  try {
+    const seen: number[][] = [];
+    for (let taken = 1; taken <= NAMES.length; taken++) {
+      for (const end = Date.now() + 20_000; Atomics.load(words, 1) < taken;) {
+        assert.ok(Date.now() < end, 'the worker took its next name within 20 s');
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      const tid = Atomics.load(words, 0);
+      seen.push(linux.guestThreads('isw-test', [], (t) => t === tid));
+      Atomics.store(words, 2, taken);
+      Atomics.notify(words, 2);
+    }
+    assert.deepEqual(seen, [[], [], [], [Atomics.load(words, 0)]], 'only the thread that took a name of its own is a guest');
+  } finally {
+    await worker.terminate();
+  }
+});
