@@ -83,14 +83,38 @@ const unsendable = (name: string) => (err: unknown): never => {
 export abstract class PooledRuntime<H extends RuntimeHandle> {
   /** Per function: the positions of its `_Out_`/`_Inout_` pointers (found on first call). */
   readonly #outs = new Map<string, number[]>();
+  /** Per handle: its calls on the message path not settled yet. */
+  readonly #onMessages = new Map<H, number>();
   #lost: LostBytes | undefined;
 
   /** @param shares a view over a SharedArrayBuffer reaches the worker as the memory itself (thread isolation) */
   protected constructor(readonly report: LoadReport, protected readonly handles: H[], private readonly shares: boolean) {}
 
+  /**
+   * A call to `handle`: on its ring (`ring`) when the call can go there and none of the
+   * handle's earlier calls is still on the message path; else on the message path. Calls run
+   * in the order they are made: a ring call would overtake a message still on its way (and a
+   * crash it caused would take calls made before it that never ran).
+   */
+  protected send(handle: H, ring: { call(name: string, args: unknown[]): Promise<unknown> | undefined } | null, name: string, args: unknown[]): Promise<unknown> {
+    if (!this.#onMessages.has(handle)) {
+      const fast = ring?.call(name, args);
+      if (fast !== undefined) return fast;
+    }
+    this.#onMessages.set(handle, (this.#onMessages.get(handle) ?? 0) + 1);
+    const settled = (): void => {
+      const left = this.#onMessages.get(handle)! - 1;
+      if (left === 0) this.#onMessages.delete(handle);
+      else this.#onMessages.set(handle, left);
+    };
+    const result = this.#viaMessage(handle, name, args);
+    result.then(settled, settled);
+    return result;
+  }
+
   /** A call on the message path: `_Out_` buffers come back with the answer and are
    *  written into the caller's views. */
-  protected viaMessage(handle: H, name: string, args: unknown[]): Promise<unknown> {
+  #viaMessage(handle: H, name: string, args: unknown[]): Promise<unknown> {
     const positions = this.#copied(name, args);
     if (positions === null) return handle.request((r) => r.call(name, args)).catch(unsendable(name));
     return handle.request((r) => r.call(SYNC_OP.callOut, [name, args, positions]))

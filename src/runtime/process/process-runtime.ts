@@ -74,7 +74,7 @@ export class ProcessRuntime extends PooledRuntime<ChildProcessHandle> implements
 
   call(name: string, args: unknown[]): Promise<unknown> {
     const child = this.leastBusy();
-    return child.channel?.call(name, args) ?? this.viaMessage(child, name, args);
+    return this.send(child, child.channel, name, args);
   }
 }
 

@@ -74,7 +74,7 @@ export class ThreadRuntime extends PooledRuntime<ThreadWorkerHandle> implements 
 
   call(name: string, args: unknown[]): Promise<unknown> {
     const worker = this.leastBusy();
-    return worker.channel.call(name, args) ?? this.viaMessage(worker, name, args);
+    return this.send(worker, worker.channel, name, args);
   }
 
   /** Blocks until the call returns: on the channel, or for other functions on the
