@@ -6,7 +6,8 @@ import { readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
-import { createIsolatedHost } from '../src/index.js';
+import { createIsolatedHost, IsoswapError } from '../src/index.js';
+import { ThreadWorkerHandle } from '../src/runtime/thread/thread-worker-handle.js';
 import { buildC, copiesIn, mappedFiles, removeTempDirs, tickSource } from './helpers/native.js';
 
 after(removeTempDirs);
@@ -53,6 +54,17 @@ test('close() while a reload is under way still leaves nothing behind', async ()
   assert.equal(await osThreads(), before);
   assert.deepEqual(await copiesIn(dir), []);
   assert.equal(await mappedFiles(copies), 0);
+});
+
+test('a request to a worker already ended by a forced close rejects (a retiring version asks for its code cache): it never throws', async () => {
+  const worker = new ThreadWorkerHandle();
+  await worker.request((remote) => remote.codeCache()); // answered: kill() ends it at once
+  const reason = new IsoswapError('ERR_HOST_CLOSED', 'closed with force');
+  const killed = worker.kill(reason); // the proxy is released now; the thread exits later
+  let request: Promise<unknown> | undefined;
+  assert.doesNotThrow(() => { request = worker.request((remote) => remote.codeCache()); }, 'comlink\'s released proxy is not touched');
+  await assert.rejects(request!, (err: unknown) => err === reason);
+  await killed;
 });
 
 test('a program that creates and closes a host exits by itself with status 0', async () => {

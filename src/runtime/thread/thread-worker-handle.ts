@@ -47,6 +47,8 @@ export class ThreadWorkerHandle implements RuntimeHandle {
   /** The load or unload (guest constructors, destructors) the thread runs now, if any. */
   #loaderRequest: Promise<unknown> | null = null;
   #released = false;
+  /** Why kill() ended the thread, if it was told. */
+  #endedBy: IsoswapError | undefined;
 
   /**
    * Starts a thread; it imports koffi and waits for a load request.
@@ -115,6 +117,9 @@ export class ThreadWorkerHandle implements RuntimeHandle {
   /** Sends one request; rejects with ERR_VERSION_CRASHED if the thread dies first. */
   request<T>(send: (remote: Remote<ThreadServiceApi>) => Promise<T>): Promise<T> {
     if (this.#death !== null) return Promise.reject(this.#death);
+    // Ended by kill() (close({ force: true })) while a retiring version still tears down:
+    // comlink's released proxy would throw at once, which the teardown reported as a crash.
+    if (this.#released) return Promise.reject(this.#endedBy ?? new IsoswapError('ERR_VERSION_CRASHED', `${this.label} was ended`));
     return this.#pending.track(send(this.remote).then((value) => { this.#answered = true; return value; }));
   }
 
@@ -156,6 +161,7 @@ export class ThreadWorkerHandle implements RuntimeHandle {
    *  reject with `reason` when one is given. */
   async kill(reason?: IsoswapError): Promise<void> {
     this.#stopping = true;
+    this.#endedBy ??= reason;
     if (reason !== undefined && this.#death === null) {
       this.#pending.failAll(reason);
       this.channel.fail(reason);
