@@ -76,3 +76,15 @@ test('a program that creates and closes a host exits by itself with status 0', a
     assert.deepEqual(JSON.parse(child.stdout.trim()), { result: 42 });
   }
 });
+
+test('a program run with --input-type=module (its eval code a module, and its workers\') creates, calls and closes a host', async () => {
+  const library = await buildC(tickSource(41));
+  const index = new URL('../src/index.js', import.meta.url).href;
+  const program = `import { createIsolatedHost } from ${JSON.stringify(index)};
+    const host = await createIsolatedHost({ library: ${JSON.stringify(library)}, functions: { do_tick: 'int32_t do_tick(int32_t)' } });
+    console.log(JSON.stringify({ result: await host.call('do_tick', 1) }));
+    await host.close();`;
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', program], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(child.status, 0, child.stderr);
+  assert.deepEqual(JSON.parse(child.stdout.trim()), { result: 42 });
+});

@@ -10,11 +10,12 @@ const BUNDLE = fileURLToPath(new URL('../../../workers/thread-worker.cjs', impor
  * What a worker thread runs first (an eval'd script): the bundle, compiled with the V8
  * code cache an earlier worker made when the host has one. Compiling the bundle took
  * ~2.6 ms of every new worker's start, ~0.5 ms from the cache; a cache V8 refuses (another
- * Node, other flags) only means a full compile.
+ * Node, other flags) only means a full compile. No `require` here: a program run with
+ * `--input-type=module` (or a default type of module) evaluates it as a module.
  */
-const BOOT = `const { Script } = require('node:vm');
-const { createRequire } = require('node:module');
-const { bundle } = require('node:worker_threads').workerData;
+const BOOT = `const { Script } = process.getBuiltinModule('node:vm');
+const { createRequire } = process.getBuiltinModule('node:module');
+const { bundle } = process.getBuiltinModule('node:worker_threads').workerData;
 const script = new Script('(function (require, module, exports, __filename, __dirname) {' + bundle.code + '\\n})', { filename: bundle.file, cachedData: bundle.cache });
 globalThis[Symbol.for(${JSON.stringify(CODE_CACHE_KEY)})] = () => script.createCachedData();
 script.runInThisContext()(createRequire(bundle.file), { exports: {} }, {}, bundle.file, ${JSON.stringify(dirname(BUNDLE))});`;
