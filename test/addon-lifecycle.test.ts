@@ -36,7 +36,7 @@ test('process isolation: a segfaulting addon function rejects with ERR_VERSION_C
   assert.equal(swap.reason, 'restart');
   assert.equal(await addon.exports.tick(3), 4, 'the restarted build serves');
   assert.equal(words[0], 2, 'the state block outlived the crashed child: tick(1) and tick(3) counted');
-  assert.deepEqual(errors.map((e) => e.code), ['ERR_VERSION_CRASHED']);
+  assert.deepEqual(errors.map((e) => e.code), ['ERR_VERSION_CRASHED'], errors.map((e) => e.message).join('; '));
 });
 
 test('a program that serves an addon, swaps it and closes it exits by itself with status 0', async () => {

@@ -221,7 +221,8 @@ export class Version {
     this.handles.end('it retired');
     let failure: Error | null = null;
     try {
-      if (drained && this.#killing === null && this.#hooks.attached) {
+      // A version that crashed runs no hook: its process is gone, or its thread is stuck
+      if (drained && this.#killing === null && this.status !== 'crashed' && this.#hooks.attached) {
         failure = await awaited(this.detach()).then(() => null, (err: unknown) => (err instanceof Error ? err : new Error(String(err))));
       }
       failure = (await this.#keepGuestThreadsMapped()) ?? failure;
