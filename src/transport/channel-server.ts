@@ -163,7 +163,7 @@ export class ChannelServer {
           return;
         }
         // The host's warm-up before a predicted frame: the frame's first call is still to come
-        woken = this.#meta[(this.#tail & MASK) * SLOT_META + META_FN] === WARM_UP_FN ? 'warm-up' : 'burst';
+        woken = this.#isWarmUp(this.#tail) ? 'warm-up' : 'burst';
         continue;
       }
       if (this.#park()) return;
@@ -211,7 +211,7 @@ export class ChannelServer {
     let ran = false;
     while (this.#tail !== head) {
       const seq = this.#tail;
-      ran ||= this.#meta[(seq & MASK) * SLOT_META + META_FN] !== WARM_UP_FN;
+      ran ||= !this.#isWarmUp(seq);
       this.#tail = (seq + 1) | 0;
       if ((seq & (CPU_LOOK_EVERY - 1)) === 0) this.#spreadCpus();
       if (this.#calls.pending === 0) {
@@ -229,6 +229,11 @@ export class ChannelServer {
       this.#publish();
     }
     return ran;
+  }
+
+  /** Whether request `seq` is the host's warm-up (warm-up.ts), which runs nothing. */
+  #isWarmUp(seq: number): boolean {
+    return this.#meta[(seq & MASK) * SLOT_META + META_FN] === WARM_UP_FN;
   }
 
   /**
