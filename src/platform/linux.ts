@@ -17,13 +17,13 @@ const RTLD_DI_LINKMAP = 2;
  *  moment before the kernel records how it ended. */
 const ZOMBIE_WAIT_MS = 200;
 
-/** flock(fd, LOCK_EX | LOCK_NB) on a file still linked: the kernel drops it when the
- *  process dies, however it dies (pids mean nothing across pid namespaces). */
 /** The names Node gives its own threads (20: all `node`; 22 on: libuv's pool, V8's
  *  workers, the inspector's signal thread...; 26 prefixes some with `node-`). */
 const NODE_THREADS = new Set(['node', 'MainThread', 'DelayedTaskSche', 'V8Worker', 'SignalInspector', 'WorkerThread', 'libuv-worker']);
 const nodeThread = (comm: string): boolean => NODE_THREADS.has(comm) || comm.startsWith('node-');
 
+/** flock(fd, LOCK_EX | LOCK_NB) on a file still linked: the kernel drops it when the
+ *  process dies, however it dies (pids mean nothing across pid namespaces). */
 function tryLock(fd: number): boolean {
   return libcFunctions().flock(fd, LOCK_EX | LOCK_NB) === 0 && fstatSync(fd).nlink > 0;
 }
