@@ -5,10 +5,9 @@
 // figures again while a build runs (one C compile loop per core, build-load.ts), keys
 // prefixed `loaded`, beside the same baselines and a plain postMessage round trip measured
 // under that same load, the paths taking turns in short rounds.
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createAddonHost, createIsolatedHost, type Isolation } from '../src/index.js';
 import { buildAddon, type TestAddon } from '../test/helpers/addon.js';
-import { startBuildLoad } from '../test/helpers/build-load.js';
+import { underBuildLoad } from '../test/helpers/build-load.js';
 import { removeTempDirs } from '../test/helpers/native.js';
 import { echoWorker, r3, roundTrip, sampleSyncUs, sampleUs, TICK, tickLibrary } from './fixtures.js';
 import { percentile, report } from './report.js';
@@ -99,14 +98,7 @@ let loadLoops: number;
 try {
   const { library } = await tickLibrary();
   quiet = await quietFigures(library);
-  const load = startBuildLoad();
-  loadLoops = load.loops;
-  try {
-    await sleep(1000); // the loops get going
-    loaded = await loadedFigures(library);
-  } finally {
-    load.stop();
-  }
+  ({ result: loaded, loops: loadLoops } = await underBuildLoad(() => loadedFigures(library)));
 } finally {
   await removeTempDirs();
 }

@@ -1,10 +1,9 @@
 // `await host.call` one at a time, p50 per round in µs, quiet and while a build runs (one
 // C compile loop per core, build-load.ts), both isolations, beside a plain postMessage
 // round trip measured in the same rounds, under the same load.
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createIsolatedHost, type IsolatedHost } from '../src/index.js';
 import { removeTempDirs } from '../test/helpers/native.js';
-import { startBuildLoad } from '../test/helpers/build-load.js';
+import { underBuildLoad } from '../test/helpers/build-load.js';
 import { echoWorker, r3, roundTrip, sampleUs, TICK, tickLibrary } from './fixtures.js';
 import { percentile, report } from './report.js';
 
@@ -42,20 +41,13 @@ async function closeAll(hosts: IsolatedHost<typeof TICK>[]): Promise<void> {
 try {
   const quiet = await rounds(QUIET_ROUNDS, QUIET_CALLS, ['thread', 'process']);
   const quietBaseline = await rounds(3, QUIET_CALLS, ['postMessage']);
-  const load = startBuildLoad();
-  let loaded: Record<string, number[]>;
-  try {
-    await sleep(1000); // the loops get going
-    loaded = await rounds(LOADED_ROUNDS, LOADED_CALLS, ['postMessage', 'thread', 'process']);
-  } finally {
-    load.stop();
-  }
+  const { result: loaded, loops } = await underBuildLoad(() => rounds(LOADED_ROUNDS, LOADED_CALLS, ['postMessage', 'thread', 'process']));
   const q = { thread: summary(quiet['thread']!), process: summary(quiet['process']!), postMessage: summary(quietBaseline['postMessage']!) };
   const l = { thread: summary(loaded['thread']!), process: summary(loaded['process']!), postMessage: summary(loaded['postMessage']!) };
   report('call-under-load', {
     quietRounds: QUIET_ROUNDS, quietCallsPerRound: QUIET_CALLS,
     quietThreadRoundP50Us: q.thread, quietProcessRoundP50Us: q.process, quietPostMessageRoundP50Us: q.postMessage,
-    loadLoops: load.loops, loadedRounds: LOADED_ROUNDS, loadedCallsPerRound: LOADED_CALLS,
+    loadLoops: loops, loadedRounds: LOADED_ROUNDS, loadedCallsPerRound: LOADED_CALLS,
     loadedThreadRoundP50Us: l.thread, loadedProcessRoundP50Us: l.process, loadedPostMessageRoundP50Us: l.postMessage,
     loadedThreadVsPostMessage: r3(l.thread.median / l.postMessage.median),
     loadedProcessVsPostMessage: r3(l.process.median / l.postMessage.median),

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { createIsolatedHost, type Isolation } from '../src/index.js';
-import { startBuildLoad } from '../test/helpers/build-load.js';
+import { underBuildLoad } from '../test/helpers/build-load.js';
 import { largest, percentile, report } from './report.js';
 
 const SAVES = 20;
@@ -94,14 +94,7 @@ try {
     return { swapping: swapping.frameMs, lost: swapping.lost, baseline: baseline.frameMs };
   };
   const quiet = { thread: await paced('thread'), process: await paced('process') };
-  const load = startBuildLoad();
-  let loaded: typeof quiet;
-  try {
-    await sleep(1000); // the loops get going
-    loaded = { thread: await paced('thread'), process: await paced('process') };
-  } finally {
-    load.stop();
-  }
+  const { result: loaded, loops } = await underBuildLoad(async () => ({ thread: await paced('thread'), process: await paced('process') }));
   const ms = (x: number): number => Number(x.toFixed(3));
   for (const isolation of ['thread', 'process'] as const) {
     const q = quiet[isolation];
@@ -117,7 +110,7 @@ try {
       baselineWorstFrameMs: ms(largest(q.baseline)),
       baselineP50FrameMs: ms(percentile(q.baseline, 50)),
       target: 'worstFrameMs <= 16.7 (quiet machine)',
-      loadLoops: load.loops,
+      loadLoops: loops,
       loadedFrames: l.swapping.length,
       loadedFramesLostOrRepeated: l.lost,
       loadedWorstFrameMs: ms(largest(l.swapping)),

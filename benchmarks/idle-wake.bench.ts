@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { createIsolatedHost, type Isolation } from '../src/index.js';
 import { removeTempDirs } from '../test/helpers/native.js';
-import { startBuildLoad } from '../test/helpers/build-load.js';
+import { underBuildLoad } from '../test/helpers/build-load.js';
 import { r3, TICK, tickLibrary } from './fixtures.js';
 import { percentile, report } from './report.js';
 
@@ -100,14 +100,7 @@ let loadLoops: number;
 try {
   const { library } = await tickLibrary();
   quiet = await measure('', library);
-  const load = startBuildLoad();
-  loadLoops = load.loops;
-  try {
-    await sleep(1000); // the loops get going
-    loaded = await measure('loaded', library);
-  } finally {
-    load.stop();
-  }
+  ({ result: loaded, loops: loadLoops } = await underBuildLoad(() => measure('loaded', library)));
 } finally {
   await removeTempDirs();
 }

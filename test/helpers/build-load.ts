@@ -2,6 +2,7 @@
 // core (short gcc processes: fork, exec, file I/O, page faults). Plain busy loops do not
 // show what a build does to wake-ups. The swap-storm test runs one as its CPU hog.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,4 +48,21 @@ export function startBuildLoad(loops = availableParallelism()): BuildLoad {
   };
   process.once('exit', stop); // never left running, whatever happens to the bench
   return { loops, stop };
+}
+
+/** How long the loops run before a loaded figure is measured. */
+const RAMP_MS = 1000;
+
+/**
+ * Measures under a build load: starts it, lets it get going, runs `measure`, and stops
+ * it whatever happens. Returns what `measure` gave and how many loops ran.
+ */
+export async function underBuildLoad<T>(measure: () => Promise<T>): Promise<{ result: T; loops: number }> {
+  const load = startBuildLoad();
+  try {
+    await sleep(RAMP_MS);
+    return { result: await measure(), loops: load.loops };
+  } finally {
+    load.stop();
+  }
 }
