@@ -75,6 +75,8 @@ export class CallChannel {
   #head = 0;
   #tail = 0;
   #flushQueued = false;
+  /** Calls (not a warm-up) were published since the last flush: what WarmUp learns from. */
+  #callsPublished = false;
   /** A pick-up is scheduled (waitAsync or setImmediate): flushes leave results to it. */
   #pickUpScheduled = false;
   /** Asleep until DONE moves (signals.sleep). */
@@ -151,6 +153,7 @@ export class CallChannel {
     if (bytes < 0) return undefined;
     if (this.#death !== null) return Promise.reject(this.#death);
     this.#prewake();
+    this.#callsPublished = true;
     return new Promise((resolve, reject) => {
       if (this.#queued() > 0 || this.#full(bytes)) this.#overflow.push({ fn: fn!, args, bytes, resolve, reject });
       else this.#publish(fn!, args, bytes, resolve, reject);
@@ -306,7 +309,10 @@ export class CallChannel {
   readonly #flush = (): void => {
     this.#flushQueued = false;
     this.#wakeWorker();
-    this.#warmUp.published();
+    if (this.#callsPublished) {
+      this.#callsPublished = false;
+      this.#warmUp.published();
+    }
     this.#pickUp();
   };
 
