@@ -101,7 +101,7 @@ test('a worker that learnt the period of a loop of calls serves each once, and b
   }
 });
 
-test('the host\'s warm-up call runs nothing and is no burst, whether the worker watches or blocks', { timeout: 30_000 }, async () => {
+test('the host\'s warm-up call runs nothing and is no burst, whether the worker watches or blocks, and a call found behind it is', { timeout: 30_000 }, async () => {
   const { worker, channel, rec, header } = await start(true);
   try {
     const warmedUp = async (): Promise<void> => {
@@ -127,6 +127,20 @@ test('the host\'s warm-up call runs nothing and is no burst, whether the worker 
     channel.warmUp();
     assert.equal(channel.inflight, 1, 'no warm-up while a call is in flight');
     assert.equal(await pending, 3);
+    // A warm-up late enough to meet the frame's first call: the blocked worker finds both
+    // at once, and still hears the burst
+    await echo(worker, channel, 'settle');
+    await until(() => Atomics.load(header, WORKER_STATE) === WORKER_BLOCKED);
+    await sleep(5); // a quiet gap: what follows begins a burst
+    const before = Atomics.load(rec, REC.bursts);
+    Atomics.store(rec, REC.hold, 1);
+    channel.warmUp();
+    const late = channel.call('count', []);
+    Atomics.store(rec, REC.hold, 0);
+    Atomics.notify(rec, REC.hold);
+    assert.equal(await late, 4);
+    await until(() => Atomics.load(rec, REC.bursts) > before);
+    assert.equal(Atomics.load(rec, REC.bursts), before + 1, 'one burst');
   } finally {
     await worker.terminate();
   }

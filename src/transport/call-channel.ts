@@ -88,11 +88,11 @@ export class CallChannel {
   #death: IsoswapError | null = null;
   /** The arguments of calls failed before they were answered (see fail()). */
   readonly #stranded: unknown[][] = [];
+  readonly #warmUp: WarmUp;
   /** Hears of `_Out_` bytes that could not be written back (the host's `warning`). */
   onLost: LostBytes | undefined;
   readonly #lostAt = (fn: RingFunction, position: number): void => this.onLost?.(lostBytes(fn.name, position, this.label()));
   readonly #progress = (): boolean => Atomics.load(this.#header, DONE) !== this.#tail;
-  readonly #warmUp = new WarmUp(() => this.warmUp());
 
   /**
    * @param side carries what the ring cannot (ring-codec.ts); without it, views over
@@ -109,6 +109,7 @@ export class CallChannel {
     ({ header: this.#header, meta: this.#meta } = this.#views);
     this.#codec = new HostCodec(this.#views, undefined, side);
     this.#values = new HostValues(this.#views, side);
+    this.#warmUp = new WarmUp(() => this.warmUp(), this.#views.stamps);
   }
 
   /** Learns which functions the worker serves on the channel; `state` is the state block
@@ -174,6 +175,7 @@ export class CallChannel {
     const state = Atomics.load(this.#header, WORKER_STATE);
     if (state === WORKER_STOPPED || state === WORKER_EXITED) return;
     this.#publish(WARM_UP, [], 0, ignore, ignore);
+    this.#lookAtCpu();
     this.#queueFlush();
   }
 
@@ -303,7 +305,13 @@ export class CallChannel {
     if (fn.pointers) this.#args[slot] = args;
     this.#head = (seq + 1) | 0;
     Atomics.store(this.#header, HEAD, this.#head);
-    if ((seq & (CPU_LOOK_EVERY - 1)) === 0) Atomics.store(this.#header, HOST_CPU, platform().currentCpu() + 1);
+    if ((seq & (CPU_LOOK_EVERY - 1)) === 0) this.#lookAtCpu();
+  }
+
+  /** Tells the worker where the host runs (HOST_CPU): every CPU_LOOK_EVERY calls, and at
+   *  each warm-up, where the host will be at the frame's first call. */
+  #lookAtCpu(): void {
+    Atomics.store(this.#header, HOST_CPU, platform().currentCpu() + 1);
   }
 
   readonly #flush = (): void => {

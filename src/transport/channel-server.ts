@@ -9,6 +9,7 @@ import { SpinBudget } from './spin-budget.js';
 import { nowMs } from './clock.js';
 import { threadWorkerSignals, type WorkerSignals } from './ring-signals.js';
 import { WakePredictor } from './wake-predictor.js';
+import { announceNextBurst } from './warm-up.js';
 import { blockPredicted, type Predictor } from './predicted-block.js';
 import type { FastSignature } from '../wire/protocol.js';
 import { platform } from '../platform/platform.js';
@@ -132,17 +133,18 @@ export class ChannelServer {
 
   readonly #serve = (): void => {
     let started = nowMs();
-    /** Woken from a block: by the first call of a burst, or by the host's warm-up. */
-    let woken: 'burst' | 'warm-up' | null = null;
+    /** Woken from a block: by the first call of a burst, or by the host's warm-up (the
+     *  burst's first call may be in the ring behind it by the time this worker runs). */
+    let woken = false;
     for (;;) {
       if (this.#stopped) return;
       const ran = this.#drain();
-      if (woken !== null) {
+      if (woken) {
         // A wake-up's bookkeeping waits until its answers are out: after idle, each step
         // of it (a clock read most of all) costs microseconds the host would wait for.
-        if (woken === 'burst') this.#burst();
+        if (ran) this.#burst();
         this.#spin.caught(this.#ring.stamps[HEAD_AT]!);
-        woken = null;
+        woken = false;
         // Blocked is not busy: whatever the event loop had to do would have ended the block.
         started = nowMs();
       }
@@ -156,14 +158,16 @@ export class ChannelServer {
       // A Promise pending settles on the event loop: park there.
       if (this.options.block && this.#calls.pending === 0 && quietLoop()) {
         if (ran || this.#idleSince < 0) this.#idleSince = nowMs();
+        // Sleeping until the next frame: wake up off the host's CPU (#spreadCpus), or the
+        // host's frame timer wakes it where this worker watches, and nothing overlaps
+        if (this.#predictor.window() !== null) this.#spreadCpus();
         const outcome = blockPredicted(this.#ring, this.#tail, this.#turnPosted, BLOCK_SLICE_MS, this.signals, this.#predictor);
         if (outcome === 'turn' || (outcome === 'call' && !this.#comingSpin.spin(this.#hasWork))) {
           this.#idleSince = -1;
           this.#turn();
           return;
         }
-        // The host's warm-up before a predicted frame: the frame's first call is still to come
-        woken = this.#isWarmUp(this.#tail) ? 'warm-up' : 'burst';
+        woken = true;
         continue;
       }
       if (this.#park()) return;
@@ -171,12 +175,15 @@ export class ChannelServer {
   };
 
   /** A request was found blocked (and is answered by now): the first of a burst after a
-   *  quiet gap? When the host woke the worker, it stamped HEAD_AT: a truer start. */
+   *  quiet gap? When the host woke the worker, it stamped HEAD_AT: a truer start. The host
+   *  learns when the next burst is due (NEXT_BURST_AT): it warms up before it. */
   #burst(): void {
     const now = nowMs();
+    const { stamps } = this.#ring;
     if (now - this.#idleSince >= BURST_QUIET_MS) {
-      const stamped = this.#ring.stamps[HEAD_AT]!;
+      const stamped = stamps[HEAD_AT]!;
       this.#predictor.burst(stamped > this.#idleSince && stamped <= now ? stamped : now);
+      announceNextBurst(stamps, this.#predictor);
     }
     this.#idleSince = -1;
   }

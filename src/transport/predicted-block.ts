@@ -5,7 +5,7 @@ import { nowMs } from './clock.js';
 import type { WakePredictor, WakeWindow } from './wake-predictor.js';
 
 /** What a blocking worker asks of its predictor (wake-predictor.ts; a stub in tests). */
-export type Predictor = Pick<WakePredictor, 'burst' | 'miss' | 'window'>;
+export type Predictor = Pick<WakePredictor, 'burst' | 'miss' | 'window' | 'next' | 'period'>;
 
 /**
  * {@link blockWorker} for at most `sliceMs`; where `predictor` expects a burst of calls,

@@ -46,6 +46,11 @@ export const CPU_LOOK_EVERY = 256;
  *  time it woke cannot tell under load (spin-budget.ts). */
 export const HEAD_AT = 18;
 export const DONE_AT = 19;
+/** Float64 index of when the worker expects the next burst of calls (nowMs) and of the
+ *  period it learnt (wake-predictor.ts), NaN while it expects none: the host warms the
+ *  call path up shortly before (warm-up.ts). */
+export const NEXT_BURST_AT = 22;
+export const BURST_PERIOD = 23;
 const HEADER_INTS = 48;
 /** The header's size: zeroing it makes a used ring new (ring-pool.ts). */
 export const HEADER_BYTES = HEADER_INTS * 4;

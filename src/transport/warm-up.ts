@@ -1,71 +1,81 @@
-import { WakePredictor } from './wake-predictor.js';
+import { BURST_PERIOD, NEXT_BURST_AT } from './ring-layout.js';
+import { nowMs } from './clock.js';
+import type { WakePredictor } from './wake-predictor.js';
 
-/** A call this long after the previous one's start begins a burst (a frame's first call). */
-const BURST_GAP_MS = 1;
 /** The warm-up is due this long before the next burst: a timer fires up to a millisecond
  *  late, and one that fires with the frame's own timer runs just before it, as good. */
 const LEAD_MS = 0.5;
+/** An announced burst this many periods old is no loop any more (the worker's predictor
+ *  takes a burst after up to four missed frames as the same loop). */
+const STALE_PERIODS = 4;
+
+/** The worker's end: after each burst its predictor heard, when the next is due (NaN:
+ *  none), for {@link WarmUp}. */
+export function announceNextBurst(stamps: Float64Array, predictor: Pick<WakePredictor, 'next' | 'period'>): void {
+  const next = predictor.next();
+  stamps[BURST_PERIOD] = next === null ? Number.NaN : predictor.period;
+  stamps[NEXT_BURST_AT] = next ?? Number.NaN;
+}
 
 /**
  * Warms a frame loop's first call. After some milliseconds of idle a CPU has lost what the
  * call path had in its caches (a virtual one most of all, whose halt the hypervisor fills
  * with other work): the first call of a frame then pays several times a wake-up, on both
- * sides. A host that calls in bursts at a regular period (a game's frames) learns that
- * period (wake-predictor.ts, as its worker does), and shortly before the next burst is due
+ * sides. The worker learns when bursts of calls come (wake-predictor.ts) and announces the
+ * next one in the ring (NEXT_BURST_AT, BURST_PERIOD); shortly before it is due the host
  * sends one warm-up call through the channel (ring-layout.ts WARM_UP_FN: it runs nothing).
  *
- * The timer is set from its own callback, for the burst after the one it warms: setting a
- * timer after idle costs tens of microseconds (Node's timer lists, a call into libuv),
- * which a frame's first call would wait for. A call only notes the time; it sets the timer
- * only when none is set (the period was just learnt, or the loop came back). A warm-up that
- * no burst followed sets no more: a loop that stops costs one warm-up more, irregular calls
- * none.
+ * Nothing of this is on a call's path: after idle a clock read costs microseconds and
+ * setting a timer tens (Node's timer lists, a call into libuv), which a frame's first call
+ * would wait for. The timer sets the next warm-up from its own callback; a call sets it only
+ * when none is set (the loop was just learnt, or came back). A warm-up that no call
+ * followed sets no more: a loop that stops costs one warm-up more, irregular calls none.
  */
 export class WarmUp {
-  readonly #predictor = new WakePredictor();
-  #lastCall = Number.NEGATIVE_INFINITY;
   #timer: NodeJS.Timeout | undefined;
-  /** A burst began since the last warm-up was sent (or none was sent yet). */
-  #burstSinceFire = true;
+  #stamps: Float64Array;
+  /** A call was published since the last warm-up went (or none went yet). */
+  #calledSinceFire = true;
 
   /**
    * @param send publishes the warm-up call (it finds whether the channel may take one)
-   * @param now the clock, in ms (a test passes its own)
+   * @param stamps the ring's stamps, where the worker announces the next burst
+   * @param now the worker's clock (clock.ts nowMs), in ms; a test passes its own
    */
-  constructor(private readonly send: () => void, private readonly now: () => number = () => performance.now()) {}
-
-  /** Calls were published (one, or a turn's batch), and the worker runs them: a burst that
-   *  began teaches the period. Not before they are published: after idle, each step costs
-   *  microseconds the calls would wait for. */
-  published(): void {
-    const now = this.now();
-    const burst = now - this.#lastCall >= BURST_GAP_MS;
-    this.#lastCall = now;
-    if (!burst) return;
-    this.#predictor.burst(now);
-    this.#burstSinceFire = true;
-    if (this.#timer === undefined) this.#set(now);
+  constructor(private readonly send: () => void, stamps: Float64Array, private readonly now: () => number = nowMs) {
+    this.#stamps = stamps;
   }
 
-  /** No more warm-ups (the channel failed). */
+  /** Calls were published (not a warm-up). */
+  published(): void {
+    this.#calledSinceFire = true;
+    if (this.#timer === undefined) this.#set();
+  }
+
+  /** No more warm-ups (the channel failed); lets go of the ring. */
   stop(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#stamps = new Float64Array(0);
   }
 
-  /** Sets the timer for the first predicted burst whose warm-up is still ahead. */
-  #set(now: number): void {
-    let next = this.#predictor.next();
-    if (next === null) return;
-    while (next - LEAD_MS <= now) next += this.#predictor.period;
+  /** Sets the timer for the first announced burst whose warm-up is still ahead, if any. */
+  #set(): void {
+    const period = this.#stamps[BURST_PERIOD];
+    if (period === undefined || !(period > 0)) return; // none announced (NaN), or a ring never used (0)
+    const now = this.now();
+    let next = this.#stamps[NEXT_BURST_AT]!;
+    const late = now + LEAD_MS - next;
+    if (late > STALE_PERIODS * period) return;
+    if (late >= 0) next += (Math.floor(late / period) + 1) * period;
     this.#timer = setTimeout(this.#fire, next - LEAD_MS - now).unref();
   }
 
   readonly #fire = (): void => {
     this.#timer = undefined;
-    if (!this.#burstSinceFire) return; // the last warm-up's burst never came: the loop stopped
-    this.#burstSinceFire = false;
+    if (!this.#calledSinceFire) return; // the last warm-up's burst never came: the loop stopped
+    this.#calledSinceFire = false;
     this.send();
-    this.#set(this.now());
+    this.#set();
   };
 }

@@ -16,7 +16,10 @@ export const REC = {
   blocks: 6,
   /** Blocks that ended (a wake, a nudge or the slice's end) since the test last zeroed it. */
   woken: 7,
+  /** While the test sets 1, a woken worker waits before it looks at the ring: the test
+   *  publishes several requests that it then finds together. */
+  hold: 8,
 } as const;
-export const REC_WORDS = 8;
+export const REC_WORDS = 9;
 /** The worker's full block slice. */
 export { BLOCK_SLICE_MS as FULL_SLICE_MS } from '../../src/transport/channel-server.js';

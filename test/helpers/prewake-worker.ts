@@ -19,6 +19,7 @@ const signals: WorkerSignals = {
     Atomics.add(rec, sliceMs >= FULL_SLICE_MS - 1 ? REC.fullSlices : REC.shortSlices, 1);
     Atomics.add(rec, REC.blocks, 1);
     base.waitWake(header, wake, sliceMs);
+    while (Atomics.load(rec, REC.hold) === 1) Atomics.wait(rec, REC.hold, 1);
     Atomics.add(rec, REC.woken, 1);
   },
 };
@@ -28,6 +29,8 @@ const predictor = stub
   ? {
       burst: (): void => { current = null; Atomics.add(rec, REC.bursts, 1); },
       miss: (): void => { current = null; Atomics.add(rec, REC.misses, 1); },
+      next: (): null => null,
+      period: Number.NaN,
       window: (): WakeWindow | null => {
         if (Atomics.load(rec, REC.stubOn) !== 1) return current = null;
         if (current === null) {
