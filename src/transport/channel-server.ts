@@ -89,6 +89,8 @@ export class ChannelServer {
   #turnPosted = 0;
   /** When the worker began to block after its last request (nowMs), -1 while it serves. */
   #idleSince = -1;
+  /** HEAD_AT as the host stamped it for the last warm-up that woke this worker. */
+  #warmUpStamp = Number.NEGATIVE_INFINITY;
   /** When the worker last moved off its host's CPU (nowMs). */
   #leftCpuAt = Number.NEGATIVE_INFINITY;
   readonly #predictor: Predictor;
@@ -138,6 +140,9 @@ export class ChannelServer {
     let woken = false;
     for (;;) {
       if (this.#stopped) return;
+      // The host stamped HEAD_AT when it woke this worker for its warm-up: no date for the
+      // burst's first call, which came later (a prediction learnt from it runs early)
+      if (woken && this.#isWarmUp(this.#tail)) this.#warmUpStamp = this.#ring.stamps[HEAD_AT]!;
       const ran = this.#drain();
       if (woken) {
         // A wake-up's bookkeeping waits until its answers are out: after idle, each step
@@ -175,14 +180,15 @@ export class ChannelServer {
   };
 
   /** A request was found blocked (and is answered by now): the first of a burst after a
-   *  quiet gap? When the host woke the worker, it stamped HEAD_AT: a truer start. The host
+   *  quiet gap? When the host woke the worker for it, it stamped HEAD_AT: a truer start. The host
    *  learns when the next burst is due (NEXT_BURST_AT): it warms up before it. */
   #burst(): void {
     const now = nowMs();
     const { stamps } = this.#ring;
     if (now - this.#idleSince >= BURST_QUIET_MS) {
       const stamped = stamps[HEAD_AT]!;
-      this.#predictor.burst(stamped > this.#idleSince && stamped <= now ? stamped : now);
+      const dated = stamped > this.#idleSince && stamped > this.#warmUpStamp && stamped <= now;
+      this.#predictor.burst(dated ? stamped : now);
       announceNextBurst(stamps, this.#predictor);
     }
     this.#idleSince = -1;
