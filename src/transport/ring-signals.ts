@@ -98,7 +98,7 @@ export function prewakeWorker(ring: RingHeader, signals: HostSignals): boolean {
 /**
  * The host's half of {@link blockWorker} and of a parked worker's wake-up: what kind of
  * sleep the worker is in, claimed once (a compare-exchange back to WORKER_RUNNING, so one
- * batch of calls costs one wake-up), with HEAD_AT stamped first. For a blocked worker,
+ * batch of calls costs one wake-up), with HEAD_AT stamped after. For a blocked worker,
  * WAKE is bumped too. `notify` wakes the word: HEAD for a parked worker, WAKE for a
  * blocked one.
  */
@@ -107,9 +107,11 @@ export function claimWake(ring: RingHeader, notify: (kind: typeof WORKER_PARKED 
   const state = Atomics.load(header, WORKER_STATE);
   if (state !== WORKER_PARKED && state !== WORKER_BLOCKED) return false;
   if (Atomics.compareExchange(header, WORKER_STATE, state, WORKER_RUNNING) !== state) return false;
-  stamps[HEAD_AT] = nowMs();
   if (state === WORKER_BLOCKED) Atomics.add(header, WAKE, 1);
   notify(state);
+  // After the wake-up, which the clock read (microseconds after idle) would delay: the
+  // worker reads the stamp once it answered; one it finds stale teaches it nothing
+  stamps[HEAD_AT] = nowMs();
   return true;
 }
 
