@@ -9,6 +9,7 @@ import { HostValues } from './ring-values.js';
 import { Deadline } from './blocking-wait.js';
 import { lostBytes, type LostBytes } from './copy-back.js';
 import { SpinBudget } from './spin-budget.js';
+import { nowMs } from './clock.js';
 import { HOST_ASLEEP, prewakeWorker, threadHostSignals, type HostSignals } from './ring-signals.js';
 import { WarmUp } from './warm-up.js';
 import { platform } from '../platform/platform.js';
@@ -37,6 +38,10 @@ const WOKEN_SPIN_US = 1000;
 /** The warm-up call (warm-up.ts): no arguments, no result. */
 const WARM_UP = ringFunction('isoswap:warm-up', WARM_UP_FN, { args: [], result: 'void' });
 const ignore = (): void => {};
+/** CallChannel's #spinningSince when no pick-up spun since the event loop turned... */
+const NOT_SPINNING = -1;
+/** ... and while only the first one did. */
+const SPINNING_UNDATED = -2;
 
 /**
  * The host side of one worker's shared-memory call channel (ring-layout.ts), for the functions
@@ -81,8 +86,9 @@ export class CallChannel {
   #pickUpScheduled = false;
   /** Asleep until DONE moves (signals.sleep). */
   #asleep = false;
-  /** When picking up by spinning began, -1 after a turn of the event loop. */
-  #spinningSince = -1;
+  /** When picking up by spinning began (nowMs); NOT_SPINNING after a turn of the event
+   *  loop, SPINNING_UNDATED while the first pick-up of a turn spins. */
+  #spinningSince = NOT_SPINNING;
   /** An immediate will tell of the event loop's next turn (#loopTurned). */
   #turnAwaited = false;
   #death: IsoswapError | null = null;
@@ -342,9 +348,11 @@ export class CallChannel {
   /** Collects results while they come (spinning), then sleeps until the next one. */
   #pickUp(): void {
     if (this.#pickUpScheduled || this.#death !== null || this.inflight === 0) return;
-    const now = performance.now();
-    if (this.#spinningSince < 0) this.#spinningSince = now;
-    else if (now - this.#spinningSince > YIELD_MS) {
+    // The first pick-up of a turn reads no clock (after idle a read costs microseconds the
+    // answer would wait for): the next one in the same turn dates the spinning
+    if (this.#spinningSince === NOT_SPINNING) this.#spinningSince = SPINNING_UNDATED;
+    else if (this.#spinningSince === SPINNING_UNDATED) this.#spinningSince = nowMs();
+    else if (nowMs() - this.#spinningSince > YIELD_MS) {
       this.#pickUpScheduled = true;
       setImmediate(this.#woken);
       return;
@@ -366,7 +374,7 @@ export class CallChannel {
 
   readonly #loopTurned = (): void => {
     this.#turnAwaited = false;
-    if (!this.#pickUpScheduled) this.#spinningSince = -1;
+    if (!this.#pickUpScheduled) this.#spinningSince = NOT_SPINNING;
   };
 
   #sleep(): void {
@@ -377,7 +385,7 @@ export class CallChannel {
   readonly #woken = (): void => {
     if (this.#asleep) this.#spin().caught(this.#views.stamps[DONE_AT]!);
     this.#pickUpScheduled = this.#asleep = false;
-    this.#spinningSince = -1;
+    this.#spinningSince = NOT_SPINNING;
     Atomics.store(this.#header, HOST_WAITING, 0);
     if (this.#death !== null) return;
     this.#collect();

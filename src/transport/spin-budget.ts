@@ -46,20 +46,23 @@ export class SpinBudget {
    */
   spin(ready: () => boolean): boolean {
     if (ready()) return true;
-    const started = nowMs();
-    this.#startedAt = started;
-    const deadline = started + this.#us / 1000;
+    let deadline = Number.NaN;
     for (let i = 1; ; i++) {
       if (ready()) {
         this.#us = Math.min(this.maxUs, this.#us * 2);
         return true;
       }
-      // The clock costs tens of ns: look at the clock every 32 turns only. Then give the
-      // CPU away: on a machine with more runnable threads than cores the other side may be
-      // waiting for this very CPU (both on one core, a call cost two whole spins); with
-      // nothing else to run there, sched_yield returns at once.
+      // The clock costs tens of ns (microseconds after idle): look at it every 32 turns
+      // only, the first time to start the budget. Then give the CPU away: on a machine with
+      // more runnable threads than cores the other side may be waiting for this very CPU
+      // (both on one core, a call cost two whole spins); with nothing else to run there,
+      // sched_yield returns at once.
       if ((i & 31) === 0) {
-        if (nowMs() > deadline) {
+        const now = nowMs();
+        if (Number.isNaN(deadline)) {
+          this.#startedAt = now;
+          deadline = now + this.#us / 1000;
+        } else if (now > deadline) {
           this.#us = Math.max(this.minUs, this.#us / 2);
           return false;
         }
