@@ -13,12 +13,14 @@ const MIN_GAPS = 3;
 /** After this many predicted bursts in a row that did not come, no more prediction until
  *  the bursts are regular again: a loop that stopped costs two windows, then nothing. */
 const MAX_MISSES = 2;
-/** A window is open at most this long, and at most this fraction of the period (its CPU). */
-const MAX_WINDOW_MS = 2;
-const MAX_WINDOW_SHARE = 0.1;
-/** A window opens at least this long before the expected burst: waking from a timed wait
- *  is late by the timer's slack and the scheduler. */
-const MIN_LEAD_MS = 0.2;
+/** A window reaches from the expected burst as far as the bursts' own jitter on either side
+ *  (twice their mean error, and MIN_REACH_MS more: waking from a timed wait is late by the
+ *  timer's slack and the scheduler), at most MAX_REACH_MS and MAX_REACH_SHARE of the period
+ *  (its CPU): a loop paced on a grid gets a narrow window, one that sleeps a fixed time
+ *  after each frame (gaps of 15.4-18.2 ms for a sleep(16)) a wide one. */
+const MIN_REACH_MS = 0.2;
+const MAX_REACH_MS = 1.5;
+const MAX_REACH_SHARE = 0.1;
 
 /** When to be awake: from `from` to `until` (the clock of the observations). */
 export interface WakeWindow {
@@ -103,8 +105,7 @@ export class WakePredictor {
   window(): WakeWindow | null {
     const next = this.next();
     if (next === null) return null;
-    const width = Math.min(MAX_WINDOW_MS, MAX_WINDOW_SHARE * this.#period);
-    const from = next - Math.min(width / 2, MIN_LEAD_MS + 2 * this.#deviation);
-    return { from, until: from + width };
+    const reach = Math.min(MAX_REACH_MS, MAX_REACH_SHARE * this.#period, MIN_REACH_MS + 2 * this.#deviation);
+    return { from: next - reach, until: next + reach };
   }
 }
