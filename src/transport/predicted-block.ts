@@ -39,7 +39,10 @@ export function blockPredicted(
 function watch(header: Int32Array, window: WakeWindow, ready: () => boolean): boolean {
   const us = (window.until - nowMs()) * 1000;
   Atomics.store(header, WORKER_STATE, WORKER_WATCHING);
-  const came = new SpinBudget(us, us).spin(ready);
+  // Without yielding: nothing waits for this CPU but other programs (the host is on
+  // another, the worker moved off it before it slept), and a yield to a compiler there
+  // would give it a whole time slice, during which the burst comes
+  const came = new SpinBudget(us, us).spin(ready, false);
   Atomics.store(header, WORKER_STATE, WORKER_RUNNING);
   return came;
 }

@@ -42,9 +42,10 @@ export class SpinBudget {
   }
 
   /**
-   * Calls `ready` until it returns true or the budget is spent; true if it did.
+   * Calls `ready` until it returns true or the budget is spent; true if it did. `yielding`:
+   * whether to give the CPU away as it goes (below).
    */
-  spin(ready: () => boolean): boolean {
+  spin(ready: () => boolean, yielding = true): boolean {
     if (ready()) return true;
     let deadline = Number.NaN;
     for (let i = 1; ; i++) {
@@ -66,7 +67,7 @@ export class SpinBudget {
           this.#us = Math.max(this.minUs, this.#us / 2);
           return false;
         }
-        platform().yieldCpu();
+        if (yielding) platform().yieldCpu();
       }
     }
   }
