@@ -35,6 +35,9 @@ const AWAKE_SPIN_US = 50;
  *  machine busy with other processes is tens to hundreds of µs; sleeping meanwhile would
  *  add a second wake-up, the host's own. */
 const WOKEN_SPIN_US = 1000;
+/** A watching worker answers a call after idle in 15-30 µs (its code cold); if it shares
+ *  this CPU after all, the spin yields after this long. */
+const WATCHED_YIELD_AFTER_US = 30;
 /** The warm-up call (warm-up.ts): no arguments, no result. */
 const WARM_UP = ringFunction('isoswap:warm-up', WARM_UP_FN, { args: [], result: 'void' });
 const ignore = (): void => {};
@@ -77,6 +80,8 @@ export class CallChannel {
   readonly #spinWoken = new SpinBudget(1, WOKEN_SPIN_US);
   /** The calls in flight went to a worker that slept: their answers come a wake-up later. */
   #workerWoken = false;
+  /** ... or to one watching for them (predicted-block.ts), on another CPU as a rule. */
+  #workerWatched = false;
   #head = 0;
   #tail = 0;
   #flushQueued = false;
@@ -333,7 +338,10 @@ export class CallChannel {
   /** A blocked worker's wake-up takes longer than anything the host does before it
    *  publishes (after idle, the host's own first steps are slow too): start it first. */
   #prewake(): void {
-    if (prewakeWorker(this.#views, this.signals)) this.#workerWoken = true;
+    const found = prewakeWorker(this.#views, this.signals);
+    if (found === null) return;
+    this.#workerWoken = true;
+    if (found === 'watching') this.#workerWatched = true;
   }
 
   #wakeWorker(): void {
@@ -343,6 +351,13 @@ export class CallChannel {
   /** The spin budget for the answers now awaited. */
   #spin(): SpinBudget {
     return this.#workerWoken ? this.#spinWoken : this.#spinAwake;
+  }
+
+  /** How long the spin for those answers goes before it yields the CPU: a watching worker
+   *  moved off this CPU before it slept, and a yield to another program here (a compiler)
+   *  would hand it a whole time slice while the answer comes. */
+  #yieldAfterUs(): number {
+    return this.#workerWatched ? WATCHED_YIELD_AFTER_US : 0;
   }
 
   /** Collects results while they come (spinning), then sleeps until the next one. */
@@ -358,7 +373,7 @@ export class CallChannel {
       return;
     }
     while (!this.#pickUpScheduled && this.#death === null && this.inflight > 0) {
-      if (!this.#spin().spin(this.#progress)) {
+      if (!this.#spin().spin(this.#progress, this.#yieldAfterUs())) {
         this.#sleep();
         return;
       }
@@ -396,7 +411,7 @@ export class CallChannel {
   #block(deadline: Deadline): void {
     this.#wakeWorker(); // calls written in this turn may not have been announced yet
     const spin = this.#spin();
-    if (spin.spin(this.#progress)) return;
+    if (spin.spin(this.#progress, this.#yieldAfterUs())) return;
     try {
       while (!this.#progress()) {
         this.signals.block(this.#views, this.#tail, deadline.sliceMs());
@@ -457,7 +472,7 @@ export class CallChannel {
           : new IsoswapError('ERR_BAD_ARGUMENTS', `bad arguments for ${fn.name} in ${this.label()}`, { function: fn.name }));
       }
     }
-    if (this.#tail === this.#head) this.#workerWoken = false;
+    if (this.#tail === this.#head) this.#workerWoken = this.#workerWatched = false;
     if (this.#queued() > 0) {
       while (this.#queued() > 0 && !this.#full(this.#overflow[this.#overflowAt]!.bytes)) {
         const { fn, args, bytes, resolve, reject } = this.#overflow[this.#overflowAt++]!;

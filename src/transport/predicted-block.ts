@@ -42,7 +42,7 @@ function watch(header: Int32Array, window: WakeWindow, ready: () => boolean): bo
   // Without yielding: nothing waits for this CPU but other programs (the host is on
   // another, the worker moved off it before it slept), and a yield to a compiler there
   // would give it a whole time slice, during which the burst comes
-  const came = new SpinBudget(us, us).spin(ready, false);
+  const came = new SpinBudget(us, us).spin(ready, Number.POSITIVE_INFINITY);
   Atomics.store(header, WORKER_STATE, WORKER_RUNNING);
   return came;
 }

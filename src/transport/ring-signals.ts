@@ -83,16 +83,17 @@ export function blockWorker(ring: RingHeader, seen: number, turnPosted: number, 
 
 /**
  * The host is about to publish a call: a worker blocked on WAKE is woken now, so that its
- * wake-up overlaps what the host does before publishing (CALL_COMING). True if it was
- * asleep.
+ * wake-up overlaps what the host does before publishing (CALL_COMING). What the worker
+ * was: 'woken' (it slept), 'watching' (awake for a predicted burst, its code cold after
+ * idle), or null (awake, or parked: woken when the calls are flushed).
  */
-export function prewakeWorker(ring: RingHeader, signals: HostSignals): boolean {
+export function prewakeWorker(ring: RingHeader, signals: HostSignals): 'woken' | 'watching' | null {
   const { header } = ring;
   const state = Atomics.load(header, WORKER_STATE);
-  if (state === WORKER_WATCHING) return true;
-  if (state !== WORKER_BLOCKED) return false;
+  if (state === WORKER_WATCHING) return 'watching';
+  if (state !== WORKER_BLOCKED) return null;
   Atomics.store(header, CALL_COMING, 1);
-  return signals.wakeWorker(ring);
+  return signals.wakeWorker(ring) ? 'woken' : null;
 }
 
 /**

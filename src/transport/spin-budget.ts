@@ -42,10 +42,10 @@ export class SpinBudget {
   }
 
   /**
-   * Calls `ready` until it returns true or the budget is spent; true if it did. `yielding`:
-   * whether to give the CPU away as it goes (below).
+   * Calls `ready` until it returns true or the budget is spent; true if it did. It gives
+   * the CPU away as it goes (below) once it has spun `yieldAfterUs` (Infinity: never).
    */
-  spin(ready: () => boolean, yielding = true): boolean {
+  spin(ready: () => boolean, yieldAfterUs = 0): boolean {
     if (ready()) return true;
     let deadline = Number.NaN;
     for (let i = 1; ; i++) {
@@ -67,7 +67,7 @@ export class SpinBudget {
           this.#us = Math.max(this.minUs, this.#us / 2);
           return false;
         }
-        if (yielding) platform().yieldCpu();
+        if ((now - this.#startedAt) * 1000 >= yieldAfterUs) platform().yieldCpu();
       }
     }
   }
