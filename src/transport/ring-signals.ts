@@ -66,15 +66,22 @@ export type BlockOutcome = 'work' | 'call' | 'turn';
  * loop last turned: a POSTED past it means a message may wait there, so the worker does
  * not block. A wake for a call bumps WAKE only: the worker that answered it blocks again
  * at once, without a turn of its event loop first (a host sharing its core would wait for
- * that turn). The worker stores WORKER_BLOCKED, then reads WAKE, POSTED and HEAD; the host
+ * that turn). The worker stores WORKER_BLOCKED, then reads POSTED and HEAD; the host
  * stores HEAD (or posts and bumps POSTED, then WAKE), then reads WORKER_STATE: with
- * sequentially consistent atomics one of the two sees the other, and a bump after the read
- * of WAKE ends the wait at once.
+ * sequentially consistent atomics one of the two sees the other.
+ *
+ * WAKE is read before WORKER_BLOCKED is stored: every wake the host claims (a
+ * compare-exchange from WORKER_BLOCKED) then bumps WAKE past the value waited on, and
+ * the wait ends at once. Read after, a claim that HEAD does not show could come in
+ * between: a prewake (prewakeWorker, before the call is in the ring), or a flush's
+ * wakeWorker for a call the worker already ran. It set WORKER_RUNNING and bumped WAKE; the
+ * worker read the bumped WAKE and slept on it; the host, finding it running, woke it for
+ * no later call: they waited for the slice's end (10 s).
  */
 export function blockWorker(ring: RingHeader, seen: number, turnPosted: number, sliceMs: number, signals: WorkerSignals): BlockOutcome {
   const { header } = ring;
-  Atomics.store(header, WORKER_STATE, WORKER_BLOCKED);
   const wake = Atomics.load(header, WAKE);
+  Atomics.store(header, WORKER_STATE, WORKER_BLOCKED);
   if (Atomics.load(header, POSTED) === turnPosted && Atomics.load(header, HEAD) === seen) signals.waitWake(ring, wake, sliceMs);
   Atomics.store(header, WORKER_STATE, WORKER_RUNNING);
   const coming = Atomics.exchange(header, CALL_COMING, 0) === 1;
