@@ -1,8 +1,9 @@
-import { HEAD, POSTED, WORKER_RUNNING, WORKER_STATE, WORKER_WATCHING, type RingHeader } from './ring-layout.js';
+import { HEAD, HOST_CPU, POSTED, WORKER_RUNNING, WORKER_STATE, WORKER_WATCHING, type RingHeader } from './ring-layout.js';
 import { blockWorker, type BlockOutcome, type WorkerSignals } from './ring-signals.js';
 import { SpinBudget } from './spin-budget.js';
 import { nowMs } from './clock.js';
 import type { WakePredictor, WakeWindow } from './wake-predictor.js';
+import { platform } from '../platform/platform.js';
 
 /** What a blocking worker asks of its predictor (wake-predictor.ts; a stub in tests). */
 export type Predictor = Pick<WakePredictor, 'burst' | 'miss' | 'window' | 'next' | 'period'>;
@@ -39,10 +40,11 @@ export function blockPredicted(
 function watch(header: Int32Array, window: WakeWindow, ready: () => boolean): boolean {
   const us = (window.until - nowMs()) * 1000;
   Atomics.store(header, WORKER_STATE, WORKER_WATCHING);
-  // Without yielding: nothing waits for this CPU but other programs (the host is on
-  // another, the worker moved off it before it slept), and a yield to a compiler there
-  // would give it a whole time slice, during which the burst comes
-  const came = new SpinBudget(us, us).spin(ready, Number.POSITIVE_INFINITY);
+  // Off the host's CPU (the worker moved before it slept), without yielding: a yield to a
+  // compiler there would give it a whole time slice, during which the burst comes. On the
+  // host's CPU (one CPU, or the host moved), yielding: the host needs it for the burst.
+  const offHostCpu = platform().currentCpu() !== Atomics.load(header, HOST_CPU) - 1;
+  const came = new SpinBudget(us, us).spin(ready, offHostCpu ? Number.POSITIVE_INFINITY : 0);
   Atomics.store(header, WORKER_STATE, WORKER_RUNNING);
   return came;
 }
