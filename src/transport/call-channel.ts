@@ -78,10 +78,10 @@ export class CallChannel {
   #overflowAt = 0;
   readonly #spinAwake = new SpinBudget(1, AWAKE_SPIN_US);
   readonly #spinWoken = new SpinBudget(1, WOKEN_SPIN_US);
-  /** The calls in flight went to a worker that slept: their answers come a wake-up later. */
-  #workerWoken = false;
-  /** ... or to one watching for them (predicted-block.ts), on another CPU as a rule. */
-  #workerWatched = false;
+  /** The calls in flight went to a worker that slept ('woken': their answers come a wake-up
+   *  later), or to one watching for them ('watching': predicted-block.ts, on another CPU as a
+   *  rule, its code cold); null: to one awake. */
+  #workerWas: 'woken' | 'watching' | null = null;
   #head = 0;
   #tail = 0;
   #flushQueued = false;
@@ -339,25 +339,23 @@ export class CallChannel {
    *  publishes (after idle, the host's own first steps are slow too): start it first. */
   #prewake(): void {
     const found = prewakeWorker(this.#views, this.signals);
-    if (found === null) return;
-    this.#workerWoken = true;
-    if (found === 'watching') this.#workerWatched = true;
+    if (found !== null && this.#workerWas !== 'watching') this.#workerWas = found;
   }
 
   #wakeWorker(): void {
-    if (this.signals.wakeWorker(this.#views)) this.#workerWoken = true;
+    if (this.signals.wakeWorker(this.#views)) this.#workerWas ??= 'woken';
   }
 
   /** The spin budget for the answers now awaited. */
   #spin(): SpinBudget {
-    return this.#workerWoken ? this.#spinWoken : this.#spinAwake;
+    return this.#workerWas === null ? this.#spinAwake : this.#spinWoken;
   }
 
   /** How long the spin for those answers goes before it yields the CPU: a watching worker
    *  moved off this CPU before it slept, and a yield to another program here (a compiler)
    *  would hand it a whole time slice while the answer comes. */
   #yieldAfterUs(): number {
-    return this.#workerWatched ? WATCHED_YIELD_AFTER_US : 0;
+    return this.#workerWas === 'watching' ? WATCHED_YIELD_AFTER_US : 0;
   }
 
   /** Collects results while they come (spinning), then sleeps until the next one. */
@@ -472,7 +470,7 @@ export class CallChannel {
           : new IsoswapError('ERR_BAD_ARGUMENTS', `bad arguments for ${fn.name} in ${this.label()}`, { function: fn.name }));
       }
     }
-    if (this.#tail === this.#head) this.#workerWoken = this.#workerWatched = false;
+    if (this.#tail === this.#head) this.#workerWas = null;
     if (this.#queued() > 0) {
       while (this.#queued() > 0 && !this.#full(this.#overflow[this.#overflowAt]!.bytes)) {
         const { fn, args, bytes, resolve, reject } = this.#overflow[this.#overflowAt++]!;

@@ -1,5 +1,5 @@
 import {
-  channelViews, CPU_LOOK_EVERY, HEAD, HEAD_AT, HOST_CPU, MASK, META_FN, META_STATUS, SLOT_META, SLOT_VALUES, DONE,
+  channelViews, CPU_LOOK_EVERY, HEAD, HEAD_AT, MASK, META_FN, META_STATUS, SLOT_META, SLOT_VALUES, DONE,
   POSTED, STATUS_BAD_ARGUMENTS, STATUS_OK, STATUS_UNKNOWN_FUNCTION, WARM_UP_FN, WORKER_EXITED,
   WORKER_RUNNING, WORKER_STATE, WORKER_STOPPED, WORKER_TID, type RingHeader,
 } from './ring-layout.js';
@@ -10,7 +10,7 @@ import { nowMs } from './clock.js';
 import { threadWorkerSignals, type WorkerSignals } from './ring-signals.js';
 import { WakePredictor } from './wake-predictor.js';
 import { announceNextBurst } from './warm-up.js';
-import { blockPredicted, type Predictor } from './predicted-block.js';
+import { blockPredicted, hostCpuShared, type Predictor } from './predicted-block.js';
 import type { FastSignature } from '../wire/protocol.js';
 import { platform } from '../platform/platform.js';
 
@@ -256,8 +256,8 @@ export class ChannelServer {
    * thread is the program's own: the worker moves.
    */
   #spreadCpus(): void {
-    const host = Atomics.load(this.#header, HOST_CPU) - 1;
-    if (host < 0 || platform().currentCpu() !== host) return;
+    const host = hostCpuShared(this.#header);
+    if (host < 0) return;
     const now = nowMs();
     if (now - this.#leftCpuAt < LEAVE_CPU_EVERY_MS) return;
     this.#leftCpuAt = now;

@@ -36,6 +36,13 @@ export function blockPredicted(
   }
 }
 
+/** The host's CPU (HOST_CPU) when this thread runs on it too, else -1 (also where either
+ *  is unknown: a host that never called, Windows). */
+export function hostCpuShared(header: Int32Array): number {
+  const host = Atomics.load(header, HOST_CPU) - 1;
+  return host >= 0 && platform().currentCpu() === host ? host : -1;
+}
+
 /** Spins until `ready` or the window closes; whether `ready` came. */
 function watch(header: Int32Array, window: WakeWindow, ready: () => boolean): boolean {
   const us = (window.until - nowMs()) * 1000;
@@ -43,8 +50,7 @@ function watch(header: Int32Array, window: WakeWindow, ready: () => boolean): bo
   // Off the host's CPU (the worker moved before it slept), without yielding: a yield to a
   // compiler there would give it a whole time slice, during which the burst comes. On the
   // host's CPU (one CPU, or the host moved), yielding: the host needs it for the burst.
-  const offHostCpu = platform().currentCpu() !== Atomics.load(header, HOST_CPU) - 1;
-  const came = new SpinBudget(us, us).spin(ready, offHostCpu ? Number.POSITIVE_INFINITY : 0);
+  const came = new SpinBudget(us, us).spin(ready, hostCpuShared(header) < 0 ? Number.POSITIVE_INFINITY : 0);
   Atomics.store(header, WORKER_STATE, WORKER_RUNNING);
   return came;
 }
