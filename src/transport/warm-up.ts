@@ -36,6 +36,8 @@ export class WarmUp {
   #stamps: Float64Array;
   /** A call was published since the last warm-up went (or none went yet). */
   #calledSinceFire = true;
+  /** The burst the timer set is for. */
+  #target = Number.NEGATIVE_INFINITY;
 
   /**
    * @param send publishes the warm-up call (it finds whether the channel may take one)
@@ -59,8 +61,9 @@ export class WarmUp {
     this.#stamps = new Float64Array(0);
   }
 
-  /** Sets the timer for the first announced burst whose warm-up is still ahead, if any. */
-  #set(): void {
+  /** Sets the timer for the first announced burst whose warm-up is still ahead and that
+   *  lies past `warmed` (the burst a warm-up just went for), if any. */
+  #set(warmed = Number.NEGATIVE_INFINITY): void {
     const period = this.#stamps[BURST_PERIOD];
     if (period === undefined || !(period > 0)) return; // none announced (NaN), or a ring never used (0)
     const now = this.now();
@@ -68,6 +71,11 @@ export class WarmUp {
     const late = now + LEAD_MS - next;
     if (late > STALE_PERIODS * period) return;
     if (late >= 0) next += (Math.floor(late / period) + 1) * period;
+    // A timer fires up to a millisecond early (Node's timer lists count whole ms): aimed at
+    // the burst just warmed up for again, it would fire before that burst, find no call
+    // since, and end the chain; the frame's call would then set the timer on its path
+    if (next - warmed < period / 2) next += period;
+    this.#target = next;
     this.#timer = setTimeout(this.#fire, next - LEAD_MS - now).unref();
   }
 
@@ -76,6 +84,6 @@ export class WarmUp {
     if (!this.#calledSinceFire) return; // the last warm-up's burst never came: the loop stopped
     this.#calledSinceFire = false;
     this.send();
-    this.#set();
+    this.#set(this.#target);
   };
 }

@@ -123,3 +123,25 @@ test('no warm-up after stop()', (t) => {
   at(1000 + 10 * FRAME);
   assert.equal(sent.length, before, 'stopped: the timer set went with it');
 });
+
+test('timers that fire early (Node\'s are ms-granular) still give one warm-up per frame, and no timer set by a call', (t) => {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  t.after(() => mock.timers.reset());
+  const mocked = globalThis.setTimeout;
+  const setTimer = t.mock.method(globalThis, 'setTimeout',
+    (fn: () => void, ms: number) => mocked(fn, Math.max(0, ms - 0.8))); // 0.8 ms early, as a 16 ms timer may fire after 15.2
+  const { sent, at, burst } = rig();
+  let setByCalls = 0;
+  let warmedFrames = 0;
+  for (let i = 0; i < 20; i++) {
+    const frame = 1000 + i * FRAME;
+    const before = sent.length;
+    at(frame);
+    if (i >= 6 && sent.length === before + 1) warmedFrames++;
+    const timers = setTimer.mock.callCount();
+    burst(frame);
+    if (i >= 6) setByCalls += setTimer.mock.callCount() - timers;
+  }
+  assert.equal(warmedFrames, 14, 'one warm-up before each learnt frame');
+  assert.equal(setByCalls, 0, 'calls only note that they came');
+});
