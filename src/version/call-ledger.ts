@@ -9,7 +9,7 @@ export class CallLedger {
   #inflight = 0;
   #idleWaiters: Array<() => void> = [];
   readonly #done = (): void => {
-    if (--this.#inflight === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
+    if (--this.#inflight === 0 && this.#idleWaiters.length > 0) for (const wake of this.#idleWaiters.splice(0)) wake();
   };
 
   get inflight(): number {
@@ -42,14 +42,15 @@ export class CallLedger {
     });
   }
 
-  /** Counts a blocking call while it runs. */
-  counting<T>(run: () => T): T {
+  /** A blocking call starts: counted until {@link CallLedger.ended} (no closure per
+   *  call, as a callSync after idle pays for every allocation). */
+  started(): void {
     this.#inflight++;
-    try {
-      return run();
-    } finally {
-      this.#done();
-    }
+  }
+
+  /** The blocking call {@link CallLedger.started} counted returned or threw. */
+  ended(): void {
+    this.#done();
   }
 
   /** Resolves true once no call is in flight, false if `timeoutMs` passes first (0: no

@@ -135,14 +135,15 @@ export class Version {
     if (sync === undefined) {
       throw new IsoswapError('ERR_INVALID_OPTIONS', 'callSync is not available in this isolation mode', { option: 'isolation' });
     }
-    return this.#calls.counting(() => {
-      try {
-        return sync(name, args, this.#callTimeoutMs);
-      } catch (err) {
-        if (!(err instanceof IsoswapError) || err.code !== 'ERR_CALL_TIMEOUT') throw err;
-        throw this.#timedOut(name, this.#callTimeoutMs); // as for `call`; the call may still be running
-      }
-    });
+    this.#calls.started();
+    try {
+      return sync(name, args, this.#callTimeoutMs);
+    } catch (err) {
+      if (!(err instanceof IsoswapError) || err.code !== 'ERR_CALL_TIMEOUT') throw err;
+      throw this.#timedOut(name, this.#callTimeoutMs); // as for `call`; the call may still be running
+    } finally {
+      this.#calls.ended();
+    }
   }
 
   /**
