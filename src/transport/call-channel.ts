@@ -8,8 +8,8 @@ import { HostCodec, ringFunction, type RingFunction, type RingSideChannel } from
 import { HostValues } from './ring-values.js';
 import { Deadline } from './blocking-wait.js';
 import { lostBytes, type LostBytes } from './copy-back.js';
-import { SpinBudget } from './spin-budget.js';
-import { nowMs } from './clock.js';
+import { AnswerSpin } from './answer-spin.js';
+import { AnswerPickUp } from './answer-pick-up.js';
 import { HOST_ASLEEP, prewakeWorker, threadHostSignals, type HostSignals } from './ring-signals.js';
 import { WarmUp } from './warm-up.js';
 import { platform } from '../platform/platform.js';
@@ -24,27 +24,9 @@ interface Queued {
   reject: Settle;
 }
 
-/** After picking results up by spinning (in microtasks) for this long, the host waits for
- *  a turn of the event loop: a caller awaiting calls in a loop would otherwise starve
- *  timers and I/O, as a loop over resolved promises does. */
-const YIELD_MS = 1;
-/** The longest spin for an answer from a worker that was awake when the calls were
- *  published (its answer takes what the call takes)... */
-const AWAKE_SPIN_US = 50;
-/** ... and from one the host had to wake: its answer comes a wake-up later, which on a
- *  machine busy with other processes is tens to hundreds of µs; sleeping meanwhile would
- *  add a second wake-up, the host's own. */
-const WOKEN_SPIN_US = 1000;
-/** A watching worker answers a call after idle in 15-30 µs (its code cold); if it shares
- *  this CPU after all, the spin yields after this long. */
-const WATCHED_YIELD_AFTER_US = 30;
 /** The warm-up call (warm-up.ts): no arguments, no result. */
 const WARM_UP = ringFunction('isoswap:warm-up', WARM_UP_FN, { args: [], result: 'void' });
 const ignore = (): void => {};
-/** CallChannel's #spinningSince when no pick-up spun since the event loop turned... */
-const NOT_SPINNING = -1;
-/** ... and while only the first one did. */
-const SPINNING_UNDATED = -2;
 
 /**
  * The host side of one worker's shared-memory call channel (ring-layout.ts), for the functions
@@ -76,26 +58,27 @@ export class CallChannel {
   /** Calls waiting for a free slot, in order, from #overflowAt on (shift() would be O(n)). */
   #overflow: Queued[] = [];
   #overflowAt = 0;
-  readonly #spinAwake = new SpinBudget(1, AWAKE_SPIN_US);
-  readonly #spinWoken = new SpinBudget(1, WOKEN_SPIN_US);
-  /** The calls in flight went to a worker that slept ('woken': their answers come a wake-up
-   *  later), or to one watching for them ('watching': predicted-block.ts, on another CPU as a
-   *  rule, its code cold); null: to one awake. */
-  #workerWas: 'woken' | 'watching' | null = null;
+  /** How long to spin for the answers awaited, by what the worker was when they went. */
+  readonly #answers = new AnswerSpin();
   #head = 0;
   #tail = 0;
   #flushQueued = false;
   /** Calls (not a warm-up) were published since the last flush: what WarmUp learns from. */
   #callsPublished = false;
-  /** A pick-up is scheduled (waitAsync or setImmediate): flushes leave results to it. */
-  #pickUpScheduled = false;
-  /** Asleep until DONE moves (signals.sleep). */
-  #asleep = false;
-  /** When picking up by spinning began (nowMs); NOT_SPINNING after a turn of the event
-   *  loop, SPINNING_UNDATED while the first pick-up of a turn spins. */
-  #spinningSince = NOT_SPINNING;
-  /** An immediate will tell of the event loop's next turn (#loopTurned). */
-  #turnAwaited = false;
+  /** Picks the answers of awaited calls up: spinning, then asleep until DONE moves. */
+  readonly #pickUp = new AnswerPickUp({
+    awaiting: () => this.#death === null && this.inflight > 0,
+    spin: () => this.#answers.spin(this.#progress),
+    collect: () => this.#collect(),
+    sleep: (woken) => this.signals.sleep(this.#views, this.#tail, woken),
+    woke: (slept) => {
+      if (slept) this.#answers.budget.caught(this.#views.stamps[DONE_AT]!);
+      Atomics.store(this.#header, HOST_WAITING, 0);
+      if (this.#death !== null) return false;
+      this.#collect();
+      return true;
+    },
+  });
   #death: IsoswapError | null = null;
   /** The arguments of calls failed before they were answered (see fail()). */
   readonly #stranded: unknown[][] = [];
@@ -332,92 +315,32 @@ export class CallChannel {
       this.#callsPublished = false;
       this.#warmUp.published();
     }
-    this.#pickUp();
+    this.#pickUp.run();
   };
 
   /** A blocked worker's wake-up takes longer than anything the host does before it
    *  publishes (after idle, the host's own first steps are slow too): start it first. */
   #prewake(): void {
-    const found = prewakeWorker(this.#views, this.signals);
-    if (found !== null && this.#workerWas !== 'watching') this.#workerWas = found;
+    this.#answers.found(prewakeWorker(this.#views, this.signals));
   }
 
   #wakeWorker(): void {
-    if (this.signals.wakeWorker(this.#views)) this.#workerWas ??= 'woken';
+    if (this.signals.wakeWorker(this.#views)) this.#answers.woke();
   }
-
-  /** The spin budget for the answers now awaited. */
-  #spin(): SpinBudget {
-    return this.#workerWas === null ? this.#spinAwake : this.#spinWoken;
-  }
-
-  /** How long the spin for those answers goes before it yields the CPU: a watching worker
-   *  moved off this CPU before it slept, and a yield to another program here (a compiler)
-   *  would hand it a whole time slice while the answer comes. */
-  #yieldAfterUs(): number {
-    return this.#workerWas === 'watching' ? WATCHED_YIELD_AFTER_US : 0;
-  }
-
-  /** Collects results while they come (spinning), then sleeps until the next one. */
-  #pickUp(): void {
-    if (this.#pickUpScheduled || this.#death !== null || this.inflight === 0) return;
-    // The first pick-up of a turn reads no clock (after idle a read costs microseconds the
-    // answer would wait for): the next one in the same turn dates the spinning
-    if (this.#spinningSince === NOT_SPINNING) this.#spinningSince = SPINNING_UNDATED;
-    else if (this.#spinningSince === SPINNING_UNDATED) this.#spinningSince = nowMs();
-    else if (nowMs() - this.#spinningSince > YIELD_MS) {
-      this.#pickUpScheduled = true;
-      setImmediate(this.#woken);
-      return;
-    }
-    while (!this.#pickUpScheduled && this.#death === null && this.inflight > 0) {
-      if (!this.#spin().spin(this.#progress, this.#yieldAfterUs())) {
-        this.#sleep();
-        return;
-      }
-      this.#collect();
-    }
-    // Every answer is in: the next calls may come in this turn (their spins count on), or
-    // after idle, when the event loop has turned and a spin may start afresh.
-    if (!this.#turnAwaited) {
-      this.#turnAwaited = true;
-      setImmediate(this.#loopTurned);
-    }
-  }
-
-  readonly #loopTurned = (): void => {
-    this.#turnAwaited = false;
-    if (!this.#pickUpScheduled) this.#spinningSince = NOT_SPINNING;
-  };
-
-  #sleep(): void {
-    this.#pickUpScheduled = this.#asleep = true;
-    this.signals.sleep(this.#views, this.#tail, this.#woken);
-  }
-
-  readonly #woken = (): void => {
-    if (this.#asleep) this.#spin().caught(this.#views.stamps[DONE_AT]!);
-    this.#pickUpScheduled = this.#asleep = false;
-    this.#spinningSince = NOT_SPINNING;
-    Atomics.store(this.#header, HOST_WAITING, 0);
-    if (this.#death !== null) return;
-    this.#collect();
-    this.#pickUp();
-  };
 
   /** Blocks until the worker answers one more call (or is found dead: then throws). */
   #block(deadline: Deadline): void {
     this.#wakeWorker(); // calls written in this turn may not have been announced yet
-    const spin = this.#spin();
-    if (spin.spin(this.#progress, this.#yieldAfterUs())) return;
+    const budget = this.#answers.budget;
+    if (this.#answers.spin(this.#progress)) return;
     try {
       while (!this.#progress()) {
         this.signals.block(this.#views, this.#tail, deadline.sliceMs());
         if (!this.#progress()) this.assertAlive();
       }
     } finally {
-      Atomics.store(this.#header, HOST_WAITING, this.#asleep ? HOST_ASLEEP : 0);
-      spin.caught(this.#views.stamps[DONE_AT]!);
+      Atomics.store(this.#header, HOST_WAITING, this.#pickUp.asleep ? HOST_ASLEEP : 0);
+      budget.caught(this.#views.stamps[DONE_AT]!);
     }
   }
 
@@ -470,7 +393,7 @@ export class CallChannel {
           : new IsoswapError('ERR_BAD_ARGUMENTS', `bad arguments for ${fn.name} in ${this.label()}`, { function: fn.name }));
       }
     }
-    if (this.#tail === this.#head) this.#workerWas = null;
+    if (this.#tail === this.#head) this.#answers.answered();
     if (this.#queued() > 0) {
       while (this.#queued() > 0 && !this.#full(this.#overflow[this.#overflowAt]!.bytes)) {
         const { fn, args, bytes, resolve, reject } = this.#overflow[this.#overflowAt++]!;
