@@ -8,21 +8,12 @@ import { HostCodec, ringFunction, type RingFunction, type RingSideChannel } from
 import { HostValues } from './ring-values.js';
 import { Deadline } from './blocking-wait.js';
 import { lostBytes, type LostBytes } from './copy-back.js';
+import { RingCalls, type Settle } from './ring-calls.js';
 import { AnswerSpin } from './answer-spin.js';
 import { AnswerPickUp } from './answer-pick-up.js';
 import { HOST_ASLEEP, prewakeWorker, threadHostSignals, type HostSignals } from './ring-signals.js';
 import { WarmUp } from './warm-up.js';
 import { platform } from '../platform/platform.js';
-
-type Settle = (value: unknown) => void;
-
-interface Queued {
-  fn: RingFunction;
-  args: unknown[];
-  bytes: number;
-  resolve: Settle;
-  reject: Settle;
-}
 
 /** The warm-up call (warm-up.ts): no arguments, no result. */
 const WARM_UP = ringFunction('isoswap:warm-up', WARM_UP_FN, { args: [], result: 'void' });
@@ -45,19 +36,9 @@ export class CallChannel {
   /** Tagged calls (an addon's exports). */
   #values: HostValues;
   readonly #fast = new Map<string, RingFunction>();
-  /** Per slot: how to settle the call in it, its arguments (when it passes pointers), and
-   *  where its arena bytes end. */
-  #resolve = new Array<Settle | undefined>(SLOTS);
-  #reject = new Array<Settle | undefined>(SLOTS);
-  #fns = new Array<RingFunction | undefined>(SLOTS);
-  #args = new Array<unknown[] | undefined>(SLOTS);
-  #arenaEnd = new Float64Array(SLOTS);
-  /** Arena bytes used, as ever-growing positions (reset when the ring is empty). */
-  #arenaHead = 0;
-  #arenaTail = 0;
-  /** Calls waiting for a free slot, in order, from #overflowAt on (shift() would be O(n)). */
-  #overflow: Queued[] = [];
-  #overflowAt = 0;
+  /** What the host holds of the calls in the ring until they are answered, and the calls
+   *  waiting for room. */
+  #calls = new RingCalls();
   /** How long to spin for the answers awaited, by what the worker was when they went. */
   readonly #answers = new AnswerSpin();
   #head = 0;
@@ -134,7 +115,7 @@ export class CallChannel {
 
   /** Calls written and not yet settled. */
   get inflight(): number {
-    return ((this.#head - this.#tail) | 0) + this.#queued();
+    return ((this.#head - this.#tail) | 0) + this.#calls.queued;
   }
 
   /**
@@ -150,7 +131,7 @@ export class CallChannel {
     this.#prewake();
     this.#callsPublished = true;
     return new Promise((resolve, reject) => {
-      if (this.#queued() > 0 || this.#full(bytes)) this.#overflow.push({ fn: fn!, args, bytes, resolve, reject });
+      if (this.#calls.queued > 0 || this.#full(bytes)) this.#calls.queue({ fn: fn!, args, bytes, resolve, reject });
       else this.#publish(fn!, args, bytes, resolve, reject);
       this.#queueFlush();
     });
@@ -186,7 +167,7 @@ export class CallChannel {
     if (this.#death !== null) throw this.#death;
     this.#prewake();
     const deadline = new Deadline(name, timeoutMs);
-    while (this.#queued() > 0 || this.#full(bytes)) {
+    while (this.#calls.queued > 0 || this.#full(bytes)) {
       this.#block(deadline);
       this.#collect();
     }
@@ -223,30 +204,24 @@ export class CallChannel {
     if (this.#death !== null) return;
     this.#death = error;
     this.#warmUp.stop();
-    this.#collectAnswered();
+    this.#collect(false); // the calls answered; queued calls stay queued (they fail next)
+    const calls = this.#calls;
     for (let seq = this.#tail; seq !== this.#head; seq = (seq + 1) | 0) {
       const slot = seq & MASK;
-      const reject = this.#reject[slot];
+      const reject = calls.reject[slot];
       // A worker thread killed in a native call runs on (it cannot be stopped) and may
       // still write the memory it was given the address of: that memory stays alive.
-      const args = this.#args[slot];
+      const args = calls.args[slot];
       if (args !== undefined) this.#stranded.push(args);
-      this.#clear(slot);
+      calls.clear(slot);
       reject?.(error);
     }
     this.#tail = this.#head;
-    const queued = this.#overflow.slice(this.#overflowAt);
-    this.#overflow = [];
-    this.#overflowAt = 0;
-    for (const call of queued) call.reject(error);
+    for (const call of calls.takeAll()) call.reject(error);
     Atomics.notify(this.#header, DONE); // lets a pending waitAsync go (thread isolation)
     // A host keeps retired versions in its history: let go of the ring (shared memory and
     // slot arrays) now; nothing is written into it after a failure.
-    this.#resolve = [];
-    this.#reject = [];
-    this.#fns = [];
-    this.#args = [];
-    this.#arenaEnd = new Float64Array(0);
+    this.#calls = new RingCalls(0);
     this.#buffer = new SharedArrayBuffer(0);
     RELEASED ??= channelViews(createChannelBuffer());
     this.#views = RELEASED;
@@ -267,16 +242,7 @@ export class CallChannel {
 
   /** No free slot, or no arena room for `bytes` more. */
   #full(bytes: number): boolean {
-    return ((this.#head - this.#tail) | 0) >= SLOTS || (bytes > 0 && this.#arenaAt(bytes) < 0);
-  }
-
-  /** Where `bytes` of arena for the next call start (contiguous), or -1 if they are in use. */
-  #arenaAt(bytes: number): number {
-    if (this.#head === this.#tail) this.#arenaHead = this.#arenaTail = 0;
-    let at = this.#arenaHead;
-    const offset = at % ARENA_BYTES;
-    if (offset + bytes > ARENA_BYTES) at += ARENA_BYTES - offset; // the rest of the lap is too short
-    return at + bytes - this.#arenaTail > ARENA_BYTES ? -1 : at;
+    return ((this.#head - this.#tail) | 0) >= SLOTS || (bytes > 0 && this.#calls.arenaAt(bytes, this.#head === this.#tail) < 0);
   }
 
   /** Writes a call into the next slot and publishes it; `blocking`: for callSync. */
@@ -284,19 +250,16 @@ export class CallChannel {
     const seq = this.#head;
     const slot = seq & MASK;
     this.#meta[slot * SLOT_META + META_FN] = fn.index;
+    const calls = this.#calls;
     if (bytes > 0) {
-      const at = this.#arenaAt(bytes);
+      const at = calls.arenaAt(bytes, this.#head === this.#tail);
       const offset = at % ARENA_BYTES;
       const end = fn.tagged ? this.#values.write(slot, fn, args, offset, blocking) : this.#codec.write(slot, fn, args, offset);
-      this.#arenaHead = at + end - offset;
+      calls.hold(slot, fn, args, resolve, reject, at + end - offset);
     } else {
       this.#codec.write(slot, fn, args, 0);
+      calls.hold(slot, fn, args, resolve, reject, calls.arenaHead);
     }
-    this.#arenaEnd[slot] = this.#arenaHead;
-    this.#resolve[slot] = resolve;
-    this.#reject[slot] = reject;
-    this.#fns[slot] = fn;
-    if (fn.pointers) this.#args[slot] = args;
     this.#head = (seq + 1) | 0;
     Atomics.store(this.#header, HEAD, this.#head);
     if ((seq & (CPU_LOOK_EVERY - 1)) === 0) this.#lookAtCpu();
@@ -354,24 +317,18 @@ export class CallChannel {
     }
   }
 
-  /** The calls answered before a death; queued calls stay queued (they are failed next). */
-  #collectAnswered(): void {
-    const overflow = this.#overflow;
-    this.#overflow = [];
-    this.#collect();
-    this.#overflow = overflow;
-  }
-
-  /** Settles every call the worker has answered and moves queued calls into free slots. */
-  #collect(): void {
+  /** Settles every call the worker has answered and, unless `moveQueued` is false, moves
+   *  queued calls into free slots. */
+  #collect(moveQueued = true): void {
+    const calls = this.#calls;
     const done = Atomics.load(this.#header, DONE);
     while (this.#tail !== done) {
       const slot = this.#tail & MASK;
-      const resolve = this.#resolve[slot]!;
-      const reject = this.#reject[slot]!;
-      const fn = this.#fns[slot]!;
-      const args = this.#args[slot];
-      this.#clear(slot);
+      const resolve = calls.resolve[slot]!;
+      const reject = calls.reject[slot]!;
+      const fn = calls.fns[slot]!;
+      const args = calls.args[slot];
+      calls.clear(slot);
       this.#tail = (this.#tail + 1) | 0;
       const status = this.#meta[slot * SLOT_META + META_STATUS];
       if (status === STATUS_OK || status === STATUS_THREW) {
@@ -379,29 +336,25 @@ export class CallChannel {
         try {
           value = status === STATUS_THREW ? this.#thrown(fn) : fn.tagged ? this.#values.read(slot, fn, args, this.#lostAt) : this.#codec.read(slot, fn, args, this.#lostAt);
         } catch (err) { // a long result whose worker died before it was sent whole
-          this.#arenaTail = this.#arenaEnd[slot]!;
+          calls.free(slot);
           reject(this.#death ?? new IsoswapError('ERR_VERSION_CRASHED', `${this.label()} died while sending the result of ${fn.name}`, { function: fn.name }, { cause: err }));
           continue;
         }
-        this.#arenaTail = this.#arenaEnd[slot]!; // after the read: the arena bytes are free again
+        calls.free(slot); // after the read
         if (status === STATUS_OK) resolve(value);
         else reject(value);
       } else {
-        this.#arenaTail = this.#arenaEnd[slot]!;
+        calls.free(slot);
         reject(status === STATUS_UNKNOWN_FUNCTION
           ? new IsoswapError('ERR_UNKNOWN_FUNCTION', `${this.label()} does not serve ${fn.name}`, { function: fn.name })
           : new IsoswapError('ERR_BAD_ARGUMENTS', `bad arguments for ${fn.name} in ${this.label()}`, { function: fn.name }));
       }
     }
     if (this.#tail === this.#head) this.#answers.answered();
-    if (this.#queued() > 0) {
-      while (this.#queued() > 0 && !this.#full(this.#overflow[this.#overflowAt]!.bytes)) {
-        const { fn, args, bytes, resolve, reject } = this.#overflow[this.#overflowAt++]!;
-        this.#publish(fn, args, bytes, resolve, reject);
-      }
-      if (this.#queued() === 0) {
-        this.#overflow = [];
-        this.#overflowAt = 0;
+    if (moveQueued && calls.queued > 0) {
+      for (let next = calls.next(); next !== undefined && !this.#full(next.bytes); next = calls.next()) {
+        calls.take();
+        this.#publish(next.fn, next.args, next.bytes, next.resolve, next.reject);
       }
       this.#wakeWorker();
     }
@@ -414,13 +367,6 @@ export class CallChannel {
     return IsoswapError.fromJSON(posted.value);
   }
 
-  #queued(): number {
-    return this.#overflow.length - this.#overflowAt;
-  }
-
-  #clear(slot: number): void {
-    this.#resolve[slot] = this.#reject[slot] = this.#fns[slot] = this.#args[slot] = undefined;
-  }
 }
 
 /** The memory every failed channel points at instead of its own ring (made on first use). */
