@@ -23,6 +23,32 @@ const EXIT_GRACE_MS = 2000;
 /** How long the requests of a dead child wait for its IPC channel to hand over its last answers. */
 const IPC_DRAIN_MS = 1000;
 
+/** Attempts at a spawn that fails at once with a transient error, and the pause between. */
+const SPAWN_ATTEMPTS = 3;
+const SPAWN_RETRY_PAUSE_MS = 20;
+/** What a spawn throws when the system could not start a process just now: EAGAIN (a
+ *  process or memory limit reached for a moment), UNKNOWN (Windows' CreateProcess failing,
+ *  as Wine's does now and then under load). */
+const TRANSIENT_SPAWN_ERRORS = new Set(['EAGAIN', 'UNKNOWN']);
+
+/**
+ * Runs `spawn` (a fork, which throws when the process cannot be started), again after a
+ * short pause when it failed with a transient error, at most SPAWN_ATTEMPTS times: a
+ * standby or a version that fails to start fails the host's start or its swap. The pause
+ * blocks, on a path taken only after such a failure.
+ */
+export function spawnRetrying<T>(spawn: () => T, pause = (ms: number): void => { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms); }): T {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return spawn();
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException | null)?.code;
+      if (attempt >= SPAWN_ATTEMPTS || code === undefined || !TRANSIENT_SPAWN_ERRORS.has(code)) throw err;
+      pause(SPAWN_RETRY_PAUSE_MS);
+    }
+  }
+}
+
 /**
  * One child process and the comlink proxy to its LibraryService. comlink's promises never
  * settle when the process dies, so every request is tracked here and rejected with
@@ -60,12 +86,12 @@ export class ChildProcessHandle implements RuntimeHandle {
       // the library's printf shows; fds 4 and 5 carry callSync; the ring's fds come last
       const { stdio, env } = withExtras(['inherit', 'inherit', 'inherit', 'ipc', ...this.syncCall.childFds],
         { fds: { ...extras.fds, ...this.#ring?.childFds }, env: { ...extras.env, ...this.#ring?.childEnv, ...this.syncCall.childEnv } });
-      this.child = fork(ENTRY, [String(process.pid)], {
+      this.child = spawnRetrying(() => fork(ENTRY, [String(process.pid)], {
         serialization: 'advanced', // structured clone: bigint, typed arrays, Maps cross as in threads
         stdio,
         env,
         execArgv: [], // not the host's flags (--test, --inspect, --watch...)
-      });
+      }));
     } catch (err) {
       this.syncCall.close();
       this.#ring?.release();
