@@ -182,17 +182,23 @@ function buildRustDll(dir: string, tools: string): void {
 
 /** Runs `body` with a file for a Wine process's stdout and stderr (a Unix pipe makes
  *  node.exe fail with EBADF), then prints the file. */
-function withOutputFile<T>(name: string, body: (fd: number) => T): T {
+function withOutputFile<T>(name: string, body: (fd: number) => T, read?: (output: string) => void): T {
   const path = join(CACHE, `${name}-${process.pid}.log`);
   const fd = openSync(path, 'w');
   try {
     return body(fd);
   } finally {
     closeSync(fd);
-    process.stdout.write(readFileSync(path, 'utf8'));
+    const output = readFileSync(path, 'utf8');
+    process.stdout.write(output);
+    read?.(output);
     rmSync(path, { force: true });
   }
 }
+
+/** What Wine prints when its server dies under a run: every Windows process of the prefix
+ *  goes with it, whatever the tests did. */
+const WINESERVER_CRASHED = 'wineserver crashed';
 
 /** On Windows itself: the same DLLs, the same files, this Node. */
 function onWindows(): number {
@@ -226,16 +232,26 @@ function main(): number {
     const files = testFiles();
     let failed = 0;
     for (const [major, exe] of nodes) {
-      log(`running ${files.length} files under Windows Node ${major}`);
-      const result = withOutputFile(`node${major}`, (fd) => spawnSync('wine', [exe, '--test', '--test-reporter=spec', '--test-concurrency=1', '--test-timeout=120000', ...files], {
-        cwd: tree,
-        env: { ...WINE_ENV, ISOSWAP_WINDOWS_FIXTURES: `Z:${fixtures}` },
-        stdio: ['ignore', fd, fd],
-        timeout: RUN_TIMEOUT_MS,
-      }));
-      const ok = result.status === 0;
-      if (!ok) failed++;
-      log(`Windows Node ${major}: ${ok ? 'passed' : `failed (status ${result.status}${result.signal === null ? '' : `, ${result.signal}`})`}`);
+      for (let attempt = 1; ; attempt++) {
+        log(`running ${files.length} files under Windows Node ${major}`);
+        let wineCrashed = false;
+        const result = withOutputFile(`node${major}`, (fd) => spawnSync('wine', [exe, '--test', '--test-reporter=spec', '--test-concurrency=1', '--test-timeout=120000', ...files], {
+          cwd: tree,
+          env: { ...WINE_ENV, ISOSWAP_WINDOWS_FIXTURES: `Z:${fixtures}` },
+          stdio: ['ignore', fd, fd],
+          timeout: RUN_TIMEOUT_MS,
+        }), (output) => { wineCrashed = output.includes(WINESERVER_CRASHED); });
+        const ok = result.status === 0;
+        // Wine's own crash is no test's failure: once more on a fresh server, then it counts
+        if (!ok && wineCrashed && attempt === 1) {
+          log(`Windows Node ${major}: the wineserver crashed during the run; running the files again`);
+          spawnSync('wineserver', ['-k'], { env: WINE_ENV, stdio: 'ignore' });
+          continue;
+        }
+        if (!ok) failed++;
+        log(`Windows Node ${major}: ${ok ? 'passed' : `failed (status ${result.status}${result.signal === null ? '' : `, ${result.signal}`})`}`);
+        break;
+      }
     }
     return failed === 0 ? 0 : 1;
   } finally {
