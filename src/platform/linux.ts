@@ -6,6 +6,7 @@ import { cString, currentCpu, declareThreadCalls, gettid, leaveCpu, libcFunction
 import { assertCompleteElf, findElfSection } from './elf-image.js';
 import type { Platform } from './platform-api.js';
 import { linuxSignalHandlersIn } from './signal-handlers.js';
+import { napSync } from './nap.js';
 
 const LOCK_EX = 2;
 const LOCK_NB = 4;
@@ -113,7 +114,6 @@ export const linux: Platform = {
   threadAlive: (tid) => tid === 0 || existsSync(`/proc/self/task/${tid}`),
 
   exitStatus(pid) {
-    const nap = new Int32Array(new SharedArrayBuffer(4));
     const end = performance.now() + ZOMBIE_WAIT_MS;
     for (;;) {
       let stat: string;
@@ -134,7 +134,7 @@ export const linux: Platform = {
         return { exitCode: null, signal };
       }
       if (performance.now() > end) return null;
-      Atomics.wait(nap, 0, 0, 1);
+      napSync(1);
     }
   },
   crashName: () => undefined, // a signal names itself

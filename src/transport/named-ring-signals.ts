@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { IsoswapError } from '../errors.js';
 import { processState, type HostPipe, type NamedEvent } from '../platform/named-objects.js';
+import { napSync } from '../platform/nap.js';
 import type { RingSideChannel } from './ring-codec.js';
 import {
   DONE, HEAD, HOST_WAITING, WAKE, WORKER_BLOCKED, WORKER_EXITED, WORKER_PARKED, WORKER_RUNNING, WORKER_STATE, WORKER_STOPPED, WORKER_TID,
@@ -159,12 +160,11 @@ export class NamedWorkerSignals implements WorkerSignals {
  *  the child is gone. */
 function readExactly(pipe: HostPipe, bytes: number): Buffer | null {
   const out = Buffer.alloc(bytes);
-  const nap = new Int32Array(new SharedArrayBuffer(4));
   for (let got = 0; got < bytes;) {
     const ready = pipe.available();
     if (ready < 0) return null;
     if (ready === 0) {
-      Atomics.wait(nap, 0, 0, SPILL_NAP_MS);
+      napSync(SPILL_NAP_MS);
       continue;
     }
     got += pipe.read(out.subarray(got, got + Math.min(ready, bytes - got)));

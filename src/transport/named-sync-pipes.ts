@@ -1,6 +1,7 @@
 import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { hostPipe, namedEvent, pipePath, processState, uniqueName, type HostPipe, type NamedEvent } from '../platform/named-objects.js';
+import { napSync } from '../platform/nap.js';
 
 /** The variable that tells a child the base name of its blocking path's pipes. */
 const SYNC_VARIABLE = 'ISOSWAP_SYNC';
@@ -23,7 +24,6 @@ function names(base: string): { request: string; reply: string; replied: string 
 export class NamedSyncPipes {
   /** The child's pid, once forked (0 before). */
   child = 0;
-  readonly #nap = new Int32Array(new SharedArrayBuffer(4));
 
   private constructor(
     readonly childEnv: Readonly<Record<string, string>>, private readonly request: HostPipe, private readonly reply: HostPipe,
@@ -48,7 +48,7 @@ export class NamedSyncPipes {
     const sent = this.request.writeSome(bytes, at);
     if (sent !== 0) return sent;
     if (!this.#runs()) return -1;
-    Atomics.wait(this.#nap, 0, 0, Math.min(WRITE_NAP_MS, ms));
+    napSync(Math.min(WRITE_NAP_MS, ms));
     return 0;
   }
 

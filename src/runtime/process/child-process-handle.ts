@@ -6,6 +6,7 @@ import { SYNC_OP, type LibraryServiceApi } from '../../wire/protocol.js';
 import type { Deadline } from '../../transport/blocking-wait.js';
 import { ipcEndpoint, releasableEndpoint, wrap, type Remote } from '../rpc.js';
 import { platform } from '../../platform/platform.js';
+import { napSync } from '../../platform/nap.js';
 import { withExtras, type ChildExtras } from '../../wire/inherited-fds.js';
 import { ProcessSyncCall } from '../../transport/sync-pipe-call.js';
 import { CallChannel } from '../../transport/call-channel.js';
@@ -37,7 +38,7 @@ const TRANSIENT_SPAWN_ERRORS = new Set(['EAGAIN', 'UNKNOWN']);
  * standby or a version that fails to start fails the host's start or its swap. The pause
  * blocks, on a path taken only after such a failure.
  */
-export function spawnRetrying<T>(spawn: () => T, pause = (ms: number): void => { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms); }): T {
+export function spawnRetrying<T>(spawn: () => T, pause: (ms: number) => void = napSync): T {
   for (let attempt = 1; ; attempt++) {
     try {
       return spawn();
