@@ -19,15 +19,14 @@ const range = (f: Figures, bench: string, key: string): string => `${n(f(bench, 
 const bare = (f: Figures, loaded = false): number => f('idle-wake', loaded ? 'loadedBareWaitP50Us' : 'bareWaitP50Us');
 const syncTarget = (f: Figures, loaded = false): string => n(1.5 * bare(f, loaded) + 10);
 const awaitTarget = (f: Figures, loaded = false): string => n(2 * bare(f, loaded) + 20);
-/** Thread and process figures of idle-wake, p50 µs, and each over the bare wake. */
-function afterIdle(f: Figures, name: (isolation: 'Thread' | 'Process') => string, loaded = false): [string, string] {
-  const t = f('idle-wake', name('Thread'));
-  const p = f('idle-wake', name('Process'));
-  const b = bare(f, loaded);
-  return [pair(t, p, 'µs'), `${x(t / b)} / ${x(p / b)}`];
+/** The quiet idle-wake figure `thread${key}` / `process${key}` (p50 µs), `baseline`, and
+ *  each figure over the bare wake. */
+function afterIdle(f: Figures, key: string, baseline: string): string[] {
+  const t = f('idle-wake', `thread${key}`);
+  const p = f('idle-wake', `process${key}`);
+  const b = bare(f);
+  return [pair(t, p, 'µs'), baseline, `${x(t / b)} / ${x(p / b)}`];
 }
-const idleKey = (loaded: boolean, rest: string) => (i: 'Thread' | 'Process'): string =>
-  (loaded ? `loaded${i}${rest}` : `${i.toLowerCase()}${rest}`);
 
 const callAwait: Row = (f) => {
   const call = f('call-latency', 'hostCallP50Us');
@@ -66,10 +65,10 @@ const underLoad: Row = (f) => {
 const quietRounds: Row = (f) => ['quiet: 30 rounds of 10000, every round\'s p50, thread / process',
   `${range(f, 'call-under-load', 'quietThreadRoundP50Us')} / ${range(f, 'call-under-load', 'quietProcessRoundP50Us')} µs (medians ${n(f('call-under-load', 'quietThreadRoundP50Us.median'))} / ${n(f('call-under-load', 'quietProcessRoundP50Us.median'))})`,
   `\`postMessage\` ${n(f('call-under-load', 'quietPostMessageRoundP50Us.median'))} µs`, '—'];
-const idleCallSync: Row = (f) => ['**after 16 ms idle**: first `callSync`, p50, thread / process', ...withBaseline(afterIdle(f, idleKey(false, 'CallSyncP50Us')),
+const idleCallSync: Row = (f) => ['**after 16 ms idle**: first `callSync`, p50, thread / process', ...afterIdle(f, 'CallSyncP50Us',
   `a bare \`Atomics.wait\`/\`notify\` wake after the same idle ${n(bare(f))} µs (\`waitAsync\` ${n(f('idle-wake', 'bareWaitAsyncP50Us'))} µs)`)];
-const idleAwait: Row = (f) => ['the same, `await host.call`', ...withBaseline(afterIdle(f, idleKey(false, 'CallP50Us')), 'same')];
-const frameSync: Row = (f) => ['a 60 Hz loop\'s first `callSync` of a frame, p50, thread / process', ...withBaseline(afterIdle(f, idleKey(false, 'CallSyncFrame60P50Us')), 'same')];
+const idleAwait: Row = (f) => ['the same, `await host.call`', ...afterIdle(f, 'CallP50Us', 'same')];
+const frameSync: Row = (f) => ['a 60 Hz loop\'s first `callSync` of a frame, p50, thread / process', ...afterIdle(f, 'CallSyncFrame60P50Us', 'same')];
 const loadedIdle = (isolation: 'Thread' | 'Process'): Row => (f) => {
   const sync = f('idle-wake', `loaded${isolation}CallSyncP50Us`);
   const call = f('idle-wake', `loaded${isolation}CallP50Us`);
@@ -134,10 +133,6 @@ const fleetSkew: Row = (f) => ['fleet swap skew (first member serving the new bu
   `${pair(f('fleet-skew:4', 'skewMsP50'), f('fleet-skew:4', 'skewMsMax'), 'ms')}; ${pair(f('fleet-skew:16', 'skewMsP50'), f('fleet-skew:16', 'skewMsMax'), 'ms')}`,
   `the whole fleet swap p50 ${pair(f('fleet-skew:4', 'swapMsP50'), f('fleet-skew:16', 'swapMsP50'), 'ms')}`, '—'];
 
-/** A row's figure cells with `baseline` put between the measured and the ratio. */
-function withBaseline([measured, ratio]: [string, string], baseline: string): string[] {
-  return [measured, baseline, ratio];
-}
 /** A row with a target column after it. */
 const target = (row: Row, text: (f: Figures) => string): Row => (f) => [...row(f), text(f)];
 const none = (row: Row): Row => target(row, () => '—');
